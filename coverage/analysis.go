@@ -1,0 +1,321 @@
+package coverage
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+
+	"github.com/paulmach/orb"
+
+	"lifecircle/spatial"
+)
+
+// Options tune an analysis. The zero value means the defaults.
+type Options struct {
+	// Source measures distances. Nil means Euclidean with Detour.
+	Source DistanceSource
+	// Detour multiplies straight-line distance when Source is nil (default 1.3).
+	Detour float64
+	// SearchFactor sets how far past its radius a type's nearest facility is
+	// still reported: the search limit is SearchFactor × max_dist_m
+	// (default 2). Cells with nothing inside the limit get no distance.
+	SearchFactor float64
+	// PlanYear, when > 0, counts planned and under-construction facilities
+	// whose plan year is ≤ PlanYear as built. 0 counts existing ones only.
+	PlanYear int
+	// Workers is how many types are computed at once (default GOMAXPROCS).
+	Workers int
+}
+
+// DefaultDetour is the straight-line to walking distance factor of
+// domain-standards.md §b.4 (typical 1.2–1.4).
+const DefaultDetour = 1.3
+
+// DefaultSearchFactor is the default Options.SearchFactor.
+const DefaultSearchFactor = 2.0
+
+func (o Options) withDefaults() (Options, error) {
+	if o.Detour == 0 {
+		o.Detour = DefaultDetour
+	}
+	if !(o.Detour >= 1 && o.Detour <= 3) {
+		return o, fmt.Errorf("detour factor %v must be between 1 and 3: %w", o.Detour, ErrInvalid)
+	}
+	if o.SearchFactor == 0 {
+		o.SearchFactor = DefaultSearchFactor
+	}
+	if !(o.SearchFactor >= 1 && o.SearchFactor <= 10) {
+		return o, fmt.Errorf("search factor %v must be between 1 and 10: %w", o.SearchFactor, ErrInvalid)
+	}
+	if o.PlanYear < 0 || o.PlanYear > 9999 {
+		return o, fmt.Errorf("plan year %d is not a year: %w", o.PlanYear, ErrInvalid)
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	return o, nil
+}
+
+// Analysis is the coverage of one dataset under one catalogue: for every
+// populated cell and every facility type, the nearest facility and whether it
+// is within the type's radius. It is immutable once built and safe for
+// concurrent readers.
+type Analysis struct {
+	Catalog  *Catalog
+	Data     *Dataset
+	Method   string  // "euclidean" or "network"
+	Detour   float64 // straight-line factor; 0 unless Method is "euclidean"
+	PlanYear int
+	// SearchFactor is Options.SearchFactor.
+	SearchFactor float64
+
+	centres    []orb.Point
+	cellIndex  map[spatial.Cell]int32
+	unitIndex  map[string]int
+	unitOf     map[UnitLevel][]int32 // per level, per cell: unit index or -1
+	types      []*TypeCoverage
+	typeIndex  map[string]int
+	population float64
+
+	gapMu sync.Mutex
+	gaps  map[string][]GapArea
+}
+
+// TypeCoverage is the coverage of one facility type.
+type TypeCoverage struct {
+	Type FacilityType
+	// Facilities are the indices (into Data.Facilities) of the facilities
+	// of this type that count; Hit.Site indexes this slice.
+	Facilities []int32
+	// Hits holds, per cell, the nearest facility; nil when there is none.
+	Hits      []Hit
+	Residents float64 // population of all cells
+	Covered   float64 // population of covered cells
+}
+
+// IsCovered reports whether cell i is within the type's radius of a facility.
+func (tc *TypeCoverage) IsCovered(i int) bool {
+	return tc.Hits != nil && tc.Hits[i].Site >= 0 && float64(tc.Hits[i].DistM) <= tc.Type.MaxDistM
+}
+
+// Hit returns cell i's nearest facility (NoHit when none is in reach).
+func (tc *TypeCoverage) Hit(i int) Hit {
+	if tc.Hits == nil {
+		return NoHit
+	}
+	return tc.Hits[i]
+}
+
+// Share is Covered / Residents (0 when nobody lives in the area).
+func (tc *TypeCoverage) Share() float64 { return share(tc.Covered, tc.Residents) }
+
+func share(part, whole float64) float64 {
+	if whole <= 0 {
+		return 0
+	}
+	return part / whole
+}
+
+// Centres returns the centre points of the dataset's cells, in cell order,
+// for building a DistanceSource.
+func Centres(d *Dataset) []orb.Point {
+	out := make([]orb.Point, len(d.Cells))
+	for i, c := range d.Cells {
+		out[i] = spatial.Center(c.Cell)
+	}
+	return out
+}
+
+// Analyze computes the coverage of every catalogue type over the dataset.
+func Analyze(cat *Catalog, data *Dataset, opts Options) (*Analysis, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if err := data.Validate(cat); err != nil {
+		return nil, err
+	}
+	a := &Analysis{
+		Catalog:      cat,
+		Data:         data,
+		PlanYear:     opts.PlanYear,
+		SearchFactor: opts.SearchFactor,
+		cellIndex:    make(map[spatial.Cell]int32, len(data.Cells)),
+		typeIndex:    make(map[string]int, len(cat.Types)),
+		gaps:         map[string][]GapArea{},
+	}
+	src := opts.Source
+	if src == nil {
+		a.centres = Centres(data)
+		src = NewEuclidean(a.centres, opts.Detour)
+	}
+	if e, ok := src.(*Euclidean); ok {
+		a.Detour = e.Detour()
+		a.centres = e.centres
+	}
+	if len(a.centres) != len(data.Cells) {
+		a.centres = Centres(data)
+	}
+	a.Method = src.Method()
+	for i, c := range data.Cells {
+		a.cellIndex[c.Cell] = int32(i)
+		a.population += c.Population
+	}
+	a.assignUnits()
+
+	for _, t := range cat.Types {
+		a.typeIndex[t.ID] = len(a.types)
+		a.types = append(a.types, &TypeCoverage{Type: t})
+	}
+	for i, f := range data.Facilities {
+		if !a.inForce(f) {
+			continue
+		}
+		tc := a.types[a.typeIndex[f.Type]]
+		tc.Facilities = append(tc.Facilities, int32(i))
+	}
+
+	work := make(chan *TypeCoverage)
+	var wg sync.WaitGroup
+	for w := 0; w < opts.Workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for tc := range work {
+				a.computeType(src, tc)
+			}
+		}()
+	}
+	for _, tc := range a.types {
+		work <- tc
+	}
+	close(work)
+	wg.Wait()
+	return a, nil
+}
+
+// inForce reports whether f counts in this analysis.
+func (a *Analysis) inForce(f Facility) bool {
+	if f.Status == Existing || f.Status == "" {
+		return true
+	}
+	return a.PlanYear > 0 && f.PlanYear > 0 && f.PlanYear <= a.PlanYear
+}
+
+func (a *Analysis) computeType(src DistanceSource, tc *TypeCoverage) {
+	for _, c := range a.Data.Cells {
+		tc.Residents += c.Population
+	}
+	if len(tc.Facilities) == 0 {
+		return
+	}
+	sites := make([]orb.Point, len(tc.Facilities))
+	for i, fi := range tc.Facilities {
+		sites[i] = a.Data.Facilities[fi].Location
+	}
+	tc.Hits = make([]Hit, len(a.Data.Cells))
+	src.Nearest(sites, tc.Type.MaxDistM*a.SearchFactor, tc.Hits)
+	for i, c := range a.Data.Cells {
+		if tc.IsCovered(i) {
+			tc.Covered += c.Population
+		}
+	}
+}
+
+// assignUnits puts every cell in the units, one per level, that contain its
+// centre. Where units of one level overlap, the first in the file wins.
+func (a *Analysis) assignUnits() {
+	a.unitIndex = make(map[string]int, len(a.Data.Units))
+	a.unitOf = map[UnitLevel][]int32{}
+	var ix spatial.PolygonIndex[int]
+	for i, u := range a.Data.Units {
+		a.unitIndex[u.Code] = i
+		ix.Insert(u.Geometry, i)
+		if a.unitOf[u.Level] == nil {
+			of := make([]int32, len(a.Data.Cells))
+			for j := range of {
+				of[j] = -1
+			}
+			a.unitOf[u.Level] = of
+		}
+	}
+	if len(a.Data.Units) == 0 {
+		return
+	}
+	for ci, p := range a.centres {
+		ix.Containing(p, func(ui int) bool {
+			of := a.unitOf[a.Data.Units[ui].Level]
+			if of[ci] < 0 || ui < int(of[ci]) {
+				of[ci] = int32(ui)
+			}
+			return true
+		})
+	}
+}
+
+// Population is the total population of the dataset.
+func (a *Analysis) Population() float64 { return a.population }
+
+// Types returns the coverage of every catalogue type, in catalogue order.
+func (a *Analysis) Types() []*TypeCoverage { return a.types }
+
+// Type returns the coverage of one type, or an ErrNotFound error listing the
+// valid ids.
+func (a *Analysis) Type(id string) (*TypeCoverage, error) {
+	i, ok := a.typeIndex[id]
+	if !ok {
+		err := a.Catalog.unknownType(id)
+		return nil, fmt.Errorf("%v: %w", err, ErrNotFound)
+	}
+	return a.types[i], nil
+}
+
+// CellIndex returns the position of c in Data.Cells.
+func (a *Analysis) CellIndex(c spatial.Cell) (int, bool) {
+	i, ok := a.cellIndex[c]
+	return int(i), ok
+}
+
+// Unit returns the unit with the given code.
+func (a *Analysis) Unit(code string) (AdminUnit, bool) {
+	i, ok := a.unitIndex[code]
+	if !ok {
+		return AdminUnit{}, false
+	}
+	return a.Data.Units[i], true
+}
+
+// UnitOf returns the unit of the given level that holds cell i.
+func (a *Analysis) UnitOf(level UnitLevel, i int) (AdminUnit, bool) {
+	of := a.unitOf[level]
+	if of == nil || of[i] < 0 {
+		return AdminUnit{}, false
+	}
+	return a.Data.Units[of[i]], true
+}
+
+// inUnit reports whether cell i lies in the unit with index ui.
+func (a *Analysis) inUnit(i, ui int) bool {
+	of := a.unitOf[a.Data.Units[ui].Level]
+	return of != nil && int(of[i]) == ui
+}
+
+// Completeness is, for cell i and life-circle level l, the share of the
+// level's mandatory types that cover the cell; NaN when the level has none.
+func (a *Analysis) Completeness(i int, l Level) float64 {
+	n, covered := 0, 0
+	for _, tc := range a.types {
+		if tc.Type.Level != l || tc.Type.Requirement != Mandatory {
+			continue
+		}
+		n++
+		if tc.IsCovered(i) {
+			covered++
+		}
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	return float64(covered) / float64(n)
+}

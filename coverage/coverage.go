@@ -1,0 +1,18 @@
+// Package coverage is lifecircle's domain: the facility catalogue of the
+// Chinese life-circle standards (GB 50180-2018, TD/T 1062-2021), the
+// datasets planners load (facilities, population cells, administrative
+// units), and the analysis that says who lives beyond a walk of the
+// facilities they are entitled to: per-cell distances, coverage shares per
+// type and unit, life-circle completeness, and gap areas.
+//
+// Distances come from a DistanceSource: straight line times a detour factor
+// (Euclidean, method "euclidean") until a walking network is loaded.
+package coverage
+
+import "errors"
+
+// Domain errors. Callers test with errors.Is; messages carry the detail.
+var (
+	ErrInvalid  = errors.New("invalid")
+	ErrNotFound = errors.New("not found")
+)
