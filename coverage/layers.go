@@ -119,7 +119,7 @@ func (a *Analysis) Layer(name string, q Query) (*geojson.FeatureCollection, erro
 			if unit >= 0 && !contains(g.Units, a.Data.Units[unit].Code) {
 				continue
 			}
-			f := geojson.NewFeature(g.Geometry)
+			f := geojson.NewFeature(roundMultiPolygon(g.Geometry))
 			f.ID = g.ID
 			f.Properties = geojson.Properties{
 				"id": g.ID, "type": g.Type, "rank": g.Rank, "residents": g.Residents,
@@ -191,7 +191,7 @@ func (a *Analysis) cellFeatures(q Query, unit int, keep func(int) bool, extra fu
 		if unit >= 0 && !a.inUnit(i, unit) {
 			continue
 		}
-		f := geojson.NewFeature(orb.Polygon{spatial.Boundary(c.Cell)})
+		f := geojson.NewFeature(orb.Polygon{roundRing(spatial.Boundary(c.Cell))})
 		id := c.Cell.String()
 		f.ID = id
 		f.Properties = geojson.Properties{"h3": id, "population": round1(c.Population)}
@@ -203,4 +203,27 @@ func (a *Analysis) cellFeatures(q Query, unit int, keep func(int) bool, extra fu
 		extra(i, f.Properties)
 		add(f)
 	}
+}
+
+// Output coordinates are rounded to 1e-7° (about 1 cm), which keeps files
+// small without moving anything a planner could see.
+func roundCoord(v float64) float64 { return math.Round(v*1e7) / 1e7 }
+
+func roundRing(r orb.Ring) orb.Ring {
+	out := make(orb.Ring, len(r))
+	for i, p := range r {
+		out[i] = orb.Point{roundCoord(p[0]), roundCoord(p[1])}
+	}
+	return out
+}
+
+func roundMultiPolygon(mp orb.MultiPolygon) orb.MultiPolygon {
+	out := make(orb.MultiPolygon, len(mp))
+	for i, p := range mp {
+		out[i] = make(orb.Polygon, len(p))
+		for j, r := range p {
+			out[i][j] = roundRing(r)
+		}
+	}
+	return out
 }

@@ -1,0 +1,215 @@
+package api
+
+import (
+	"encoding/json"
+	"math"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/paulmach/orb"
+
+	"lifecircle/coverage"
+)
+
+// checkParams rejects query parameters the endpoint does not know, so typos
+// (bbbox=…) fail loudly instead of being ignored.
+func checkParams(c *gin.Context, allowed ...string) error {
+	q := c.Request.URL.Query()
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		ok := false
+		for _, a := range allowed {
+			ok = ok || a == k
+		}
+		if !ok {
+			return badParam(k, "unknown query parameter %q; this endpoint takes: %s", k, strings.Join(allowed, ", "))
+		}
+		if len(q[k]) > 1 {
+			return badParam(k, "query parameter %q is given %d times", k, len(q[k]))
+		}
+	}
+	if f := c.Query("f"); f != "" && f != "json" && f != "geojson" {
+		return badParam("f", "format %q is not supported; use json", f)
+	}
+	return nil
+}
+
+func (s *Server) handleHealthz(c *gin.Context) {
+	a := s.current()
+	c.JSON(http.StatusOK, gin.H{
+		"status": "ok", "dataset": a.Data.Name, "cells": len(a.Data.Cells),
+		"facilities": len(a.Data.Facilities), "method": a.Method,
+		"uptime_s": math.Round(timeSince(s.started).Seconds()),
+	})
+}
+
+func (s *Server) handleCatalog(c *gin.Context) {
+	if err := checkParams(c, "f"); err != nil {
+		writeError(c, err)
+		return
+	}
+	a := s.current()
+	c.JSON(http.StatusOK, gin.H{"levels": coverage.Levels, "types": a.Catalog.Types})
+}
+
+func (s *Server) handleSummary(c *gin.Context) {
+	if err := checkParams(c, "by", "f"); err != nil {
+		writeError(c, err)
+		return
+	}
+	var by coverage.UnitLevel
+	if v := c.Query("by"); v != "" {
+		l, err := coverage.ParseUnitLevel(v)
+		if err != nil {
+			writeError(c, blame("by", err))
+			return
+		}
+		by = l
+	}
+	s.writeJSON(c, s.current().Summary(by))
+}
+
+// layerInfo describes one layer for /v1/layers.
+type layerInfo struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	NeedsType   bool   `json:"needs_type"`
+	Href        string `json:"href"`
+}
+
+var layerDescriptions = map[string]string{
+	"facilities": "facility points: id, type, type_name_zh, level, name, status, plan_year, capacity, in_force",
+	"population": "populated H3 cells: h3, population, unit codes per level, completeness_<level>",
+	"coverage":   "populated H3 cells for one type: h3, population, type, distance_m, facility_id, covered, unit codes",
+	"gaps":       "the populated cells one type does not cover (same properties as coverage)",
+	"gap-areas":  "contiguous uncovered cells merged into polygons: id, type, rank, residents, cells, unit_code, unit_name, unit_level, units",
+}
+
+func (s *Server) handleLayerList(c *gin.Context) {
+	if err := checkParams(c, "f"); err != nil {
+		writeError(c, err)
+		return
+	}
+	var out []layerInfo
+	for _, name := range coverage.LayerNames {
+		needs := name == "coverage" || name == "gaps" || name == "gap-areas"
+		href := "/v1/layers/" + name
+		if needs {
+			href += "?type={type}"
+		}
+		out = append(out, layerInfo{Name: name, Description: layerDescriptions[name], NeedsType: needs, Href: href})
+	}
+	c.JSON(http.StatusOK, gin.H{"layers": out})
+}
+
+func (s *Server) handleLayer(c *gin.Context) {
+	if err := checkParams(c, "type", "bbox", "unit", "limit", "offset", "f"); err != nil {
+		writeError(c, err)
+		return
+	}
+	q := coverage.Query{Type: c.Query("type"), Unit: c.Query("unit")}
+	if v, ok := c.GetQuery("bbox"); ok {
+		b, err := parseBBox(v)
+		if err != nil {
+			writeError(c, err)
+			return
+		}
+		q.Bound = &b
+	}
+	var err error
+	if q.Limit, err = parseCount(c, "limit", 1_000_000); err != nil {
+		writeError(c, err)
+		return
+	}
+	if q.Offset, err = parseCount(c, "offset", math.MaxInt32); err != nil {
+		writeError(c, err)
+		return
+	}
+	a := s.current()
+	name := c.Param("layer")
+	known := false
+	for _, l := range coverage.LayerNames {
+		known = known || l == name
+	}
+	if !known {
+		writeError(c, notFound("", "layer %q does not exist; layers: %s", name, strings.Join(coverage.LayerNames, ", ")))
+		return
+	}
+	if q.Type != "" {
+		if err := a.Catalog.CheckType(q.Type); err != nil {
+			writeError(c, notFound("type", "%v", strings.TrimSuffix(err.Error(), ": "+coverage.ErrInvalid.Error())))
+			return
+		}
+	}
+	if q.Unit != "" {
+		if _, ok := a.Unit(q.Unit); !ok {
+			writeError(c, notFound("unit", "admin unit %q does not exist (see /v1/summary?by=district for the codes)", q.Unit))
+			return
+		}
+	}
+	fc, err := a.Layer(name, q)
+	if err != nil {
+		if q.Type == "" {
+			err = blame("type", err)
+		}
+		writeError(c, err)
+		return
+	}
+	b, err := json.Marshal(fc)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.Data(http.StatusOK, "application/geo+json", b)
+}
+
+// parseBBox reads minLon,minLat,maxLon,maxLat in WGS84 degrees.
+func parseBBox(v string) (orb.Bound, error) {
+	parts := strings.Split(v, ",")
+	if len(parts) != 4 {
+		return orb.Bound{}, badParam("bbox", "bbox %q must be four numbers minLon,minLat,maxLon,maxLat", v)
+	}
+	var n [4]float64
+	for i, p := range parts {
+		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return orb.Bound{}, badParam("bbox", "bbox value %q is not a number", p)
+		}
+		n[i] = f
+	}
+	switch {
+	case n[0] < -180 || n[2] > 180 || n[1] < -90 || n[3] > 90:
+		return orb.Bound{}, badParam("bbox", "bbox %q is outside WGS84 lon [-180,180], lat [-90,90] (order is minLon,minLat,maxLon,maxLat)", v)
+	case n[0] > n[2] || n[1] > n[3]:
+		return orb.Bound{}, badParam("bbox", "bbox %q has min greater than max (order is minLon,minLat,maxLon,maxLat)", v)
+	}
+	return orb.Bound{Min: orb.Point{n[0], n[1]}, Max: orb.Point{n[2], n[3]}}, nil
+}
+
+func parseCount(c *gin.Context, name string, max int) (int, error) {
+	v, ok := c.GetQuery(name)
+	if !ok {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > max {
+		return 0, badParam(name, "%s %q must be a whole number from 0 to %d", name, v, max)
+	}
+	return n, nil
+}
+
+func (s *Server) writeJSON(c *gin.Context, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.Data(http.StatusOK, "application/json; charset=utf-8", b)
+}

@@ -1,0 +1,23 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+// addRoutes is the whole API surface. Every GET also answers HEAD (GDAL
+// sends HEAD first; Gin alone would answer 404).
+func (s *Server) addRoutes() {
+	get := func(path string, h gin.HandlerFunc) {
+		s.engine.Match([]string{http.MethodGet, http.MethodHead}, path, h)
+	}
+	get("/healthz", s.handleHealthz)
+	get("/v1/catalog", s.handleCatalog)
+	get("/v1/summary", s.handleSummary)
+	get("/v1/layers", s.handleLayerList)
+	get("/v1/layers/:layer", s.handleLayer)
+	s.engine.NoRoute(func(c *gin.Context) {
+		writeError(c, notFound("", "no such endpoint %s; see /v1/layers, /v1/summary, /v1/catalog, /healthz", c.Request.URL.Path))
+	})
+}

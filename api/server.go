@@ -1,0 +1,77 @@
+// Package api is lifecircle's HTTP surface (Gin): it parses parameters,
+// calls the coverage domain and writes JSON and GeoJSON. It holds no
+// business rules; errors map to statuses in one place (errors.go).
+package api
+
+import (
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"lifecircle/coverage"
+)
+
+// Server answers the HTTP API over the analysis it currently holds.
+type Server struct {
+	logger   *slog.Logger
+	analysis atomic.Pointer[coverage.Analysis]
+	engine   *gin.Engine
+	started  time.Time
+}
+
+// New returns a server over a; Replace swaps the analysis later without
+// blocking readers.
+func New(logger *slog.Logger, a *coverage.Analysis) *Server {
+	gin.SetMode(gin.ReleaseMode)
+	s := &Server{logger: logger, engine: gin.New(), started: time.Now()}
+	s.analysis.Store(a)
+	s.engine.Use(s.recovery(), s.logRequests(), cors())
+	s.addRoutes()
+	return s
+}
+
+// Handler is the http.Handler to serve.
+func (s *Server) Handler() http.Handler { return s.engine }
+
+// Replace publishes a new analysis; requests in flight finish on the old one.
+func (s *Server) Replace(a *coverage.Analysis) { s.analysis.Store(a) }
+
+func (s *Server) current() *coverage.Analysis { return s.analysis.Load() }
+
+// logRequests logs one line per request with the route template, not the raw
+// path, so logs group by endpoint.
+func (s *Server) logRequests() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		s.logger.Info("request",
+			"method", c.Request.Method, "route", c.FullPath(), "path", c.Request.URL.Path,
+			"status", c.Writer.Status(), "bytes", c.Writer.Size(), "ms", float64(time.Since(start).Microseconds())/1000)
+	}
+}
+
+// recovery turns a panic into a 500 that shows nothing internal, and logs it.
+func (s *Server) recovery() gin.HandlerFunc {
+	return gin.CustomRecoveryWithWriter(nil, func(c *gin.Context, err any) {
+		s.logger.Error("panic", "path", c.Request.URL.Path, "error", err)
+		c.AbortWithStatusJSON(http.StatusInternalServerError, errorBody{Error: "internal error"})
+	})
+}
+
+// cors lets browser GIS clients on other origins read every resource.
+func cors() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		h := c.Writer.Header()
+		h.Set("Access-Control-Allow-Origin", "*")
+		if c.Request.Method == http.MethodOptions {
+			h.Set("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
+			h.Set("Access-Control-Allow-Headers", "Content-Type, Accept, Range")
+			c.AbortWithStatus(http.StatusNoContent)
+		}
+	}
+}
+
+var timeSince = time.Since

@@ -1,0 +1,228 @@
+// Command lifecircle analyses and serves 15-minute life-circle facility
+// coverage.
+//
+//	lifecircle analyze --facilities F --population F [--boundaries F] [--catalog F] --out DIR
+//	lifecircle serve   [--addr HOST:PORT] [same inputs, or none for the embedded sample]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"lifecircle/api"
+	"lifecircle/coverage"
+	"lifecircle/data"
+	"lifecircle/spatial"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "lifecircle:", err)
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+const usage = `lifecircle: 15-minute community life-circle coverage
+
+usage:
+  lifecircle analyze [inputs] --out DIR     write every layer, summary.json and cells.csv
+  lifecircle serve   [inputs] [--addr :8080] serve the HTTP API (no inputs: the embedded sample)
+
+inputs:
+  --facilities FILE   GeoJSON points or CSV lon,lat,type[,name,capacity,status,plan_year,id]
+  --population FILE   H3 CSV (h3,population), GeoJSON points or polygons with "population"
+  --boundaries FILE   GeoJSON polygons with level, code, name, parent (optional)
+  --catalog FILE      JSON or YAML catalogue override (optional)
+  --crs wgs84|gcj02|bd09   coordinates of the inputs (default wgs84); per input:
+                      --facilities-crs, --population-crs, --boundaries-crs
+  --sample NAME       an embedded sample instead of files: chengdu (default), porto_alegre
+  --res N             H3 working resolution (default 10; the porto_alegre sample uses 9)
+  --detour X          straight-line → walking factor (default 1.3)
+  --search-factor X   report the nearest facility up to X × the type's radius (default 2)
+  --plan-year YYYY    count planned facilities due by this year as built
+`
+
+// inputFlags are the flags every subcommand shares.
+type inputFlags struct {
+	facilities, population, boundaries, catalog string
+	crs, facCRS, popCRS, bndCRS                 string
+	sample                                      string
+	res                                         int
+	detour, searchFactor                        float64
+	planYear                                    int
+}
+
+func (f *inputFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.facilities, "facilities", "", "facilities file")
+	fs.StringVar(&f.population, "population", "", "population file")
+	fs.StringVar(&f.boundaries, "boundaries", "", "admin boundaries file")
+	fs.StringVar(&f.catalog, "catalog", "", "catalogue override file")
+	fs.StringVar(&f.crs, "crs", "wgs84", "CRS of the inputs: wgs84, gcj02, bd09")
+	fs.StringVar(&f.facCRS, "facilities-crs", "", "CRS of the facilities file (default --crs)")
+	fs.StringVar(&f.popCRS, "population-crs", "", "CRS of the population file (default --crs)")
+	fs.StringVar(&f.bndCRS, "boundaries-crs", "", "CRS of the boundaries file (default --crs)")
+	fs.StringVar(&f.sample, "sample", "", "embedded sample: "+strings.Join(data.SampleNames, ", "))
+	fs.IntVar(&f.res, "res", 0, "H3 working resolution (default 10)")
+	fs.Float64Var(&f.detour, "detour", coverage.DefaultDetour, "detour factor for straight-line distance")
+	fs.Float64Var(&f.searchFactor, "search-factor", coverage.DefaultSearchFactor, "search limit as a multiple of each type's radius")
+	fs.IntVar(&f.planYear, "plan-year", 0, "count planned facilities due by this year")
+}
+
+// load reads the inputs, or the sample when none are given, and analyses them.
+func (f *inputFlags) load(logger *slog.Logger) (*coverage.Analysis, error) {
+	var in data.Inputs
+	switch {
+	case f.facilities == "" && f.population == "" && f.boundaries == "":
+		var err error
+		if in, err = data.SampleInputs(f.sample); err != nil {
+			return nil, err
+		}
+		if f.catalog != "" {
+			in.Catalog, in.FS = "", in.FS // a file catalogue cannot be read from the sample FS
+			return nil, fmt.Errorf("--catalog needs file inputs (--facilities, --population); the sample has its own")
+		}
+	case f.sample != "":
+		return nil, fmt.Errorf("--sample cannot be combined with --facilities/--population/--boundaries")
+	default:
+		in = data.Inputs{Facilities: f.facilities, Population: f.population, Boundaries: f.boundaries, Catalog: f.catalog}
+	}
+	var err error
+	for _, c := range []struct {
+		s   string
+		dst *spatial.CRS
+	}{{f.crs, &in.CRS}, {f.facCRS, &in.FacilitiesCRS}, {f.popCRS, &in.PopulationCRS}, {f.bndCRS, &in.BoundariesCRS}} {
+		if c.s == "" {
+			continue
+		}
+		if *c.dst, err = spatial.ParseCRS(c.s); err != nil {
+			return nil, err
+		}
+	}
+	if f.res != 0 {
+		in.Resolution = f.res
+	}
+	start := time.Now()
+	cat, ds, err := data.Load(in)
+	if err != nil {
+		return nil, err
+	}
+	logger.Info("loaded", "dataset", ds.Name, "facilities", len(ds.Facilities), "cells", len(ds.Cells), "units", len(ds.Units), "ms", time.Since(start).Milliseconds())
+	start = time.Now()
+	a, err := coverage.Analyze(cat, ds, coverage.Options{Detour: f.detour, SearchFactor: f.searchFactor, PlanYear: f.planYear})
+	if err != nil {
+		return nil, err
+	}
+	logger.Info("analysed", "method", a.Method, "types", len(a.Types()), "ms", time.Since(start).Milliseconds())
+	return a, nil
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("no command given: %w", flag.ErrHelp)
+	}
+	logger := slog.New(slog.NewJSONHandler(stderr, nil))
+	switch args[0] {
+	case "analyze", "analyse":
+		return runAnalyze(args[1:], stdout, stderr, logger)
+	case "serve":
+		return runServe(ctx, args[1:], stdout, stderr, logger)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q: %w", args[0], flag.ErrHelp)
+}
+
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+func runAnalyze(args []string, stdout, stderr io.Writer, logger *slog.Logger) error {
+	fs := newFlagSet("analyze", stderr)
+	var in inputFlags
+	in.register(fs)
+	out := fs.String("out", "", "output directory (must not exist or be empty)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("analyze: unexpected argument %q", fs.Arg(0))
+	}
+	if *out == "" {
+		return fmt.Errorf("analyze: --out DIR is required")
+	}
+	a, err := in.load(logger)
+	if err != nil {
+		return err
+	}
+	files, err := data.WriteOutputs(*out, a)
+	if err != nil {
+		return err
+	}
+	s := a.Summary("")
+	fmt.Fprintf(stdout, "%s: %d cells, %.0f residents, method %s", s.Dataset, s.Cells, s.Residents, s.Method)
+	if s.Detour > 0 {
+		fmt.Fprintf(stdout, " (approximate, detour %.2f)", s.Detour)
+	}
+	fmt.Fprintf(stdout, "\nwrote %d files to %s\n", len(files), *out)
+	fmt.Fprintf(stdout, "%-34s %10s %12s %8s\n", "type", "facilities", "covered", "share")
+	for _, t := range s.Types {
+		if t.Facilities > 0 {
+			fmt.Fprintf(stdout, "%-34s %10d %12.0f %7.1f%%\n", t.ID, t.Facilities, t.Covered, 100*t.Share)
+		}
+	}
+	return nil
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, logger *slog.Logger) error {
+	fs := newFlagSet("serve", stderr)
+	var in inputFlags
+	in.register(fs)
+	addr := fs.String("addr", ":8080", "listen address HOST:PORT")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	a, err := in.load(logger)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: api.New(logger, a).Handler(), ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "lifecircle serving %s on http://%s\n", a.Data.Name, ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdown)
+}

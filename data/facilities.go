@@ -1,0 +1,221 @@
+package data
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
+
+	"lifecircle/coverage"
+	"lifecircle/spatial"
+)
+
+// ReadFacilities reads facilities from GeoJSON points or CSV
+// (lon,lat,type[,name,capacity,status,plan_year,id]); the format follows the
+// file name's extension. Coordinates are in crs and come out WGS84.
+func ReadFacilities(name string, r io.Reader, crs spatial.CRS, cat *coverage.Catalog) ([]coverage.Facility, error) {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".csv":
+		return readFacilitiesCSV(name, r, crs, cat)
+	case ".geojson", ".json":
+		return readFacilitiesGeoJSON(name, r, crs, cat)
+	}
+	return nil, fmt.Errorf("%s: facilities must be .geojson, .json or .csv: %w", name, coverage.ErrInvalid)
+}
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf(format+": %w", append(args, coverage.ErrInvalid)...)
+}
+
+// facilityFields checks and fills the non-spatial fields shared by both formats.
+func facilityFields(f *coverage.Facility, cat *coverage.Catalog, capacity, status, planYear string) error {
+	if err := cat.CheckType(f.Type); err != nil {
+		return err
+	}
+	if capacity != "" {
+		c, err := strconv.ParseFloat(capacity, 64)
+		if err != nil || c < 0 || math.IsNaN(c) || math.IsInf(c, 0) {
+			return invalid("capacity %q must be a number ≥ 0", capacity)
+		}
+		f.Capacity = c
+	}
+	s, err := coverage.ParseStatus(status)
+	if err != nil {
+		return err
+	}
+	f.Status = s
+	if planYear != "" {
+		y, err := strconv.Atoi(planYear)
+		if err != nil || y < 1900 || y > 2200 {
+			return invalid("plan_year %q must be a year such as 2026", planYear)
+		}
+		f.PlanYear = y
+	}
+	if f.Status != coverage.Existing && f.PlanYear == 0 {
+		return invalid("a %s facility needs a plan_year", f.Status)
+	}
+	return nil
+}
+
+func readFacilitiesCSV(name string, r io.Reader, crs spatial.CRS, cat *coverage.Catalog) ([]coverage.Facility, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	header, err := cr.Read()
+	if err != nil {
+		return nil, invalid("%s: cannot read the header line: %v", name, err)
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
+	}
+	for _, req := range []string{"lon", "lat", "type"} {
+		if _, ok := col[req]; !ok {
+			return nil, invalid("%s line 1: the header lacks column %q (want lon,lat,type[,name,capacity,status,plan_year,id]; got %s)", name, req, strings.Join(header, ","))
+		}
+	}
+	get := func(rec []string, c string) string {
+		if i, ok := col[c]; ok && i < len(rec) {
+			return strings.TrimSpace(rec[i])
+		}
+		return ""
+	}
+	var out []coverage.Facility
+	stem := strings.TrimSuffix(filepath.Base(name), filepath.Ext(name))
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		line, _ := cr.FieldPos(0)
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				line = pe.Line
+			}
+			return nil, invalid("%s line %d: %v", name, line, err)
+		}
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			continue
+		}
+		if len(rec) < len(header) && len(rec) < 3 {
+			return nil, invalid("%s line %d: %d fields, want at least lon,lat,type", name, line, len(rec))
+		}
+		lon, e1 := strconv.ParseFloat(get(rec, "lon"), 64)
+		lat, e2 := strconv.ParseFloat(get(rec, "lat"), 64)
+		if e1 != nil || e2 != nil {
+			return nil, invalid("%s line %d: lon %q / lat %q must be numbers", name, line, get(rec, "lon"), get(rec, "lat"))
+		}
+		p, err := toWGS84(orb.Point{lon, lat}, crs)
+		if err != nil {
+			return nil, invalid("%s line %d: %v", name, line, err)
+		}
+		f := coverage.Facility{ID: get(rec, "id"), Type: get(rec, "type"), Name: get(rec, "name"), Location: p}
+		if f.ID == "" {
+			f.ID = fmt.Sprintf("%s-%d", stem, line)
+		}
+		if err := facilityFields(&f, cat, get(rec, "capacity"), get(rec, "status"), get(rec, "plan_year")); err != nil {
+			return nil, fmt.Errorf("%s line %d: %w", name, line, err)
+		}
+		out = append(out, f)
+	}
+	return out, uniqueIDs(name, out)
+}
+
+func uniqueIDs(name string, fs []coverage.Facility) error {
+	seen := make(map[string]bool, len(fs))
+	for _, f := range fs {
+		if seen[f.ID] {
+			return invalid("%s: facility id %q appears more than once", name, f.ID)
+		}
+		seen[f.ID] = true
+	}
+	return nil
+}
+
+// readFeatures decodes a GeoJSON FeatureCollection with a clear error.
+func readFeatures(name string, r io.Reader) (*geojson.FeatureCollection, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", name, err)
+	}
+	fc, err := geojson.UnmarshalFeatureCollection(b)
+	if err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			line := 1 + strings.Count(string(b[:min(int(se.Offset), len(b))]), "\n")
+			return nil, invalid("%s line %d: not valid JSON: %v", name, line, err)
+		}
+		return nil, invalid("%s: not a GeoJSON FeatureCollection: %v", name, err)
+	}
+	if fc.Type != "FeatureCollection" {
+		return nil, invalid("%s: GeoJSON type %q, want FeatureCollection", name, fc.Type)
+	}
+	for i, f := range fc.Features {
+		if f == nil || f.Geometry == nil {
+			return nil, invalid("%s feature %d: no geometry", name, i+1)
+		}
+	}
+	return fc, nil
+}
+
+// prop returns a property as a trimmed string ("" when absent or null).
+func prop(p geojson.Properties, key string) string {
+	v, ok := p[key]
+	if !ok || v == nil {
+		return ""
+	}
+	switch v := v.(type) {
+	case string:
+		return strings.TrimSpace(v)
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case bool:
+		return strconv.FormatBool(v)
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func readFacilitiesGeoJSON(name string, r io.Reader, crs spatial.CRS, cat *coverage.Catalog) ([]coverage.Facility, error) {
+	fc, err := readFeatures(name, r)
+	if err != nil {
+		return nil, err
+	}
+	stem := strings.TrimSuffix(filepath.Base(name), filepath.Ext(name))
+	out := make([]coverage.Facility, 0, len(fc.Features))
+	for i, ft := range fc.Features {
+		where := fmt.Sprintf("%s feature %d", name, i+1)
+		pt, ok := ft.Geometry.(orb.Point)
+		if !ok {
+			return nil, invalid("%s: geometry %s, want Point", where, ft.Geometry.GeoJSONType())
+		}
+		p, err := toWGS84(pt, crs)
+		if err != nil {
+			return nil, invalid("%s: %v", where, err)
+		}
+		f := coverage.Facility{ID: prop(ft.Properties, "id"), Type: prop(ft.Properties, "type"), Name: prop(ft.Properties, "name"), Location: p}
+		if f.ID == "" && ft.ID != nil {
+			f.ID = fmt.Sprint(ft.ID)
+		}
+		if f.ID == "" {
+			f.ID = fmt.Sprintf("%s-%d", stem, i+1)
+		}
+		if f.Type == "" {
+			return nil, invalid("%s: property \"type\" (a catalogue id) is missing", where)
+		}
+		if err := facilityFields(&f, cat, prop(ft.Properties, "capacity"), prop(ft.Properties, "status"), prop(ft.Properties, "plan_year")); err != nil {
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
+		out = append(out, f)
+	}
+	return out, uniqueIDs(name, out)
+}

@@ -1,0 +1,165 @@
+package data
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+
+	"github.com/paulmach/orb"
+
+	"lifecircle/coverage"
+	"lifecircle/spatial"
+)
+
+// Inputs names the files of one dataset. Each CRS field defaults to CRS.
+type Inputs struct {
+	Name       string
+	Facilities string
+	Population string
+	Boundaries string // optional
+	Catalog    string // optional override of the default catalogue
+	// FS, when set, is where the paths are read from (the embedded
+	// samples); otherwise the operating system's files.
+	FS fs.FS
+
+	CRS                                         spatial.CRS
+	FacilitiesCRS, PopulationCRS, BoundariesCRS spatial.CRS
+	Resolution                                  int
+	PopulationNote                              string
+}
+
+func (in Inputs) open(path string) (io.ReadCloser, error) {
+	if in.FS != nil {
+		return in.FS.Open(path)
+	}
+	return os.Open(path)
+}
+
+func (in Inputs) read(path string) ([]byte, error) {
+	if in.FS != nil {
+		return fs.ReadFile(in.FS, path)
+	}
+	return os.ReadFile(path)
+}
+
+func or(c, def spatial.CRS) spatial.CRS {
+	if c == "" {
+		return def
+	}
+	return c
+}
+
+// Load reads and checks every input and returns the catalogue in force and
+// the dataset. It fails as a whole: no partial dataset is ever returned.
+func Load(in Inputs) (*coverage.Catalog, *coverage.Dataset, error) {
+	if in.Facilities == "" || in.Population == "" {
+		return nil, nil, invalid("both a facilities file and a population file are needed")
+	}
+	if in.Resolution == 0 {
+		in.Resolution = 10
+	}
+	if in.CRS == "" {
+		in.CRS = spatial.WGS84
+	}
+	cat := coverage.DefaultCatalog()
+	if in.Catalog != "" {
+		src, err := in.read(in.Catalog)
+		if err != nil {
+			return nil, nil, fmt.Errorf("catalogue: %w", err)
+		}
+		if cat, err = cat.Extend(in.Catalog, src); err != nil {
+			return nil, nil, err
+		}
+	}
+	ds := &coverage.Dataset{Name: in.Name, Resolution: in.Resolution, PopulationNote: in.PopulationNote}
+	if ds.Name == "" {
+		ds.Name = in.Population
+	}
+	var err error
+	if ds.Facilities, err = readWith(in, in.Facilities, func(r io.Reader) ([]coverage.Facility, error) {
+		return ReadFacilities(in.Facilities, r, or(in.FacilitiesCRS, in.CRS), cat)
+	}); err != nil {
+		return nil, nil, err
+	}
+	if ds.Cells, err = readWith(in, in.Population, func(r io.Reader) ([]coverage.PopulationCell, error) {
+		return ReadPopulation(in.Population, r, or(in.PopulationCRS, in.CRS), in.Resolution)
+	}); err != nil {
+		return nil, nil, err
+	}
+	if in.Boundaries != "" {
+		if ds.Units, err = readWith(in, in.Boundaries, func(r io.Reader) ([]coverage.AdminUnit, error) {
+			return ReadBoundaries(in.Boundaries, r, or(in.BoundariesCRS, in.CRS))
+		}); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := checkOverlap(in, ds); err != nil {
+		return nil, nil, err
+	}
+	if err := ds.Validate(cat); err != nil {
+		return nil, nil, err
+	}
+	return cat, ds, nil
+}
+
+func readWith[T any](in Inputs, path string, read func(io.Reader) (T, error)) (T, error) {
+	var zero T
+	f, err := in.open(path)
+	if err != nil {
+		return zero, err
+	}
+	defer f.Close()
+	return read(f)
+}
+
+// checkOverlap catches inputs that are each valid but do not describe the
+// same place: the usual sign of a wrong --crs or swapped axes.
+func checkOverlap(in Inputs, ds *coverage.Dataset) error {
+	var pop orb.Bound
+	for i, c := range ds.Cells {
+		b := spatial.Boundary(c.Cell).Bound()
+		if i == 0 {
+			pop = b
+		} else {
+			pop = pop.Union(b)
+		}
+	}
+	grown := pop.Pad(0.05) // ≈ 5 km
+	if len(ds.Facilities) > 0 {
+		var fb orb.Bound
+		inside := 0
+		for i, f := range ds.Facilities {
+			if i == 0 {
+				fb = orb.Bound{Min: f.Location, Max: f.Location}
+			} else {
+				fb = fb.Extend(f.Location)
+			}
+			if grown.Contains(f.Location) {
+				inside++
+			}
+		}
+		if inside == 0 {
+			return invalid("%s: no facility lies within 5 km of the population in %s (facilities span %s, population %s): wrong --crs or swapped lon/lat?",
+				in.Facilities, in.Population, fmtBound(fb), fmtBound(pop))
+		}
+	}
+	if len(ds.Units) > 0 {
+		var ub orb.Bound
+		for i, u := range ds.Units {
+			if i == 0 {
+				ub = u.Geometry.Bound()
+			} else {
+				ub = ub.Union(u.Geometry.Bound())
+			}
+		}
+		if !ub.Intersects(pop) {
+			return invalid("%s: the boundaries (%s) do not overlap the population (%s): wrong --crs or swapped lon/lat?", in.Boundaries, fmtBound(ub), fmtBound(pop))
+		}
+	}
+	return nil
+}
+
+func fmtBound(b orb.Bound) string {
+	return fmt.Sprintf("%.4f,%.4f–%.4f,%.4f", b.Min[0], b.Min[1], b.Max[0], b.Max[1])
+}
