@@ -45,4 +45,4 @@ func (r Ruler) ToMetres(origin, p orb.Point) orb.Point {
 
 // DistanceM is the distance in metres between a and b using a Ruler at their
 // mean latitude.
-func DistanceM(a, b orb.Point) float64 { return NewRuler((a[1] + b[1]) / 2).Distance(a, b) }
+func DistanceM(a, b orb.Point) float64 { return NewRuler((a[1]+b[1])/2).Distance(a, b) }

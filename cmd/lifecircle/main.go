@@ -94,7 +94,6 @@ func (f *inputFlags) load(logger *slog.Logger) (*coverage.Analysis, error) {
 			return nil, err
 		}
 		if f.catalog != "" {
-			in.Catalog, in.FS = "", in.FS // a file catalogue cannot be read from the sample FS
 			return nil, fmt.Errorf("--catalog needs file inputs (--facilities, --population); the sample has its own")
 		}
 	case f.sample != "":

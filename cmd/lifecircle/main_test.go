@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// syncBuffer is a bytes.Buffer safe for the server goroutine and the test.
+type syncBuffer struct {
+	ch chan struct{}
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.ch <- struct{}{}
+	defer func() { <-s.ch }()
+	return s.b.Write(p)
+}
+
+// TestServeEndToEnd starts the real server on the embedded sample and
+// fetches every endpoint over loopback, as `make run` and curl would.
+func TestServeEndToEnd(t *testing.T) {
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	logs := &syncBuffer{ch: make(chan struct{}, 1)}
+	go func() { done <- run(ctx, []string{"serve", "--addr", addr}, io.Discard, logs) }()
+	base := "http://" + addr
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server did not come up: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	fetch := func(path string, wantStatus int) map[string]any {
+		t.Helper()
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != wantStatus {
+			t.Fatalf("GET %s: %d, want %d: %.300s", path, resp.StatusCode, wantStatus, body)
+		}
+		var v map[string]any
+		if err := json.Unmarshal(body, &v); err != nil {
+			t.Fatalf("GET %s: not JSON: %v", path, err)
+		}
+		return v
+	}
+	cat := fetch("/v1/catalog", 200)
+	if n := len(cat["types"].([]any)); n != 35 {
+		t.Errorf("catalog has %d types", n)
+	}
+	s := fetch("/v1/summary?by=district", 200)
+	if s["method"] != "euclidean" || len(s["units"].([]any)) != 5 || !strings.Contains(fmt.Sprint(s["population_note"]), "ESTIMATE") {
+		t.Errorf("summary: method %v, %d units, note %v", s["method"], len(s["units"].([]any)), s["population_note"])
+	}
+	fetch("/v1/summary?by=street", 200) // no street units in the sample: everything unassigned, still 200
+	fetch("/v1/layers", 200)
+	for _, l := range []string{"facilities", "population", "coverage?type=kindergarten", "gaps?type=kindergarten", "gap-areas?type=kindergarten"} {
+		fc := fetch("/v1/layers/"+l, 200)
+		if fc["type"] != "FeatureCollection" || len(fc["features"].([]any)) == 0 {
+			t.Errorf("%s: type %v, %d features", l, fc["type"], len(fc["features"].([]any)))
+		}
+	}
+	gaps := fetch("/v1/layers/gaps?type=kindergarten", 200)
+	f0 := gaps["features"].([]any)[0].(map[string]any)["properties"].(map[string]any)
+	if f0["covered"] != false || f0["h3"] == nil {
+		t.Errorf("gap cell properties %v", f0)
+	}
+	fetch("/v1/layers/gaps?type=nope", 404)
+	fetch("/v1/layers/gaps?type=kindergarten&bbox=1,2", 400)
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("server stopped with %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("server did not shut down")
+	}
+}
+
+func TestAnalyzeWritesOutputs(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"analyze", "--sample", "porto_alegre", "--out", dir}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"summary.json", "cells.csv", "facilities.geojson", "population.geojson",
+		"coverage_primary_school.geojson", "gaps_primary_school.geojson", "gap_areas_primary_school.geojson"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("missing %s", f)
+		}
+	}
+	if !strings.Contains(out.String(), "primary_school") {
+		t.Errorf("analyze printed %q", out.String())
+	}
+	// A second run into the same directory must refuse, not overwrite.
+	if err := run(context.Background(), []string{"analyze", "--sample", "porto_alegre", "--out", dir}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "not empty") {
+		t.Errorf("second analyze into %s: %v", dir, err)
+	}
+}
+
+func TestBadCommandLines(t *testing.T) {
+	cases := map[string][]string{
+		"no command given":                  {},
+		"unknown command":                   {"frobnicate"},
+		"--out DIR is required":             {"analyze"},
+		"unknown crs":                       {"analyze", "--crs", "utm", "--out", t.TempDir() + "/x"},
+		"no sample \"tokyo\"":               {"analyze", "--sample", "tokyo", "--out", t.TempDir() + "/x"},
+		"both a facilities file":            {"analyze", "--facilities", "f.csv", "--out", t.TempDir() + "/x"},
+		"detour factor 9 must be between 1": {"analyze", "--detour", "9", "--out", t.TempDir() + "/x"},
+		"H3 resolution 3":                   {"analyze", "--sample", "chengdu", "--res", "3", "--out", t.TempDir() + "/x"},
+	}
+	for want, args := range cases {
+		err := run(context.Background(), args, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%v: error %v, want it to say %q", args, err, want)
+		}
+	}
+}
