@@ -60,8 +60,13 @@ func (s *Server) handleCatalog(c *gin.Context) {
 }
 
 func (s *Server) handleSummary(c *gin.Context) {
-	if err := checkParams(c, "by", "f"); err != nil {
+	if err := checkParams(c, "by", "profile", "f"); err != nil {
 		writeError(c, err)
+		return
+	}
+	profile, err := coverage.ParseProfile(c.Query("profile"))
+	if err != nil {
+		writeError(c, blame("profile", err))
 		return
 	}
 	var by coverage.UnitLevel
@@ -73,7 +78,7 @@ func (s *Server) handleSummary(c *gin.Context) {
 		}
 		by = l
 	}
-	s.writeJSON(c, s.current().Summary(by))
+	s.writeJSON(c, s.current().Summary(by, profile))
 }
 
 // layerInfo describes one layer for /v1/layers.
@@ -90,6 +95,7 @@ var layerDescriptions = map[string]string{
 	"coverage":   "populated H3 cells for one type: h3, population, type, distance_m, facility_id, covered, unit codes",
 	"gaps":       "the populated cells one type does not cover (same properties as coverage)",
 	"gap-areas":  "contiguous uncovered cells merged into polygons: id, type, rank, residents, cells, unit_code, unit_name, unit_level, units",
+	"catchment":  "the outline of the cells one facility serves within its type's radius: facility_id, name, type, max_dist_m, residents, cells, farthest_m",
 }
 
 func (s *Server) handleLayerList(c *gin.Context) {
@@ -104,17 +110,26 @@ func (s *Server) handleLayerList(c *gin.Context) {
 		if needs {
 			href += "?type={type}"
 		}
+		if name == "catchment" {
+			href += "?facility={facility_id}"
+		}
 		out = append(out, layerInfo{Name: name, Description: layerDescriptions[name], NeedsType: needs, Href: href})
 	}
 	c.JSON(http.StatusOK, gin.H{"layers": out})
 }
 
 func (s *Server) handleLayer(c *gin.Context) {
-	if err := checkParams(c, "type", "bbox", "unit", "limit", "offset", "f"); err != nil {
+	if err := checkParams(c, "type", "bbox", "unit", "limit", "offset", "facility", "profile", "f"); err != nil {
 		writeError(c, err)
 		return
 	}
-	q := coverage.Query{Type: c.Query("type"), Unit: c.Query("unit")}
+	q := coverage.Query{Type: c.Query("type"), Unit: c.Query("unit"), Facility: c.Query("facility")}
+	profile, err := coverage.ParseProfile(c.Query("profile"))
+	if err != nil {
+		writeError(c, blame("profile", err))
+		return
+	}
+	q.Profile = profile
 	if v, ok := c.GetQuery("bbox"); ok {
 		b, err := parseBBox(v)
 		if err != nil {
@@ -123,7 +138,6 @@ func (s *Server) handleLayer(c *gin.Context) {
 		}
 		q.Bound = &b
 	}
-	var err error
 	if q.Limit, err = parseCount(c, "limit", 1_000_000); err != nil {
 		writeError(c, err)
 		return
@@ -156,7 +170,10 @@ func (s *Server) handleLayer(c *gin.Context) {
 	}
 	fc, err := a.Layer(name, q)
 	if err != nil {
-		if q.Type == "" {
+		switch {
+		case name == "catchment":
+			err = blame("facility", err)
+		case q.Type == "":
 			err = blame("type", err)
 		}
 		writeError(c, err)

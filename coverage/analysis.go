@@ -78,6 +78,10 @@ type Analysis struct {
 	typeIndex  map[string]int
 	population float64
 
+	source      DistanceSource
+	unreachable func(cell int) bool // no walkable network near the cell
+	facIndex    map[string]int
+
 	gapMu sync.Mutex
 	gaps  map[string][]GapArea
 }
@@ -158,6 +162,15 @@ func Analyze(cat *Catalog, data *Dataset, opts Options) (*Analysis, error) {
 		a.centres = Centres(data)
 	}
 	a.Method = src.Method()
+	a.source = src
+	a.unreachable = func(int) bool { return false }
+	if u, ok := src.(unreachable); ok {
+		a.unreachable = u.Unreachable
+	}
+	a.facIndex = make(map[string]int, len(data.Facilities))
+	for i, f := range data.Facilities {
+		a.facIndex[f.ID] = i
+	}
 	for i, c := range data.Cells {
 		a.cellIndex[c.Cell] = int32(i)
 		a.population += c.Population
@@ -319,3 +332,26 @@ func (a *Analysis) Completeness(i int, l Level) float64 {
 	}
 	return float64(covered) / float64(n)
 }
+
+// Reason codes say why a cell is not covered.
+const (
+	ReasonNoFacility = "no_facility_in_reach"       // no facility of the type within its radius
+	ReasonNoNetwork  = "no_walkable_network_nearby" // the cell is beyond the snap limit of every walkable way
+)
+
+// Reason says why cell i is not covered by tc, or "" when it is.
+func (a *Analysis) Reason(tc *TypeCoverage, i int) string {
+	switch {
+	case tc.IsCovered(i):
+		return ""
+	case a.unreachable(i):
+		return ReasonNoNetwork
+	}
+	return ReasonNoFacility
+}
+
+// Unreachable reports whether cell i has no walkable network nearby.
+func (a *Analysis) Unreachable(i int) bool { return a.unreachable(i) }
+
+// Source is the distance source the analysis was computed with.
+func (a *Analysis) Source() DistanceSource { return a.source }

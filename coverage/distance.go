@@ -30,6 +30,15 @@ type DistanceSource interface {
 	// every cell with a site within limitM metres, and to NoHit for the
 	// rest. len(out) is the number of demand cells.
 	Nearest(sites []orb.Point, limitM float64, out []Hit)
+	// Reach calls fn for every demand cell within limitM metres of one
+	// site, with the distance. It touches only what the site can reach.
+	Reach(site orb.Point, limitM float64, fn func(cell int, distM float32))
+}
+
+// unreachable is implemented by sources that can leave a cell off the
+// measure altogether (no walkable network nearby).
+type unreachable interface {
+	Unreachable(cell int) bool
 }
 
 // Euclidean measures straight-line distance times a detour factor. It is the
@@ -73,6 +82,15 @@ func (e *Euclidean) Nearest(sites []orb.Point, limitM float64, out []Hit) {
 			return true
 		})
 	}
+}
+
+// Reach implements DistanceSource.
+func (e *Euclidean) Reach(site orb.Point, limitM float64, fn func(cell int, distM float32)) {
+	r := spatial.NewRuler(site[1])
+	e.index.WithinM(r, site, limitM/e.detour, func(_ orb.Point, cell int32, d float64) bool {
+		fn(int(cell), float32(d*e.detour))
+		return true
+	})
 }
 
 // NearestOne finds the nearest of sites to one point, by R-tree nearest

@@ -188,7 +188,7 @@ func TestFixtureUnitsAndSummary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := a.Summary(District)
+	s := a.Summary(District, DefaultProfile)
 	if s.Method != "euclidean" || !s.Approximate || s.Detour != 1.0 || s.Residents != 750 {
 		t.Errorf("summary header %+v", s)
 	}

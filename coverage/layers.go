@@ -12,7 +12,7 @@ import (
 )
 
 // LayerNames lists the layers an analysis publishes.
-var LayerNames = []string{"facilities", "population", "coverage", "gaps", "gap-areas"}
+var LayerNames = []string{"facilities", "population", "coverage", "gaps", "gap-areas", "catchment"}
 
 // Query filters a layer. The zero value selects everything.
 type Query struct {
@@ -21,6 +21,10 @@ type Query struct {
 	Unit   string     // features inside this admin unit (by cell centre, facility point, or touching for gap areas)
 	Limit  int        // at most this many features (0: no limit)
 	Offset int        // skip this many matching features first
+	// Facility selects the facility of the catchment layer (required there).
+	Facility string
+	// Profile turns distances into minutes (zero value: DefaultProfile).
+	Profile Profile
 }
 
 // needsType reports whether a layer is per facility type.
@@ -37,6 +41,12 @@ func (a *Analysis) Layer(name string, q Query) (*geojson.FeatureCollection, erro
 	}
 	if !known {
 		return nil, fmt.Errorf("layer %q does not exist; layers: %s: %w", name, strings.Join(LayerNames, ", "), ErrNotFound)
+	}
+	if q.Profile.SpeedMPerMin <= 0 {
+		q.Profile = DefaultProfile
+	}
+	if name == "catchment" {
+		return a.catchmentLayer(q)
 	}
 	if q.Limit < 0 || q.Offset < 0 {
 		return nil, fmt.Errorf("limit and offset must not be negative: %w", ErrInvalid)
@@ -65,6 +75,7 @@ func (a *Analysis) Layer(name string, q Query) (*geojson.FeatureCollection, erro
 		fc.ExtraMembers["resolution"] = a.Data.Resolution
 	}
 	if tc != nil && name != "facilities" && name != "population" {
+		fc.ExtraMembers["profile"] = q.Profile
 		fc.ExtraMembers["type"] = tc.Type.ID
 		fc.ExtraMembers["max_dist_m"] = tc.Type.MaxDistM
 		fc.ExtraMembers["method"] = a.Method
@@ -100,10 +111,19 @@ func (a *Analysis) Layer(name string, q Query) (*geojson.FeatureCollection, erro
 			h := tc.Hit(i)
 			p["type"] = tc.Type.ID
 			p["covered"] = tc.IsCovered(i)
+			p["reason"] = nil
+			if r := a.Reason(tc, i); r != "" {
+				p["reason"] = r
+			}
 			p["distance_m"] = nil
+			p["minutes"] = nil
+			p["within_minutes"] = false
 			p["facility_id"] = nil
 			if h.Found() {
 				p["distance_m"] = math.Round(float64(h.DistM)*10) / 10
+				m := q.Profile.Minutes(float64(h.DistM))
+				p["minutes"] = math.Round(m*10) / 10
+				p["within_minutes"] = m <= tc.Type.MaxWalkMin+1e-9
 				p["facility_id"] = a.Data.Facilities[tc.Facilities[h.Site]].ID
 			}
 		}, add)
@@ -226,4 +246,36 @@ func roundMultiPolygon(mp orb.MultiPolygon) orb.MultiPolygon {
 		}
 	}
 	return out
+}
+
+// catchmentLayer is one feature: the outline of the cells the facility serves.
+func (a *Analysis) catchmentLayer(q Query) (*geojson.FeatureCollection, error) {
+	if q.Facility == "" {
+		return nil, fmt.Errorf("layer catchment needs a facility id (facility=…): %w", ErrInvalid)
+	}
+	c, err := a.Catchment(q.Facility)
+	if err != nil {
+		return nil, err
+	}
+	fc := geojson.NewFeatureCollection()
+	fc.ExtraMembers = geojson.Properties{
+		"layer": "catchment", "dataset": a.Data.Name, "method": a.Method, "approximate": a.Method == "euclidean",
+		"population_note": a.Data.PopulationNote, "resolution": a.Data.Resolution,
+	}
+	if a.Detour > 0 {
+		fc.ExtraMembers["detour"] = a.Detour
+	}
+	if len(c.Cells) > 0 {
+		f := geojson.NewFeature(roundMultiPolygon(c.Geometry))
+		f.ID = c.Facility.ID
+		f.Properties = geojson.Properties{
+			"facility_id": c.Facility.ID, "name": c.Facility.Name, "type": c.Type.ID, "max_dist_m": c.Type.MaxDistM,
+			"residents": c.Residents, "cells": len(c.Cells), "farthest_m": math.Round(c.FarthestM*10) / 10,
+			"in_force": a.inForce(c.Facility),
+		}
+		fc.Append(f)
+	}
+	fc.ExtraMembers["numberMatched"] = len(fc.Features)
+	fc.ExtraMembers["numberReturned"] = len(fc.Features)
+	return fc, nil
 }

@@ -19,6 +19,12 @@ type TypeSummary struct {
 	Covered     float64     `json:"covered"`
 	Uncovered   float64     `json:"uncovered"`
 	Share       float64     `json:"share"`
+	// CoveredInTime counts residents whose nearest facility is within
+	// max_walk_min at the profile's speed (the radius in metres is what
+	// "covered" means; this shows how it feels for slower walkers).
+	CoveredInTime float64 `json:"covered_in_time"`
+	// NoNetwork counts residents with no walkable network nearby.
+	NoNetwork float64 `json:"no_network,omitempty"`
 }
 
 // UnitTypeShare is one type's coverage inside one unit.
@@ -48,6 +54,7 @@ type Summary struct {
 	Dataset        string            `json:"dataset"`
 	Method         string            `json:"method"`
 	Detour         float64           `json:"detour,omitempty"`
+	Profile        Profile           `json:"profile"`
 	Approximate    bool              `json:"approximate"`
 	Resolution     int               `json:"resolution"`
 	PlanYear       int               `json:"plan_year,omitempty"`
@@ -63,12 +70,13 @@ type Summary struct {
 }
 
 // Summary rolls coverage up citywide and, when by is not empty, per unit of
-// that level (units in code order).
-func (a *Analysis) Summary(by UnitLevel) Summary {
+// that level (units in code order); minutes use walking profile p.
+func (a *Analysis) Summary(by UnitLevel, p Profile) Summary {
 	s := Summary{
 		Dataset:        a.Data.Name,
 		Method:         a.Method,
 		Detour:         a.Detour,
+		Profile:        p,
 		Approximate:    a.Method == "euclidean",
 		Resolution:     a.Data.Resolution,
 		PlanYear:       a.PlanYear,
@@ -77,9 +85,22 @@ func (a *Analysis) Summary(by UnitLevel) Summary {
 		Residents:      round1(a.population),
 		Completeness:   a.completeness(func(int) bool { return true }),
 	}
+	noNet := 0.0
+	for i, c := range a.Data.Cells {
+		if a.unreachable(i) {
+			noNet += c.Population
+		}
+	}
 	for _, tc := range a.types {
 		t := tc.Type
+		inTime := 0.0
+		for i, c := range a.Data.Cells {
+			if h := tc.Hit(i); h.Found() && p.Minutes(float64(h.DistM)) <= t.MaxWalkMin+1e-9 {
+				inTime += c.Population
+			}
+		}
 		s.Types = append(s.Types, TypeSummary{
+			CoveredInTime: round1(inTime), NoNetwork: round1(noNet),
 			ID: t.ID, NameZH: t.NameZH, NameEN: t.NameEN, Category: t.Category, Level: t.Level,
 			Requirement: t.Requirement, MaxDistM: t.MaxDistM, Facilities: len(tc.Facilities),
 			Residents: round1(tc.Residents), Covered: round1(tc.Covered),

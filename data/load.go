@@ -10,6 +10,7 @@ import (
 
 	"lifecircle/coverage"
 	"lifecircle/spatial"
+	"lifecircle/spatial/network"
 )
 
 // Inputs names the files of one dataset. Each CRS field defaults to CRS.
@@ -19,6 +20,7 @@ type Inputs struct {
 	Population string
 	Boundaries string // optional
 	Catalog    string // optional override of the default catalogue
+	OSM        string // optional OSM extract (PBF or XML) for walking distances
 	// FS, when set, is where the paths are read from (the embedded
 	// samples); otherwise the operating system's files.
 	FS fs.FS
@@ -162,4 +164,29 @@ func checkOverlap(in Inputs, ds *coverage.Dataset) error {
 
 func fmtBound(b orb.Bound) string {
 	return fmt.Sprintf("%.4f,%.4f–%.4f,%.4f", b.Min[0], b.Min[1], b.Max[0], b.Max[1])
+}
+
+// LoadNetwork reads the walking network of in.OSM with the given rule.
+func LoadNetwork(in Inputs, rule WalkRule) (*network.Graph, OSMStats, error) {
+	f, err := in.open(in.OSM)
+	if err != nil {
+		return nil, OSMStats{}, err
+	}
+	defer f.Close()
+	return ReadOSM(in.OSM, f, rule)
+}
+
+// CheckNetworkOverlap says whether the network reaches the population: an
+// error when no cell joined it, a warning (non-empty) when fewer than half did.
+func CheckNetworkOverlap(in Inputs, ds *coverage.Dataset, unsnapped int, st OSMStats, snapM float64) (warning string, err error) {
+	n := len(ds.Cells)
+	switch {
+	case n > 0 && unsnapped == n:
+		return "", invalid("%s: no populated cell lies within %.0f m of a walkable way: the extract (%s) does not overlap the population in %s",
+			in.OSM, snapM, fmtBound(st.Bound), in.Population)
+	case 2*unsnapped > n:
+		return fmt.Sprintf("%d of %d populated cells have no walkable way within %.0f m (extract %s): coverage there is reported as %q",
+			unsnapped, n, snapM, fmtBound(st.Bound), coverage.ReasonNoNetwork), nil
+	}
+	return "", nil
 }

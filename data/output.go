@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/paulmach/orb/geojson"
+
 	"lifecircle/coverage"
 )
 
@@ -20,10 +22,10 @@ type SummaryFile struct {
 }
 
 // NewSummaryFile rolls a up citywide and per unit level.
-func NewSummaryFile(a *coverage.Analysis) SummaryFile {
-	s := SummaryFile{Summary: a.Summary("")}
+func NewSummaryFile(a *coverage.Analysis, p coverage.Profile) SummaryFile {
+	s := SummaryFile{Summary: a.Summary("", p)}
 	for _, l := range coverage.UnitLevels {
-		if us := a.Summary(l); len(us.Units) > 0 {
+		if us := a.Summary(l, p); len(us.Units) > 0 {
 			if s.UnitsByLevel == nil {
 				s.UnitsByLevel = map[coverage.UnitLevel][]coverage.UnitSummary{}
 			}
@@ -74,7 +76,10 @@ func WriteCellsCSV(w io.Writer, a *coverage.Analysis) error {
 // gap_areas_<type>.geojson. It writes into a temporary sibling directory and
 // renames it at the end, so dir is either complete or absent. An existing,
 // non-empty dir is refused rather than overwritten.
-func WriteOutputs(dir string, a *coverage.Analysis) (files []string, err error) {
+func WriteOutputs(dir string, a *coverage.Analysis, p coverage.Profile) (files []string, err error) {
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		return nil, fmt.Errorf("output path %s exists and is not a directory: %w", dir, coverage.ErrInvalid)
+	}
 	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
 		return nil, fmt.Errorf("output directory %s exists and is not empty; remove it or choose another: %w", dir, coverage.ErrInvalid)
 	}
@@ -113,7 +118,7 @@ func WriteOutputs(dir string, a *coverage.Analysis) (files []string, err error) 
 			return bw.Flush()
 		}
 	}
-	summary := NewSummaryFile(a)
+	summary := NewSummaryFile(a, p)
 	if err := write("summary.json", func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -125,7 +130,7 @@ func WriteOutputs(dir string, a *coverage.Analysis) (files []string, err error) 
 		return nil, err
 	}
 	layer := func(file, name, typ string) error {
-		fc, err := a.Layer(name, coverage.Query{Type: typ})
+		fc, err := a.Layer(name, coverage.Query{Type: typ, Profile: p})
 		if err != nil {
 			return err
 		}
@@ -135,6 +140,9 @@ func WriteOutputs(dir string, a *coverage.Analysis) (files []string, err error) 
 		return nil, err
 	}
 	if err := layer("population.geojson", "population", ""); err != nil {
+		return nil, err
+	}
+	if err := write("catchments.geojson", jsonTo(catchments(a))); err != nil {
 		return nil, err
 	}
 	for _, tc := range a.Types() {
@@ -159,4 +167,20 @@ func WriteOutputs(dir string, a *coverage.Analysis) (files []string, err error) 
 		return nil, err
 	}
 	return files, nil
+}
+
+// catchments puts the catchment of every facility in force in one layer.
+func catchments(a *coverage.Analysis) *geojson.FeatureCollection {
+	fc := geojson.NewFeatureCollection()
+	fc.ExtraMembers = geojson.Properties{"layer": "catchments", "dataset": a.Data.Name, "method": a.Method}
+	for _, tc := range a.Types() {
+		for _, fi := range tc.Facilities {
+			l, err := a.Layer("catchment", coverage.Query{Facility: a.Data.Facilities[fi].ID})
+			if err != nil {
+				continue // cannot happen: the id comes from the dataset
+			}
+			fc.Features = append(fc.Features, l.Features...)
+		}
+	}
+	return fc
 }

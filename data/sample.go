@@ -26,6 +26,7 @@ func SampleInputs(name string) (Inputs, error) {
 			Facilities: "sample/chengdu/facilities.geojson",
 			Population: "sample/chengdu/population.csv",
 			Boundaries: "sample/chengdu/boundaries.geojson",
+			OSM:        "sample/chengdu/osm.pbf",
 			FS:         sampleFS,
 			Resolution: 10,
 			PopulationNote: "ESTIMATE, not an official count: 2020 census district totals spread over H3 cells " +
@@ -37,6 +38,7 @@ func SampleInputs(name string) (Inputs, error) {
 			Facilities:     "sample/porto_alegre/facilities.csv",
 			Population:     "sample/porto_alegre/population.csv",
 			Catalog:        "sample/porto_alegre/catalog.json",
+			OSM:            "sample/porto_alegre/osm.pbf",
 			FS:             sampleFS,
 			Resolution:     9,
 			PopulationNote: "H3 res-9 population from the Ipea r5r Porto Alegre sample (IBGE 2010 census, attribution unverified); see data/sample/porto_alegre/SOURCES.md",

@@ -56,6 +56,12 @@ inputs:
   --detour X          straight-line → walking factor (default 1.3)
   --search-factor X   report the nearest facility up to X × the type's radius (default 2)
   --plan-year YYYY    count planned facilities due by this year as built
+  --osm FILE          OSM extract (PBF or XML): walking-network distances (the samples bring theirs)
+  --no-network        straight line × detour even when an extract is given
+  --walk-rule FILE    JSON walk rule replacing the default way filter
+  --snap-m M          farthest a cell or facility may be from a walkable way (default 250)
+  --min-component N   also snap to disconnected parts of ≥ N nodes (default 0: largest component only)
+  --profile NAME      walking speed for minutes: default (60 m/min), elderly (50), adult (67)
 `
 
 // inputFlags are the flags every subcommand shares.
@@ -66,6 +72,11 @@ type inputFlags struct {
 	res                                         int
 	detour, searchFactor                        float64
 	planYear                                    int
+	osm, walkRule                               string
+	noNetwork                                   bool
+	snapM                                       float64
+	minComponent                                int
+	profile                                     string
 }
 
 func (f *inputFlags) register(fs *flag.FlagSet) {
@@ -82,6 +93,12 @@ func (f *inputFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.detour, "detour", coverage.DefaultDetour, "detour factor for straight-line distance")
 	fs.Float64Var(&f.searchFactor, "search-factor", coverage.DefaultSearchFactor, "search limit as a multiple of each type's radius")
 	fs.IntVar(&f.planYear, "plan-year", 0, "count planned facilities due by this year")
+	fs.StringVar(&f.osm, "osm", "", "OSM extract (PBF or XML) for walking distances")
+	fs.BoolVar(&f.noNetwork, "no-network", false, "use straight line × detour even with an extract")
+	fs.StringVar(&f.walkRule, "walk-rule", "", "JSON walk rule file")
+	fs.Float64Var(&f.snapM, "snap-m", coverage.DefaultSnapLimitM, "snap limit in metres")
+	fs.IntVar(&f.minComponent, "min-component", coverage.DefaultMinComponent, "also snap to disconnected network parts of at least N nodes (0: largest only)")
+	fs.StringVar(&f.profile, "profile", "", "walking profile: default, elderly, adult")
 }
 
 // load reads the inputs, or the sample when none are given, and analyses them.
@@ -100,6 +117,18 @@ func (f *inputFlags) load(logger *slog.Logger) (*coverage.Analysis, error) {
 		return nil, fmt.Errorf("--sample cannot be combined with --facilities/--population/--boundaries")
 	default:
 		in = data.Inputs{Facilities: f.facilities, Population: f.population, Boundaries: f.boundaries, Catalog: f.catalog}
+	}
+	if f.osm != "" {
+		if f.sample != "" || in.FS != nil {
+			return nil, fmt.Errorf("--osm needs file inputs; the sample brings its own extract")
+		}
+		in.OSM = f.osm
+	}
+	if f.noNetwork {
+		in.OSM = ""
+	}
+	if !(f.snapM > 0 && f.snapM <= 2000) {
+		return nil, fmt.Errorf("--snap-m %v must be in (0, 2000] metres", f.snapM)
 	}
 	var err error
 	for _, c := range []struct {
@@ -122,8 +151,42 @@ func (f *inputFlags) load(logger *slog.Logger) (*coverage.Analysis, error) {
 		return nil, err
 	}
 	logger.Info("loaded", "dataset", ds.Name, "facilities", len(ds.Facilities), "cells", len(ds.Cells), "units", len(ds.Units), "ms", time.Since(start).Milliseconds())
+	opts := coverage.Options{Detour: f.detour, SearchFactor: f.searchFactor, PlanYear: f.planYear}
+	if in.OSM != "" {
+		rule := data.DefaultWalkRule()
+		if f.walkRule != "" {
+			src, err := os.ReadFile(f.walkRule)
+			if err != nil {
+				return nil, err
+			}
+			if rule, err = data.ParseWalkRule(f.walkRule, src); err != nil {
+				return nil, err
+			}
+		}
+		g, st, err := data.LoadNetwork(in, rule)
+		if err != nil {
+			return nil, err
+		}
+		logger.Info("network", "file", in.OSM, "format", st.Format, "nodes_read", st.NodesRead, "ways_kept", st.WaysKept,
+			"graph_nodes", st.Graph.Nodes, "graph_edges", st.Graph.Edges, "km", int(st.Graph.LengthKm), "components", st.Graph.Components,
+			"tiny_islands", st.Graph.TinyIslands, "missing_node_refs", st.MissingRefs, "ms", st.Elapsed.Milliseconds())
+		if st.WarningIslands != "" {
+			logger.Warn("network", "warning", st.WarningIslands)
+		}
+		start = time.Now()
+		src := coverage.NewNetwork(g, coverage.Centres(ds), f.snapM, f.minComponent)
+		warn, err := data.CheckNetworkOverlap(in, ds, src.Unsnapped(), st, f.snapM)
+		if err != nil {
+			return nil, err
+		}
+		if warn != "" {
+			logger.Warn("network", "warning", warn)
+		}
+		logger.Info("snapped", "cells", len(ds.Cells), "unsnapped", src.Unsnapped(), "ms", time.Since(start).Milliseconds())
+		opts.Source = src
+	}
 	start = time.Now()
-	a, err := coverage.Analyze(cat, ds, coverage.Options{Detour: f.detour, SearchFactor: f.searchFactor, PlanYear: f.planYear})
+	a, err := coverage.Analyze(cat, ds, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -174,20 +237,24 @@ func runAnalyze(args []string, stdout, stderr io.Writer, logger *slog.Logger) er
 	if err != nil {
 		return err
 	}
-	files, err := data.WriteOutputs(*out, a)
+	profile, err := coverage.ParseProfile(in.profile)
 	if err != nil {
 		return err
 	}
-	s := a.Summary("")
+	files, err := data.WriteOutputs(*out, a, profile)
+	if err != nil {
+		return err
+	}
+	s := a.Summary("", profile)
 	fmt.Fprintf(stdout, "%s: %d cells, %.0f residents, method %s", s.Dataset, s.Cells, s.Residents, s.Method)
 	if s.Detour > 0 {
 		fmt.Fprintf(stdout, " (approximate, detour %.2f)", s.Detour)
 	}
 	fmt.Fprintf(stdout, "\nwrote %d files to %s\n", len(files), *out)
-	fmt.Fprintf(stdout, "%-34s %10s %12s %8s\n", "type", "facilities", "covered", "share")
+	fmt.Fprintf(stdout, "%-34s %10s %12s %8s %16s\n", "type", "facilities", "covered", "share", "in time ("+profile.Name+")")
 	for _, t := range s.Types {
 		if t.Facilities > 0 {
-			fmt.Fprintf(stdout, "%-34s %10d %12.0f %7.1f%%\n", t.ID, t.Facilities, t.Covered, 100*t.Share)
+			fmt.Fprintf(stdout, "%-34s %10d %12.0f %7.1f%% %15.1f%%\n", t.ID, t.Facilities, t.Covered, 100*t.Share, 100*t.CoveredInTime/max(t.Residents, 1))
 		}
 	}
 	return nil

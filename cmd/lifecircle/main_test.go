@@ -82,7 +82,7 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Errorf("catalog has %d types", n)
 	}
 	s := fetch("/v1/summary?by=district", 200)
-	if s["method"] != "euclidean" || len(s["units"].([]any)) != 5 || !strings.Contains(fmt.Sprint(s["population_note"]), "ESTIMATE") {
+	if s["method"] != "network" || len(s["units"].([]any)) != 5 || !strings.Contains(fmt.Sprint(s["population_note"]), "ESTIMATE") {
 		t.Errorf("summary: method %v, %d units, note %v", s["method"], len(s["units"].([]any)), s["population_note"])
 	}
 	fetch("/v1/summary?by=street", 200) // no street units in the sample: everything unassigned, still 200
