@@ -4,7 +4,7 @@ export CGO_ENABLED := 1
 GO ?= go
 BIN := bin/lifecircle
 
-.PHONY: help build run test check fmt vet deps race bench golden sample
+.PHONY: help build run test check fmt vet deps race bench golden sample compare-peer
 help:   ## List targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "%-10s %s\n", $$1, $$2}'
 build:  ## Build the binary into bin/
@@ -32,3 +32,5 @@ golden: ## Rewrite the API golden files after an intended change
 	$(GO) test ./api -update
 sample: ## Regenerate data/sample from ../shared
 	$(GO) run ./cmd/samplegen --shared ../shared --out data/sample
+compare-peer: ## Run lifecircle and the PostGIS+pgRouting peer on Porto Alegre and compare (installs PostgreSQL on first use)
+	$(GO) run ./cmd/comparepeer --shared ../shared --peer-out /tmp/lifecircle-peer-out
