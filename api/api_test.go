@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"io"
+	"math"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -178,6 +179,10 @@ func TestBadRequests(t *testing.T) {
 		{"/v1/summary?by=district&by=street", 400, "by", "given 2 times"},
 		{"/v1/catalog?f=xml", 400, "f", "not supported"},
 		{"/v2/anything", 404, "", "no such endpoint"},
+		{"/v1/layers/catchment", 400, "facility", "needs a facility id"},
+		{"/v1/layers/catchment?facility=NOPE", 404, "facility", "does not exist"},
+		{"/v1/layers/coverage?type=kindergarten&profile=runner", 400, "profile", "not one of default, elderly, adult"},
+		{"/v1/summary?profile=fast", 400, "profile", "not one of"},
 	}
 	for _, c := range cases {
 		rec := get(t, h, http.MethodGet, c.url)
@@ -208,5 +213,34 @@ func TestCatalogAndHealth(t *testing.T) {
 	rec = get(t, h, http.MethodOptions, "/v1/catalog")
 	if rec.Code != http.StatusNoContent || rec.Header().Get("Access-Control-Allow-Origin") != "*" {
 		t.Errorf("OPTIONS: %d %v", rec.Code, rec.Header())
+	}
+}
+
+func TestCatchmentAndProfile(t *testing.T) {
+	h := newTestServer(t)
+	rec := get(t, h, http.MethodGet, "/v1/layers/catchment?facility=K1")
+	fc, err := geojson.UnmarshalFeatureCollection(rec.Body.Bytes())
+	if rec.Code != 200 || err != nil || len(fc.Features) != 1 {
+		t.Fatalf("catchment: %d %v %s", rec.Code, err, rec.Body)
+	}
+	p := fc.Features[0].Properties
+	if p["facility_id"] != "K1" || p["type"] != "kindergarten" || p.MustFloat64("residents") <= 0 || p.MustFloat64("farthest_m") > 300 {
+		t.Errorf("catchment properties %v", p)
+	}
+	minutes := func(profile string) float64 {
+		rec := get(t, h, http.MethodGet, "/v1/layers/coverage?type=kindergarten&limit=1&offset=3&profile="+profile)
+		fc, err := geojson.UnmarshalFeatureCollection(rec.Body.Bytes())
+		if err != nil || len(fc.Features) != 1 {
+			t.Fatalf("%s: %v %s", profile, err, rec.Body)
+		}
+		return fc.Features[0].Properties.MustFloat64("minutes")
+	}
+	if d, e := minutes("default"), minutes("elderly"); !(e > d) || math.Abs(e/d-1.2) > 0.02 {
+		t.Errorf("minutes default %v, elderly %v: elderly (50 m/min) should take 1.2 × as long as default (60)", d, e)
+	}
+	rec = get(t, h, http.MethodGet, "/v1/layers/gaps?type=pharmacy&limit=1")
+	fc, _ = geojson.UnmarshalFeatureCollection(rec.Body.Bytes())
+	if r := fc.Features[0].Properties["reason"]; r != coverage.ReasonNoFacility {
+		t.Errorf("gap reason %v", r)
 	}
 }

@@ -98,6 +98,15 @@ func TestServeEndToEnd(t *testing.T) {
 	if f0["covered"] != false || f0["h3"] == nil {
 		t.Errorf("gap cell properties %v", f0)
 	}
+	fac := fetch("/v1/layers/facilities?type=kindergarten&limit=1", 200)
+	id := fac["features"].([]any)[0].(map[string]any)["properties"].(map[string]any)["id"].(string)
+	cm := fetch("/v1/layers/catchment?facility="+id, 200)
+	if cm["method"] != "network" || len(cm["features"].([]any)) != 1 {
+		t.Errorf("catchment of %s: method %v, %d features", id, cm["method"], len(cm["features"].([]any)))
+	}
+	if r := f0["reason"]; r != "no_facility_in_reach" && r != "no_walkable_network_nearby" {
+		t.Errorf("gap cell reason %v", r)
+	}
 	fetch("/v1/layers/gaps?type=nope", 404)
 	fetch("/v1/layers/gaps?type=kindergarten&bbox=1,2", 400)
 	cancel()
