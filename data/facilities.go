@@ -89,20 +89,23 @@ func readFacilitiesCSV(name string, r io.Reader, crs spatial.CRS, cat *coverage.
 		return ""
 	}
 	var out []coverage.Facility
+	var lines []int
 	stem := strings.TrimSuffix(filepath.Base(name), filepath.Ext(name))
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
+			// FieldPos panics when the error came before the first field.
+			line := 0
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				line = pe.Line
 			}
 			return nil, invalid("%s line %d: %v", name, line, err)
 		}
+		line, _ := cr.FieldPos(0)
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue
 		}
@@ -126,17 +129,23 @@ func readFacilitiesCSV(name string, r io.Reader, crs spatial.CRS, cat *coverage.
 			return nil, fmt.Errorf("%s line %d: %w", name, line, err)
 		}
 		out = append(out, f)
+		lines = append(lines, line)
 	}
-	return out, uniqueIDs(name, out)
+	if err := uniqueIDs(name, out, func(i int) string { return fmt.Sprintf("line %d", lines[i]) }); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
-func uniqueIDs(name string, fs []coverage.Facility) error {
-	seen := make(map[string]bool, len(fs))
-	for _, f := range fs {
-		if seen[f.ID] {
-			return invalid("%s: facility id %q appears more than once", name, f.ID)
+// uniqueIDs checks that no id repeats; where(i) names facility i's line or
+// feature, e.g. "line 7".
+func uniqueIDs(name string, fs []coverage.Facility, where func(i int) string) error {
+	seen := make(map[string]int, len(fs))
+	for i, f := range fs {
+		if j, dup := seen[f.ID]; dup {
+			return invalid("%s %s: facility id %q appears again (first at %s)", name, where(i), f.ID, where(j))
 		}
-		seen[f.ID] = true
+		seen[f.ID] = i
 	}
 	return nil
 }
@@ -154,6 +163,9 @@ func readFeatures(name string, r io.Reader) (*geojson.FeatureCollection, error) 
 			line := 1 + strings.Count(string(b[:min(int(se.Offset), len(b))]), "\n")
 			return nil, invalid("%s line %d: not valid JSON: %v", name, line, err)
 		}
+		if i, ferr := badFeature(b); i > 0 {
+			return nil, invalid("%s feature %d: not a valid GeoJSON Feature: %v", name, i, ferr)
+		}
 		return nil, invalid("%s: not a GeoJSON FeatureCollection: %v", name, err)
 	}
 	if fc.Type != "FeatureCollection" {
@@ -165,6 +177,23 @@ func readFeatures(name string, r io.Reader) (*geojson.FeatureCollection, error) 
 		}
 	}
 	return fc, nil
+}
+
+// badFeature finds the first feature of a collection that does not decode,
+// so that the error can name it; 0 when no single feature is at fault.
+func badFeature(b []byte) (int, error) {
+	var raw struct {
+		Features []json.RawMessage `json:"features"`
+	}
+	if json.Unmarshal(b, &raw) != nil {
+		return 0, nil
+	}
+	for i, f := range raw.Features {
+		if _, err := geojson.UnmarshalFeature(f); err != nil {
+			return i + 1, err
+		}
+	}
+	return 0, nil
 }
 
 // prop returns a property as a trimmed string ("" when absent or null).
@@ -217,5 +246,8 @@ func readFacilitiesGeoJSON(name string, r io.Reader, crs spatial.CRS, cat *cover
 		}
 		out = append(out, f)
 	}
-	return out, uniqueIDs(name, out)
+	if err := uniqueIDs(name, out, func(i int) string { return fmt.Sprintf("feature %d", i+1) }); err != nil {
+		return nil, err
+	}
+	return out, nil
 }

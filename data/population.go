@@ -112,14 +112,16 @@ func readPopulationCSV(name string, r io.Reader, res int) (map[spatial.Cell]floa
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
+			// FieldPos panics when the error came before the first field.
+			line := 0
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				line = pe.Line
 			}
 			return nil, invalid("%s line %d: %v", name, line, err)
 		}
+		line, _ := cr.FieldPos(0)
 		c, err := spatial.ParseCell(strings.TrimSpace(rec[hc]))
 		if err != nil {
 			return nil, invalid("%s line %d: %v", name, line, err)
