@@ -1,0 +1,112 @@
+package coverage
+
+import (
+	"context"
+	"time"
+
+	"github.com/paulmach/orb"
+)
+
+// Store keeps what planners and street officials make so that it survives
+// restarts and crashes: datasets, scenarios, proposals and plan items, and
+// computed layers. An acknowledged write (a method that returned nil) is
+// durable. Implementations: a GeoPackage file (data.OpenGeoPackage) and
+// PostgreSQL + PostGIS (data.OpenPostGIS).
+type Store interface {
+	// SaveDataset stores (or replaces) a dataset and the catalogue in
+	// force for it, all or nothing: readers see the old one or the new one.
+	SaveDataset(ctx context.Context, cat *Catalog, ds *Dataset) error
+	// LoadDataset returns a stored dataset and its catalogue (ErrNotFound
+	// when there is none by that name).
+	LoadDataset(ctx context.Context, name string) (*Catalog, *Dataset, error)
+	// Datasets lists the stored dataset names.
+	Datasets(ctx context.Context) ([]string, error)
+
+	// SaveScenario creates or replaces a scenario (its changes included).
+	SaveScenario(ctx context.Context, s Scenario) error
+	// Scenario returns one scenario (ErrNotFound when absent).
+	Scenario(ctx context.Context, id string) (Scenario, error)
+	// Scenarios lists the scenarios of a dataset, oldest first.
+	Scenarios(ctx context.Context, dataset string) ([]Scenario, error)
+	// DeleteScenario removes a scenario and its proposals.
+	DeleteScenario(ctx context.Context, id string) error
+
+	// AddProposal records a proposal with the figures its author was shown.
+	AddProposal(ctx context.Context, p Proposal) error
+	// Proposals lists the proposals of a scenario, oldest first.
+	Proposals(ctx context.Context, scenarioID string) ([]Proposal, error)
+
+	// SavePlanItems replaces the plan items of a dataset.
+	SavePlanItems(ctx context.Context, dataset string, items []PlanItem) error
+	// PlanItems lists the plan items of a dataset by year, then id.
+	PlanItems(ctx context.Context, dataset string) ([]PlanItem, error)
+
+	// SaveLayer stores a computed layer (e.g. "gaps/kindergarten") of a
+	// dataset as GeoJSON features, replacing any previous one.
+	SaveLayer(ctx context.Context, dataset, name string, features []LayerFeature) error
+
+	Close() error
+}
+
+// ChangeKind is what a scenario does to one facility.
+type ChangeKind string
+
+// A scenario adds, moves or removes facilities; the baseline never changes.
+const (
+	Add    ChangeKind = "add"
+	Move   ChangeKind = "move"
+	Remove ChangeKind = "remove"
+)
+
+// Change is one edit of a scenario. Add gives the whole new facility; Move
+// gives FacilityID and the new Facility.Location (other fields of Facility
+// replace the old ones when set); Remove gives FacilityID.
+type Change struct {
+	Kind       ChangeKind `json:"kind"`
+	FacilityID string     `json:"facility_id,omitempty"`
+	Facility   Facility   `json:"facility,omitempty"`
+}
+
+// Scenario is a named set of changes to a dataset's baseline.
+type Scenario struct {
+	ID          string    `json:"id"`
+	Dataset     string    `json:"dataset"`
+	Name        string    `json:"name"`
+	Author      string    `json:"author,omitempty"`
+	Unit        string    `json:"unit,omitempty"` // jurisdiction (admin unit code) it is limited to, if any
+	Created     time.Time `json:"created"`
+	Changes     []Change  `json:"changes"`
+	Description string    `json:"description,omitempty"`
+}
+
+// Proposal is a street official's proposed site(s), kept with who, when,
+// which jurisdiction and the figures they were shown (as JSON).
+type Proposal struct {
+	ID         string     `json:"id"`
+	ScenarioID string     `json:"scenario_id"`
+	Author     string     `json:"author,omitempty"`
+	Unit       string     `json:"unit,omitempty"`
+	Created    time.Time  `json:"created"`
+	Facilities []Facility `json:"facilities"`
+	Shown      []byte     `json:"shown,omitempty"` // the answer the author saw, JSON
+}
+
+// PlanItem is one facility of the multi-year construction plan.
+type PlanItem struct {
+	ID       string    `json:"id"`
+	Dataset  string    `json:"dataset"`
+	Type     string    `json:"type"`
+	Name     string    `json:"name,omitempty"`
+	Location orb.Point `json:"-"`
+	Year     int       `json:"year"`
+	Status   Status    `json:"status"`
+	Cost     float64   `json:"cost,omitempty"` // 10k yuan (万元) unless the plan says otherwise
+	Unit     string    `json:"unit,omitempty"`
+}
+
+// LayerFeature is one feature of a stored computed layer.
+type LayerFeature struct {
+	ID         string
+	Geometry   orb.Geometry
+	Properties map[string]any
+}
