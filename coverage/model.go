@@ -35,7 +35,7 @@ type Facility struct {
 	ID       string    `json:"id"`
 	Type     string    `json:"type"` // a catalogue id
 	Name     string    `json:"name,omitempty"`
-	Location orb.Point `json:"-"` // WGS84 lon, lat
+	Location orb.Point `json:"location"` // WGS84 [lon, lat]
 	Capacity float64   `json:"capacity,omitempty"`
 	Status   Status    `json:"status"`
 	PlanYear int       `json:"plan_year,omitempty"`

@@ -97,7 +97,7 @@ type PlanItem struct {
 	Dataset  string    `json:"dataset"`
 	Type     string    `json:"type"`
 	Name     string    `json:"name,omitempty"`
-	Location orb.Point `json:"-"`
+	Location orb.Point `json:"location"` // WGS84 [lon, lat]
 	Year     int       `json:"year"`
 	Status   Status    `json:"status"`
 	Cost     float64   `json:"cost,omitempty"` // 10k yuan (万元) unless the plan says otherwise
