@@ -1,0 +1,324 @@
+package coverage
+
+import (
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
+
+	"lifecircle/spatial"
+)
+
+// Apply returns the analysis of the baseline with changes made: facilities
+// added, moved or removed. a itself never changes. Only the types the
+// changes touch are recomputed; a type that only gains facilities is
+// updated from the new sites' reach alone (exact: a new site can only bring
+// facilities closer), the others by one search per type.
+func (a *Analysis) Apply(changes []Change) (*Analysis, error) {
+	facs := make([]Facility, len(a.Data.Facilities))
+	copy(facs, a.Data.Facilities)
+	index := make(map[string]int, len(facs))
+	for i, f := range facs {
+		index[f.ID] = i
+	}
+	removed := map[int]bool{}
+	touched := map[string]bool{} // types needing a full recompute
+	added := map[string][]Facility{}
+	for k, ch := range changes {
+		where := fmt.Sprintf("change %d (%s)", k+1, ch.Kind)
+		switch ch.Kind {
+		case Add:
+			f := ch.Facility
+			if f.ID == "" {
+				f.ID = fmt.Sprintf("new-%d", len(facs)+1)
+			}
+			if _, dup := index[f.ID]; dup {
+				return nil, fmt.Errorf("%s: facility id %q already exists: %w", where, f.ID, ErrInvalid)
+			}
+			if err := a.checkNewFacility(&f); err != nil {
+				return nil, fmt.Errorf("%s: %w", where, err)
+			}
+			index[f.ID] = len(facs)
+			facs = append(facs, f)
+			added[f.Type] = append(added[f.Type], f)
+		case Move, Remove:
+			i, ok := index[ch.FacilityID]
+			if !ok || removed[i] {
+				return nil, fmt.Errorf("%s: facility %q does not exist: %w", where, ch.FacilityID, ErrNotFound)
+			}
+			old := facs[i]
+			touched[old.Type] = true
+			if ch.Kind == Remove {
+				removed[i] = true
+				continue
+			}
+			f := old
+			f.Location = ch.Facility.Location
+			if ch.Facility.Name != "" {
+				f.Name = ch.Facility.Name
+			}
+			if ch.Facility.Capacity > 0 {
+				f.Capacity = ch.Facility.Capacity
+			}
+			if ch.Facility.Status != "" {
+				f.Status, f.PlanYear = ch.Facility.Status, ch.Facility.PlanYear
+			}
+			if err := a.checkNewFacility(&f); err != nil {
+				return nil, fmt.Errorf("%s: %w", where, err)
+			}
+			facs[i] = f
+			touched[f.Type] = true
+		default:
+			return nil, fmt.Errorf("change %d: kind %q is not add, move or remove: %w", k+1, ch.Kind, ErrInvalid)
+		}
+	}
+	kept := facs[:0:0]
+	for i, f := range facs {
+		if !removed[i] {
+			kept = append(kept, f)
+		}
+	}
+	data := *a.Data
+	data.Facilities = kept
+	b := a.derive(&data)
+	for ti, tc := range a.types {
+		id := tc.Type.ID
+		switch {
+		case touched[id]:
+			b.types[ti] = b.newTypeCoverage(tc.Type)
+			b.computeType(b.source, b.types[ti])
+		case len(added[id]) > 0:
+			b.types[ti] = b.extendType(a, tc, added[id])
+		default:
+			nt := *tc
+			nt.Facilities = b.facilitiesOf(id)
+			b.types[ti] = &nt
+		}
+	}
+	return b, nil
+}
+
+// checkNewFacility validates a facility a scenario brings in.
+func (a *Analysis) checkNewFacility(f *Facility) error {
+	if err := a.Catalog.CheckType(f.Type); err != nil {
+		return err
+	}
+	if err := spatial.CheckLonLat(f.Location); err != nil {
+		return fmt.Errorf("facility %s: %v: %w", f.ID, err, ErrInvalid)
+	}
+	if f.Status == "" {
+		f.Status = Existing
+	}
+	if _, err := ParseStatus(string(f.Status)); err != nil {
+		return err
+	}
+	if !(f.Capacity >= 0) {
+		return fmt.Errorf("facility %s: capacity %v must be ≥ 0: %w", f.ID, f.Capacity, ErrInvalid)
+	}
+	return nil
+}
+
+// derive makes an analysis of data sharing a's cells, units and source.
+func (a *Analysis) derive(data *Dataset) *Analysis {
+	b := &Analysis{
+		Catalog: a.Catalog, Data: data, Method: a.Method, Detour: a.Detour, PlanYear: a.PlanYear,
+		SearchFactor: a.SearchFactor, centres: a.centres, cellIndex: a.cellIndex, unitIndex: a.unitIndex,
+		unitOf: a.unitOf, typeIndex: a.typeIndex, population: a.population, source: a.source,
+		unreachable: a.unreachable, gaps: map[string][]GapArea{},
+		types: make([]*TypeCoverage, len(a.types)),
+	}
+	b.facIndex = make(map[string]int, len(data.Facilities))
+	for i, f := range data.Facilities {
+		b.facIndex[f.ID] = i
+	}
+	return b
+}
+
+func (b *Analysis) newTypeCoverage(t FacilityType) *TypeCoverage {
+	return &TypeCoverage{Type: t, Facilities: b.facilitiesOf(t.ID)}
+}
+
+// facilitiesOf lists the facilities of a type in force, in dataset order.
+func (b *Analysis) facilitiesOf(id string) []int32 {
+	var out []int32
+	for i, f := range b.Data.Facilities {
+		if f.Type == id && b.inForce(f) {
+			out = append(out, int32(i))
+		}
+	}
+	return out
+}
+
+// extendType adds new sites to a copy of tc's hits; tc belongs to a.
+func (b *Analysis) extendType(a *Analysis, tc *TypeCoverage, added []Facility) *TypeCoverage {
+	nt := b.newTypeCoverage(tc.Type)
+	nt.Residents = tc.Residents
+	// Hit.Site indexes nt.Facilities: map the old sites by facility id.
+	pos := make(map[string]int32, len(nt.Facilities))
+	for k, fi := range nt.Facilities {
+		pos[b.Data.Facilities[fi].ID] = int32(k)
+	}
+	nt.Hits = make([]Hit, len(b.Data.Cells))
+	if tc.Hits == nil {
+		for i := range nt.Hits {
+			nt.Hits[i] = NoHit
+		}
+	} else {
+		old := make([]int32, len(tc.Facilities))
+		for k, fi := range tc.Facilities {
+			old[k] = pos[a.Data.Facilities[fi].ID]
+		}
+		for i, h := range tc.Hits {
+			if h.Site >= 0 {
+				h.Site = old[h.Site]
+			}
+			nt.Hits[i] = h
+		}
+	}
+	limit := tc.Type.MaxDistM * b.SearchFactor
+	for _, f := range added {
+		if !b.inForce(f) {
+			continue
+		}
+		site := pos[f.ID]
+		b.source.Reach(f.Location, limit, func(cell int, d float32) {
+			if h := nt.Hits[cell]; d < h.DistM || (d == h.DistM && site < h.Site) {
+				nt.Hits[cell] = Hit{DistM: d, Site: site}
+			}
+		})
+	}
+	for i, c := range b.Data.Cells {
+		if nt.IsCovered(i) {
+			nt.Covered += c.Population
+		}
+	}
+	return nt
+}
+
+// TypeDelta is how one type's coverage changed.
+type TypeDelta struct {
+	ID             string  `json:"id"`
+	NewlyCovered   float64 `json:"newly_covered"`
+	NewlyUncovered float64 `json:"newly_uncovered"`
+	CellsChanged   int     `json:"cells_changed"`
+	ShareBefore    float64 `json:"share_before"`
+	ShareAfter     float64 `json:"share_after"`
+}
+
+// UnitDelta is the change inside one admin unit.
+type UnitDelta struct {
+	Level UnitLevel   `json:"level"`
+	Code  string      `json:"code"`
+	Name  string      `json:"name"`
+	Types []TypeDelta `json:"types"`
+}
+
+// Comparison is a scenario against its baseline.
+type Comparison struct {
+	Types []TypeDelta `json:"types"`
+	Units []UnitDelta `json:"units,omitempty"`
+}
+
+// Compare reports, per type and per admin unit, the residents newly covered
+// and newly uncovered in after compared with before (both analyses of the
+// same cells). Types and units without change are left out.
+func Compare(before, after *Analysis) Comparison {
+	var c Comparison
+	unitTypes := map[int]map[string]*TypeDelta{}
+	for ti, tb := range before.types {
+		ta := after.types[ti]
+		if tb == ta || (tb.Hits == nil && ta.Hits == nil) {
+			continue
+		}
+		d := TypeDelta{ID: tb.Type.ID, ShareBefore: round4(tb.Share()), ShareAfter: round4(ta.Share())}
+		for i, cell := range before.Data.Cells {
+			cb, ca := tb.IsCovered(i), ta.IsCovered(i)
+			if cb == ca {
+				continue
+			}
+			d.CellsChanged++
+			gain := cell.Population
+			if cb {
+				d.NewlyUncovered += gain
+				gain = -gain
+			} else {
+				d.NewlyCovered += gain
+			}
+			for _, of := range before.unitOf {
+				if ui := of[i]; ui >= 0 {
+					if unitTypes[int(ui)] == nil {
+						unitTypes[int(ui)] = map[string]*TypeDelta{}
+					}
+					ud := unitTypes[int(ui)][d.ID]
+					if ud == nil {
+						ud = &TypeDelta{ID: d.ID}
+						unitTypes[int(ui)][d.ID] = ud
+					}
+					ud.CellsChanged++
+					if gain > 0 {
+						ud.NewlyCovered += gain
+					} else {
+						ud.NewlyUncovered -= gain
+					}
+				}
+			}
+		}
+		if d.CellsChanged > 0 {
+			d.NewlyCovered, d.NewlyUncovered = round1(d.NewlyCovered), round1(d.NewlyUncovered)
+			c.Types = append(c.Types, d)
+		}
+	}
+	for ui, types := range unitTypes {
+		u := before.Data.Units[ui]
+		ud := UnitDelta{Level: u.Level, Code: u.Code, Name: u.Name}
+		for _, td := range types {
+			td.NewlyCovered, td.NewlyUncovered = round1(td.NewlyCovered), round1(td.NewlyUncovered)
+			ud.Types = append(ud.Types, *td)
+		}
+		sort.Slice(ud.Types, func(i, j int) bool { return ud.Types[i].ID < ud.Types[j].ID })
+		c.Units = append(c.Units, ud)
+	}
+	sort.Slice(c.Units, func(i, j int) bool { return c.Units[i].Code < c.Units[j].Code })
+	return c
+}
+
+// DeltaLayer is the cells whose coverage of one type changed between before
+// and after, with the distances on both sides.
+func DeltaLayer(before, after *Analysis, typeID string) (*geojson.FeatureCollection, error) {
+	tb, err := before.Type(typeID)
+	if err != nil {
+		return nil, err
+	}
+	ta, _ := after.Type(typeID)
+	fc := geojson.NewFeatureCollection()
+	fc.ExtraMembers = geojson.Properties{"layer": "delta", "type": typeID, "method": after.Method, "dataset": after.Data.Name}
+	dist := func(h Hit) any {
+		if !h.Found() {
+			return nil
+		}
+		return math.Round(float64(h.DistM)*10) / 10
+	}
+	for i, c := range before.Data.Cells {
+		cb, ca := tb.IsCovered(i), ta.IsCovered(i)
+		if cb == ca {
+			continue
+		}
+		f := geojson.NewFeature(orb.Polygon{roundRing(spatial.Boundary(c.Cell))})
+		id := c.Cell.String()
+		f.ID = id
+		change := "newly_covered"
+		if cb {
+			change = "newly_uncovered"
+		}
+		f.Properties = geojson.Properties{
+			"h3": id, "population": round1(c.Population), "type": typeID, "change": change,
+			"before_m": dist(tb.Hit(i)), "after_m": dist(ta.Hit(i)),
+		}
+		fc.Append(f)
+	}
+	fc.ExtraMembers["numberMatched"] = len(fc.Features)
+	fc.ExtraMembers["numberReturned"] = len(fc.Features)
+	return fc, nil
+}
