@@ -1,0 +1,203 @@
+package coverage
+
+import (
+	"fmt"
+	"math"
+	"sort"
+)
+
+// CellStatus is a cell's standing for one type once capacity counts.
+type CellStatus string
+
+// Every populated cell is served, capacity-short (in reach, but the supply
+// per resident is below the norm) or uncovered.
+const (
+	Served        CellStatus = "served"
+	CapacityShort CellStatus = "capacity_short"
+	Uncovered     CellStatus = "uncovered"
+)
+
+// ReasonCapacityShort is the reason code of capacity-short cells.
+const ReasonCapacityShort = "capacity_short"
+
+// DecayStep weights supply and demand up to UpTo × the type's radius.
+type DecayStep struct {
+	UpTo   float64 `json:"up_to"`  // fraction of the radius, (0, 1]
+	Weight float64 `json:"weight"` // (0, 1]
+}
+
+// E2SFCASteps are the distance-decay steps of Luo & Qi (2009): weights 1.00,
+// 0.68 and 0.22 for the nearest, middle and farthest third of the radius.
+var E2SFCASteps = []DecayStep{{1.0 / 3, 1}, {2.0 / 3, 0.68}, {1, 0.22}}
+
+// CapacityOptions choose plain 2SFCA (no steps) or E2SFCA (steps).
+type CapacityOptions struct {
+	Steps []DecayStep
+}
+
+// CapacityResult is the supply–demand picture of one type (2SFCA family).
+type CapacityResult struct {
+	Type   string  `json:"type"`
+	Method string  `json:"method"` // "2sfca" or "e2sfca"
+	Norm   float64 `json:"norm_per_resident"`
+	// Per cell (dataset order): supply per resident (0 when nothing is in
+	// reach), status and reason ("" when served).
+	Ratio  []float64    `json:"-"`
+	Status []CellStatus `json:"-"`
+	Reason []string     `json:"-"`
+	// Per facility in force (TypeCoverage.Facilities order): its
+	// supply-to-demand ratio R_j; NaN when its capacity is unknown.
+	FacilityRatio []float64 `json:"-"`
+	// Residents by status, and those served only by facilities of unknown
+	// capacity (counted as served).
+	Served          float64        `json:"served"`
+	Short           float64        `json:"capacity_short"`
+	Uncovered       float64        `json:"uncovered"`
+	AssumedServed   float64        `json:"served_capacity_unknown"`
+	UnknownCapacity int            `json:"facilities_capacity_unknown"`
+	Units           []UnitCapacity `json:"units,omitempty"`
+}
+
+// UnitCapacity is the split inside one admin unit.
+type UnitCapacity struct {
+	Level     UnitLevel `json:"level"`
+	Code      string    `json:"code"`
+	Name      string    `json:"name"`
+	Served    float64   `json:"served"`
+	Short     float64   `json:"capacity_short"`
+	Uncovered float64   `json:"uncovered"`
+	// MeanRatio is the population-weighted supply per resident.
+	MeanRatio float64 `json:"mean_ratio"`
+}
+
+// Capacity computes the two-step floating catchment area (2SFCA) supply
+// ratio of a type, or E2SFCA with distance-decay steps:
+//
+//	R_j = S_j / Σ_k w(d_kj) P_k          over cells k within the radius of j
+//	A_i = Σ_j w(d_ij) R_j                over facilities j within the radius of i
+//
+// S_j is the facility's capacity, P_k the cell's residents, w the decay
+// weight (1 for plain 2SFCA). A covered cell whose A_i is below the
+// catalogue norm (per resident) is capacity-short. Facilities without a
+// capacity take no part; cells reached only by them count as served.
+func (a *Analysis) Capacity(typeID string, opts CapacityOptions) (*CapacityResult, error) {
+	tc, err := a.Type(typeID)
+	if err != nil {
+		return nil, err
+	}
+	for i, s := range opts.Steps {
+		if !(s.UpTo > 0 && s.UpTo <= 1 && s.Weight > 0 && s.Weight <= 1) || (i > 0 && s.UpTo <= opts.Steps[i-1].UpTo) {
+			return nil, fmt.Errorf("decay step %d (%v): up_to must increase within (0, 1] and weight lie in (0, 1]: %w", i+1, s, ErrInvalid)
+		}
+	}
+	radius := tc.Type.MaxDistM
+	weight := func(d float32) float64 {
+		if len(opts.Steps) == 0 {
+			return 1
+		}
+		x := float64(d) / radius
+		for _, s := range opts.Steps {
+			if x <= s.UpTo+1e-12 {
+				return s.Weight
+			}
+		}
+		return 0
+	}
+	n := len(a.Data.Cells)
+	r := &CapacityResult{Type: typeID, Method: "2sfca", Norm: perResidentNorm(tc.Type),
+		Ratio: make([]float64, n), Status: make([]CellStatus, n), Reason: make([]string, n),
+		FacilityRatio: make([]float64, len(tc.Facilities))}
+	if len(opts.Steps) > 0 {
+		r.Method = "e2sfca"
+	}
+	type reach struct {
+		cell int
+		w    float64
+	}
+	reaches := make([][]reach, len(tc.Facilities))
+	unknownOnly := make([]bool, n) // reached only by unknown-capacity facilities
+	known := make([]bool, n)
+	// Step 1: each facility's supply over the weighted demand it reaches.
+	for k, fi := range tc.Facilities {
+		f := a.Data.Facilities[fi]
+		demand := 0.0
+		a.source.Reach(f.Location, radius, func(cell int, d float32) {
+			w := weight(d)
+			if w == 0 {
+				return
+			}
+			reaches[k] = append(reaches[k], reach{cell, w})
+			demand += w * a.Data.Cells[cell].Population
+		})
+		switch {
+		case f.Capacity <= 0:
+			r.FacilityRatio[k] = math.NaN()
+			r.UnknownCapacity++
+			for _, x := range reaches[k] {
+				if !known[x.cell] {
+					unknownOnly[x.cell] = true
+				}
+			}
+		case demand > 0:
+			r.FacilityRatio[k] = f.Capacity / demand
+		}
+	}
+	// Step 2: each cell sums the ratios of the facilities that reach it.
+	for k := range tc.Facilities {
+		if math.IsNaN(r.FacilityRatio[k]) {
+			continue
+		}
+		for _, x := range reaches[k] {
+			r.Ratio[x.cell] += x.w * r.FacilityRatio[k]
+			known[x.cell], unknownOnly[x.cell] = true, false
+		}
+	}
+	units := map[int32]*UnitCapacity{}
+	unitPop := map[int32]float64{}
+	for i, c := range a.Data.Cells {
+		switch {
+		case !tc.IsCovered(i):
+			r.Status[i], r.Reason[i] = Uncovered, a.Reason(tc, i)
+			r.Uncovered += c.Population
+		case r.Norm > 0 && known[i] && r.Ratio[i] < r.Norm:
+			r.Status[i], r.Reason[i] = CapacityShort, ReasonCapacityShort
+			r.Short += c.Population
+		default:
+			r.Status[i] = Served
+			r.Served += c.Population
+			if !known[i] {
+				r.AssumedServed += c.Population
+			}
+		}
+		for _, of := range a.unitOf {
+			ui := of[i]
+			if ui < 0 {
+				continue
+			}
+			u := units[ui]
+			if u == nil {
+				uu := a.Data.Units[ui]
+				u = &UnitCapacity{Level: uu.Level, Code: uu.Code, Name: uu.Name}
+				units[ui] = u
+			}
+			switch r.Status[i] {
+			case Served:
+				u.Served += c.Population
+			case CapacityShort:
+				u.Short += c.Population
+			default:
+				u.Uncovered += c.Population
+			}
+			u.MeanRatio += c.Population * r.Ratio[i]
+			unitPop[ui] += c.Population
+		}
+	}
+	for ui, u := range units {
+		u.MeanRatio = math.Round(share(u.MeanRatio, unitPop[ui])*1e6) / 1e6
+		u.Served, u.Short, u.Uncovered = round1(u.Served), round1(u.Short), round1(u.Uncovered)
+		r.Units = append(r.Units, *u)
+	}
+	sort.Slice(r.Units, func(i, j int) bool { return r.Units[i].Code < r.Units[j].Code })
+	r.Served, r.Short, r.Uncovered, r.AssumedServed = round1(r.Served), round1(r.Short), round1(r.Uncovered), round1(r.AssumedServed)
+	return r, nil
+}
