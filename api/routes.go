@@ -17,6 +17,11 @@ func (s *Server) addRoutes() {
 	get("/v1/summary", s.handleSummary)
 	get("/v1/layers", s.handleLayerList)
 	get("/v1/layers/:layer", s.handleLayer)
+	get("/v1/plan/trajectory", s.handleTrajectory)
+	get("/v1/equity", s.handleEquity)
+	get("/v1/capacity", s.handleCapacity)
+	s.engine.POST("/v1/recommend", s.handleRecommend)
+	s.engine.POST("/v1/plan/trajectory", s.handleTrajectoryPost)
 	s.engine.NoRoute(func(c *gin.Context) {
 		writeError(c, notFound("", "no such endpoint %s; see /v1/layers, /v1/summary, /v1/catalog, /healthz", c.Request.URL.Path))
 	})

@@ -20,6 +20,7 @@ type Server struct {
 	analysis atomic.Pointer[coverage.Analysis]
 	engine   *gin.Engine
 	started  time.Time
+	plan     atomic.Pointer[[]coverage.PlanItem]
 }
 
 // New returns a server over a; Replace swaps the analysis later without

@@ -134,3 +134,20 @@ func (d *Dataset) Validate(cat *Catalog) error {
 	}
 	return nil
 }
+
+// ConvertPoint checks a point given in crs ("wgs84", "gcj02" or "bd09";
+// empty means wgs84) and converts it to WGS84, for coordinates arriving by
+// request rather than by file.
+func ConvertPoint(p orb.Point, crs string) (orb.Point, error) {
+	c, err := spatial.ParseCRS(crs)
+	if err != nil {
+		return p, fmt.Errorf("%v: %w", err, ErrInvalid)
+	}
+	if err := spatial.CheckLonLat(p); err != nil {
+		return p, fmt.Errorf("%v: %w", err, ErrInvalid)
+	}
+	if c != spatial.WGS84 && (p[0] < 72 || p[0] > 138 || p[1] < 0.8 || p[1] > 56) {
+		return p, fmt.Errorf("coordinate (%g, %g) lies outside China, where %s is not defined: %w", p[0], p[1], c, ErrInvalid)
+	}
+	return spatial.ToWGS84(p, c), nil
+}

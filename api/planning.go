@@ -1,0 +1,251 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"lifecircle/coverage"
+)
+
+// maxBody bounds request bodies (candidate lists can be long).
+const maxBody = 32 << 20
+
+// decodeBody reads a JSON body strictly: unknown fields are errors naming
+// the field, so typos never pass silently.
+func decodeBody(c *gin.Context, v any) error {
+	body, err := io.ReadAll(io.LimitReader(c.Request.Body, maxBody+1))
+	if err != nil {
+		return badParam("body", "cannot read the request body: %v", err)
+	}
+	if len(body) > maxBody {
+		return badParam("body", "request body over %d MiB", maxBody>>20)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var ute *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &ute):
+			// embedded structs show up as "Outer.field": keep the JSON path
+			f := ute.Field
+			if i := strings.IndexByte(f, '.'); i >= 0 && f[:i] != strings.ToLower(f[:i]) {
+				f = f[i+1:]
+			}
+			return badParam(f, "field %q must be %s, not a JSON %s", f, ute.Type, ute.Value)
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return badParam(f, "unknown field %q", f)
+		case err == io.EOF:
+			return badParam("body", "the request body is empty; send JSON")
+		}
+		return badParam("body", "the request body is not valid JSON: %v", err)
+	}
+	return nil
+}
+
+// phasing asks for a recommendation to be split into plan years.
+type phasing struct {
+	FirstYear   int     `json:"first_year"`
+	Years       int     `json:"years"`
+	PerYear     int     `json:"per_year,omitempty"`
+	Budget      float64 `json:"budget,omitempty"`
+	CostPerSite float64 `json:"cost_per_site,omitempty"`
+}
+
+type recommendBody struct {
+	coverage.RecommendRequest
+	CRS   string   `json:"crs,omitempty"` // of the candidates' coordinates
+	Phase *phasing `json:"phase,omitempty"`
+}
+
+type recommendAnswer struct {
+	*coverage.Recommendation
+	Phases []coverage.PhaseYear `json:"phases,omitempty"`
+}
+
+// handleRecommend: POST /v1/recommend.
+func (s *Server) handleRecommend(c *gin.Context) {
+	var req recommendBody
+	if err := decodeBody(c, &req); err != nil {
+		writeError(c, err)
+		return
+	}
+	for i := range req.Candidates {
+		p, err := coverage.ConvertPoint(req.Candidates[i].Location, req.CRS)
+		if err != nil {
+			writeError(c, blame(fmt.Sprintf("candidates[%d].location", i), err))
+			return
+		}
+		req.Candidates[i].Location = p
+	}
+	a := s.current()
+	if req.Unit != "" {
+		if _, ok := a.Unit(req.Unit); !ok {
+			writeError(c, notFound("unit", "admin unit %q does not exist", req.Unit))
+			return
+		}
+	}
+	rec, err := a.Recommend(req.RecommendRequest)
+	if err != nil {
+		writeError(c, blame("types", err))
+		return
+	}
+	ans := recommendAnswer{Recommendation: rec}
+	if ph := req.Phase; ph != nil {
+		if ans.Phases, err = coverage.Phase(rec, ph.FirstYear, ph.Years, ph.PerYear, ph.Budget, ph.CostPerSite); err != nil {
+			writeError(c, blame("phase", err))
+			return
+		}
+	}
+	s.writeJSON(c, ans)
+}
+
+type planBody struct {
+	CRS   string          `json:"crs,omitempty"`
+	By    string          `json:"by,omitempty"`
+	Items []planItemInput `json:"items"`
+}
+
+type planItemInput struct {
+	coverage.PlanItem
+	Location [2]float64 `json:"location"`
+}
+
+// handleTrajectoryPost: POST /v1/plan/trajectory with the plan items.
+func (s *Server) handleTrajectoryPost(c *gin.Context) {
+	var body planBody
+	if err := decodeBody(c, &body); err != nil {
+		writeError(c, err)
+		return
+	}
+	items := make([]coverage.PlanItem, len(body.Items))
+	for i, in := range body.Items {
+		p, err := coverage.ConvertPoint(in.Location, body.CRS)
+		if err != nil {
+			writeError(c, blame(fmt.Sprintf("items[%d].location", i), err))
+			return
+		}
+		it := in.PlanItem
+		it.Location = p
+		if it.ID == "" {
+			it.ID = strconv.Itoa(i + 1)
+		}
+		if it.Status == "" {
+			it.Status = coverage.Planned
+		}
+		if _, err := coverage.ParseStatus(string(it.Status)); err != nil {
+			writeError(c, blame(fmt.Sprintf("items[%d].status", i), err))
+			return
+		}
+		items[i] = it
+	}
+	s.trajectory(c, items, body.By)
+}
+
+// handleTrajectory: GET /v1/plan/trajectory over the plan items loaded.
+func (s *Server) handleTrajectory(c *gin.Context) {
+	if err := checkParams(c, "by", "f"); err != nil {
+		writeError(c, err)
+		return
+	}
+	items, err := s.planItems(c)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	s.trajectory(c, items, c.Query("by"))
+}
+
+func (s *Server) trajectory(c *gin.Context, items []coverage.PlanItem, by string) {
+	var level coverage.UnitLevel
+	if by != "" {
+		l, err := coverage.ParseUnitLevel(by)
+		if err != nil {
+			writeError(c, blame("by", err))
+			return
+		}
+		level = l
+	}
+	tr, err := s.current().Trajectory(items, level)
+	if err != nil {
+		writeError(c, blame("items", err))
+		return
+	}
+	s.writeJSON(c, tr)
+}
+
+// planItems returns the plan loaded with the server (SetPlan).
+func (s *Server) planItems(c *gin.Context) ([]coverage.PlanItem, error) {
+	if p := s.plan.Load(); p != nil {
+		return *p, nil
+	}
+	return nil, nil
+}
+
+// SetPlan gives the server the plan items GET /v1/plan/trajectory lays out.
+func (s *Server) SetPlan(items []coverage.PlanItem) { s.plan.Store(&items) }
+
+// handleEquity: GET /v1/equity?type=T&by=street.
+func (s *Server) handleEquity(c *gin.Context) {
+	if err := checkParams(c, "type", "by", "f"); err != nil {
+		writeError(c, err)
+		return
+	}
+	a := s.current()
+	typ := c.Query("type")
+	if typ == "" {
+		writeError(c, badParam("type", "equity needs a facility type (type=…)"))
+		return
+	}
+	level, err := coverage.ParseUnitLevel(c.DefaultQuery("by", "district"))
+	if err != nil {
+		writeError(c, blame("by", err))
+		return
+	}
+	e, err := a.Equity(typ, level)
+	if err != nil {
+		param := "type"
+		if errors.Is(err, coverage.ErrNotFound) && a.Catalog.CheckType(typ) == nil {
+			param = "by"
+		}
+		writeError(c, blame(param, err))
+		return
+	}
+	s.writeJSON(c, e)
+}
+
+// handleCapacity: GET /v1/capacity?type=T[&decay=e2sfca] — the 2SFCA split
+// of residents into served, capacity-short and uncovered.
+func (s *Server) handleCapacity(c *gin.Context) {
+	if err := checkParams(c, "type", "decay", "f"); err != nil {
+		writeError(c, err)
+		return
+	}
+	typ := c.Query("type")
+	if typ == "" {
+		writeError(c, badParam("type", "capacity needs a facility type (type=…)"))
+		return
+	}
+	var opts coverage.CapacityOptions
+	switch c.DefaultQuery("decay", "none") {
+	case "none", "2sfca":
+	case "e2sfca":
+		opts.Steps = coverage.E2SFCASteps
+	default:
+		writeError(c, badParam("decay", "decay %q is not none or e2sfca", c.Query("decay")))
+		return
+	}
+	r, err := s.current().Capacity(typ, opts)
+	if err != nil {
+		writeError(c, blame("type", err))
+		return
+	}
+	s.writeJSON(c, r)
+}
