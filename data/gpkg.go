@@ -1,0 +1,290 @@
+package data
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
+)
+
+// GeoPackage is a Store in one OGC GeoPackage 1.3 file: lifecircle's
+// embedded default. GIS tools open the same file: every table is registered
+// in gpkg_contents, feature tables carry GeoPackage geometries in EPSG:4326
+// with an R-tree spatial index maintained by the standard triggers.
+//
+// The file is in WAL mode with synchronous=FULL: a write that returned nil
+// is on disk. One connection writes (transactions start IMMEDIATE, so
+// writers queue instead of failing); readers use their own connections and
+// see the last committed state, never a write in progress.
+type GeoPackage struct {
+	path string
+	w    *sql.DB
+	r    *sql.DB
+}
+
+// GeoPackage constants: the application_id 'GPKG' and user_version 10300
+// (GeoPackage 1.3; GDAL 3.6 warns about 1.4).
+const (
+	gpkgApplicationID = 0x47504B47
+	gpkgUserVersion   = 10300
+)
+
+// OpenGeoPackage opens the lifecircle store at path, creating it when no
+// file is there, and applies pending schema migrations. An existing file is
+// first inspected read-only: if it is not SQLite, not a GeoPackage, or a
+// GeoPackage that is not a lifecircle store, OpenGeoPackage says so and
+// leaves the file untouched.
+func OpenGeoPackage(path string) (*GeoPackage, error) {
+	registerGPFunctions()
+	if strings.TrimSpace(path) == "" {
+		return nil, invalid("GeoPackage store: no file name given")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := os.Stat(abs)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if err := createGeoPackage(abs); err != nil {
+			return nil, fmt.Errorf("creating GeoPackage store %s: %w", path, err)
+		}
+	case err != nil:
+		return nil, err
+	case fi.IsDir():
+		return nil, invalid("GeoPackage store %s is a directory, not a file", path)
+	default:
+		if err := inspectGeoPackage(path, abs, fi.Size()); err != nil {
+			return nil, err
+		}
+	}
+	g := &GeoPackage{path: abs}
+	if g.w, err = sql.Open("sqlite", writerDSN(abs)); err != nil {
+		return nil, err
+	}
+	g.w.SetMaxOpenConns(1)
+	if err := migrateGeoPackage(context.Background(), g.w); err != nil {
+		g.w.Close()
+		return nil, fmt.Errorf("GeoPackage store %s: %w", path, err)
+	}
+	if g.r, err = sql.Open("sqlite", readerDSN(abs)); err != nil {
+		g.w.Close()
+		return nil, err
+	}
+	g.r.SetMaxOpenConns(8)
+	g.r.SetMaxIdleConns(4)
+	return g, nil
+}
+
+// Path is the absolute path of the store's file.
+func (g *GeoPackage) Path() string { return g.path }
+
+// Close closes the store. The last connection to close checkpoints the WAL
+// into the main file.
+func (g *GeoPackage) Close() error {
+	return errors.Join(g.r.Close(), g.w.Close())
+}
+
+func fileURI(abs string, params ...string) string {
+	u := url.URL{Path: filepath.ToSlash(abs)}
+	return "file:" + u.EscapedPath() + "?" + strings.Join(params, "&")
+}
+
+func writerDSN(abs string) string {
+	return fileURI(abs,
+		"_pragma=busy_timeout(30000)",
+		"_pragma=journal_mode(WAL)",
+		"_pragma=synchronous(FULL)",
+		"_pragma=journal_size_limit(67108864)",
+		"_pragma=cache_size(-65536)",
+		"_pragma=temp_store(MEMORY)", // statement journals of the trigger-firing inserts
+		"_txlock=immediate")
+}
+
+func readerDSN(abs string) string {
+	return fileURI(abs, "_pragma=busy_timeout(30000)", "_pragma=query_only(1)")
+}
+
+// createGeoPackage makes a new store beside abs and moves it into place
+// only once its schema is committed, so a crash never leaves a half-made
+// file that a later open would refuse as foreign.
+func createGeoPackage(abs string) error {
+	dir := filepath.Dir(abs)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(abs)+".new-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	f.Close()
+	defer func() {
+		for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+			os.Remove(tmp + suffix)
+		}
+	}()
+	db, err := sql.Open("sqlite", writerDSN(tmp))
+	if err != nil {
+		return err
+	}
+	db.SetMaxOpenConns(1)
+	if err := migrateGeoPackage(context.Background(), db); err != nil {
+		db.Close()
+		return err
+	}
+	// A store that is one file: checkpoint and leave WAL mode's side files.
+	if _, err := db.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		db.Close()
+		return err
+	}
+	if err := db.Close(); err != nil {
+		return err
+	}
+	if err := os.Link(tmp, abs); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%s appeared while the store was being created; not overwriting it", abs)
+		}
+		if err := os.Rename(tmp, abs); err != nil {
+			return err
+		}
+	}
+	return syncDir(dir)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return err
+	}
+	return nil
+}
+
+// inspectGeoPackage decides, without writing anything, whether the file at
+// abs is a lifecircle store this program can open.
+func inspectGeoPackage(name, abs string, size int64) error {
+	refuse := func(format string, args ...any) error {
+		return invalid("%s %s; refusing to use it as a store (it was not modified): give a new file name to create a store", name, fmt.Sprintf(format, args...))
+	}
+	if size == 0 {
+		return refuse("is an empty file, not a GeoPackage")
+	}
+	f, err := os.Open(abs)
+	if err != nil {
+		return err
+	}
+	head := make([]byte, 100)
+	n, err := io.ReadFull(f, head)
+	f.Close()
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return err
+	}
+	if n < 100 || !bytes.Equal(head[:16], []byte("SQLite format 3\x00")) {
+		return refuse("is not a SQLite database, so not a GeoPackage")
+	}
+	// Read-only. A WAL-mode file without its -wal has nothing beyond the
+	// main file, and opening it immutable keeps SQLite from creating the
+	// -wal and -shm side files next to a file that may not be ours.
+	params := []string{"mode=ro", "_pragma=busy_timeout(10000)"}
+	if head[18] == 2 && head[19] == 2 {
+		if _, err := os.Stat(abs + "-wal"); errors.Is(err, fs.ErrNotExist) {
+			params = append(params, "immutable=1")
+		}
+	}
+	ro, err := sql.Open("sqlite", fileURI(abs, params...))
+	if err != nil {
+		return err
+	}
+	defer ro.Close()
+	ro.SetMaxOpenConns(1)
+	var appID int64
+	if err := ro.QueryRow("PRAGMA application_id").Scan(&appID); err != nil {
+		return refuse("cannot be read as SQLite (damaged?): %v", err)
+	}
+	if appID != gpkgApplicationID {
+		// The header on disk may lag the WAL; SQLite's answer is the truth.
+		hdr := binary.BigEndian.Uint32(head[68:])
+		return refuse("is a SQLite database but not a GeoPackage (application_id %#x, file header %#x; a GeoPackage has %#x 'GPKG')", appID, hdr, gpkgApplicationID)
+	}
+	var tables int
+	if err := ro.QueryRow("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'lifecircle_migrations'").Scan(&tables); err != nil {
+		return refuse("cannot be read as SQLite (damaged?): %v", err)
+	}
+	if tables == 0 {
+		return refuse("is a GeoPackage but not a lifecircle store (it has no lifecircle_migrations table)")
+	}
+	var version sql.NullInt64
+	if err := ro.QueryRow("SELECT max(version) FROM lifecircle_migrations").Scan(&version); err != nil {
+		return refuse("has an unreadable lifecircle_migrations table (damaged?): %v", err)
+	}
+	if latest := gpkgMigrations[len(gpkgMigrations)-1].version; int(version.Int64) > latest {
+		return refuse("has store schema version %d, newer than this lifecircle knows (%d): use a newer lifecircle", version.Int64, latest)
+	}
+	var check string
+	if err := ro.QueryRow("PRAGMA quick_check(1)").Scan(&check); err != nil || check != "ok" {
+		if err != nil {
+			check = err.Error()
+		}
+		return refuse("fails SQLite's quick_check (damaged): %s", check)
+	}
+	return nil
+}
+
+// Check runs SQLite's integrity check and the R-tree checks of every
+// spatial index; it returns nil when all pass.
+func (g *GeoPackage) Check(ctx context.Context) error {
+	var problems []string
+	rows, err := g.r.QueryContext(ctx, "PRAGMA integrity_check")
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			rows.Close()
+			return err
+		}
+		if s != "ok" {
+			problems = append(problems, s)
+		}
+	}
+	rows.Close()
+	var tables []string
+	rows, err = g.r.QueryContext(ctx, "SELECT table_name, column_name FROM gpkg_extensions WHERE extension_name = 'gpkg_rtree_index'")
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var t, c string
+		if err := rows.Scan(&t, &c); err != nil {
+			rows.Close()
+			return err
+		}
+		tables = append(tables, "rtree_"+t+"_"+c)
+	}
+	rows.Close()
+	for _, rt := range tables {
+		var s string
+		if err := g.r.QueryRowContext(ctx, "SELECT rtreecheck(?)", rt).Scan(&s); err != nil {
+			return fmt.Errorf("%s: %w", rt, err)
+		}
+		if s != "ok" {
+			problems = append(problems, rt+": "+s)
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("GeoPackage store %s is damaged: %s", g.path, strings.Join(problems, "; "))
+	}
+	return nil
+}

@@ -1,0 +1,615 @@
+package data
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/paulmach/orb"
+
+	"lifecircle/coverage"
+	"lifecircle/spatial"
+)
+
+var _ Store = (*GeoPackage)(nil)
+
+// Empty strings and zero numbers are stored as NULL: GIS tools show them
+// as absent, and the domain reads absent as the zero value.
+func nullStr(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nullFloat(f float64) any {
+	if f == 0 {
+		return nil
+	}
+	return f
+}
+
+func nullInt(i int) any {
+	if i == 0 {
+		return nil
+	}
+	return i
+}
+
+// write runs fn in a write transaction (BEGIN IMMEDIATE on the single writer
+// connection) and commits; with synchronous=FULL the commit is on disk when
+// write returns nil.
+func (g *GeoPackage) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := g.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// read runs fn in a read transaction: one consistent snapshot of the file.
+func (g *GeoPackage) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := g.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	return fn(tx)
+}
+
+func exists(ctx context.Context, tx *sql.Tx, query string, args ...any) (bool, error) {
+	var one int
+	err := tx.QueryRowContext(ctx, query, args...).Scan(&one)
+	if err == sql.ErrNoRows {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func datasetExists(ctx context.Context, tx *sql.Tx, name string) error {
+	ok, err := exists(ctx, tx, "SELECT 1 FROM datasets WHERE name = ?", name)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return notFound("dataset %q is not in the store", name)
+	}
+	return nil
+}
+
+// SaveDataset stores ds and cat in one transaction, replacing any dataset
+// of the same name. Readers see the old dataset until it commits.
+func (g *GeoPackage) SaveDataset(ctx context.Context, cat *coverage.Catalog, ds *coverage.Dataset) error {
+	if err := checkDataset(cat, ds); err != nil {
+		return err
+	}
+	catJSON, err := catalogJSON(cat)
+	if err != nil {
+		return err
+	}
+	report := progressOf(ctx)
+	total := len(ds.Facilities) + len(ds.Cells) + len(ds.Units)
+	done := 0
+	step := func(stage string) {
+		done++
+		if done%progressEvery == 0 || done == total {
+			report(stage, done, total)
+		}
+	}
+	return g.write(ctx, func(tx *sql.Tx) error {
+		for _, t := range []string{"facilities", "population_cells", "admin_units"} {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM "+t+" WHERE dataset = ?", ds.Name); err != nil {
+				return err
+			}
+		}
+		report("facilities", 0, total)
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO facilities (geom, dataset, id, type, name, capacity, status, plan_year) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		for _, f := range ds.Facilities {
+			geom, err := encodeGP(f.Location)
+			if err != nil {
+				return err
+			}
+			if _, err := ins.ExecContext(ctx, geom, ds.Name, f.ID, f.Type, nullStr(f.Name), nullFloat(f.Capacity), string(f.Status), nullInt(f.PlanYear)); err != nil {
+				return fmt.Errorf("facility %s: %w", f.ID, err)
+			}
+			step("facilities")
+		}
+		ins.Close()
+		if ins, err = tx.PrepareContext(ctx, `INSERT INTO population_cells (geom, dataset, h3, h3_id, population) VALUES (?, ?, ?, ?, ?)`); err != nil {
+			return err
+		}
+		population := 0.0
+		for _, c := range ds.Cells {
+			geom, err := encodeGP(orb.Polygon{spatial.Boundary(c.Cell)})
+			if err != nil {
+				return err
+			}
+			if _, err := ins.ExecContext(ctx, geom, ds.Name, int64(c.Cell), c.Cell.String(), c.Population); err != nil {
+				return fmt.Errorf("population cell %s: %w", c.Cell, err)
+			}
+			population += c.Population
+			step("population_cells")
+		}
+		ins.Close()
+		if ins, err = tx.PrepareContext(ctx, `INSERT INTO admin_units (geom, dataset, level, code, name, parent) VALUES (?, ?, ?, ?, ?, ?)`); err != nil {
+			return err
+		}
+		for _, u := range ds.Units {
+			var geom []byte
+			if len(u.Geometry) > 0 {
+				if geom, err = encodeGP(u.Geometry); err != nil {
+					return err
+				}
+			}
+			if _, err := ins.ExecContext(ctx, geom, ds.Name, string(u.Level), u.Code, nullStr(u.Name), nullStr(u.Parent)); err != nil {
+				return fmt.Errorf("admin unit %s: %w", u.Code, err)
+			}
+			step("admin_units")
+		}
+		ins.Close()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO datasets (name, resolution, population_note, facilities, cells, units, population, catalog, saved)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (name) DO UPDATE SET resolution = excluded.resolution, population_note = excluded.population_note,
+				facilities = excluded.facilities, cells = excluded.cells, units = excluded.units,
+				population = excluded.population, catalog = excluded.catalog, saved = excluded.saved`,
+			ds.Name, ds.Resolution, nullStr(ds.PopulationNote), len(ds.Facilities), len(ds.Cells), len(ds.Units), population,
+			string(catJSON), formatTime(time.Now())); err != nil {
+			return err
+		}
+		for _, t := range []string{"facilities", "population_cells", "admin_units"} {
+			if err := touchContents(ctx, tx, t, true); err != nil {
+				return err
+			}
+		}
+		report("commit", total, total)
+		return touchContents(ctx, tx, "datasets", false)
+	})
+}
+
+// LoadDataset reads a dataset and its catalogue from one snapshot.
+func (g *GeoPackage) LoadDataset(ctx context.Context, name string) (*coverage.Catalog, *coverage.Dataset, error) {
+	var cat *coverage.Catalog
+	ds := &coverage.Dataset{Name: name}
+	err := g.read(ctx, func(tx *sql.Tx) error {
+		var note sql.NullString
+		var catJSON string
+		var nf, nc, nu int
+		err := tx.QueryRowContext(ctx, "SELECT resolution, population_note, catalog, facilities, cells, units FROM datasets WHERE name = ?", name).
+			Scan(&ds.Resolution, &note, &catJSON, &nf, &nc, &nu)
+		if err == sql.ErrNoRows {
+			return notFound("dataset %q is not in the store", name)
+		}
+		if err != nil {
+			return err
+		}
+		ds.PopulationNote = note.String
+		if cat, err = parseStoredCatalog(name, []byte(catJSON)); err != nil {
+			return err
+		}
+		ds.Facilities = make([]coverage.Facility, 0, nf)
+		ds.Cells = make([]coverage.PopulationCell, 0, nc)
+		ds.Units = make([]coverage.AdminUnit, 0, nu)
+
+		rows, err := tx.QueryContext(ctx, "SELECT geom, id, type, name, capacity, status, plan_year FROM facilities WHERE dataset = ? ORDER BY fid", name)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var f coverage.Facility
+			var geom []byte
+			var fname sql.NullString
+			var capacity sql.NullFloat64
+			var year sql.NullInt64
+			if err := rows.Scan(&geom, &f.ID, &f.Type, &fname, &capacity, &f.Status, &year); err != nil {
+				rows.Close()
+				return err
+			}
+			if f.Location, err = gpPoint(geom); err != nil {
+				rows.Close()
+				return fmt.Errorf("facility %s: %w", f.ID, err)
+			}
+			f.Name, f.Capacity, f.PlanYear = fname.String, capacity.Float64, int(year.Int64)
+			ds.Facilities = append(ds.Facilities, f)
+		}
+		if err := closeRows(rows); err != nil {
+			return err
+		}
+
+		if rows, err = tx.QueryContext(ctx, "SELECT h3, population FROM population_cells WHERE dataset = ? ORDER BY fid", name); err != nil {
+			return err
+		}
+		for rows.Next() {
+			var h3 int64
+			var pop float64
+			if err := rows.Scan(&h3, &pop); err != nil {
+				rows.Close()
+				return err
+			}
+			ds.Cells = append(ds.Cells, coverage.PopulationCell{Cell: spatial.Cell(h3), Population: pop})
+		}
+		if err := closeRows(rows); err != nil {
+			return err
+		}
+
+		if rows, err = tx.QueryContext(ctx, "SELECT geom, level, code, name, parent FROM admin_units WHERE dataset = ? ORDER BY fid", name); err != nil {
+			return err
+		}
+		for rows.Next() {
+			var u coverage.AdminUnit
+			var geom []byte
+			var uname, parent sql.NullString
+			if err := rows.Scan(&geom, &u.Level, &u.Code, &uname, &parent); err != nil {
+				rows.Close()
+				return err
+			}
+			u.Name, u.Parent = uname.String, parent.String
+			if u.Geometry, err = gpMultiPolygon(geom); err != nil {
+				rows.Close()
+				return fmt.Errorf("admin unit %s: %w", u.Code, err)
+			}
+			ds.Units = append(ds.Units, u)
+		}
+		if err := closeRows(rows); err != nil {
+			return err
+		}
+		if len(ds.Facilities) != nf || len(ds.Cells) != nc || len(ds.Units) != nu {
+			return fmt.Errorf("store is damaged: dataset %q should have %d facilities, %d cells, %d units; found %d, %d, %d",
+				name, nf, nc, nu, len(ds.Facilities), len(ds.Cells), len(ds.Units))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(ds.Facilities) == 0 {
+		ds.Facilities = nil
+	}
+	if len(ds.Cells) == 0 {
+		ds.Cells = nil
+	}
+	if len(ds.Units) == 0 {
+		ds.Units = nil
+	}
+	return cat, ds, nil
+}
+
+func closeRows(rows *sql.Rows) error {
+	err := rows.Err()
+	if cerr := rows.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func gpPoint(b []byte) (orb.Point, error) {
+	h, err := parseGP(b)
+	if err != nil {
+		return orb.Point{}, err
+	}
+	if x, y, ok := wkbPoint(h.wkb); ok {
+		return orb.Point{x, y}, nil
+	}
+	g, err := decodeGP(b)
+	if err != nil {
+		return orb.Point{}, err
+	}
+	p, ok := g.(orb.Point)
+	if !ok {
+		return orb.Point{}, fmt.Errorf("geometry is a %s, not a point", g.GeoJSONType())
+	}
+	return p, nil
+}
+
+func gpMultiPolygon(b []byte) (orb.MultiPolygon, error) {
+	g, err := decodeGP(b)
+	if err != nil || g == nil {
+		return nil, err
+	}
+	switch g := g.(type) {
+	case orb.MultiPolygon:
+		if len(g) == 0 {
+			return nil, nil
+		}
+		return g, nil
+	case orb.Polygon:
+		return orb.MultiPolygon{g}, nil
+	}
+	return nil, fmt.Errorf("geometry is a %s, not a (multi)polygon", g.GeoJSONType())
+}
+
+// Datasets lists the stored dataset names, sorted.
+func (g *GeoPackage) Datasets(ctx context.Context) ([]string, error) {
+	var names []string
+	err := g.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, "SELECT name FROM datasets ORDER BY name")
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var n string
+			if err := rows.Scan(&n); err != nil {
+				rows.Close()
+				return err
+			}
+			names = append(names, n)
+		}
+		return closeRows(rows)
+	})
+	return names, err
+}
+
+// SaveScenario creates or replaces a scenario of a stored dataset; its
+// proposals stay.
+func (g *GeoPackage) SaveScenario(ctx context.Context, s coverage.Scenario) error {
+	if err := checkScenario(s); err != nil {
+		return err
+	}
+	changes, err := json.Marshal(nonNil(s.Changes))
+	if err != nil {
+		return err
+	}
+	return g.write(ctx, func(tx *sql.Tx) error {
+		if err := datasetExists(ctx, tx, s.Dataset); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO scenarios (id, dataset, name, author, unit, created, description, changes)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET dataset = excluded.dataset, name = excluded.name, author = excluded.author,
+				unit = excluded.unit, created = excluded.created, description = excluded.description, changes = excluded.changes`,
+			s.ID, s.Dataset, s.Name, nullStr(s.Author), nullStr(s.Unit), formatTime(s.Created), nullStr(s.Description), string(changes)); err != nil {
+			return err
+		}
+		return touchContents(ctx, tx, "scenarios", false)
+	})
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+const scenarioColumns = "id, dataset, name, author, unit, created, description, changes"
+
+func scanScenario(sc interface{ Scan(...any) error }) (coverage.Scenario, error) {
+	var s coverage.Scenario
+	var author, unit, desc sql.NullString
+	var created, changes string
+	if err := sc.Scan(&s.ID, &s.Dataset, &s.Name, &author, &unit, &created, &desc, &changes); err != nil {
+		return s, err
+	}
+	s.Author, s.Unit, s.Description = author.String, unit.String, desc.String
+	var err error
+	if s.Created, err = parseTime(created); err != nil {
+		return s, err
+	}
+	if err := json.Unmarshal([]byte(changes), &s.Changes); err != nil {
+		return s, fmt.Errorf("scenario %s: stored changes: %v", s.ID, err)
+	}
+	if len(s.Changes) == 0 {
+		s.Changes = nil
+	}
+	return s, nil
+}
+
+// Scenario returns one scenario.
+func (g *GeoPackage) Scenario(ctx context.Context, id string) (coverage.Scenario, error) {
+	var s coverage.Scenario
+	err := g.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		s, err = scanScenario(tx.QueryRowContext(ctx, "SELECT "+scenarioColumns+" FROM scenarios WHERE id = ?", id))
+		if err == sql.ErrNoRows {
+			return notFound("scenario %q does not exist", id)
+		}
+		return err
+	})
+	return s, err
+}
+
+// Scenarios lists the scenarios of a dataset, oldest first.
+func (g *GeoPackage) Scenarios(ctx context.Context, dataset string) ([]coverage.Scenario, error) {
+	var out []coverage.Scenario
+	err := g.read(ctx, func(tx *sql.Tx) error {
+		if err := datasetExists(ctx, tx, dataset); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, "SELECT "+scenarioColumns+" FROM scenarios WHERE dataset = ? ORDER BY created, fid", dataset)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			s, err := scanScenario(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			out = append(out, s)
+		}
+		return closeRows(rows)
+	})
+	return out, err
+}
+
+// DeleteScenario removes a scenario and its proposals.
+func (g *GeoPackage) DeleteScenario(ctx context.Context, id string) error {
+	return g.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM proposals WHERE scenario_id = ?", id); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, "DELETE FROM scenarios WHERE id = ?", id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			if err == nil {
+				err = notFound("scenario %q does not exist", id)
+			}
+			return err
+		}
+		if err := touchContents(ctx, tx, "proposals", true); err != nil {
+			return err
+		}
+		return touchContents(ctx, tx, "scenarios", false)
+	})
+}
+
+// AddProposal records a proposal of an existing scenario. Its sites are the
+// feature's multipoint geometry.
+func (g *GeoPackage) AddProposal(ctx context.Context, p coverage.Proposal) error {
+	if err := checkProposal(p); err != nil {
+		return err
+	}
+	facilities, err := json.Marshal(nonNil(p.Facilities))
+	if err != nil {
+		return err
+	}
+	geom, err := encodeGP(sites(p.Facilities))
+	if err != nil {
+		return err
+	}
+	var shown any
+	if len(p.Shown) > 0 {
+		shown = string(p.Shown)
+	}
+	return g.write(ctx, func(tx *sql.Tx) error {
+		ok, err := exists(ctx, tx, "SELECT 1 FROM scenarios WHERE id = ?", p.ScenarioID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return notFound("scenario %q does not exist", p.ScenarioID)
+		}
+		if dup, err := exists(ctx, tx, "SELECT 1 FROM proposals WHERE id = ?", p.ID); err != nil || dup {
+			if err == nil {
+				err = invalid("proposal id %q already exists", p.ID)
+			}
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO proposals (geom, id, scenario_id, author, unit, created, sites, facilities, shown)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			geom, p.ID, p.ScenarioID, nullStr(p.Author), nullStr(p.Unit), formatTime(p.Created), len(p.Facilities), string(facilities), shown); err != nil {
+			return err
+		}
+		return touchContents(ctx, tx, "proposals", true)
+	})
+}
+
+// Proposals lists the proposals of a scenario, oldest first.
+func (g *GeoPackage) Proposals(ctx context.Context, scenarioID string) ([]coverage.Proposal, error) {
+	var out []coverage.Proposal
+	err := g.read(ctx, func(tx *sql.Tx) error {
+		ok, err := exists(ctx, tx, "SELECT 1 FROM scenarios WHERE id = ?", scenarioID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return notFound("scenario %q does not exist", scenarioID)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT id, scenario_id, author, unit, created, sites, facilities, shown
+			FROM proposals WHERE scenario_id = ? ORDER BY created, fid`, scenarioID)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var p coverage.Proposal
+			var author, unit, shown sql.NullString
+			var created, facilities string
+			var n int
+			if err := rows.Scan(&p.ID, &p.ScenarioID, &author, &unit, &created, &n, &facilities, &shown); err != nil {
+				rows.Close()
+				return err
+			}
+			p.Author, p.Unit = author.String, unit.String
+			if shown.Valid {
+				p.Shown = []byte(shown.String)
+			}
+			if p.Created, err = parseTime(created); err != nil {
+				rows.Close()
+				return err
+			}
+			if err := json.Unmarshal([]byte(facilities), &p.Facilities); err != nil || len(p.Facilities) != n {
+				rows.Close()
+				return fmt.Errorf("store is damaged: proposal %s: %d sites recorded, facilities %.80q (%v)", p.ID, n, facilities, err)
+			}
+			if n == 0 {
+				p.Facilities = nil
+			}
+			out = append(out, p)
+		}
+		return closeRows(rows)
+	})
+	return out, err
+}
+
+// SavePlanItems replaces the plan items of a stored dataset.
+func (g *GeoPackage) SavePlanItems(ctx context.Context, dataset string, items []coverage.PlanItem) error {
+	items, err := checkPlanItems(dataset, items)
+	if err != nil {
+		return err
+	}
+	return g.write(ctx, func(tx *sql.Tx) error {
+		if err := datasetExists(ctx, tx, dataset); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM plan_items WHERE dataset = ?", dataset); err != nil {
+			return err
+		}
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO plan_items (geom, dataset, id, type, name, year, status, cost, unit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer ins.Close()
+		for _, it := range items {
+			geom, err := encodeGP(it.Location)
+			if err != nil {
+				return err
+			}
+			if _, err := ins.ExecContext(ctx, geom, dataset, it.ID, it.Type, nullStr(it.Name), it.Year, string(it.Status), nullFloat(it.Cost), nullStr(it.Unit)); err != nil {
+				return fmt.Errorf("plan item %s: %w", it.ID, err)
+			}
+		}
+		return touchContents(ctx, tx, "plan_items", true)
+	})
+}
+
+// PlanItems lists the plan items of a dataset by year, then id.
+func (g *GeoPackage) PlanItems(ctx context.Context, dataset string) ([]coverage.PlanItem, error) {
+	var out []coverage.PlanItem
+	err := g.read(ctx, func(tx *sql.Tx) error {
+		if err := datasetExists(ctx, tx, dataset); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT geom, id, type, name, year, status, cost, unit FROM plan_items WHERE dataset = ? ORDER BY year, id`, dataset)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			it := coverage.PlanItem{Dataset: dataset}
+			var geom []byte
+			var name, unit sql.NullString
+			var cost sql.NullFloat64
+			if err := rows.Scan(&geom, &it.ID, &it.Type, &name, &it.Year, &it.Status, &cost, &unit); err != nil {
+				rows.Close()
+				return err
+			}
+			it.Name, it.Cost, it.Unit = name.String, cost.Float64, unit.String
+			if it.Location, err = gpPoint(geom); err != nil {
+				rows.Close()
+				return fmt.Errorf("plan item %s: %w", it.ID, err)
+			}
+			out = append(out, it)
+		}
+		return closeRows(rows)
+	})
+	return out, err
+}

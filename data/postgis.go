@@ -1,0 +1,640 @@
+package data
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/ewkb"
+
+	"lifecircle/coverage"
+	"lifecircle/spatial"
+)
+
+// PostGIS is a Store in a PostgreSQL database with PostGIS, in the schema
+// "lifecircle": geometries in EPSG:4326 with GiST indexes, H3 cells as
+// bigint. Every write is one transaction; LoadDataset reads from one
+// REPEATABLE READ snapshot, so readers never see half an import.
+type PostGIS struct {
+	pool *pgxpool.Pool
+}
+
+var _ Store = (*PostGIS)(nil)
+
+// OpenPostGIS connects to the database at url (a postgres:// URL or a
+// key=value connection string) and applies pending schema migrations.
+func OpenPostGIS(ctx context.Context, url string) (*PostGIS, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, invalid("PostgreSQL URL: %v", err)
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig.Copy())
+	if err != nil {
+		return nil, fmt.Errorf("connecting to PostgreSQL at %s:%d/%s: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, err)
+	}
+	err = migratePostGIS(ctx, conn)
+	conn.Close(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("PostgreSQL store %s:%d/%s: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, err)
+	}
+	cfg.AfterConnect = registerGeometry
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &PostGIS{pool: pool}, nil
+}
+
+// registerGeometry lets pgx send and receive PostGIS geometry values as
+// EWKB bytes: geometry's binary wire format is EWKB.
+func registerGeometry(ctx context.Context, conn *pgx.Conn) error {
+	var oid uint32
+	if err := conn.QueryRow(ctx, "SELECT 'geometry'::regtype::oid").Scan(&oid); err != nil {
+		return fmt.Errorf("PostGIS geometry type: %w", err)
+	}
+	conn.TypeMap().RegisterType(&pgtype.Type{Name: "geometry", OID: oid, Codec: pgtype.ByteaCodec{}})
+	return nil
+}
+
+// Close closes every connection.
+func (p *PostGIS) Close() error {
+	p.pool.Close()
+	return nil
+}
+
+// toEWKB encodes g for a geometry column (nil for NULL).
+func toEWKB(g orb.Geometry) (any, error) {
+	if g == nil {
+		return nil, nil
+	}
+	return ewkb.Marshal(normalize(g), srsWGS84)
+}
+
+func fromEWKB(b []byte) (orb.Geometry, error) {
+	if b == nil {
+		return nil, nil
+	}
+	g, _, err := ewkb.Unmarshal(b)
+	return g, err
+}
+
+func pgStr(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func (p *PostGIS) write(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, p.pool, fn)
+}
+
+func (p *PostGIS) read(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	return pgx.BeginTxFunc(ctx, p.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
+}
+
+func pgExists(ctx context.Context, tx pgx.Tx, query string, args ...any) (bool, error) {
+	var ok bool
+	err := tx.QueryRow(ctx, "SELECT EXISTS ("+query+")", args...).Scan(&ok)
+	return ok, err
+}
+
+func pgDatasetExists(ctx context.Context, tx pgx.Tx, name string) error {
+	ok, err := pgExists(ctx, tx, "SELECT 1 FROM lifecircle.datasets WHERE name = $1", name)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return notFound("dataset %q is not in the store", name)
+	}
+	return nil
+}
+
+// SaveDataset stores ds and cat in one transaction, replacing any dataset
+// of the same name; concurrent saves of one name queue on its row.
+func (p *PostGIS) SaveDataset(ctx context.Context, cat *coverage.Catalog, ds *coverage.Dataset) error {
+	if err := checkDataset(cat, ds); err != nil {
+		return err
+	}
+	catJSON, err := catalogJSON(cat)
+	if err != nil {
+		return err
+	}
+	population := 0.0
+	for _, c := range ds.Cells {
+		population += c.Population
+	}
+	report := progressOf(ctx)
+	total := len(ds.Facilities) + len(ds.Cells) + len(ds.Units)
+	done := 0
+	return p.write(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO lifecircle.datasets (name, resolution, population_note, facilities, cells, units, population, catalog, saved)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())
+			ON CONFLICT (name) DO UPDATE SET resolution = excluded.resolution, population_note = excluded.population_note,
+				facilities = excluded.facilities, cells = excluded.cells, units = excluded.units,
+				population = excluded.population, catalog = excluded.catalog, saved = excluded.saved`,
+			ds.Name, ds.Resolution, nullStr(ds.PopulationNote), len(ds.Facilities), len(ds.Cells), len(ds.Units), population, catJSON); err != nil {
+			return err
+		}
+		for _, t := range []string{"facilities", "population_cells", "admin_units"} {
+			if _, err := tx.Exec(ctx, "DELETE FROM lifecircle."+t+" WHERE dataset = $1", ds.Name); err != nil {
+				return err
+			}
+		}
+		copyRows := func(table string, cols []string, n int, row func(i int) ([]any, error)) error {
+			report(table, done, total)
+			return pgCopy(ctx, tx, table, cols, n, func(i int) ([]any, error) {
+				done++
+				if done%progressEvery == 0 || done == total {
+					report(table, done, total)
+				}
+				return row(i)
+			})
+		}
+		err := copyRows("facilities", []string{"dataset", "seq", "id", "type", "name", "capacity", "status", "plan_year", "geom"}, len(ds.Facilities),
+			func(i int) ([]any, error) {
+				f := ds.Facilities[i]
+				g, err := toEWKB(f.Location)
+				return []any{ds.Name, int32(i), f.ID, f.Type, nullStr(f.Name), nullFloat(f.Capacity), string(f.Status), nullInt32(f.PlanYear), g}, err
+			})
+		if err != nil {
+			return err
+		}
+		err = copyRows("population_cells", []string{"dataset", "seq", "h3", "population", "geom"}, len(ds.Cells),
+			func(i int) ([]any, error) {
+				c := ds.Cells[i]
+				g, err := toEWKB(orb.Polygon{spatial.Boundary(c.Cell)})
+				return []any{ds.Name, int32(i), int64(c.Cell), c.Population, g}, err
+			})
+		if err != nil {
+			return err
+		}
+		err = copyRows("admin_units", []string{"dataset", "seq", "level", "code", "name", "parent", "geom"}, len(ds.Units),
+			func(i int) ([]any, error) {
+				u := ds.Units[i]
+				var g any
+				var err error
+				if len(u.Geometry) > 0 {
+					g, err = toEWKB(u.Geometry)
+				}
+				return []any{ds.Name, int32(i), string(u.Level), u.Code, nullStr(u.Name), nullStr(u.Parent), g}, err
+			})
+		if err != nil {
+			return err
+		}
+		report("commit", total, total)
+		return nil
+	})
+}
+
+// pgCopy streams n rows into lifecircle.table with COPY. An error making a
+// row is returned as it is (pgx would only pass its text to the server).
+func pgCopy(ctx context.Context, tx pgx.Tx, table string, cols []string, n int, row func(i int) ([]any, error)) error {
+	var rowErr error
+	i := 0
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"lifecircle", table}, cols, pgx.CopyFromFunc(func() ([]any, error) {
+		if i == n {
+			return nil, nil
+		}
+		r, err := row(i)
+		i++
+		if err != nil {
+			rowErr = err
+		}
+		return r, err
+	}))
+	switch {
+	case rowErr != nil:
+		return rowErr
+	case err != nil:
+		return fmt.Errorf("%s: %w", table, err)
+	}
+	return nil
+}
+
+func nullInt32(i int) any {
+	if i == 0 {
+		return nil
+	}
+	return int32(i)
+}
+
+// LoadDataset reads a dataset and its catalogue from one snapshot.
+func (p *PostGIS) LoadDataset(ctx context.Context, name string) (*coverage.Catalog, *coverage.Dataset, error) {
+	var cat *coverage.Catalog
+	ds := &coverage.Dataset{Name: name}
+	err := p.read(ctx, func(tx pgx.Tx) error {
+		var note *string
+		var catJSON []byte
+		var nf, nc, nu int
+		err := tx.QueryRow(ctx, "SELECT resolution, population_note, catalog, facilities, cells, units FROM lifecircle.datasets WHERE name = $1", name).
+			Scan(&ds.Resolution, &note, &catJSON, &nf, &nc, &nu)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return notFound("dataset %q is not in the store", name)
+		}
+		if err != nil {
+			return err
+		}
+		ds.PopulationNote = pgStr(note)
+		if cat, err = parseStoredCatalog(name, catJSON); err != nil {
+			return err
+		}
+		ds.Facilities = make([]coverage.Facility, 0, nf)
+		ds.Cells = make([]coverage.PopulationCell, 0, nc)
+		ds.Units = make([]coverage.AdminUnit, 0, nu)
+
+		rows, _ := tx.Query(ctx, `SELECT id, type, name, capacity, status, plan_year, ST_X(geom), ST_Y(geom)
+			FROM lifecircle.facilities WHERE dataset = $1 ORDER BY seq`, name)
+		var f coverage.Facility
+		var fname *string
+		var capacity *float64
+		var year *int32
+		_, err = pgx.ForEachRow(rows, []any{&f.ID, &f.Type, &fname, &capacity, &f.Status, &year, &f.Location[0], &f.Location[1]}, func() error {
+			g := f
+			g.Name = pgStr(fname)
+			if capacity != nil {
+				g.Capacity = *capacity
+			}
+			if year != nil {
+				g.PlanYear = int(*year)
+			}
+			ds.Facilities = append(ds.Facilities, g)
+			f, fname, capacity, year = coverage.Facility{}, nil, nil, nil
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("facilities: %w", err)
+		}
+
+		rows, _ = tx.Query(ctx, "SELECT h3, population FROM lifecircle.population_cells WHERE dataset = $1 ORDER BY seq", name)
+		var h3 int64
+		var pop float64
+		if _, err = pgx.ForEachRow(rows, []any{&h3, &pop}, func() error {
+			ds.Cells = append(ds.Cells, coverage.PopulationCell{Cell: spatial.Cell(h3), Population: pop})
+			return nil
+		}); err != nil {
+			return fmt.Errorf("population cells: %w", err)
+		}
+
+		rows, _ = tx.Query(ctx, "SELECT level, code, name, parent, geom FROM lifecircle.admin_units WHERE dataset = $1 ORDER BY seq", name)
+		var u coverage.AdminUnit
+		var uname, parent *string
+		var geom []byte
+		if _, err = pgx.ForEachRow(rows, []any{&u.Level, &u.Code, &uname, &parent, &geom}, func() error {
+			v := coverage.AdminUnit{Level: u.Level, Code: u.Code, Name: pgStr(uname), Parent: pgStr(parent)}
+			g, err := fromEWKB(geom)
+			if err != nil {
+				return fmt.Errorf("admin unit %s: %w", u.Code, err)
+			}
+			switch g := g.(type) {
+			case orb.MultiPolygon:
+				if len(g) > 0 {
+					v.Geometry = g
+				}
+			case nil:
+			default:
+				return fmt.Errorf("admin unit %s: geometry is a %s", u.Code, g.GeoJSONType())
+			}
+			ds.Units = append(ds.Units, v)
+			uname, parent, geom = nil, nil, nil
+			return nil
+		}); err != nil {
+			return fmt.Errorf("admin units: %w", err)
+		}
+		if len(ds.Facilities) != nf || len(ds.Cells) != nc || len(ds.Units) != nu {
+			return fmt.Errorf("store is damaged: dataset %q should have %d facilities, %d cells, %d units; found %d, %d, %d",
+				name, nf, nc, nu, len(ds.Facilities), len(ds.Cells), len(ds.Units))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(ds.Facilities) == 0 {
+		ds.Facilities = nil
+	}
+	if len(ds.Cells) == 0 {
+		ds.Cells = nil
+	}
+	if len(ds.Units) == 0 {
+		ds.Units = nil
+	}
+	return cat, ds, nil
+}
+
+// Datasets lists the stored dataset names, sorted.
+func (p *PostGIS) Datasets(ctx context.Context) ([]string, error) {
+	rows, _ := p.pool.Query(ctx, `SELECT name FROM lifecircle.datasets ORDER BY name COLLATE "C"`)
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if len(names) == 0 {
+		names = nil
+	}
+	return names, err
+}
+
+// SaveScenario creates or replaces a scenario of a stored dataset; its
+// proposals stay.
+func (p *PostGIS) SaveScenario(ctx context.Context, s coverage.Scenario) error {
+	if err := checkScenario(s); err != nil {
+		return err
+	}
+	changes, err := json.Marshal(nonNil(s.Changes))
+	if err != nil {
+		return err
+	}
+	return p.write(ctx, func(tx pgx.Tx) error {
+		if err := pgDatasetExists(ctx, tx, s.Dataset); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO lifecircle.scenarios (id, dataset, name, author, unit, created, description, changes)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			ON CONFLICT (id) DO UPDATE SET dataset = excluded.dataset, name = excluded.name, author = excluded.author,
+				unit = excluded.unit, created = excluded.created, description = excluded.description, changes = excluded.changes`,
+			s.ID, s.Dataset, s.Name, nullStr(s.Author), nullStr(s.Unit), storeTime(s.Created), nullStr(s.Description), changes)
+		return err
+	})
+}
+
+const pgScenarioColumns = "id, dataset, name, author, unit, created, description, changes"
+
+func pgScanScenario(row pgx.CollectableRow) (coverage.Scenario, error) {
+	var s coverage.Scenario
+	var author, unit, desc *string
+	var changes []byte
+	if err := row.Scan(&s.ID, &s.Dataset, &s.Name, &author, &unit, &s.Created, &desc, &changes); err != nil {
+		return s, err
+	}
+	s.Author, s.Unit, s.Description, s.Created = pgStr(author), pgStr(unit), pgStr(desc), s.Created.UTC()
+	if err := json.Unmarshal(changes, &s.Changes); err != nil {
+		return s, fmt.Errorf("scenario %s: stored changes: %v", s.ID, err)
+	}
+	if len(s.Changes) == 0 {
+		s.Changes = nil
+	}
+	return s, nil
+}
+
+// Scenario returns one scenario.
+func (p *PostGIS) Scenario(ctx context.Context, id string) (coverage.Scenario, error) {
+	rows, _ := p.pool.Query(ctx, "SELECT "+pgScenarioColumns+" FROM lifecircle.scenarios WHERE id = $1", id)
+	s, err := pgx.CollectExactlyOneRow(rows, pgScanScenario)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return s, notFound("scenario %q does not exist", id)
+	}
+	return s, err
+}
+
+// Scenarios lists the scenarios of a dataset, oldest first.
+func (p *PostGIS) Scenarios(ctx context.Context, dataset string) ([]coverage.Scenario, error) {
+	var out []coverage.Scenario
+	err := p.read(ctx, func(tx pgx.Tx) error {
+		if err := pgDatasetExists(ctx, tx, dataset); err != nil {
+			return err
+		}
+		rows, _ := tx.Query(ctx, "SELECT "+pgScenarioColumns+" FROM lifecircle.scenarios WHERE dataset = $1 ORDER BY created, seq", dataset)
+		var err error
+		out, err = pgx.CollectRows(rows, pgScanScenario)
+		return err
+	})
+	if len(out) == 0 {
+		out = nil
+	}
+	return out, err
+}
+
+// DeleteScenario removes a scenario and (by cascade) its proposals.
+func (p *PostGIS) DeleteScenario(ctx context.Context, id string) error {
+	tag, err := p.pool.Exec(ctx, "DELETE FROM lifecircle.scenarios WHERE id = $1", id)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return notFound("scenario %q does not exist", id)
+	}
+	return nil
+}
+
+// AddProposal records a proposal of an existing scenario.
+func (p *PostGIS) AddProposal(ctx context.Context, pr coverage.Proposal) error {
+	if err := checkProposal(pr); err != nil {
+		return err
+	}
+	facilities, err := json.Marshal(nonNil(pr.Facilities))
+	if err != nil {
+		return err
+	}
+	geom, err := toEWKB(sites(pr.Facilities))
+	if err != nil {
+		return err
+	}
+	var shown any
+	if len(pr.Shown) > 0 {
+		shown = pr.Shown
+	}
+	tag, err := p.pool.Exec(ctx, `INSERT INTO lifecircle.proposals (id, scenario_id, author, unit, created, sites, facilities, shown, geom)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
+		pr.ID, pr.ScenarioID, nullStr(pr.Author), nullStr(pr.Unit), storeTime(pr.Created), len(pr.Facilities), facilities, shown, geom)
+	var pe *pgconn.PgError
+	switch {
+	case errors.As(err, &pe) && pe.Code == "23503": // foreign_key_violation
+		return notFound("scenario %q does not exist", pr.ScenarioID)
+	case err != nil:
+		return err
+	case tag.RowsAffected() == 0:
+		return invalid("proposal id %q already exists", pr.ID)
+	}
+	return nil
+}
+
+// Proposals lists the proposals of a scenario, oldest first.
+func (p *PostGIS) Proposals(ctx context.Context, scenarioID string) ([]coverage.Proposal, error) {
+	var out []coverage.Proposal
+	err := p.read(ctx, func(tx pgx.Tx) error {
+		ok, err := pgExists(ctx, tx, "SELECT 1 FROM lifecircle.scenarios WHERE id = $1", scenarioID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return notFound("scenario %q does not exist", scenarioID)
+		}
+		rows, _ := tx.Query(ctx, `SELECT id, scenario_id, author, unit, created, sites, facilities, shown
+			FROM lifecircle.proposals WHERE scenario_id = $1 ORDER BY created, seq`, scenarioID)
+		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (coverage.Proposal, error) {
+			var pr coverage.Proposal
+			var author, unit *string
+			var n int
+			var facilities, shown []byte
+			if err := row.Scan(&pr.ID, &pr.ScenarioID, &author, &unit, &pr.Created, &n, &facilities, &shown); err != nil {
+				return pr, err
+			}
+			pr.Author, pr.Unit, pr.Created, pr.Shown = pgStr(author), pgStr(unit), pr.Created.UTC(), shown
+			if err := json.Unmarshal(facilities, &pr.Facilities); err != nil || len(pr.Facilities) != n {
+				return pr, fmt.Errorf("store is damaged: proposal %s: %d sites recorded, facilities %.80q (%v)", pr.ID, n, facilities, err)
+			}
+			if n == 0 {
+				pr.Facilities = nil
+			}
+			return pr, nil
+		})
+		return err
+	})
+	if len(out) == 0 {
+		out = nil
+	}
+	return out, err
+}
+
+// SavePlanItems replaces the plan items of a stored dataset.
+func (p *PostGIS) SavePlanItems(ctx context.Context, dataset string, items []coverage.PlanItem) error {
+	items, err := checkPlanItems(dataset, items)
+	if err != nil {
+		return err
+	}
+	return p.write(ctx, func(tx pgx.Tx) error {
+		// Lock the dataset row: concurrent replacements of one plan queue.
+		var one int
+		err := tx.QueryRow(ctx, "SELECT 1 FROM lifecircle.datasets WHERE name = $1 FOR UPDATE", dataset).Scan(&one)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return notFound("dataset %q is not in the store", dataset)
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM lifecircle.plan_items WHERE dataset = $1", dataset); err != nil {
+			return err
+		}
+		return pgCopy(ctx, tx, "plan_items", []string{"dataset", "id", "type", "name", "year", "status", "cost", "unit", "geom"}, len(items),
+			func(i int) ([]any, error) {
+				it := items[i]
+				g, err := toEWKB(it.Location)
+				return []any{dataset, it.ID, it.Type, nullStr(it.Name), int32(it.Year), string(it.Status), nullFloat(it.Cost), nullStr(it.Unit), g}, err
+			})
+	})
+}
+
+// PlanItems lists the plan items of a dataset by year, then id.
+func (p *PostGIS) PlanItems(ctx context.Context, dataset string) ([]coverage.PlanItem, error) {
+	var out []coverage.PlanItem
+	err := p.read(ctx, func(tx pgx.Tx) error {
+		if err := pgDatasetExists(ctx, tx, dataset); err != nil {
+			return err
+		}
+		rows, _ := tx.Query(ctx, `SELECT id, type, name, year, status, cost, unit, ST_X(geom), ST_Y(geom)
+			FROM lifecircle.plan_items WHERE dataset = $1 ORDER BY year, id COLLATE "C"`, dataset)
+		var err error
+		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (coverage.PlanItem, error) {
+			it := coverage.PlanItem{Dataset: dataset}
+			var name, unit *string
+			var cost *float64
+			if err := row.Scan(&it.ID, &it.Type, &name, &it.Year, &it.Status, &cost, &unit, &it.Location[0], &it.Location[1]); err != nil {
+				return it, err
+			}
+			it.Name, it.Unit = pgStr(name), pgStr(unit)
+			if cost != nil {
+				it.Cost = *cost
+			}
+			return it, nil
+		})
+		return err
+	})
+	if len(out) == 0 {
+		out = nil
+	}
+	return out, err
+}
+
+// SaveLayer stores a computed layer of a stored dataset, replacing the
+// previous features of that layer for that dataset.
+func (p *PostGIS) SaveLayer(ctx context.Context, dataset, name string, features []coverage.LayerFeature) error {
+	if err := checkLayer(dataset, name); err != nil {
+		return err
+	}
+	return p.write(ctx, func(tx pgx.Tx) error {
+		if err := pgDatasetExists(ctx, tx, dataset); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO lifecircle.layers (dataset, name, features, saved) VALUES ($1, $2, $3, now())
+			ON CONFLICT (dataset, name) DO UPDATE SET features = excluded.features, saved = excluded.saved`, dataset, name, len(features)); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM lifecircle.layer_features WHERE dataset = $1 AND layer = $2", dataset, name); err != nil {
+			return err
+		}
+		return pgCopy(ctx, tx, "layer_features", []string{"dataset", "layer", "seq", "feature_id", "properties", "geom"}, len(features),
+			func(i int) ([]any, error) {
+				f := features[i]
+				props, err := propertiesJSON(f.Properties)
+				if err != nil {
+					return nil, fmt.Errorf("layer %s: feature %d (%s): properties: %v: %w", name, i+1, f.ID, err, coverage.ErrInvalid)
+				}
+				g, err := toEWKB(f.Geometry)
+				if err != nil {
+					return nil, fmt.Errorf("layer %s: feature %d (%s): %w", name, i+1, f.ID, err)
+				}
+				return []any{dataset, name, int32(i), nullStr(f.ID), props, g}, nil
+			})
+	})
+}
+
+// Layers lists the layers stored for a dataset, sorted by name.
+func (p *PostGIS) Layers(ctx context.Context, dataset string) ([]string, error) {
+	var names []string
+	err := p.read(ctx, func(tx pgx.Tx) error {
+		if err := pgDatasetExists(ctx, tx, dataset); err != nil {
+			return err
+		}
+		rows, _ := tx.Query(ctx, `SELECT name FROM lifecircle.layers WHERE dataset = $1 ORDER BY name COLLATE "C"`, dataset)
+		var err error
+		names, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err
+	})
+	if len(names) == 0 {
+		names = nil
+	}
+	return names, err
+}
+
+// Layer returns the features of a stored layer in saved order.
+func (p *PostGIS) Layer(ctx context.Context, dataset, name string) ([]coverage.LayerFeature, error) {
+	var out []coverage.LayerFeature
+	err := p.read(ctx, func(tx pgx.Tx) error {
+		var n int
+		err := tx.QueryRow(ctx, "SELECT features FROM lifecircle.layers WHERE dataset = $1 AND name = $2", dataset, name).Scan(&n)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return notFound("layer %q of dataset %q is not in the store", name, dataset)
+		}
+		if err != nil {
+			return err
+		}
+		rows, _ := tx.Query(ctx, "SELECT feature_id, geom, properties FROM lifecircle.layer_features WHERE dataset = $1 AND layer = $2 ORDER BY seq", dataset, name)
+		out = make([]coverage.LayerFeature, 0, n)
+		var id *string
+		var geom, props []byte
+		if _, err := pgx.ForEachRow(rows, []any{&id, &geom, &props}, func() error {
+			f := coverage.LayerFeature{ID: pgStr(id)}
+			var err error
+			if f.Geometry, err = fromEWKB(geom); err != nil {
+				return fmt.Errorf("layer %s: feature %s: %w", name, f.ID, err)
+			}
+			if f.Properties, err = decodeProperties(props); err != nil {
+				return err
+			}
+			out = append(out, f)
+			id, geom = nil, nil
+			return nil
+		}); err != nil {
+			return err
+		}
+		if len(out) != n {
+			return fmt.Errorf("store is damaged: layer %s of %s should have %d features, found %d", name, dataset, n, len(out))
+		}
+		return nil
+	})
+	return out, err
+}

@@ -1,0 +1,625 @@
+package data
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/paulmach/orb"
+
+	"lifecircle/coverage"
+	"lifecircle/spatial"
+)
+
+// storeFactory makes an empty store for one test; reopen opens the same
+// store again (after the first is closed) to prove what was written lasts.
+type storeFactory func(t *testing.T) (s Store, reopen func(t *testing.T) Store)
+
+// storeTests is the suite every Store implementation must pass.
+func storeTests(t *testing.T, open storeFactory) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, open storeFactory)
+	}{
+		{"DatasetRoundTrip", testDatasetRoundTrip},
+		{"DatasetReplace", testDatasetReplace},
+		{"InvalidDatasetLeavesStore", testInvalidDataset},
+		{"NotFound", testNotFound},
+		{"Scenarios", testScenarios},
+		{"Proposals", testProposals},
+		{"PlanItems", testPlanItems},
+		{"Layers", testLayers},
+		{"ReopenKeepsEverything", testReopen},
+		{"ReadersNeverSeeHalfAnImport", testConcurrentReaders},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
+	}
+}
+
+var bg = context.Background()
+
+// tinyStored is the tiny fixture with a catalogue override that adds a type
+// and changes a radius: both must come back.
+func tinyStored(t *testing.T, name string) (*coverage.Catalog, *coverage.Dataset) {
+	t.Helper()
+	in := tinyInputs()
+	in.Name = name
+	in.PopulationNote = "hand-made, " + name
+	cat, ds, err := Load(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err = cat.Extend("test override", []byte(`{"types": [
+		{"id": "kindergarten", "max_dist_m": 250},
+		{"id": "night_school", "name_zh": "夜校", "name_en": "Night school", "category": "education",
+		 "level": "lc15", "max_walk_min": 15, "max_dist_m": 1000, "requirement": "optional",
+		 "norm": {"value": 1, "unit": "school", "per": 50000, "per_unit": "residents"}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds.Facilities = append(ds.Facilities, coverage.Facility{ID: "N1", Type: "night_school", Location: orb.Point{104.0651, 30.6602}, Status: coverage.Existing})
+	return cat, ds
+}
+
+// diskDataset is a synthetic dataset of the H3 disk of radius k around the
+// tiny fixture's centre, with nFac facilities.
+func diskDataset(name string, k, nFac int) (*coverage.Catalog, *coverage.Dataset) {
+	cat := coverage.DefaultCatalog()
+	centre := spatial.CellOf(tianfuSquare, 10)
+	cells := spatial.Disk(centre, k)
+	ds := &coverage.Dataset{Name: name, Resolution: 10, PopulationNote: fmt.Sprintf("synthetic disk k=%d", k)}
+	var b orb.Bound
+	for i, c := range cells {
+		ds.Cells = append(ds.Cells, coverage.PopulationCell{Cell: c, Population: float64(i%97) + 0.5})
+		cb := spatial.Boundary(c).Bound()
+		if i == 0 {
+			b = cb
+		} else {
+			b = b.Union(cb)
+		}
+	}
+	ids := cat.IDs()
+	for i := 0; i < nFac; i++ {
+		c := cells[(i*7919)%len(cells)]
+		ds.Facilities = append(ds.Facilities, coverage.Facility{
+			ID: fmt.Sprintf("F%d", i), Type: ids[i%len(ids)], Name: fmt.Sprintf("facility %d", i),
+			Location: spatial.Center(c), Capacity: float64(i % 300), Status: coverage.Existing,
+		})
+	}
+	ds.Units = []coverage.AdminUnit{{Level: coverage.District, Code: "D1", Name: "Disk district", Geometry: orb.MultiPolygon{b.ToPolygon()}}}
+	return cat, ds
+}
+
+func mustSave(t *testing.T, s Store, cat *coverage.Catalog, ds *coverage.Dataset) {
+	t.Helper()
+	if err := s.SaveDataset(bg, cat, ds); err != nil {
+		t.Fatalf("SaveDataset(%s): %v", ds.Name, err)
+	}
+}
+
+func wantDataset(t *testing.T, s Store, wantCat *coverage.Catalog, want *coverage.Dataset) {
+	t.Helper()
+	cat, ds, err := s.LoadDataset(bg, want.Name)
+	if err != nil {
+		t.Fatalf("LoadDataset(%s): %v", want.Name, err)
+	}
+	if !reflect.DeepEqual(cat.Types, wantCat.Types) {
+		t.Errorf("catalogue of %s differs after the round trip", want.Name)
+	}
+	if !reflect.DeepEqual(cat.IDs(), wantCat.IDs()) {
+		t.Errorf("catalogue ids %v, want %v", cat.IDs(), wantCat.IDs())
+	}
+	if ds.Name != want.Name || ds.Resolution != want.Resolution || ds.PopulationNote != want.PopulationNote {
+		t.Errorf("dataset header %q/%d/%q, want %q/%d/%q", ds.Name, ds.Resolution, ds.PopulationNote, want.Name, want.Resolution, want.PopulationNote)
+	}
+	if !reflect.DeepEqual(ds.Facilities, want.Facilities) {
+		t.Errorf("facilities differ:\n got %+v\nwant %+v", ds.Facilities, want.Facilities)
+	}
+	if !reflect.DeepEqual(ds.Cells, want.Cells) {
+		t.Errorf("cells differ: got %d, want %d", len(ds.Cells), len(want.Cells))
+	}
+	if !reflect.DeepEqual(ds.Units, want.Units) {
+		t.Errorf("units differ:\n got %+v\nwant %+v", ds.Units, want.Units)
+	}
+	if err := ds.Validate(cat); err != nil {
+		t.Errorf("loaded dataset does not validate: %v", err)
+	}
+}
+
+func testDatasetRoundTrip(t *testing.T, open storeFactory) {
+	s, _ := open(t)
+	cat, ds := tinyStored(t, "tiny")
+	mustSave(t, s, cat, ds)
+	wantDataset(t, s, cat, ds)
+	names, err := s.Datasets(bg)
+	if err != nil || !reflect.DeepEqual(names, []string{"tiny"}) {
+		t.Errorf("Datasets = %v, %v; want [tiny]", names, err)
+	}
+	// The loaded dataset analyses like the original.
+	lcat, lds, err := s.LoadDataset(bg, "tiny")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a1, err := coverage.Analyze(cat, ds, coverage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a2, err := coverage.Analyze(lcat, lds, coverage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s1, _ := json.Marshal(a1.Summary(coverage.District, coverage.DefaultProfile))
+	s2, _ := json.Marshal(a2.Summary(coverage.District, coverage.DefaultProfile))
+	if string(s1) != string(s2) {
+		t.Errorf("summary of the loaded dataset differs:\n%s\n%s", s2, s1)
+	}
+}
+
+func testDatasetReplace(t *testing.T, open storeFactory) {
+	s, _ := open(t)
+	cat, a := diskDataset("city", 8, 40)
+	mustSave(t, s, cat, a)
+	tcat, other := tinyStored(t, "other")
+	mustSave(t, s, tcat, other)
+	_, b := diskDataset("city", 5, 12)
+	b.Units = nil
+	b.PopulationNote = ""
+	mustSave(t, s, cat, b)
+	wantDataset(t, s, cat, b)
+	wantDataset(t, s, tcat, other)
+	names, err := s.Datasets(bg)
+	if err != nil || !reflect.DeepEqual(names, []string{"city", "other"}) {
+		t.Errorf("Datasets = %v, %v; want [city other]", names, err)
+	}
+}
+
+func testInvalidDataset(t *testing.T, open storeFactory) {
+	s, _ := open(t)
+	cat, ds := diskDataset("city", 4, 10)
+	mustSave(t, s, cat, ds)
+	_, bad := diskDataset("city", 6, 20)
+	bad.Facilities[3].Type = "casino"
+	err := s.SaveDataset(bg, cat, bad)
+	wantInvalid(t, err, "casino")
+	_, bad = diskDataset("city", 6, 20)
+	bad.Cells = append(bad.Cells, bad.Cells[0])
+	wantInvalid(t, s.SaveDataset(bg, cat, bad), "appears twice")
+	wantInvalid(t, s.SaveDataset(bg, cat, &coverage.Dataset{Resolution: 10}), "dataset name")
+	wantDataset(t, s, cat, ds)
+}
+
+func wantNotFound(t *testing.T, what string, err error) {
+	t.Helper()
+	if !errors.Is(err, coverage.ErrNotFound) {
+		t.Errorf("%s: error %v, want ErrNotFound", what, err)
+	}
+}
+
+func testNotFound(t *testing.T, open storeFactory) {
+	s, _ := open(t)
+	_, _, err := s.LoadDataset(bg, "nope")
+	wantNotFound(t, "LoadDataset", err)
+	names, err := s.Datasets(bg)
+	if err != nil || len(names) != 0 {
+		t.Errorf("Datasets of an empty store = %v, %v", names, err)
+	}
+	_, err = s.Scenario(bg, "nope")
+	wantNotFound(t, "Scenario", err)
+	_, err = s.Scenarios(bg, "nope")
+	wantNotFound(t, "Scenarios", err)
+	_, err = s.Proposals(bg, "nope")
+	wantNotFound(t, "Proposals", err)
+	_, err = s.PlanItems(bg, "nope")
+	wantNotFound(t, "PlanItems", err)
+	wantNotFound(t, "DeleteScenario", s.DeleteScenario(bg, "nope"))
+	wantNotFound(t, "SaveScenario of a missing dataset", s.SaveScenario(bg, coverage.Scenario{ID: "s", Dataset: "nope", Name: "x"}))
+	wantNotFound(t, "AddProposal to a missing scenario", s.AddProposal(bg, coverage.Proposal{ID: "p", ScenarioID: "nope"}))
+	wantNotFound(t, "SavePlanItems of a missing dataset", s.SavePlanItems(bg, "nope", nil))
+	wantNotFound(t, "SaveLayer of a missing dataset", s.SaveLayer(bg, "nope", "gaps/x", nil))
+	_, err = s.Layers(bg, "nope")
+	wantNotFound(t, "Layers", err)
+	cat, ds := diskDataset("city", 2, 3)
+	mustSave(t, s, cat, ds)
+	_, err = s.Layer(bg, "city", "gaps/none")
+	wantNotFound(t, "Layer", err)
+}
+
+var t0 = time.Date(2026, 3, 1, 9, 30, 0, 123456789, time.FixedZone("CST", 8*3600))
+
+func testScenarios(t *testing.T, open storeFactory) {
+	s, _ := open(t)
+	cat, ds := diskDataset("city", 3, 5)
+	mustSave(t, s, cat, ds)
+	later := coverage.Scenario{ID: "b", Dataset: "city", Name: "Later", Author: "Li Wei", Unit: "D1", Created: t0.Add(time.Hour),
+		Description: "a second try",
+		Changes: []coverage.Change{
+			{Kind: coverage.Add, Facility: coverage.Facility{ID: "new1", Type: "kindergarten", Name: "新幼儿园", Location: orb.Point{104.066, 30.66}, Capacity: 180, Status: coverage.Planned, PlanYear: 2027}},
+			{Kind: coverage.Move, FacilityID: "F1", Facility: coverage.Facility{Location: orb.Point{104.067, 30.661}}},
+			{Kind: coverage.Remove, FacilityID: "F2"},
+		}}
+	earlier := coverage.Scenario{ID: "a", Dataset: "city", Name: "Earlier", Created: t0}
+	for _, sc := range []coverage.Scenario{later, earlier} {
+		if err := s.SaveScenario(bg, sc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.Scenario(bg, "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := later
+	want.Created = t0.Add(time.Hour).UTC().Truncate(time.Microsecond)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Scenario(b)\n got %+v\nwant %+v", got, want)
+	}
+	list, err := s.Scenarios(bg, "city")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 || list[0].ID != "a" || list[1].ID != "b" {
+		t.Fatalf("Scenarios: %+v; want a then b (oldest first)", list)
+	}
+	// Replacing keeps the proposals.
+	if err := s.AddProposal(bg, coverage.Proposal{ID: "p1", ScenarioID: "b", Created: t0}); err != nil {
+		t.Fatal(err)
+	}
+	later.Name, later.Changes = "Later, renamed", nil
+	if err := s.SaveScenario(bg, later); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Scenario(bg, "b"); got.Name != "Later, renamed" || got.Changes != nil {
+		t.Errorf("after replace: %+v", got)
+	}
+	if ps, err := s.Proposals(bg, "b"); err != nil || len(ps) != 1 {
+		t.Errorf("proposals after replacing the scenario: %v, %v", ps, err)
+	}
+	wantInvalid(t, s.SaveScenario(bg, coverage.Scenario{ID: "c", Dataset: "city"}), "scenario name")
+	wantInvalid(t, s.SaveScenario(bg, coverage.Scenario{ID: "c", Dataset: "city", Name: "x", Changes: []coverage.Change{{Kind: "paint"}}}), "paint")
+	// Deleting removes the proposals too.
+	if err := s.DeleteScenario(bg, "b"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Scenario(bg, "b")
+	wantNotFound(t, "deleted scenario", err)
+	_, err = s.Proposals(bg, "b")
+	wantNotFound(t, "proposals of a deleted scenario", err)
+	if err := s.SaveScenario(bg, coverage.Scenario{ID: "b", Dataset: "city", Name: "again", Created: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if ps, err := s.Proposals(bg, "b"); err != nil || len(ps) != 0 {
+		t.Errorf("a re-created scenario has proposals %v, %v", ps, err)
+	}
+}
+
+func testProposals(t *testing.T, open storeFactory) {
+	s, _ := open(t)
+	cat, ds := diskDataset("city", 3, 5)
+	mustSave(t, s, cat, ds)
+	if err := s.SaveScenario(bg, coverage.Scenario{ID: "sc", Dataset: "city", Name: "Sites for 2027", Created: t0}); err != nil {
+		t.Fatal(err)
+	}
+	p2 := coverage.Proposal{ID: "p2", ScenarioID: "sc", Author: "王芳", Unit: "D1", Created: t0.Add(2 * time.Minute),
+		Facilities: []coverage.Facility{
+			{ID: "p2-1", Type: "kindergarten", Name: "A", Location: orb.Point{104.0661, 30.6601}, Capacity: 120, Status: coverage.Planned, PlanYear: 2027},
+			{ID: "p2-2", Type: "pharmacy", Location: orb.Point{104.0671, 30.6611}, Status: coverage.Planned},
+		},
+		Shown: []byte(`{"gain": {"kindergarten": 812.5}, "note": "straight line × 1.3"}`)}
+	p1 := coverage.Proposal{ID: "p1", ScenarioID: "sc", Author: "Li", Created: t0.Add(time.Minute),
+		Facilities: []coverage.Facility{{ID: "p1-1", Type: "elderly_day_care", Location: orb.Point{104.0651, 30.6591}, Status: coverage.Planned}}}
+	for _, p := range []coverage.Proposal{p2, p1} {
+		if err := s.AddProposal(bg, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.Proposals(bg, "sc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []*coverage.Proposal{&p1, &p2} {
+		p.Created = storeTime(p.Created)
+	}
+	if !reflect.DeepEqual(got, []coverage.Proposal{p1, p2}) {
+		t.Errorf("Proposals\n got %+v\nwant %+v", got, []coverage.Proposal{p1, p2})
+	}
+	wantInvalid(t, s.AddProposal(bg, p1), "already exists")
+	bad := p1
+	bad.ID, bad.Shown = "p3", []byte("{not json")
+	wantInvalid(t, s.AddProposal(bg, bad), "not valid JSON")
+	bad.Shown, bad.Facilities = nil, []coverage.Facility{{ID: "x", Type: "kindergarten", Location: orb.Point{30.66, 104.06}}}
+	wantInvalid(t, s.AddProposal(bg, bad), "swapped")
+	if got, _ := s.Proposals(bg, "sc"); len(got) != 2 {
+		t.Errorf("refused proposals were stored: %d proposals", len(got))
+	}
+}
+
+func testPlanItems(t *testing.T, open storeFactory) {
+	s, _ := open(t)
+	cat, ds := diskDataset("city", 3, 5)
+	mustSave(t, s, cat, ds)
+	items := []coverage.PlanItem{
+		{ID: "k2", Type: "kindergarten", Name: "B", Location: orb.Point{104.066, 30.66}, Year: 2027, Status: coverage.Planned, Cost: 1500, Unit: "D1"},
+		{ID: "k1", Type: "kindergarten", Location: orb.Point{104.067, 30.661}, Year: 2027, Status: coverage.UnderConstruction},
+		{ID: "h1", Dataset: "city", Type: "community_health_center", Location: orb.Point{104.065, 30.659}, Year: 2026, Status: coverage.Planned, Cost: 3200.5},
+	}
+	if err := s.SavePlanItems(bg, "city", items); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.PlanItems(bg, "city")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []coverage.PlanItem{items[2], items[1], items[0]}
+	for i := range want {
+		want[i].Dataset = "city"
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("PlanItems\n got %+v\nwant %+v", got, want)
+	}
+	if err := s.SavePlanItems(bg, "city", items[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.PlanItems(bg, "city"); len(got) != 1 || got[0].ID != "k2" {
+		t.Errorf("after replace: %+v", got)
+	}
+	dup := []coverage.PlanItem{items[0], items[0]}
+	wantInvalid(t, s.SavePlanItems(bg, "city", dup), "repeated")
+	wrong := items[2]
+	wrong.Dataset = "elsewhere"
+	wantInvalid(t, s.SavePlanItems(bg, "city", []coverage.PlanItem{wrong}), "elsewhere")
+	bad := items[1]
+	bad.Status = "dreamt"
+	err = s.SavePlanItems(bg, "city", []coverage.PlanItem{bad})
+	wantInvalid(t, err, "dreamt")
+	if got, _ := s.PlanItems(bg, "city"); len(got) != 1 {
+		t.Errorf("a refused plan replaced the stored one: %+v", got)
+	}
+	if err := s.SavePlanItems(bg, "city", nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.PlanItems(bg, "city"); err != nil || len(got) != 0 {
+		t.Errorf("emptied plan: %+v, %v", got, err)
+	}
+}
+
+// normalizeProps is what a JSON round trip makes of properties.
+func normalizeProps(t *testing.T, p map[string]any) map[string]any {
+	t.Helper()
+	if p == nil {
+		return map[string]any{}
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func wantLayer(t *testing.T, s Store, dataset, name string, want []coverage.LayerFeature) {
+	t.Helper()
+	got, err := s.Layer(bg, dataset, name)
+	if err != nil {
+		t.Fatalf("Layer(%s, %s): %v", dataset, name, err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("Layer(%s, %s): %d features, want %d", dataset, name, len(got), len(want))
+	}
+	for i := range want {
+		w := want[i]
+		if r, ok := w.Geometry.(orb.Ring); ok {
+			w.Geometry = orb.Polygon{r}
+		}
+		if got[i].ID != w.ID || !reflect.DeepEqual(got[i].Geometry, w.Geometry) ||
+			!reflect.DeepEqual(got[i].Properties, normalizeProps(t, w.Properties)) {
+			t.Errorf("Layer(%s, %s) feature %d:\n got %+v\nwant %+v", dataset, name, i, got[i], w)
+		}
+	}
+}
+
+func cellFeatures(ds *coverage.Dataset, n int) []coverage.LayerFeature {
+	var out []coverage.LayerFeature
+	for i, c := range ds.Cells[:n] {
+		out = append(out, coverage.LayerFeature{
+			ID:       c.Cell.String(),
+			Geometry: orb.Polygon{spatial.Boundary(c.Cell)},
+			Properties: map[string]any{
+				"h3": c.Cell.String(), "population": c.Population, "covered": i%2 == 0, "distance_m": nil,
+				"rank": i, "level": coverage.LC15, "units": []string{"D1"}, "facility id": "F1", "fid": "clash",
+			},
+		})
+	}
+	return out
+}
+
+func testLayers(t *testing.T, open storeFactory) {
+	s, _ := open(t)
+	cat, ds := diskDataset("city", 3, 5)
+	mustSave(t, s, cat, ds)
+	tcat, tiny := tinyStored(t, "tiny")
+	mustSave(t, s, tcat, tiny)
+	gaps := cellFeatures(ds, 20)
+	if err := s.SaveLayer(bg, "city", "gaps/kindergarten", gaps); err != nil {
+		t.Fatal(err)
+	}
+	mixed := []coverage.LayerFeature{
+		{ID: "a", Geometry: orb.MultiPolygon{{spatial.Boundary(ds.Cells[0].Cell)}}, Properties: map[string]any{"rank": 1}},
+		{ID: "b", Geometry: orb.Point{104.066, 30.66}},
+		{Geometry: nil, Properties: map[string]any{"note": "no geometry"}},
+		{ID: "d", Geometry: spatial.Boundary(ds.Cells[1].Cell), Properties: map[string]any{}},
+	}
+	if err := s.SaveLayer(bg, "city", "gap-areas/kindergarten", mixed); err != nil {
+		t.Fatal(err)
+	}
+	tinyGaps := cellFeatures(tiny, 5)
+	if err := s.SaveLayer(bg, "tiny", "gaps/kindergarten", tinyGaps); err != nil {
+		t.Fatal(err)
+	}
+	wantLayer(t, s, "city", "gaps/kindergarten", gaps)
+	wantLayer(t, s, "city", "gap-areas/kindergarten", mixed)
+	wantLayer(t, s, "tiny", "gaps/kindergarten", tinyGaps)
+	names, err := s.Layers(bg, "city")
+	if err != nil || !reflect.DeepEqual(names, []string{"gap-areas/kindergarten", "gaps/kindergarten"}) {
+		t.Errorf("Layers(city) = %v, %v", names, err)
+	}
+	// Replace with fewer features and a new property; the other dataset's
+	// layer of the same name stays.
+	fewer := cellFeatures(ds, 3)
+	fewer[0].Properties["new_prop"] = 2.5
+	if err := s.SaveLayer(bg, "city", "gaps/kindergarten", fewer); err != nil {
+		t.Fatal(err)
+	}
+	wantLayer(t, s, "city", "gaps/kindergarten", fewer)
+	wantLayer(t, s, "tiny", "gaps/kindergarten", tinyGaps)
+	if err := s.SaveLayer(bg, "city", "empty", nil); err != nil {
+		t.Fatal(err)
+	}
+	wantLayer(t, s, "city", "empty", nil)
+	wantInvalid(t, s.SaveLayer(bg, "city", "", nil), "layer name")
+	wantInvalid(t, s.SaveLayer(bg, "city", "x", []coverage.LayerFeature{{Properties: map[string]any{"bad": func() {}}}}), "properties")
+}
+
+func testReopen(t *testing.T, open storeFactory) {
+	s, reopen := open(t)
+	cat, ds := tinyStored(t, "tiny")
+	mustSave(t, s, cat, ds)
+	sc := coverage.Scenario{ID: "sc", Dataset: "tiny", Name: "n", Created: t0}
+	p := coverage.Proposal{ID: "p", ScenarioID: "sc", Created: t0, Facilities: []coverage.Facility{{ID: "x", Type: "pharmacy", Location: orb.Point{104.066, 30.66}, Status: coverage.Planned}}}
+	items := []coverage.PlanItem{{ID: "i", Dataset: "tiny", Type: "pharmacy", Location: orb.Point{104.066, 30.66}, Year: 2026, Status: coverage.Planned}}
+	layer := cellFeatures(ds, 4)
+	for _, err := range []error{s.SaveScenario(bg, sc), s.AddProposal(bg, p), s.SavePlanItems(bg, "tiny", items), s.SaveLayer(bg, "tiny", "coverage/pharmacy", layer)} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = reopen(t)
+	wantDataset(t, s, cat, ds)
+	sc.Created = storeTime(sc.Created)
+	if got, err := s.Scenario(bg, "sc"); err != nil || !reflect.DeepEqual(got, sc) {
+		t.Errorf("scenario after reopen: %+v, %v", got, err)
+	}
+	p.Created = storeTime(p.Created)
+	if got, err := s.Proposals(bg, "sc"); err != nil || !reflect.DeepEqual(got, []coverage.Proposal{p}) {
+		t.Errorf("proposals after reopen: %+v, %v", got, err)
+	}
+	if got, err := s.PlanItems(bg, "tiny"); err != nil || !reflect.DeepEqual(got, items) {
+		t.Errorf("plan items after reopen: %+v, %v", got, err)
+	}
+	wantLayer(t, s, "tiny", "coverage/pharmacy", layer)
+}
+
+// testConcurrentReaders replaces a big dataset while readers load it in a
+// loop: every read must be wholly the old or wholly the new dataset.
+func testConcurrentReaders(t *testing.T, open storeFactory) {
+	s, _ := open(t)
+	cat, old := diskDataset("city", 30, 300) // 2,791 cells
+	_, next := diskDataset("city", 45, 700)  // 6,211 cells
+	next.Units = append(next.Units, coverage.AdminUnit{Level: coverage.Street, Code: "S1", Parent: "D1"})
+	mustSave(t, s, cat, old)
+	type counts struct{ f, c, u int }
+	oldC := counts{len(old.Facilities), len(old.Cells), len(old.Units)}
+	newC := counts{len(next.Facilities), len(next.Cells), len(next.Units)}
+	var stop atomic.Bool
+	var reads, sawNew atomic.Int64
+	var wg sync.WaitGroup
+	errc := make(chan error, 8)
+	for r := 0; r < 2; r++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !stop.Load() {
+				_, ds, err := s.LoadDataset(bg, "city")
+				if err != nil {
+					errc <- err
+					return
+				}
+				got := counts{len(ds.Facilities), len(ds.Cells), len(ds.Units)}
+				switch got {
+				case oldC:
+				case newC:
+					sawNew.Add(1)
+				default:
+					errc <- fmt.Errorf("a reader saw a mix: %+v (old %+v, new %+v)", got, oldC, newC)
+					return
+				}
+				if ds.Cells[0].Population != old.Cells[0].Population && got == oldC {
+					errc <- fmt.Errorf("a reader saw old counts with new cells")
+					return
+				}
+				reads.Add(1)
+			}
+		}()
+	}
+	for i := 0; i < 2; i++ {
+		ds := next
+		if i%2 == 1 {
+			ds = old
+		}
+		mustSave(t, s, cat, ds)
+	}
+	mustSave(t, s, cat, next)
+	time.Sleep(50 * time.Millisecond)
+	stop.Store(true)
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		t.Error(err)
+	}
+	if reads.Load() == 0 || sawNew.Load() == 0 {
+		t.Errorf("readers made %d reads, %d of the new dataset; want some of each", reads.Load(), sawNew.Load())
+	}
+	t.Logf("%d consistent reads during 3 replacements", reads.Load())
+	wantDataset(t, s, cat, next)
+}
+
+func TestGeoPackageStore(t *testing.T) {
+	storeTests(t, func(t *testing.T) (Store, func(t *testing.T) Store) {
+		path := t.TempDir() + "/store.gpkg"
+		open := func(t *testing.T) Store {
+			s, err := OpenGeoPackage(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s
+		}
+		return open(t), open
+	})
+}
+
+func TestPostGISStore(t *testing.T) {
+	admin := pgAdminURL(t)
+	storeTests(t, func(t *testing.T) (Store, func(t *testing.T) Store) {
+		url := pgTestDatabase(t, admin)
+		open := func(t *testing.T) Store {
+			s, err := OpenPostGIS(bg, url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s
+		}
+		return open(t), open
+	})
+}
+
+func TestOpenStoreNeedsOneTarget(t *testing.T) {
+	_, err := OpenStore(bg, "", "")
+	wantInvalid(t, err, "--store", "--pg")
+	_, err = OpenStore(bg, "a.gpkg", "postgres://x")
+	wantInvalid(t, err, "not both")
+	_, err = OpenPostGIS(bg, "postgres://%zz")
+	wantInvalid(t, err, "PostgreSQL URL")
+}
