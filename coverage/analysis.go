@@ -158,6 +158,9 @@ func Analyze(cat *Catalog, data *Dataset, opts Options) (*Analysis, error) {
 		a.Detour = e.Detour()
 		a.centres = e.centres
 	}
+	if n, ok := src.(*Network); ok {
+		a.centres = n.centres
+	}
 	if len(a.centres) != len(data.Cells) {
 		a.centres = Centres(data)
 	}
@@ -256,15 +259,30 @@ func (a *Analysis) assignUnits() {
 	if len(a.Data.Units) == 0 {
 		return
 	}
-	for ci, p := range a.centres {
-		ix.Containing(p, func(ui int) bool {
-			of := a.unitOf[a.Data.Units[ui].Level]
-			if of[ci] < 0 || ui < int(of[ci]) {
-				of[ci] = int32(ui)
+	// Cells are split between the cores; each cell is written by one.
+	workers := runtime.GOMAXPROCS(0)
+	chunk := (len(a.centres) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		lo, hi := w*chunk, min((w+1)*chunk, len(a.centres))
+		if lo >= hi {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ci := lo; ci < hi; ci++ {
+				ix.Containing(a.centres[ci], func(ui int) bool {
+					of := a.unitOf[a.Data.Units[ui].Level]
+					if of[ci] < 0 || ui < int(of[ci]) {
+						of[ci] = int32(ui)
+					}
+					return true
+				})
 			}
-			return true
-		})
+		}()
 	}
+	wg.Wait()
 }
 
 // Population is the total population of the dataset.

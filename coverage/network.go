@@ -26,6 +26,7 @@ type Network struct {
 	snapper   *network.Snapper
 	snapLimit float64
 	cells     []network.Snap
+	centres   []orb.Point
 	// cellsOnEdge lists, for each edge holding snapped cells, those cells:
 	// a facility on the same edge reaches them directly along it.
 	cellsOnEdge map[int32][]int32
@@ -47,7 +48,8 @@ func NewNetwork(g *network.Graph, centres []orb.Point, snapLimitM float64, minCo
 	if snapLimitM <= 0 {
 		snapLimitM = DefaultSnapLimitM
 	}
-	n := &Network{g: g, snapper: network.NewSnapper(g, minComponent), snapLimit: snapLimitM, cells: make([]network.Snap, len(centres))}
+	n := &Network{g: g, snapper: network.NewSnapper(g, minComponent), snapLimit: snapLimitM,
+		cells: make([]network.Snap, len(centres)), centres: centres}
 	n.searches.New = func() any { return network.NewSearch(g) }
 	workers := runtime.GOMAXPROCS(0)
 	var wg sync.WaitGroup

@@ -206,3 +206,42 @@ func TestParseCell(t *testing.T) {
 		}
 	}
 }
+
+func TestPolygonIndexAgreesWithOrb(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	// a ring of cells (with a hole) and a concave outline
+	c := CellOf(chengdu, 9)
+	var ring []Cell
+	for _, n := range Disk(c, 2) {
+		if n != c {
+			ring = append(ring, n)
+		}
+	}
+	shapes := []orb.MultiPolygon{Outline(ring), Outline(Disk(CellOf(orb.Point{104.08, 30.67}, 9), 1))}
+	var ix PolygonIndex[int]
+	for i, s := range shapes {
+		ix.Insert(s, i)
+	}
+	for q := 0; q < 5000; q++ {
+		p := orb.Point{104.05 + rng.Float64()*0.04, 30.645 + rng.Float64()*0.035}
+		for i, s := range shapes {
+			want := planar.MultiPolygonContains(s, p)
+			got := false
+			ix.Containing(p, func(k int) bool { got = got || k == i; return true })
+			if got != want {
+				t.Fatalf("point %v shape %d: index %v, orb %v", p, i, got, want)
+			}
+		}
+	}
+	// the centre cell is the hole: its centre is outside; a vertex of the ring's outline is inside
+	inside := false
+	ix.Containing(Center(c), func(k int) bool { inside = inside || k == 0; return true })
+	if inside {
+		t.Error("the hole's centre must be outside")
+	}
+	onEdge := false
+	ix.Containing(shapes[0][0][0][0], func(k int) bool { onEdge = onEdge || k == 0; return true })
+	if !onEdge {
+		t.Error("a boundary vertex must be inside")
+	}
+}

@@ -72,18 +72,32 @@ func clampDist(v, lo, hi float64) float64 {
 }
 
 // PolygonIndex is an R-tree of multipolygons keyed by K. The zero value is
-// ready to use; build once, then share read-only.
+// ready to use; build once, then share read-only (safe for concurrent
+// Containing calls).
 type PolygonIndex[K any] struct {
 	tree   rtree.RTreeG[int]
-	shapes []orb.MultiPolygon
+	shapes []preparedPolygon
 	keys   []K
+}
+
+// preparedPolygon keeps each ring's bound so that point tests skip rings
+// whose box does not hold the point (orb recomputes it on every call).
+type preparedPolygon struct {
+	polys  orb.MultiPolygon
+	bounds [][]orb.Bound
 }
 
 // Insert adds mp under key k.
 func (ix *PolygonIndex[K]) Insert(mp orb.MultiPolygon, k K) {
 	b := mp.Bound()
 	ix.tree.Insert(b.Min, b.Max, len(ix.shapes))
-	ix.shapes = append(ix.shapes, mp)
+	pp := preparedPolygon{polys: mp, bounds: make([][]orb.Bound, len(mp))}
+	for i, poly := range mp {
+		for _, r := range poly {
+			pp.bounds[i] = append(pp.bounds[i], r.Bound())
+		}
+	}
+	ix.shapes = append(ix.shapes, pp)
 	ix.keys = append(ix.keys, k)
 }
 
@@ -91,9 +105,61 @@ func (ix *PolygonIndex[K]) Insert(mp orb.MultiPolygon, k K) {
 // included), in no particular order, until fn returns false.
 func (ix *PolygonIndex[K]) Containing(p orb.Point, fn func(k K) bool) {
 	ix.tree.Search(p, p, func(_, _ [2]float64, i int) bool {
-		if !MultiPolygonContains(ix.shapes[i], p) {
+		if !ix.shapes[i].contains(p) {
 			return true // bbox hit, exact miss: keep going
 		}
 		return fn(ix.keys[i])
 	})
+}
+
+func (pp *preparedPolygon) contains(p orb.Point) bool {
+	for i, poly := range pp.polys {
+		if !pp.bounds[i][0].Contains(p) || !ringContains(poly[0], p) {
+			continue
+		}
+		inHole := false
+		for j, hole := range poly[1:] {
+			if pp.bounds[i][j+1].Contains(p) && ringContainsStrict(hole, p) {
+				inHole = true
+				break
+			}
+		}
+		if !inHole {
+			return true
+		}
+	}
+	return false
+}
+
+// ringContains is the even-odd ray test; points on the boundary are inside.
+func ringContains(r orb.Ring, p orb.Point) bool {
+	in, onEdge := rayCast(r, p)
+	return in || onEdge
+}
+
+// ringContainsStrict excludes the boundary (a point on a hole's edge is in
+// the polygon).
+func ringContainsStrict(r orb.Ring, p orb.Point) bool {
+	in, onEdge := rayCast(r, p)
+	return in && !onEdge
+}
+
+func rayCast(r orb.Ring, p orb.Point) (in, onEdge bool) {
+	n := len(r)
+	if n < 3 {
+		return false, false
+	}
+	x, y := p[0], p[1]
+	for i, j := 0, n-1; i < n; j, i = i, i+1 {
+		a, b := r[j], r[i]
+		// on the segment?
+		if (x-a[0])*(b[1]-a[1]) == (y-a[1])*(b[0]-a[0]) &&
+			x >= min(a[0], b[0]) && x <= max(a[0], b[0]) && y >= min(a[1], b[1]) && y <= max(a[1], b[1]) {
+			return true, true
+		}
+		if (a[1] > y) != (b[1] > y) && x < (b[0]-a[0])*(y-a[1])/(b[1]-a[1])+a[0] {
+			in = !in
+		}
+	}
+	return in, false
 }

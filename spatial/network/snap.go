@@ -55,24 +55,19 @@ func NewSnapper(g *Graph, minComponent int) *Snapper {
 }
 
 // Snap joins p to the nearest edge within limitM metres, or returns NoSnap.
+// It searches the R-tree with a small window first and widens it only when
+// nothing inside the window is closer than the window's half-width: any
+// nearer segment would cross the window, so the answer is exact.
 func (s *Snapper) Snap(p orb.Point, limitM float64) Snap {
 	r := spatial.NewRuler(p[1])
-	kx, ky := r.Degrees(1)
-	sx, sy := 1/(kx*kx), 1/(ky*ky) // squared metres per squared degree
-	best := NoSnap
+	kx, ky := r.Degrees(1) // degrees per metre
 	bestD2 := limitM * limitM
 	var bestK int32 = -1
 	var bestT float64
-	s.tree.Nearby(
-		func(min, max [2]float64, _ int32, _ bool) float64 {
-			dx := clamp(p[0], min[0], max[0])
-			dy := clamp(p[1], min[1], max[1])
-			return dx*dx*sx + dy*dy*sy
-		},
-		func(_, _ [2]float64, k int32, boxD2 float64) bool {
-			if boxD2 > bestD2 {
-				return false // every later segment is farther
-			}
+	for half := math.Min(64, limitM); ; half = math.Min(half*4, limitM) {
+		min := [2]float64{p[0] - half*kx, p[1] - half*ky}
+		max := [2]float64{p[0] + half*kx, p[1] + half*ky}
+		s.tree.Search(min, max, func(_, _ [2]float64, k int32) bool {
 			a, b := s.g.Shape[k], s.g.Shape[k+1]
 			// project p on ab in local metres
 			ax, ay := (a[0]-p[0])/kx, (a[1]-p[1])/ky
@@ -87,10 +82,13 @@ func (s *Snapper) Snap(p orb.Point, limitM float64) Snap {
 				bestD2, bestK, bestT = d2, k, t
 			}
 			return true
-		},
-	)
+		})
+		if (bestK >= 0 && bestD2 <= half*half) || half >= limitM {
+			break
+		}
+	}
 	if bestK < 0 {
-		return best
+		return NoSnap
 	}
 	e := s.seg[bestK]
 	along := 0.0
@@ -106,14 +104,4 @@ func (s *Snapper) Snap(p orb.Point, limitM float64) Snap {
 		SnapM: float32(math.Sqrt(bestD2)),
 		Point: orb.Point{a[0] + bestT*(b[0]-a[0]), a[1] + bestT*(b[1]-a[1])},
 	}
-}
-
-func clamp(v, lo, hi float64) float64 {
-	switch {
-	case v < lo:
-		return lo - v
-	case v > hi:
-		return v - hi
-	}
-	return 0
 }
