@@ -21,6 +21,7 @@ type Server struct {
 	engine   *gin.Engine
 	started  time.Time
 	plan     atomic.Pointer[[]coverage.PlanItem]
+	store    atomic.Pointer[storeRef] // optional; see SetStore (proposals.go)
 }
 
 // New returns a server over a; Replace swaps the analysis later without

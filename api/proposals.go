@@ -1,0 +1,280 @@
+package api
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/paulmach/orb"
+
+	"lifecircle/coverage"
+	"lifecircle/spatial"
+)
+
+// Scenarios and street officials' proposals. They need a store
+// (SetStore); without one these endpoints answer 503. A write is answered
+// 201 only after the store has committed it.
+
+// storeRef boxes the optional store for an atomic pointer.
+type storeRef struct{ coverage.Store }
+
+// SetStore gives the server a store for scenarios and proposals. Call it
+// before serving, or at any time to switch stores.
+func (s *Server) SetStore(st coverage.Store) {
+	if st == nil {
+		s.store.Store(nil)
+		return
+	}
+	s.store.Store(&storeRef{st})
+}
+
+func (s *Server) addProposalRoutes() {
+	s.engine.POST("/v1/scenarios", s.handleCreateScenario)
+	s.engine.Match([]string{http.MethodGet, http.MethodHead}, "/v1/scenarios/:id", s.handleScenario)
+	s.engine.POST("/v1/scenarios/:id/proposals", s.handleAddProposal)
+	s.engine.Match([]string{http.MethodGet, http.MethodHead}, "/v1/scenarios/:id/proposals", s.handleProposals)
+}
+
+// withStore answers 503 when the server has no store.
+func (s *Server) withStore(c *gin.Context) (coverage.Store, bool) {
+	ref := s.store.Load()
+	if ref == nil {
+		c.AbortWithStatusJSON(http.StatusServiceUnavailable, errorBody{
+			Error: "this server keeps no scenarios or proposals: start it with --store FILE.gpkg or --pg URL"})
+		return nil, false
+	}
+	return ref.Store, true
+}
+
+func newID(prefix string) string {
+	b := make([]byte, 8)
+	rand.Read(b) //nolint:errcheck // crypto/rand.Read never fails
+	return prefix + hex.EncodeToString(b)
+}
+
+func checkText(field, v string, required bool) error {
+	switch {
+	case required && strings.TrimSpace(v) == "":
+		return badParam(field, "%s is required", field)
+	case len(v) > 200:
+		return badParam(field, "%s is longer than 200 bytes", field)
+	}
+	return nil
+}
+
+func (s *Server) checkUnit(a *coverage.Analysis, field, code string) error {
+	if code == "" {
+		return nil
+	}
+	if _, ok := a.Unit(code); !ok {
+		return badParam(field, "admin unit %q does not exist in dataset %s (see /v1/summary?by=district for the codes)", code, a.Data.Name)
+	}
+	return nil
+}
+
+// scenarioResponse is a scenario on the wire: changes always a list.
+func scenarioResponse(sc coverage.Scenario) coverage.Scenario {
+	if sc.Changes == nil {
+		sc.Changes = []coverage.Change{}
+	}
+	return sc
+}
+
+func (s *Server) handleCreateScenario(c *gin.Context) {
+	st, ok := s.withStore(c)
+	if !ok {
+		return
+	}
+	var req struct {
+		Name        string `json:"name"`
+		Author      string `json:"author"`
+		Unit        string `json:"unit"`
+		Description string `json:"description"`
+	}
+	if err := decodeBody(c, &req); err != nil {
+		writeError(c, err)
+		return
+	}
+	a := s.current()
+	for _, err := range []error{
+		checkText("name", req.Name, true), checkText("author", req.Author, false),
+		s.checkUnit(a, "unit", req.Unit), checkText("description", req.Description, false),
+	} {
+		if err != nil {
+			writeError(c, err)
+			return
+		}
+	}
+	sc := coverage.Scenario{
+		ID: newID("s-"), Dataset: a.Data.Name, Name: req.Name, Author: req.Author, Unit: req.Unit,
+		Created: time.Now().UTC().Truncate(time.Microsecond), Description: req.Description,
+	}
+	if err := st.SaveScenario(c.Request.Context(), sc); err != nil {
+		writeError(c, err)
+		return
+	}
+	c.Header("Location", "/v1/scenarios/"+sc.ID)
+	c.JSON(http.StatusCreated, scenarioResponse(sc))
+}
+
+func (s *Server) handleScenario(c *gin.Context) {
+	st, ok := s.withStore(c)
+	if !ok {
+		return
+	}
+	sc, err := st.Scenario(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, scenarioResponse(sc))
+}
+
+// siteRequest is one proposed facility as a client sends it.
+type siteRequest struct {
+	Type     string   `json:"type"`
+	Lon      *float64 `json:"lon"`
+	Lat      *float64 `json:"lat"`
+	CRS      string   `json:"crs"`
+	Name     string   `json:"name"`
+	Capacity *float64 `json:"capacity"`
+	PlanYear int      `json:"plan_year"`
+}
+
+// facility checks one site and makes it a planned facility in WGS84.
+func (r siteRequest) facility(a *coverage.Analysis, i int, id string) (coverage.Facility, error) {
+	field := func(name string) string { return fmt.Sprintf("facilities[%d].%s", i, name) }
+	if r.Type == "" {
+		return coverage.Facility{}, badParam(field("type"), "%s is required (a catalogue id, see /v1/catalog)", field("type"))
+	}
+	if err := a.Catalog.CheckType(r.Type); err != nil {
+		return coverage.Facility{}, blame(field("type"), err)
+	}
+	switch {
+	case r.Lon == nil:
+		return coverage.Facility{}, badParam(field("lon"), "%s is required (longitude in degrees)", field("lon"))
+	case r.Lat == nil:
+		return coverage.Facility{}, badParam(field("lat"), "%s is required (latitude in degrees)", field("lat"))
+	case *r.Lon < -180 || *r.Lon > 180:
+		return coverage.Facility{}, badParam(field("lon"), "%s %g is outside [-180, 180]", field("lon"), *r.Lon)
+	case *r.Lat < -90 || *r.Lat > 90:
+		hint := ""
+		if *r.Lon >= -90 && *r.Lon <= 90 {
+			hint = " (lon and lat swapped?)"
+		}
+		return coverage.Facility{}, badParam(field("lat"), "%s %g is outside [-90, 90]%s", field("lat"), *r.Lat, hint)
+	}
+	crs, err := spatial.ParseCRS(r.CRS)
+	if err != nil {
+		return coverage.Facility{}, badParam(field("crs"), "%v", err)
+	}
+	if err := checkText(field("name"), r.Name, false); err != nil {
+		return coverage.Facility{}, err
+	}
+	f := coverage.Facility{
+		ID: id, Type: r.Type, Name: r.Name, Location: spatial.ToWGS84(orb.Point{*r.Lon, *r.Lat}, crs),
+		Status: coverage.Planned, PlanYear: r.PlanYear,
+	}
+	if r.Capacity != nil {
+		if *r.Capacity < 0 || *r.Capacity > 1e7 {
+			return coverage.Facility{}, badParam(field("capacity"), "%s %g must be from 0 to 10,000,000", field("capacity"), *r.Capacity)
+		}
+		f.Capacity = *r.Capacity
+	}
+	if r.PlanYear != 0 && (r.PlanYear < 2000 || r.PlanYear > 2100) {
+		return coverage.Facility{}, badParam(field("plan_year"), "%s %d must be a year from 2000 to 2100", field("plan_year"), r.PlanYear)
+	}
+	return f, nil
+}
+
+// proposalResponse is a proposal on the wire: what the author was shown as
+// JSON, not base64.
+type proposalResponse struct {
+	coverage.Proposal
+	Shown json.RawMessage `json:"shown,omitempty"`
+}
+
+func newProposalResponse(p coverage.Proposal) proposalResponse {
+	if p.Facilities == nil {
+		p.Facilities = []coverage.Facility{}
+	}
+	return proposalResponse{Proposal: p, Shown: json.RawMessage(p.Shown)}
+}
+
+const maxSites = 100
+
+func (s *Server) handleAddProposal(c *gin.Context) {
+	st, ok := s.withStore(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	sc, err := st.Scenario(ctx, c.Param("id"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	var req struct {
+		Author     string        `json:"author"`
+		Unit       string        `json:"unit"`
+		Facilities []siteRequest `json:"facilities"`
+	}
+	if err := decodeBody(c, &req); err != nil {
+		writeError(c, err)
+		return
+	}
+	a := s.current()
+	if err := checkText("author", req.Author, false); err != nil {
+		writeError(c, err)
+		return
+	}
+	if err := s.checkUnit(a, "unit", req.Unit); err != nil {
+		writeError(c, err)
+		return
+	}
+	if len(req.Facilities) == 0 || len(req.Facilities) > maxSites {
+		writeError(c, badParam("facilities", "facilities must list 1 to %d proposed sites, not %d", maxSites, len(req.Facilities)))
+		return
+	}
+	p := coverage.Proposal{
+		ID: newID("p-"), ScenarioID: sc.ID, Author: req.Author, Unit: req.Unit,
+		Created: time.Now().UTC().Truncate(time.Microsecond),
+	}
+	for i, r := range req.Facilities {
+		f, err := r.facility(a, i, fmt.Sprintf("%s-%d", p.ID, i+1))
+		if err != nil {
+			writeError(c, err)
+			return
+		}
+		p.Facilities = append(p.Facilities, f)
+	}
+	// The store write is the last step: 201 means it is committed.
+	if err := st.AddProposal(ctx, p); err != nil {
+		writeError(c, err)
+		return
+	}
+	c.Header("Location", "/v1/scenarios/"+sc.ID+"/proposals")
+	c.JSON(http.StatusCreated, newProposalResponse(p))
+}
+
+func (s *Server) handleProposals(c *gin.Context) {
+	st, ok := s.withStore(c)
+	if !ok {
+		return
+	}
+	ps, err := st.Proposals(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	out := make([]proposalResponse, len(ps))
+	for i, p := range ps {
+		out[i] = newProposalResponse(p)
+	}
+	c.JSON(http.StatusOK, gin.H{"scenario_id": c.Param("id"), "proposals": out})
+}
