@@ -30,7 +30,9 @@ func newMemStore() *memStore {
 	return &memStore{scenarios: map[string]coverage.Scenario{}, proposals: map[string][]coverage.Proposal{}}
 }
 
-func (m *memStore) SaveDataset(context.Context, *coverage.Catalog, *coverage.Dataset) error { return nil }
+func (m *memStore) SaveDataset(context.Context, *coverage.Catalog, *coverage.Dataset) error {
+	return nil
+}
 func (m *memStore) LoadDataset(context.Context, string) (*coverage.Catalog, *coverage.Dataset, error) {
 	return nil, nil, coverage.ErrNotFound
 }
@@ -51,7 +53,7 @@ func (m *memStore) Scenario(_ context.Context, id string) (coverage.Scenario, er
 	return s, nil
 }
 func (m *memStore) Scenarios(context.Context, string) ([]coverage.Scenario, error) { return nil, nil }
-func (m *memStore) DeleteScenario(context.Context, string) error                  { return nil }
+func (m *memStore) DeleteScenario(context.Context, string) error                   { return nil }
 func (m *memStore) AddProposal(_ context.Context, p coverage.Proposal) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
