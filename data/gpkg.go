@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
 )
@@ -27,9 +28,11 @@ import (
 // writers queue instead of failing); readers use their own connections and
 // see the last committed state, never a write in progress.
 type GeoPackage struct {
-	path string
-	w    *sql.DB
-	r    *sql.DB
+	path   string
+	w      *sql.DB
+	r      *sql.DB
+	closed sync.Once
+	err    error
 }
 
 // GeoPackage constants: the application_id 'GPKG' and user_version 10300
@@ -92,7 +95,28 @@ func (g *GeoPackage) Path() string { return g.path }
 // Close closes the store. The last connection to close checkpoints the WAL
 // into the main file.
 func (g *GeoPackage) Close() error {
-	return errors.Join(g.r.Close(), g.w.Close())
+	g.closed.Do(func() { g.err = errors.Join(g.r.Close(), g.w.Close()) })
+	return g.err
+}
+
+// CloseSingleFile closes the store as one self-contained file: the WAL is
+// checkpointed and the file left in rollback-journal mode, so that it can
+// be copied, shared and opened read-only anywhere (an export). Opening it
+// with OpenGeoPackage puts it back in WAL mode.
+func (g *GeoPackage) CloseSingleFile() error {
+	g.closed.Do(func() {
+		if err := g.r.Close(); err != nil {
+			g.err = errors.Join(err, g.w.Close())
+			return
+		}
+		var mode string
+		err := g.w.QueryRow("PRAGMA journal_mode = DELETE").Scan(&mode)
+		if err == nil && mode != "delete" {
+			err = fmt.Errorf("GeoPackage %s stayed in journal mode %s", g.path, mode)
+		}
+		g.err = errors.Join(err, g.w.Close())
+	})
+	return g.err
 }
 
 func fileURI(abs string, params ...string) string {
@@ -126,6 +150,9 @@ func createGeoPackage(abs string) error {
 	}
 	tmp := f.Name()
 	f.Close()
+	if err := os.Chmod(tmp, 0o644); err != nil { // CreateTemp makes it 0600
+		return err
+	}
 	defer func() {
 		for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
 			os.Remove(tmp + suffix)

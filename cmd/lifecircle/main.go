@@ -43,6 +43,12 @@ const usage = `lifecircle: 15-minute community life-circle coverage
 usage:
   lifecircle analyze [inputs] --out DIR     write every layer, summary.json and cells.csv
   lifecircle serve   [inputs] [--addr :8080] serve the HTTP API (no inputs: the embedded sample)
+  lifecircle import  --store FILE.gpkg|--pg URL [inputs or --sample NAME] [--name NAME]
+                     load the inputs into a store in one transaction (a GeoPackage file is created when missing)
+  lifecircle export  --store FILE.gpkg|--pg URL --out FILE.gpkg [--name NAME] [--osm FILE] [--no-save]
+                     analyse the stored datasets, store the coverage layers, write everything as a GeoPackage
+  lifecircle serve   --store FILE.gpkg|--pg URL [--name NAME] [--addr :8080]
+                     serve a stored dataset; scenarios and proposals are written to the store
 
 inputs:
   --facilities FILE   GeoJSON points or CSV lon,lat,type[,name,capacity,status,plan_year,id]
@@ -205,6 +211,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runAnalyze(args[1:], stdout, stderr, logger)
 	case "serve":
 		return runServe(ctx, args[1:], stdout, stderr, logger)
+	case "import":
+		return runImport(ctx, args[1:], stdout, stderr, logger)
+	case "export":
+		return runExport(ctx, args[1:], stdout, stderr, logger)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -264,12 +274,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, logg
 	fs := newFlagSet("serve", stderr)
 	var in inputFlags
 	in.register(fs)
+	var sf storeFlags
+	sf.register(fs)
 	addr := fs.String("addr", ":8080", "listen address HOST:PORT")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	if sf.set() {
+		return serveStore(ctx, &in, sf, *addr, stdout, logger)
 	}
 	a, err := in.load(logger)
 	if err != nil {

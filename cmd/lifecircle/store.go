@@ -1,0 +1,426 @@
+package main
+
+// The persistent stores on the command line: import, export, and serve
+// --store/--pg. See data.OpenGeoPackage and data.OpenPostGIS.
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"lifecircle/api"
+	"lifecircle/coverage"
+	"lifecircle/data"
+	"lifecircle/spatial"
+)
+
+// storeFlags select a store.
+type storeFlags struct {
+	path, pg, name string
+}
+
+func (f *storeFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.path, "store", "", "GeoPackage store file (created when missing)")
+	fs.StringVar(&f.pg, "pg", "", "PostgreSQL URL of a PostGIS store, e.g. postgres://user@host:5432/db")
+	fs.StringVar(&f.name, "name", "", "dataset name in the store")
+}
+
+// set is true when any store flag is given (--name alone then fails, naming --store and --pg).
+func (f *storeFlags) set() bool { return f.path != "" || f.pg != "" || f.name != "" }
+
+func (f *storeFlags) open(ctx context.Context) (data.Store, error) {
+	return data.OpenStore(ctx, f.path, f.pg)
+}
+
+func (f *storeFlags) where() string {
+	if f.path != "" {
+		return f.path
+	}
+	return "PostgreSQL"
+}
+
+// inputs builds the data inputs from the flags: files, or an embedded sample.
+func (f *inputFlags) inputs() (data.Inputs, error) {
+	var in data.Inputs
+	switch {
+	case f.sample != "" && (f.facilities != "" || f.population != "" || f.boundaries != ""):
+		return in, fmt.Errorf("--sample cannot be combined with --facilities/--population/--boundaries")
+	case f.sample != "":
+		var err error
+		if in, err = data.SampleInputs(f.sample); err != nil {
+			return in, err
+		}
+		if f.catalog != "" {
+			return in, fmt.Errorf("--catalog needs file inputs; the sample has its own")
+		}
+		in.OSM = ""
+	case f.facilities == "" || f.population == "":
+		return in, fmt.Errorf("give --facilities FILE and --population FILE (or --sample NAME)")
+	default:
+		in = data.Inputs{Facilities: f.facilities, Population: f.population, Boundaries: f.boundaries, Catalog: f.catalog}
+		base := filepath.Base(f.population)
+		in.Name = strings.TrimSuffix(base, filepath.Ext(base))
+	}
+	var err error
+	for _, c := range []struct {
+		s   string
+		dst *spatial.CRS
+	}{{f.crs, &in.CRS}, {f.facCRS, &in.FacilitiesCRS}, {f.popCRS, &in.PopulationCRS}, {f.bndCRS, &in.BoundariesCRS}} {
+		if c.s == "" {
+			continue
+		}
+		if *c.dst, err = spatial.ParseCRS(c.s); err != nil {
+			return in, err
+		}
+	}
+	if f.res != 0 {
+		in.Resolution = f.res
+	}
+	return in, nil
+}
+
+// noFileInputs refuses the input flags where a store is the input.
+func (f *inputFlags) noFileInputs(cmd string) error {
+	if f.facilities != "" || f.population != "" || f.boundaries != "" || f.catalog != "" || f.sample != "" {
+		return fmt.Errorf("%s reads the dataset from the store; load files into it first with lifecircle import", cmd)
+	}
+	return nil
+}
+
+// analyzeStored analyses a stored dataset: walking network when --osm is
+// given, straight line × detour otherwise.
+func (f *inputFlags) analyzeStored(cat *coverage.Catalog, ds *coverage.Dataset, logger *slog.Logger) (*coverage.Analysis, error) {
+	opts := coverage.Options{Detour: f.detour, SearchFactor: f.searchFactor, PlanYear: f.planYear}
+	if f.osm != "" && !f.noNetwork {
+		if !(f.snapM > 0 && f.snapM <= 2000) {
+			return nil, fmt.Errorf("--snap-m %v must be in (0, 2000] metres", f.snapM)
+		}
+		rule := data.DefaultWalkRule()
+		if f.walkRule != "" {
+			src, err := os.ReadFile(f.walkRule)
+			if err != nil {
+				return nil, err
+			}
+			if rule, err = data.ParseWalkRule(f.walkRule, src); err != nil {
+				return nil, err
+			}
+		}
+		in := data.Inputs{OSM: f.osm, Population: "the stored dataset " + ds.Name}
+		g, st, err := data.LoadNetwork(in, rule)
+		if err != nil {
+			return nil, err
+		}
+		logger.Info("network", "file", f.osm, "graph_nodes", st.Graph.Nodes, "graph_edges", st.Graph.Edges, "ms", st.Elapsed.Milliseconds())
+		src := coverage.NewNetwork(g, coverage.Centres(ds), f.snapM, f.minComponent)
+		warn, err := data.CheckNetworkOverlap(in, ds, src.Unsnapped(), st, f.snapM)
+		if err != nil {
+			return nil, err
+		}
+		if warn != "" {
+			logger.Warn("network", "warning", warn)
+		}
+		opts.Source = src
+	}
+	start := time.Now()
+	a, err := coverage.Analyze(cat, ds, opts)
+	if err != nil {
+		return nil, err
+	}
+	logger.Info("analysed", "dataset", ds.Name, "method", a.Method, "types", len(a.Types()), "ms", time.Since(start).Milliseconds())
+	return a, nil
+}
+
+// pickDataset is --name, or the store's only dataset.
+func pickDataset(ctx context.Context, st data.Store, name, where string) (string, error) {
+	if name != "" {
+		return name, nil
+	}
+	names, err := st.Datasets(ctx)
+	if err != nil {
+		return "", err
+	}
+	switch len(names) {
+	case 0:
+		return "", fmt.Errorf("the store %s holds no dataset yet: load one with lifecircle import --store/--pg … --facilities F --population F (or --sample chengdu)", where)
+	case 1:
+		return names[0], nil
+	}
+	return "", fmt.Errorf("the store %s holds %d datasets (%s): choose one with --name", where, len(names), strings.Join(names, ", "))
+}
+
+// isTerminal says whether w is a terminal a progress bar may draw on.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok || os.Getenv("CI") == "true" {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// importProgress reports SaveDataset's progress: a bar on a terminal, a
+// log line per tenth otherwise.
+func importProgress(stderr io.Writer, logger *slog.Logger) (data.Progress, func()) {
+	if isTerminal(stderr) {
+		var bar *progressbar.ProgressBar
+		return func(stage string, done, total int) {
+				if bar == nil {
+					bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(stderr),
+						progressbar.OptionSetWidth(30), progressbar.OptionShowCount(), progressbar.OptionShowIts(),
+						progressbar.OptionSetItsString("rows"), progressbar.OptionThrottle(100*time.Millisecond),
+						progressbar.OptionOnCompletion(func() { fmt.Fprintln(stderr) }))
+				}
+				bar.Describe(fmt.Sprintf("writing %-16s", stage))
+				bar.Set(done) //nolint:errcheck // drawing only
+			}, func() {
+				if bar != nil {
+					bar.Finish() //nolint:errcheck // drawing only
+				}
+			}
+	}
+	next := 0
+	return func(stage string, done, total int) {
+		if total == 0 || done*10 >= next*total {
+			logger.Info("import", "stage", stage, "rows", done, "of", total)
+			next = done*10/max(total, 1) + 1
+		}
+	}, func() {}
+}
+
+func runImport(ctx context.Context, args []string, stdout, stderr io.Writer, logger *slog.Logger) error {
+	fs := newFlagSet("import", stderr)
+	var in inputFlags
+	in.register(fs)
+	var sf storeFlags
+	sf.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("import: unexpected argument %q", fs.Arg(0))
+	}
+	if !sf.set() {
+		return fmt.Errorf("import: give the store: --store FILE.gpkg or --pg URL")
+	}
+	inputs, err := in.inputs()
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	if sf.name != "" {
+		inputs.Name = sf.name
+	}
+	start := time.Now()
+	logger.Info("import", "stage", "reading", "facilities", inputs.Facilities, "population", inputs.Population, "boundaries", inputs.Boundaries)
+	cat, ds, err := data.Load(inputs)
+	if err != nil {
+		return err
+	}
+	logger.Info("import", "stage", "read", "dataset", ds.Name, "facilities", len(ds.Facilities), "cells", len(ds.Cells), "units", len(ds.Units), "ms", time.Since(start).Milliseconds())
+	st, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	report, finish := importProgress(stderr, logger)
+	saveStart := time.Now()
+	err = st.SaveDataset(data.WithProgress(ctx, report), cat, ds)
+	finish()
+	if err != nil {
+		return fmt.Errorf("import into %s: %w (the store is as it was)", sf.where(), err)
+	}
+	if err := st.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "imported %s into %s: %d facilities, %d population cells, %d admin units in %.1fs (write %.1fs)\n",
+		ds.Name, sf.where(), len(ds.Facilities), len(ds.Cells), len(ds.Units), time.Since(start).Seconds(), time.Since(saveStart).Seconds())
+	return nil
+}
+
+func runExport(ctx context.Context, args []string, stdout, stderr io.Writer, logger *slog.Logger) error {
+	fs := newFlagSet("export", stderr)
+	var in inputFlags
+	in.register(fs)
+	var sf storeFlags
+	sf.register(fs)
+	out := fs.String("out", "", "GeoPackage file to write (must not exist)")
+	noSave := fs.Bool("no-save", false, "do not store the computed layers back into the source store")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("export: unexpected argument %q", fs.Arg(0))
+	}
+	switch {
+	case !sf.set():
+		return fmt.Errorf("export: give the store: --store FILE.gpkg or --pg URL")
+	case *out == "":
+		return fmt.Errorf("export: --out FILE.gpkg is required")
+	}
+	if err := in.noFileInputs("export"); err != nil {
+		return err
+	}
+	profile, err := coverage.ParseProfile(in.profile)
+	if err != nil {
+		return err
+	}
+	if sf.path != "" {
+		a, _ := filepath.Abs(sf.path)
+		b, _ := filepath.Abs(*out)
+		if a == b {
+			return fmt.Errorf("export: --out is the store itself")
+		}
+	}
+	if _, err := os.Stat(*out); err == nil {
+		return fmt.Errorf("export: %s exists; remove it or choose another file", *out)
+	}
+	src, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	names := []string{sf.name}
+	if sf.name == "" {
+		if names, err = src.Datasets(ctx); err != nil {
+			return err
+		}
+		if len(names) == 0 {
+			return fmt.Errorf("export: the store %s holds no dataset", sf.where())
+		}
+	}
+	start := time.Now()
+	// Computed layers go into the source store (unless --no-save), then
+	// everything is copied into a new file beside --out, renamed at the end.
+	extra := map[string][]data.NamedLayer{}
+	for _, name := range names {
+		cat, ds, err := src.LoadDataset(ctx, name)
+		if err != nil {
+			return err
+		}
+		a, err := in.analyzeStored(cat, ds, logger)
+		if err != nil {
+			return err
+		}
+		layers, err := data.AnalysisLayers(a, profile)
+		if err != nil {
+			return err
+		}
+		if *noSave {
+			extra[name] = layers
+			continue
+		}
+		for _, l := range layers {
+			if err := src.SaveLayer(ctx, name, l.Name, l.Features); err != nil {
+				return fmt.Errorf("storing layer %s of %s: %w", l.Name, name, err)
+			}
+		}
+		logger.Info("export", "dataset", name, "layers_stored", len(layers))
+	}
+	return exportTo(ctx, src, names, extra, *out, stdout, start)
+}
+
+// exportTo copies datasets from src into a new GeoPackage at out, with the
+// extra layers of each dataset (used with --no-save). The file is written
+// beside out and linked into place when complete: out is whole or absent.
+func exportTo(ctx context.Context, src data.Store, names []string, extra map[string][]data.NamedLayer, out string, stdout io.Writer, start time.Time) error {
+	abs, err := filepath.Abs(out)
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(filepath.Dir(abs), "."+filepath.Base(abs)+fmt.Sprintf(".partial-%d", os.Getpid()))
+	os.Remove(tmp)
+	dst, err := data.OpenGeoPackage(tmp)
+	if err != nil {
+		return err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			dst.Close()
+			for _, s := range []string{"", "-wal", "-shm"} {
+				os.Remove(tmp + s)
+			}
+		}
+	}()
+	stats, err := data.CopyStore(ctx, dst, src, names)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	for name, layers := range extra {
+		for _, l := range layers {
+			if err := dst.SaveLayer(ctx, name, l.Name, l.Features); err != nil {
+				return err
+			}
+			stats.Layers++
+		}
+	}
+	if err := dst.CloseSingleFile(); err != nil {
+		return err
+	}
+	if err := os.Link(tmp, abs); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	os.Remove(tmp)
+	ok = true
+	fmt.Fprintf(stdout, "exported %d datasets (%d scenarios, %d proposals, %d plan items, %d layers) to %s in %.1fs\n",
+		stats.Datasets, stats.Scenarios, stats.Proposals, stats.PlanItems, stats.Layers, out, time.Since(start).Seconds())
+	return nil
+}
+
+// serveStore serves a stored dataset and gives the API the store for
+// scenarios and proposals.
+func serveStore(ctx context.Context, in *inputFlags, sf storeFlags, addr string, stdout io.Writer, logger *slog.Logger) error {
+	if err := in.noFileInputs("serve --store/--pg"); err != nil {
+		return err
+	}
+	start := time.Now()
+	st, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	name, err := pickDataset(ctx, st, sf.name, sf.where())
+	if err != nil {
+		return err
+	}
+	cat, ds, err := st.LoadDataset(ctx, name)
+	if err != nil {
+		return err
+	}
+	logger.Info("loaded", "store", sf.where(), "dataset", ds.Name, "facilities", len(ds.Facilities), "cells", len(ds.Cells), "units", len(ds.Units), "ms", time.Since(start).Milliseconds())
+	a, err := in.analyzeStored(cat, ds, logger)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	s := api.New(logger, a)
+	s.SetStore(st)
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "lifecircle serving %s from %s on http://%s\n", ds.Name, sf.where(), ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return st.Close()
+}

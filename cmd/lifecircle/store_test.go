@@ -1,0 +1,505 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"lifecircle/coverage"
+	"lifecircle/data"
+)
+
+const tinyDir = "../../data/testdata/tiny"
+
+func tinyArgs() []string {
+	return []string{"--facilities", tinyDir + "/facilities.csv", "--population", tinyDir + "/population.csv", "--boundaries", tinyDir + "/boundaries.geojson"}
+}
+
+func runOK(t *testing.T, args ...string) string {
+	t.Helper()
+	var out, errs bytes.Buffer
+	if err := run(context.Background(), args, &out, &errs); err != nil {
+		t.Fatalf("lifecircle %s: %v\n%s", strings.Join(args, " "), err, errs.String())
+	}
+	return out.String()
+}
+
+func runErr(t *testing.T, want string, args ...string) {
+	t.Helper()
+	err := run(context.Background(), args, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("lifecircle %s: error %v, want it to say %q", strings.Join(args, " "), err, want)
+	}
+}
+
+func waitHealthy(t *testing.T, base string, done <-chan error) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("server stopped: %v", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server did not come up: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func postJSON(t *testing.T, url, body string, want int) map[string]any {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		t.Fatalf("POST %s: %d, want %d: %s", url, resp.StatusCode, want, b)
+	}
+	var v map[string]any
+	json.Unmarshal(b, &v)
+	return v
+}
+
+func getJSON(t *testing.T, url string) map[string]any {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d: %s", url, resp.StatusCode, b)
+	}
+	var v map[string]any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// storeCLI runs import, a failing import, serve (with a proposal written
+// over HTTP) and export against one store given by args (--store F or
+// --pg URL), and returns what the export wrote.
+func storeCLI(t *testing.T, storeArgs ...string) (out string) {
+	out = filepath.Join(t.TempDir(), "export.gpkg")
+	msg := runOK(t, append(append([]string{"import"}, storeArgs...), append(tinyArgs(), "--name", "tiny")...)...)
+	if !strings.Contains(msg, "imported tiny") || !strings.Contains(msg, "4 facilities, 19 population cells, 3 admin units") {
+		t.Errorf("import printed %q", msg)
+	}
+	// A bad file: the import fails and the stored dataset stays as it was.
+	bad := filepath.Join(t.TempDir(), "facilities.csv")
+	os.WriteFile(bad, []byte("lon,lat,type\n104.0657,30.6598,casino\n"), 0o644)
+	runErr(t, "casino", append(append([]string{"import"}, storeArgs...), "--facilities", bad, "--population", tinyDir+"/population.csv", "--name", "tiny")...)
+	runErr(t, "--facilities FILE and --population FILE", append([]string{"import"}, storeArgs...)...)
+
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve", "--addr", addr}, storeArgs...), io.Discard, io.Discard)
+	}()
+	base := "http://" + addr
+	waitHealthy(t, base, done)
+	if h := getJSON(t, base+"/healthz"); h["dataset"] != "tiny" || h["facilities"] != 4.0 {
+		t.Errorf("healthz %v", h)
+	}
+	sc := postJSON(t, base+"/v1/scenarios", `{"name": "more kindergartens", "author": "王芳", "unit": "510104"}`, 201)
+	id := sc["id"].(string)
+	postJSON(t, base+"/v1/scenarios/"+id+"/proposals",
+		`{"author": "李伟", "facilities": [{"type": "kindergarten", "lon": 104.0662, "lat": 30.6605, "name": "东幼儿园"}, {"type": "pharmacy", "lon": 104.0645, "lat": 30.6590}]}`, 201)
+	ps := getJSON(t, base+"/v1/scenarios/"+id+"/proposals")["proposals"].([]any)
+	if len(ps) != 1 {
+		t.Errorf("%d proposals listed", len(ps))
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+
+	msg = runOK(t, append(append([]string{"export"}, storeArgs...), "--out", out)...)
+	if !strings.Contains(msg, "exported 1 datasets (1 scenarios, 1 proposals, 0 plan items, ") {
+		t.Errorf("export printed %q", msg)
+	}
+	runErr(t, "exists", append(append([]string{"export"}, storeArgs...), "--out", out)...)
+	runErr(t, "reads the dataset from the store", append(append([]string{"export"}, storeArgs...), "--out", out+"2", "--sample", "chengdu")...)
+
+	// The export holds the dataset, the proposal and the coverage layers.
+	g, err := data.OpenGeoPackage(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	_, ds, err := g.LoadDataset(context.Background(), "tiny")
+	if err != nil || len(ds.Facilities) != 4 || len(ds.Cells) != 19 || len(ds.Units) != 3 {
+		t.Fatalf("exported dataset: %v", err)
+	}
+	if got, err := g.Proposals(context.Background(), id); err != nil || len(got) != 1 || len(got[0].Facilities) != 2 || got[0].Author != "李伟" {
+		t.Errorf("exported proposals %+v, %v", got, err)
+	}
+	layers, _ := g.Layers(context.Background(), "tiny")
+	for _, want := range []string{"coverage/kindergarten", "gaps/kindergarten", "gap-areas/kindergarten", "catchments"} {
+		found := false
+		for _, l := range layers {
+			found = found || l == want
+		}
+		if !found {
+			t.Errorf("export lacks layer %s (has %v)", want, layers)
+		}
+	}
+	return out
+}
+
+func TestStoreCommandsGeoPackage(t *testing.T) {
+	store := filepath.Join(t.TempDir(), "store.gpkg")
+	out := storeCLI(t, "--store", store)
+	// --name alone, a foreign file, and serve with no dataset are refused clearly.
+	runErr(t, "--store FILE.gpkg or --pg URL", "serve", "--name", "tiny")
+	notes := filepath.Join(t.TempDir(), "notes.gpkg")
+	os.WriteFile(notes, []byte("not a database"), 0o644)
+	runErr(t, "not a SQLite database", "import", "--store", notes, "--sample", "chengdu")
+	runErr(t, "holds no dataset", "serve", "--store", filepath.Join(t.TempDir(), "new.gpkg"))
+	runErr(t, "--out is the store itself", "export", "--store", store, "--out", store)
+	// --no-save writes the computed layers only into the export.
+	out2 := filepath.Join(t.TempDir(), "nosave.gpkg")
+	if msg := runOK(t, "export", "--store", store, "--out", out2, "--no-save"); !strings.Contains(msg, "exported 1 datasets") {
+		t.Errorf("export --no-save printed %q", msg)
+	}
+
+	// GDAL reads the export back with the counts the store holds.
+	ogrinfo := needTool(t, "ogrinfo", "deps-gdal")
+	g, err := data.OpenGeoPackage(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{"facilities": 4, "population_cells": 19, "admin_units": 3, "proposals": 1, "scenarios": 1, "datasets": 1}
+	layers, _ := g.Layers(context.Background(), "tiny")
+	for _, l := range layers {
+		fs, err := g.Layer(context.Background(), "tiny", l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want["layer_"+strings.NewReplacer("/", "_", "-", "_").Replace(l)] = len(fs)
+	}
+	g.Close()
+	got := ogrCounts(t, ogrinfo, out)
+	for name, n := range want {
+		if c, ok := got[name]; !ok || c != n {
+			t.Errorf("ogrinfo: %s has %d features (listed: %v), want %d", name, c, ok, n)
+		}
+	}
+	t.Logf("ogrinfo read %d layers of the export", len(got))
+}
+
+var (
+	ogrLayerName = regexp.MustCompile(`^Layer name: (.+)$`)
+	ogrCount     = regexp.MustCompile(`^Feature Count: (\d+)$`)
+)
+
+func ogrCounts(t *testing.T, ogrinfo, path string) map[string]int {
+	t.Helper()
+	out, err := exec.Command(ogrinfo, "-ro", "-so", "-al", path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ogrinfo: %v\n%s", err, out)
+	}
+	counts := map[string]int{}
+	var layer string
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "ERROR") || strings.HasPrefix(sc.Text(), "Warning") {
+			t.Errorf("ogrinfo: %s", sc.Text())
+		}
+		if m := ogrLayerName.FindStringSubmatch(sc.Text()); m != nil {
+			layer = m[1]
+		} else if m := ogrCount.FindStringSubmatch(sc.Text()); m != nil {
+			counts[layer], _ = strconv.Atoi(m[1])
+		}
+	}
+	return counts
+}
+
+func needTool(t testing.TB, name, target string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is not installed (CI=true): run `make %s`", name, target)
+		}
+		t.Skipf("%s is not installed: run `make %s` to install it", name, target)
+	}
+	return p
+}
+
+// TestStoreCommandsPostGIS runs the same commands against PostgreSQL when
+// LIFECIRCLE_TEST_PG_URL names a server (.ci/run starts one; the data
+// package's tests start their own).
+func TestStoreCommandsPostGIS(t *testing.T) {
+	admin := os.Getenv("LIFECIRCLE_TEST_PG_URL")
+	if admin == "" {
+		t.Skip("LIFECIRCLE_TEST_PG_URL is not set (the PostGIS store itself is tested in ./data, which starts its own server)")
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	name := fmt.Sprintf("lifecircle_cli_test_%d", os.Getpid())
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") //nolint:errcheck // cleanup
+	u := regexp.MustCompile(`/[^/?]*(\?|$)`).ReplaceAllString(strings.TrimPrefix(admin, "postgres://"), "/"+name+"$1")
+	storeCLI(t, "--pg", "postgres://"+u)
+}
+
+// buildBinary builds the lifecircle command into a temporary directory.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "lifecircle")
+	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	cmd := exec.Command(gobin, "build", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// sentProposal is one proposal a writer sent, and what came of it.
+type sentProposal struct {
+	author string
+	sites  int
+	acked  bool
+}
+
+// TestCrashDurability runs the real server on a GeoPackage store, streams
+// proposal writes at it and kills it with SIGKILL at random moments, then
+// restarts it and checks that every acknowledged write is there, whole,
+// and that nothing appears that was never sent. LIFECIRCLE_CRASH_CYCLES sets
+// the number of kills (default 20; make crash runs more).
+func TestCrashDurability(t *testing.T) {
+	cycles := 20
+	if v := os.Getenv("LIFECIRCLE_CRASH_CYCLES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			t.Fatalf("LIFECIRCLE_CRASH_CYCLES=%q is not a positive number", v)
+		}
+		cycles = n
+	}
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	store := filepath.Join(dir, "store.gpkg")
+	if out, err := exec.Command(bin, "import", "--store", store, "--sample", "chengdu").CombinedOutput(); err != nil {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 4))
+	seed := time.Now().UnixNano()
+	t.Logf("seed %d", seed)
+	rng = rand.New(rand.NewPCG(uint64(seed), 4))
+
+	var mu sync.Mutex
+	sent := map[string]*sentProposal{} // by author, unique per proposal
+	scenario := ""
+	start := func() (*exec.Cmd, string) {
+		addr := freeAddr(t)
+		cmd := exec.Command(bin, "serve", "--store", store, "--addr", addr)
+		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd, "http://" + addr
+	}
+	ready := func(cmd *exec.Cmd, base string) {
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			resp, err := http.Get(base + "/healthz")
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == 200 {
+					return
+				}
+			}
+			if time.Now().After(deadline) {
+				cmd.Process.Kill()
+				t.Fatalf("server did not come up: %v", err)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	// check compares what the server has with what was sent.
+	check := func(base string) int {
+		resp, err := http.Get(base + "/v1/scenarios/" + scenario + "/proposals")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var list struct {
+			Proposals []coverage.Proposal `json:"proposals"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&list)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("listing proposals: %d %v", resp.StatusCode, err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		seen := map[string]bool{}
+		for _, p := range list.Proposals {
+			s, ok := sent[p.Author]
+			switch {
+			case !ok:
+				t.Errorf("proposal %s by %q was never sent", p.ID, p.Author)
+				continue
+			case seen[p.Author]:
+				t.Errorf("proposal by %q stored twice", p.Author)
+			case len(p.Facilities) != s.sites:
+				t.Errorf("proposal by %q is half-written: %d of %d sites", p.Author, len(p.Facilities), s.sites)
+			}
+			for i, f := range p.Facilities {
+				if f.Name != fmt.Sprintf("%s site %d", p.Author, i) || math.IsNaN(f.Location[0]) || f.Type == "" {
+					t.Errorf("proposal by %q: site %d is %+v", p.Author, i, f)
+				}
+			}
+			seen[p.Author] = true
+		}
+		for author, s := range sent {
+			if s.acked && !seen[author] {
+				t.Errorf("acknowledged proposal by %q is lost", author)
+			}
+		}
+		return len(list.Proposals)
+	}
+
+	types := []string{"kindergarten", "pharmacy", "primary_school", "elderly_day_care"}
+	acked, unacked := 0, 0
+	for cycle := 0; cycle <= cycles; cycle++ {
+		cmd, base := start()
+		if cycle > 0 && rng.IntN(5) == 0 {
+			// Sometimes kill it while it is still opening the store.
+			time.Sleep(time.Duration(rng.IntN(40)) * time.Millisecond)
+			cmd.Process.Signal(syscall.SIGKILL)
+			cmd.Wait()
+			cmd, base = start()
+		}
+		ready(cmd, base)
+		if scenario == "" {
+			resp, err := http.Post(base+"/v1/scenarios", "application/json", strings.NewReader(`{"name": "crash test"}`))
+			if err != nil || resp.StatusCode != 201 {
+				t.Fatalf("creating the scenario: %v", err)
+			}
+			var sc coverage.Scenario
+			json.NewDecoder(resp.Body).Decode(&sc)
+			resp.Body.Close()
+			scenario = sc.ID
+		}
+		stored := check(base)
+		if cycle == cycles {
+			cmd.Process.Signal(syscall.SIGTERM)
+			cmd.Wait()
+			t.Logf("%d kills; %d proposals stored, %d acknowledged, %d sent without an answer", cycles, stored, acked, unacked)
+			break
+		}
+		// Stream writes from a few clients, then kill the server mid-stream.
+		var wg sync.WaitGroup
+		stop := make(chan struct{})
+		for w := 0; w < 3; w++ {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				client := &http.Client{Timeout: 10 * time.Second}
+				for seq := 0; ; seq++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					author := fmt.Sprintf("c%d-w%d-%d", cycle, w, seq)
+					n := 1 + (seq+w)%3
+					var sites []string
+					for i := 0; i < n; i++ {
+						sites = append(sites, fmt.Sprintf(`{"type": %q, "lon": %.6f, "lat": %.6f, "name": "%s site %d", "capacity": %d}`,
+							types[(seq+i)%len(types)], 104.05+float64((seq*7+i)%70)/1000, 30.66+float64((seq*3+i)%60)/1000, author, i, 10*i))
+					}
+					mu.Lock()
+					sent[author] = &sentProposal{author: author, sites: n}
+					mu.Unlock()
+					body := fmt.Sprintf(`{"author": %q, "facilities": [%s]}`, author, strings.Join(sites, ", "))
+					resp, err := client.Post(base+"/v1/scenarios/"+scenario+"/proposals", "application/json", strings.NewReader(body))
+					if err != nil {
+						return // the server is gone
+					}
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode == 201 {
+						mu.Lock()
+						sent[author].acked = true
+						mu.Unlock()
+					} else {
+						t.Errorf("POST proposal: %d", resp.StatusCode)
+						return
+					}
+				}
+			}(w)
+		}
+		time.Sleep(time.Duration(20+rng.IntN(300)) * time.Millisecond)
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		close(stop)
+		wg.Wait()
+		mu.Lock()
+		acked, unacked = 0, 0
+		for _, s := range sent {
+			if s.acked {
+				acked++
+			} else {
+				unacked++
+			}
+		}
+		mu.Unlock()
+		if t.Failed() {
+			t.FailNow()
+		}
+	}
+	// The file itself is sound: SQLite's integrity check and every R-tree.
+	g, err := data.OpenGeoPackage(store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	if err := g.Check(context.Background()); err != nil {
+		t.Error(err)
+	}
+	if acked == 0 {
+		t.Error("no write was acknowledged: the test proved nothing")
+	}
+}

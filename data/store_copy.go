@@ -1,0 +1,124 @@
+package data
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/paulmach/orb/geojson"
+
+	"lifecircle/coverage"
+)
+
+// NamedLayer is a computed layer ready for Store.SaveLayer.
+type NamedLayer struct {
+	Name     string
+	Features []coverage.LayerFeature
+}
+
+// LayerFeatures converts a GeoJSON layer into store features.
+func LayerFeatures(fc *geojson.FeatureCollection) []coverage.LayerFeature {
+	out := make([]coverage.LayerFeature, len(fc.Features))
+	for i, f := range fc.Features {
+		id := ""
+		if f.ID != nil {
+			id = fmt.Sprint(f.ID)
+		}
+		out[i] = coverage.LayerFeature{ID: id, Geometry: f.Geometry, Properties: f.Properties}
+	}
+	return out
+}
+
+// AnalysisLayers is what an export stores of an analysis: for every type
+// with at least one facility coverage/<type>, gaps/<type> and
+// gap-areas/<type>, and catchments (one outline per facility in force) —
+// the layers `lifecircle analyze` writes as files.
+func AnalysisLayers(a *coverage.Analysis, p coverage.Profile) ([]NamedLayer, error) {
+	var out []NamedLayer
+	for _, tc := range a.Types() {
+		if len(tc.Facilities) == 0 {
+			continue
+		}
+		for _, l := range []string{"coverage", "gaps", "gap-areas"} {
+			fc, err := a.Layer(l, coverage.Query{Type: tc.Type.ID, Profile: p})
+			if err != nil {
+				return nil, fmt.Errorf("layer %s/%s: %w", l, tc.Type.ID, err)
+			}
+			out = append(out, NamedLayer{Name: l + "/" + tc.Type.ID, Features: LayerFeatures(fc)})
+		}
+	}
+	out = append(out, NamedLayer{Name: "catchments", Features: LayerFeatures(catchments(a))})
+	return out, nil
+}
+
+// CopyStats counts what CopyStore copied.
+type CopyStats struct {
+	Datasets, Scenarios, Proposals, PlanItems, Layers int
+}
+
+// CopyStore copies datasets from src to dst with everything that belongs to
+// them: catalogue, scenarios and their proposals, plan items and stored
+// layers. names empty copies every dataset.
+func CopyStore(ctx context.Context, dst coverage.Store, src Store, names []string) (CopyStats, error) {
+	var st CopyStats
+	if len(names) == 0 {
+		var err error
+		if names, err = src.Datasets(ctx); err != nil {
+			return st, err
+		}
+	}
+	for _, name := range names {
+		cat, ds, err := src.LoadDataset(ctx, name)
+		if err != nil {
+			return st, err
+		}
+		if err := dst.SaveDataset(ctx, cat, ds); err != nil {
+			return st, fmt.Errorf("dataset %s: %w", name, err)
+		}
+		st.Datasets++
+		scenarios, err := src.Scenarios(ctx, name)
+		if err != nil {
+			return st, err
+		}
+		for _, sc := range scenarios {
+			if err := dst.SaveScenario(ctx, sc); err != nil {
+				return st, fmt.Errorf("scenario %s: %w", sc.ID, err)
+			}
+			st.Scenarios++
+			ps, err := src.Proposals(ctx, sc.ID)
+			if err != nil {
+				return st, err
+			}
+			for _, p := range ps {
+				if err := dst.AddProposal(ctx, p); err != nil {
+					return st, fmt.Errorf("proposal %s: %w", p.ID, err)
+				}
+				st.Proposals++
+			}
+		}
+		items, err := src.PlanItems(ctx, name)
+		if err != nil {
+			return st, err
+		}
+		if len(items) > 0 {
+			if err := dst.SavePlanItems(ctx, name, items); err != nil {
+				return st, err
+			}
+			st.PlanItems += len(items)
+		}
+		layers, err := src.Layers(ctx, name)
+		if err != nil {
+			return st, err
+		}
+		for _, l := range layers {
+			fs, err := src.Layer(ctx, name, l)
+			if err != nil {
+				return st, err
+			}
+			if err := dst.SaveLayer(ctx, name, l, fs); err != nil {
+				return st, fmt.Errorf("layer %s: %w", l, err)
+			}
+			st.Layers++
+		}
+	}
+	return st, nil
+}
