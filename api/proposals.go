@@ -253,11 +253,35 @@ func (s *Server) handleAddProposal(c *gin.Context) {
 		}
 		p.Facilities = append(p.Facilities, f)
 	}
+	for i, f := range p.Facilities {
+		if sc.Unit != "" && !a.UnitContains(sc.Unit, f.Location) {
+			writeError(c, badParam(fmt.Sprintf("facilities[%d].lon", i), "the site lies outside the scenario's jurisdiction %s", sc.Unit))
+			return
+		}
+	}
+	// The gain, scored against the scenario as it stands (its changes and
+	// earlier proposals): only what each site reaches is re-scored.
+	state, err := s.scenarioAnalysis(ctx, st, sc)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	defer state.mu.Unlock()
+	gains, after, err := proposalGain(state.a, p.Facilities)
+	if err != nil {
+		writeError(c, blame("facilities", err))
+		return
+	}
+	if p.Shown, err = json.Marshal(gains); err != nil {
+		writeError(c, err)
+		return
+	}
 	// The store write is the last step: 201 means it is committed.
 	if err := st.AddProposal(ctx, p); err != nil {
 		writeError(c, err)
 		return
 	}
+	state.a, state.proposals = after, state.proposals+1
 	c.Header("Location", "/v1/scenarios/"+sc.ID+"/proposals")
 	c.JSON(http.StatusCreated, newProposalResponse(p))
 }

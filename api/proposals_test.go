@@ -130,13 +130,13 @@ func TestScenarioAndProposalEndpoints(t *testing.T) {
 	srv.SetStore(st)
 	h := srv.Handler()
 
-	rec := send(t, h, "POST", "/v1/scenarios", `{"name": "西区补短板", "author": "王芳", "unit": "W", "description": "kindergartens first"}`)
+	rec := send(t, h, "POST", "/v1/scenarios", `{"name": "西区补短板", "author": "王芳", "unit": "E", "description": "kindergartens first"}`)
 	wantStatus(t, rec, http.StatusCreated, "")
 	var sc coverage.Scenario
 	if err := json.Unmarshal(rec.Body.Bytes(), &sc); err != nil {
 		t.Fatal(err)
 	}
-	if sc.ID == "" || sc.Dataset != "api-fixture" || sc.Name != "西区补短板" || sc.Unit != "W" || sc.Created.IsZero() {
+	if sc.ID == "" || sc.Dataset != "api-fixture" || sc.Name != "西区补短板" || sc.Unit != "E" || sc.Created.IsZero() {
 		t.Errorf("created scenario %+v", sc)
 	}
 	if loc := rec.Header().Get("Location"); loc != "/v1/scenarios/"+sc.ID {

@@ -18,6 +18,7 @@ func (s *Server) addRoutes() {
 	get("/v1/layers", s.handleLayerList)
 	get("/v1/layers/:layer", s.handleLayer)
 	s.addProposalRoutes()
+	s.addScenarioRoutes()
 	get("/v1/plan/trajectory", s.handleTrajectory)
 	get("/v1/equity", s.handleEquity)
 	get("/v1/capacity", s.handleCapacity)

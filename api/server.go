@@ -6,6 +6,7 @@ package api
 import (
 	"log/slog"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -21,7 +22,9 @@ type Server struct {
 	engine   *gin.Engine
 	started  time.Time
 	plan     atomic.Pointer[[]coverage.PlanItem]
-	store    atomic.Pointer[storeRef] // optional; see SetStore (proposals.go)
+	// scenarios caches each scenario's analysis (scenarios.go).
+	scenarios sync.Map
+	store     atomic.Pointer[storeRef] // optional; see SetStore (proposals.go)
 }
 
 // New returns a server over a; Replace swaps the analysis later without

@@ -373,3 +373,10 @@ func (a *Analysis) Unreachable(i int) bool { return a.unreachable(i) }
 
 // Source is the distance source the analysis was computed with.
 func (a *Analysis) Source() DistanceSource { return a.source }
+
+// UnitContains reports whether p lies inside the admin unit with the given
+// code (false when there is no such unit).
+func (a *Analysis) UnitContains(code string, p orb.Point) bool {
+	i, ok := a.unitIndex[code]
+	return ok && spatial.MultiPolygonContains(a.Data.Units[i].Geometry, p)
+}

@@ -1,0 +1,249 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sync"
+
+	"github.com/gin-gonic/gin"
+
+	"lifecircle/coverage"
+)
+
+// Scenario state: the baseline with a scenario's changes and every site of
+// its proposals applied. It is built on first use from the store and then
+// kept up to date as proposals arrive, so a proposal is scored against
+// everything proposed before it.
+
+type scenarioState struct {
+	mu        sync.Mutex
+	base      *coverage.Analysis // the baseline it was built on
+	a         *coverage.Analysis
+	changes   int // scenario changes applied
+	proposals int // proposals applied
+}
+
+// scenarioAnalysis returns the current analysis of a scenario (locked state:
+// the caller must unlock st.mu).
+func (s *Server) scenarioAnalysis(ctx context.Context, store coverage.Store, sc coverage.Scenario) (*scenarioState, error) {
+	v, _ := s.scenarios.LoadOrStore(sc.ID, &scenarioState{})
+	st := v.(*scenarioState)
+	st.mu.Lock()
+	base := s.current()
+	if st.base != base || st.changes != len(sc.Changes) {
+		st.a, st.base, st.changes, st.proposals = nil, base, len(sc.Changes), 0
+	}
+	if st.a == nil {
+		a, err := base.Apply(sc.Changes)
+		if err != nil {
+			st.mu.Unlock()
+			return nil, err
+		}
+		st.a = a
+	}
+	ps, err := store.Proposals(ctx, sc.ID)
+	if err != nil {
+		st.mu.Unlock()
+		return nil, err
+	}
+	if len(ps) > st.proposals {
+		var adds []coverage.Change
+		for _, p := range ps[st.proposals:] {
+			adds = append(adds, proposalChanges(p)...)
+		}
+		a, err := st.a.Apply(adds)
+		if err != nil {
+			st.mu.Unlock()
+			return nil, err
+		}
+		st.a, st.proposals = a, len(ps)
+	}
+	return st, nil
+}
+
+// proposalChanges turns a proposal's sites into scenario additions; they
+// count as built in the scenario.
+func proposalChanges(p coverage.Proposal) []coverage.Change {
+	out := make([]coverage.Change, len(p.Facilities))
+	for i, f := range p.Facilities {
+		f.Status, f.PlanYear = coverage.Existing, 0
+		out[i] = coverage.Change{Kind: coverage.Add, Facility: f}
+	}
+	return out
+}
+
+// proposalGain scores a proposal's sites one after the other against the
+// scenario (sites at the same place form one building). It returns the
+// gains and the analysis with the sites added.
+func proposalGain(a *coverage.Analysis, facs []coverage.Facility) ([]*coverage.Gain, *coverage.Analysis, error) {
+	type group struct {
+		site coverage.Site
+		facs []coverage.Facility
+	}
+	var groups []*group
+	for _, f := range facs {
+		var g *group
+		for _, x := range groups {
+			if x.site.Location == f.Location {
+				g = x
+			}
+		}
+		if g == nil {
+			g = &group{site: coverage.Site{Location: f.Location, Name: f.Name, Capacity: f.Capacity}}
+			groups = append(groups, g)
+		}
+		g.site.Types = append(g.site.Types, f.Type)
+		g.facs = append(g.facs, f)
+	}
+	var gains []*coverage.Gain
+	cur := a
+	for _, g := range groups {
+		gain, err := cur.WhatIf(g.site)
+		if err != nil {
+			return nil, nil, err
+		}
+		gains = append(gains, gain)
+		{
+			var ch []coverage.Change
+			for _, f := range g.facs {
+				f.Status, f.PlanYear = coverage.Existing, 0
+				ch = append(ch, coverage.Change{Kind: coverage.Add, Facility: f})
+			}
+			if cur, err = cur.Apply(ch); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	return gains, cur, nil
+}
+
+// handleScenarioChanges: POST /v1/scenarios/{id}/changes appends add, move
+// and remove changes (checked against the baseline first).
+func (s *Server) handleScenarioChanges(c *gin.Context) {
+	store, ok := s.withStore(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	sc, err := store.Scenario(ctx, c.Param("id"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	var req struct {
+		CRS     string            `json:"crs"`
+		Changes []coverage.Change `json:"changes"`
+	}
+	if err := decodeBody(c, &req); err != nil {
+		writeError(c, err)
+		return
+	}
+	if len(req.Changes) == 0 {
+		writeError(c, badParam("changes", "changes must list at least one add, move or remove"))
+		return
+	}
+	a := s.current()
+	for i := range req.Changes {
+		ch := &req.Changes[i]
+		if ch.Kind == coverage.Add || ch.Kind == coverage.Move {
+			p, err := coverage.ConvertPoint(ch.Facility.Location, req.CRS)
+			if err != nil {
+				writeError(c, blame(fmt.Sprintf("changes[%d].facility.location", i), err))
+				return
+			}
+			ch.Facility.Location = p
+			if sc.Unit != "" && !a.UnitContains(sc.Unit, p) {
+				writeError(c, badParam(fmt.Sprintf("changes[%d].facility.location", i), "the site lies outside the scenario's jurisdiction %s", sc.Unit))
+				return
+			}
+		}
+		if ch.Kind == coverage.Add && ch.Facility.ID == "" {
+			ch.Facility.ID = newID("f-")
+		}
+	}
+	all := append(append([]coverage.Change(nil), sc.Changes...), req.Changes...)
+	if _, err := a.Apply(all); err != nil {
+		writeError(c, blame("changes", err))
+		return
+	}
+	sc.Changes = all
+	if err := store.SaveScenario(ctx, sc); err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, scenarioResponse(sc))
+}
+
+// handleScenarioCompare: GET /v1/scenarios/{id}/compare — residents newly
+// covered and newly uncovered per type and per admin unit.
+func (s *Server) handleScenarioCompare(c *gin.Context) {
+	if err := checkParams(c, "f"); err != nil {
+		writeError(c, err)
+		return
+	}
+	store, ok := s.withStore(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	sc, err := store.Scenario(ctx, c.Param("id"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	st, err := s.scenarioAnalysis(ctx, store, sc)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	defer st.mu.Unlock()
+	s.writeJSON(c, gin.H{"scenario_id": sc.ID, "comparison": coverage.Compare(st.base, st.a)})
+}
+
+// handleScenarioDelta: GET /v1/scenarios/{id}/layers/delta?type=T — the
+// cells whose coverage changed, as GeoJSON.
+func (s *Server) handleScenarioDelta(c *gin.Context) {
+	if err := checkParams(c, "type", "f"); err != nil {
+		writeError(c, err)
+		return
+	}
+	if c.Query("type") == "" {
+		writeError(c, badParam("type", "the delta layer needs a facility type (type=…)"))
+		return
+	}
+	store, ok := s.withStore(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	sc, err := store.Scenario(ctx, c.Param("id"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	st, err := s.scenarioAnalysis(ctx, store, sc)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	defer st.mu.Unlock()
+	fc, err := coverage.DeltaLayer(st.base, st.a, c.Query("type"))
+	if err != nil {
+		writeError(c, blame("type", err))
+		return
+	}
+	b, err := json.Marshal(fc)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.Data(http.StatusOK, "application/geo+json", b)
+}
+
+func (s *Server) addScenarioRoutes() {
+	s.engine.POST("/v1/scenarios/:id/changes", s.handleScenarioChanges)
+	s.engine.Match([]string{http.MethodGet, http.MethodHead}, "/v1/scenarios/:id/compare", s.handleScenarioCompare)
+	s.engine.Match([]string{http.MethodGet, http.MethodHead}, "/v1/scenarios/:id/layers/delta", s.handleScenarioDelta)
+}

@@ -1,0 +1,83 @@
+package api
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"testing"
+
+	"github.com/paulmach/orb/geojson"
+
+	"lifecircle/coverage"
+)
+
+func TestScenarioGainCompareDelta(t *testing.T) {
+	srv := New(slog.New(slog.NewTextHandler(io.Discard, nil)), fixture(t))
+	srv.SetStore(newMemStore())
+	h := srv.Handler()
+	rec := send(t, h, "POST", "/v1/scenarios", `{"name": "东区药店", "unit": "E"}`)
+	wantStatus(t, rec, http.StatusCreated, "")
+	var sc coverage.Scenario
+	json.Unmarshal(rec.Body.Bytes(), &sc)
+	url := "/v1/scenarios/" + sc.ID
+
+	// A pharmacy west of the existing one, still in district E: the gain is shown at once.
+	propose := func() []coverage.Gain {
+		rec := send(t, h, "POST", url+"/proposals", `{"facilities": [{"type": "pharmacy", "lon": 104.0668, "lat": 30.6601}]}`)
+		wantStatus(t, rec, http.StatusCreated, "")
+		var p struct {
+			Shown []coverage.Gain `json:"shown"`
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil || len(p.Shown) != 1 {
+			t.Fatalf("proposal answer %s (%v)", rec.Body, err)
+		}
+		return p.Shown
+	}
+	first := propose()
+	if first[0].Types[0].ID != "pharmacy" || first[0].Types[0].NewlyCovered <= 0 || len(first[0].Cells) == 0 {
+		t.Fatalf("first proposal gains %+v", first[0].Types)
+	}
+	// The same site again gains nobody: the scenario already has it.
+	if again := propose(); again[0].Types[0].NewlyCovered != 0 {
+		t.Errorf("a second identical site gains %v", again[0].Types[0].NewlyCovered)
+	}
+	// Compare: the scenario's pharmacy gain is the first proposal's.
+	rec = send(t, h, "GET", url+"/compare", "")
+	wantStatus(t, rec, http.StatusOK, "")
+	var cmp struct {
+		Comparison coverage.Comparison `json:"comparison"`
+	}
+	json.Unmarshal(rec.Body.Bytes(), &cmp)
+	if len(cmp.Comparison.Types) != 1 || cmp.Comparison.Types[0].NewlyCovered != first[0].Types[0].NewlyCovered {
+		t.Errorf("comparison %+v, first gain %v", cmp.Comparison.Types, first[0].Types[0].NewlyCovered)
+	}
+	rec = send(t, h, "GET", url+"/layers/delta?type=pharmacy", "")
+	wantStatus(t, rec, http.StatusOK, "")
+	fc, err := geojson.UnmarshalFeatureCollection(rec.Body.Bytes())
+	if err != nil || len(fc.Features) != first[0].Types[0].Cells {
+		t.Errorf("delta layer: %v, %d features, want %d", err, len(fc.Features), first[0].Types[0].Cells)
+	}
+	// Remove the kindergarten: residents newly uncovered.
+	rec = send(t, h, "POST", url+"/changes", `{"changes": [{"kind": "remove", "facility_id": "K1"}]}`)
+	wantStatus(t, rec, http.StatusOK, "")
+	rec = send(t, h, "GET", url+"/compare", "")
+	json.Unmarshal(rec.Body.Bytes(), &cmp)
+	lost := 0.0
+	for _, td := range cmp.Comparison.Types {
+		if td.ID == "kindergarten" {
+			lost = td.NewlyUncovered
+		}
+	}
+	if lost <= 0 {
+		t.Errorf("removing K1 uncovers nobody: %+v", cmp.Comparison.Types)
+	}
+	// Bad input.
+	wantStatus(t, send(t, h, "POST", url+"/proposals", `{"facilities": [{"type": "pharmacy", "lon": 104.050, "lat": 30.6601}]}`),
+		http.StatusBadRequest, "facilities[0].lon", "outside the scenario's jurisdiction E")
+	wantStatus(t, send(t, h, "POST", url+"/changes", `{"changes": [{"kind": "remove", "facility_id": "nope"}]}`),
+		http.StatusNotFound, "changes", "does not exist")
+	wantStatus(t, send(t, h, "POST", url+"/changes", `{"changes": []}`), http.StatusBadRequest, "changes", "at least one")
+	wantStatus(t, send(t, h, "GET", url+"/layers/delta", ""), http.StatusBadRequest, "type", "needs a facility type")
+	wantStatus(t, send(t, h, "GET", "/v1/scenarios/nope/compare", ""), http.StatusNotFound, "", "nope")
+}
