@@ -4,9 +4,9 @@ export CGO_ENABLED := 1
 GO ?= go
 BIN := bin/lifecircle
 
-.PHONY: help build run test check fmt vet deps race bench golden sample compare-peer
+.PHONY: help build run test check fmt vet deps race bench golden sample compare-peer deps-pg deps-gdal crash bench-store
 help:   ## List targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "%-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "%-12s %s\n", $$1, $$2}'
 build:  ## Build the binary into bin/
 	$(GO) build -o $(BIN) ./cmd/lifecircle
 run: build ## Serve the embedded Chengdu sample on :8080
@@ -34,3 +34,11 @@ sample: ## Regenerate data/sample from ../shared
 	$(GO) run ./cmd/samplegen --shared ../shared --out data/sample
 compare-peer: ## Run lifecircle and the PostGIS+pgRouting peer on Porto Alegre and compare (installs PostgreSQL on first use)
 	$(GO) run ./cmd/comparepeer --shared ../shared --peer-out /tmp/lifecircle-peer-out
+deps-pg: ## Install PostgreSQL 15 + PostGIS 3 with apt (root) for the PostGIS store tests
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15-postgis-3
+deps-gdal: ## Install gdal-bin with apt (root): ogrinfo checks of the GeoPackage files
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gdal-bin
+crash: ## SIGKILL durability test of the GeoPackage store, 200 kills (make test runs 20)
+	LIFECIRCLE_CRASH_CYCLES=200 $(GO) test -count=1 -timeout 30m -run TestCrashDurability -v ./cmd/lifecircle
+bench-store: ## Store benchmarks: imports into GeoPackage and PostGIS, open + first layer
+	LIFECIRCLE_BENCH_STORE=1 $(GO) test -run='^$$' -bench=Store -benchtime=1x -count=1 -timeout 120m ./data/
