@@ -73,54 +73,62 @@ func ReadOSM(name string, r io.Reader, rule WalkRule) (*network.Graph, OSMStats,
 		}
 		return nil
 	}
-	// Pass 0: walkable multipolygon relations (pedestrian squares) lend
-	// their member ways.
-	members := map[int64]bool{}
-	if err := scan(true, true, false, func(o osm.Object) {
-		r, ok := o.(*osm.Relation)
-		if !ok || r.Tags.Find("type") != "multipolygon" {
-			return
-		}
-		if keep, _ := cr.walkable(r.Tags); !keep {
-			return
-		}
-		for _, m := range r.Members {
-			if m.Type == osm.TypeWay {
-				members[m.Ref] = true
+	// Pass 1: the walkable ways, and walkable multipolygon relations
+	// (pedestrian squares) whose member ways — usually untagged, and read
+	// before the relation — join them.
+	type way struct{ nodes []int64 }
+	var ways []way
+	dropped := map[string]int{}
+	untagged := map[int64][]int64{} // possible multipolygon members
+	var members []int64
+	if err := scan(true, false, false, func(o osm.Object) {
+		switch o := o.(type) {
+		case *osm.Way:
+			st.WaysRead++
+			ids := make([]int64, len(o.Nodes))
+			for i, n := range o.Nodes {
+				ids[i] = int64(n.ID)
+			}
+			if len(o.Tags) == 0 {
+				untagged[int64(o.ID)] = ids
+				return
+			}
+			keep, why := cr.walkable(o.Tags)
+			if !keep {
+				if o.Tags.Find("highway") != "" {
+					dropped[why]++
+				}
+				return
+			}
+			ways = append(ways, way{ids})
+		case *osm.Relation:
+			if o.Tags.Find("type") != "multipolygon" {
+				return
+			}
+			if keep, _ := cr.walkable(o.Tags); !keep {
+				return
+			}
+			for _, m := range o.Members {
+				if m.Type == osm.TypeWay {
+					members = append(members, m.Ref)
+				}
 			}
 		}
 	}); err != nil {
 		return nil, st, err
 	}
-	// Pass 1: the walkable ways and the nodes they need.
-	type way struct{ nodes []int64 }
-	var ways []way
+	for _, id := range members {
+		if ids, ok := untagged[id]; ok {
+			ways = append(ways, way{ids})
+			delete(untagged, id)
+		}
+	}
+	untagged = nil
 	need := map[int64]int32{}
-	dropped := map[string]int{}
-	if err := scan(true, false, true, func(o osm.Object) {
-		w, ok := o.(*osm.Way)
-		if !ok {
-			return
+	for _, w := range ways {
+		for _, id := range w.nodes {
+			need[id] = -1
 		}
-		st.WaysRead++
-		keep, why := cr.walkable(w.Tags)
-		if !keep && members[int64(w.ID)] && w.Tags.Find("foot") != "no" {
-			keep = true
-		}
-		if !keep {
-			if w.Tags.Find("highway") != "" {
-				dropped[why]++
-			}
-			return
-		}
-		ids := make([]int64, len(w.Nodes))
-		for i, n := range w.Nodes {
-			ids[i] = int64(n.ID)
-			need[int64(n.ID)] = -1
-		}
-		ways = append(ways, way{ids})
-	}); err != nil {
-		return nil, st, err
 	}
 	st.WaysKept = len(ways)
 	st.Dropped = sortedCounts(dropped)

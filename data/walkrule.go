@@ -27,7 +27,7 @@ import (
 //
 // Everything else (cycleway without foot=yes, bridleway, rail, rivers, ...)
 // is dropped. Multipolygon relations tagged with a kept highway value
-// (pedestrian squares) add their member ways as outlines.
+// (pedestrian squares) add their untagged member ways as outlines.
 type WalkRule struct {
 	Highways   []string `json:"highways"`  // highway values a pedestrian may use
 	FootYes    []string `json:"foot_yes"`  // foot values that keep any way
