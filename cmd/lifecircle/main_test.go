@@ -159,3 +159,41 @@ func TestBadCommandLines(t *testing.T) {
 		}
 	}
 }
+
+// TestAnalyzeNetworkBadInput: an extract elsewhere, or not OSM at all, is a
+// clear error and no output directory appears.
+func TestAnalyzeNetworkBadInput(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, path string) string {
+		b, err := os.ReadFile(filepath.Join("../../data", path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	fac := write("facilities.geojson", "sample/chengdu/facilities.geojson")
+	pop := write("population.csv", "sample/chengdu/population.csv")
+	elsewhere := write("poa.pbf", "sample/porto_alegre/osm.pbf")
+	notOSM := write("notosm.pbf", "sample/chengdu/population.csv")
+	truncated := filepath.Join(dir, "truncated.pbf")
+	b, _ := os.ReadFile(filepath.Join("../../data", "sample/chengdu/osm.pbf"))
+	os.WriteFile(truncated, b[:len(b)/3], 0o644)
+	for osmFile, want := range map[string]string{
+		elsewhere: "does not overlap the population",
+		notOSM:    "not an OSM file",
+		truncated: "damaged or truncated",
+	} {
+		out := filepath.Join(dir, "out-"+filepath.Base(osmFile))
+		err := run(context.Background(), []string{"analyze", "--facilities", fac, "--population", pop, "--osm", osmFile, "--out", out}, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", filepath.Base(osmFile), err, want)
+		}
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Errorf("%s: an output directory was left behind", filepath.Base(osmFile))
+		}
+	}
+}
