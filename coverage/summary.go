@@ -23,6 +23,9 @@ type TypeSummary struct {
 	// max_walk_min at the profile's speed (the radius in metres is what
 	// "covered" means; this shows how it feels for slower walkers).
 	CoveredInTime float64 `json:"covered_in_time"`
+	// InTimeByProfile is CoveredInTime for every built-in profile, side by
+	// side (default, elderly, adult).
+	InTimeByProfile map[string]float64 `json:"covered_in_time_by_profile"`
 	// NoNetwork counts residents with no walkable network nearby.
 	NoNetwork float64 `json:"no_network,omitempty"`
 }
@@ -94,13 +97,26 @@ func (a *Analysis) Summary(by UnitLevel, p Profile) Summary {
 	for _, tc := range a.types {
 		t := tc.Type
 		inTime := 0.0
+		byProfile := make(map[string]float64, len(Profiles))
 		for i, c := range a.Data.Cells {
-			if h := tc.Hit(i); h.Found() && p.Minutes(float64(h.DistM)) <= t.MaxWalkMin+1e-9 {
+			h := tc.Hit(i)
+			if !h.Found() {
+				continue
+			}
+			if p.Minutes(float64(h.DistM)) <= t.MaxWalkMin+1e-9 {
 				inTime += c.Population
 			}
+			for _, pp := range Profiles {
+				if pp.Minutes(float64(h.DistM)) <= t.MaxWalkMin+1e-9 {
+					byProfile[pp.Name] += c.Population
+				}
+			}
+		}
+		for k, v := range byProfile {
+			byProfile[k] = round1(v)
 		}
 		s.Types = append(s.Types, TypeSummary{
-			CoveredInTime: round1(inTime), NoNetwork: round1(noNet),
+			CoveredInTime: round1(inTime), NoNetwork: round1(noNet), InTimeByProfile: byProfile,
 			ID: t.ID, NameZH: t.NameZH, NameEN: t.NameEN, Category: t.Category, Level: t.Level,
 			Requirement: t.Requirement, MaxDistM: t.MaxDistM, Facilities: len(tc.Facilities),
 			Residents: round1(tc.Residents), Covered: round1(tc.Covered),
