@@ -4,7 +4,7 @@ export CGO_ENABLED := 1
 GO ?= go
 BIN := bin/lifecircle
 
-.PHONY: help build run test check fmt vet deps race bench golden sample compare-peer deps-pg deps-gdal crash bench-store
+.PHONY: help build run test check fmt vet deps race bench golden sample compare-peer deps-pg deps-gdal deps-glpk crash bench-store
 help:   ## List targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "%-12s %s\n", $$1, $$2}'
 build:  ## Build the binary into bin/
@@ -42,3 +42,5 @@ crash: ## SIGKILL durability test of the GeoPackage store, 200 kills (make test 
 	LIFECIRCLE_CRASH_CYCLES=200 $(GO) test -count=1 -timeout 30m -run TestCrashDurability -v ./cmd/lifecircle
 bench-store: ## Store benchmarks: imports into GeoPackage and PostGIS, open + first layer
 	LIFECIRCLE_BENCH_STORE=1 $(GO) test -run='^$$' -bench=Store -benchtime=1x -count=1 -timeout 120m ./data/
+deps-glpk: ## Install glpk-utils with apt (root): glpsol, the exact optimum for the recommendation test
+	apt-get install -y glpk-utils
