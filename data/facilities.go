@@ -176,7 +176,55 @@ func readFeatures(name string, r io.Reader) (*geojson.FeatureCollection, error) 
 			return nil, invalid("%s feature %d: no geometry", name, i+1)
 		}
 	}
+	if i, n := shortPosition(b); i > 0 {
+		return nil, invalid("%s feature %d: a position has %d coordinate(s); GeoJSON needs [lon, lat]", name, i, n)
+	}
 	return fc, nil
+}
+
+// shortPosition finds the first feature with a position of fewer than two
+// numbers (the decoder would read a missing latitude as 0), or 0.
+func shortPosition(b []byte) (feature, n int) {
+	var raw struct {
+		Features []struct {
+			Geometry struct {
+				Coordinates json.RawMessage `json:"coordinates"`
+			} `json:"geometry"`
+		} `json:"features"`
+	}
+	if json.Unmarshal(b, &raw) != nil {
+		return 0, 0
+	}
+	for i, f := range raw.Features {
+		if n := minPosition(f.Geometry.Coordinates, 0); n >= 0 && n < 2 {
+			return i + 1, n
+		}
+	}
+	return 0, 0
+}
+
+// minPosition is the smallest number of numbers in any innermost array of a
+// coordinates value (-1 when there is none). An empty array below the top
+// is an empty ring or part, which the readers report themselves.
+func minPosition(c json.RawMessage, depth int) int {
+	var nums []float64
+	if json.Unmarshal(c, &nums) == nil {
+		if len(nums) == 0 && depth > 0 {
+			return -1
+		}
+		return len(nums)
+	}
+	var nested []json.RawMessage
+	if json.Unmarshal(c, &nested) != nil {
+		return -1
+	}
+	least := -1
+	for _, x := range nested {
+		if n := minPosition(x, depth+1); n >= 0 && (least < 0 || n < least) {
+			least = n
+		}
+	}
+	return least
 }
 
 // badFeature finds the first feature of a collection that does not decode,

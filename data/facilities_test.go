@@ -279,3 +279,15 @@ func TestReadFacilitiesUsesTheCatalogGiven(t *testing.T) {
 	_, err = ReadFacilities("f.csv", strings.NewReader("lon,lat,type\n104.06,30.66,water_station\n"), spatial.WGS84, coverage.DefaultCatalog())
 	wantInvalid(t, err, "f.csv line 2", `unknown facility type "water_station"`)
 }
+
+func TestShortPositions(t *testing.T) {
+	cat := coverage.DefaultCatalog()
+	for _, geom := range []string{`{"type":"Point","coordinates":[104.06]}`, `{"type":"Point","coordinates":[]}`} {
+		src := `{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"type":"kindergarten"},"geometry":{"type":"Point","coordinates":[104.06,30.66]}},
+		{"type":"Feature","properties":{"type":"kindergarten"},"geometry":` + geom + `}]}`
+		_, err := ReadFacilities("f.geojson", strings.NewReader(src), spatial.WGS84, cat)
+		if err == nil || !strings.Contains(err.Error(), "f.geojson feature 2: a position has") {
+			t.Errorf("%s: %v", geom, err)
+		}
+	}
+}
