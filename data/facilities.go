@@ -188,6 +188,7 @@ func shortPosition(b []byte) (feature, n int) {
 	var raw struct {
 		Features []struct {
 			Geometry struct {
+				Type        string          `json:"type"`
 				Coordinates json.RawMessage `json:"coordinates"`
 			} `json:"geometry"`
 		} `json:"features"`
@@ -196,7 +197,11 @@ func shortPosition(b []byte) (feature, n int) {
 		return 0, 0
 	}
 	for i, f := range raw.Features {
-		if n := minPosition(f.Geometry.Coordinates, 0); n >= 0 && n < 2 {
+		depth := 1 // an empty top-level array is an empty geometry, reported elsewhere
+		if f.Geometry.Type == "Point" {
+			depth = 0
+		}
+		if n := minPosition(f.Geometry.Coordinates, depth); n >= 0 && n < 2 {
 			return i + 1, n
 		}
 	}
