@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"sort"
 	"sync"
 
 	"github.com/paulmach/orb"
@@ -241,10 +242,18 @@ func (a *Analysis) computeType(src DistanceSource, tc *TypeCoverage) {
 
 // assignUnits puts every cell in the units, one per level, that contain its
 // centre. Where units of one level overlap, the first in the file wins.
+//
+// Cells are taken in id order, where the children of one coarser cell are
+// adjacent: a group 3, 2 or 1 resolutions coarser (343, 49, 7 cells) whose
+// box no unit boundary crosses shares the answer of its first cell, and each
+// first cell's answer comes from a known point nearby (the enclosing or the
+// previous group's first cell) by counting the boundaries crossed in
+// between. Full point-in-polygon tests are left for the first cell of a
+// worker's range and for the rare crossing too close to call.
 func (a *Analysis) assignUnits() {
 	a.unitIndex = make(map[string]int, len(a.Data.Units))
 	a.unitOf = map[UnitLevel][]int32{}
-	var ix spatial.PolygonIndex[int]
+	var ix spatial.Locator[int]
 	for i, u := range a.Data.Units {
 		a.unitIndex[u.Code] = i
 		ix.Insert(u.Geometry, i)
@@ -259,30 +268,89 @@ func (a *Analysis) assignUnits() {
 	if len(a.Data.Units) == 0 {
 		return
 	}
-	// Cells are split between the cores; each cell is written by one.
-	workers := runtime.GOMAXPROCS(0)
-	chunk := (len(a.centres) + workers - 1) / workers
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		lo, hi := w*chunk, min((w+1)*chunk, len(a.centres))
-		if lo >= hi {
-			break
+	mark := func(in []int32, cells []int32) {
+		for _, s := range in {
+			ui := ix.Key(s)
+			of := a.unitOf[a.Data.Units[ui].Level]
+			for _, ci := range cells {
+				if of[ci] < 0 || ui < int(of[ci]) {
+					of[ci] = int32(ui)
+				}
+			}
 		}
+	}
+	order := make([]int32, len(a.Data.Cells))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	cells := a.Data.Cells
+	if !sort.SliceIsSorted(cells, func(i, j int) bool { return cells[i].Cell < cells[j].Cell }) {
+		sort.Slice(order, func(i, j int) bool { return cells[order[i]].Cell < cells[order[j]].Cell })
+	}
+	// assign handles run, a group sharing an ancestor up resolutions
+	// coarser than the cells, given a point from whose shapes fromIn are
+	// known (nil: none known). It returns the shapes of the run's first
+	// centre.
+	var assign func(run []int32, up int, from orb.Point, fromIn []int32) []int32
+	assign = func(run []int32, up int, from orb.Point, fromIn []int32) []int32 {
+		p := a.centres[run[0]]
+		var in []int32
+		ok := false
+		if fromIn != nil {
+			in, ok = ix.Move(from, fromIn, p, nil)
+		}
+		if !ok {
+			in = ix.Shapes(p, make([]int32, 0, 4))
+		}
+		if len(run) > 1 && up > 0 {
+			b := orb.Bound{Min: p, Max: p}
+			for _, ci := range run[1:] {
+				b = b.Extend(a.centres[ci])
+			}
+			if ix.Crosses(b) {
+				forGroups(cells, run, a.Data.Resolution-up+1, func(g []int32) { assign(g, up-1, p, in) })
+				return in
+			}
+		}
+		mark(in, run)
+		return in
+	}
+	// Top groups are split between the cores; each cell is written by one.
+	var tops [][]int32
+	forGroups(cells, order, a.Data.Resolution-3, func(g []int32) { tops = append(tops, g) })
+	workers := runtime.GOMAXPROCS(0)
+	chunk := (len(tops) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for lo := 0; lo < len(tops); lo += chunk {
+		hi := min(lo+chunk, len(tops))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for ci := lo; ci < hi; ci++ {
-				ix.Containing(a.centres[ci], func(ui int) bool {
-					of := a.unitOf[a.Data.Units[ui].Level]
-					if of[ci] < 0 || ui < int(of[ci]) {
-						of[ci] = int32(ui)
-					}
-					return true
-				})
+			var last orb.Point
+			var lastIn []int32
+			for _, g := range tops[lo:hi] {
+				if p := a.centres[g[0]]; lastIn != nil && spatial.DistanceM(last, p) > 20_000 {
+					lastIn = nil // far away: one full test beats counting crossings
+				}
+				last, lastIn = a.centres[g[0]], assign(g, 3, last, lastIn)
 			}
 		}()
 	}
 	wg.Wait()
+}
+
+// forGroups calls fn with each run of order (cells in id order) that shares
+// an ancestor at resolution res: all cells have the dataset's resolution, so
+// the id bits above the digit of res name the ancestor.
+func forGroups(cells []PopulationCell, order []int32, res int, fn func([]int32)) {
+	shift := uint(3 * (15 - max(res, 0)))
+	start := 0
+	for i := 1; i <= len(order); i++ {
+		if i == len(order) || uint64(cells[order[i]].Cell)>>shift != uint64(cells[order[start]].Cell)>>shift {
+			fn(order[start:i])
+			start = i
+		}
+	}
 }
 
 // Population is the total population of the dataset.

@@ -2,6 +2,7 @@ package coverage
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/paulmach/orb"
 
@@ -112,6 +113,9 @@ func (d *Dataset) Validate(cat *Catalog) error {
 		}
 		ids[f.ID] = true
 	}
+	if d.cellsOK() {
+		return d.checkUnits()
+	}
 	seen := make(map[spatial.Cell]bool, len(d.Cells))
 	for i, c := range d.Cells {
 		if !c.Cell.IsValid() || c.Cell.Resolution() != d.Resolution {
@@ -125,6 +129,10 @@ func (d *Dataset) Validate(cat *Catalog) error {
 			return fmt.Errorf("population cell %d (%v): population %v must be a finite number ≥ 0: %w", i+1, c.Cell, c.Population, ErrInvalid)
 		}
 	}
+	return d.checkUnits()
+}
+
+func (d *Dataset) checkUnits() error {
 	codes := make(map[string]bool, len(d.Units))
 	for i, u := range d.Units {
 		if u.Code == "" || codes[u.Code] {
@@ -133,6 +141,26 @@ func (d *Dataset) Validate(cat *Catalog) error {
 		codes[u.Code] = true
 	}
 	return nil
+}
+
+// cellsOK is the fast check of the cells: valid, at the resolution, finite
+// populations, no repeats (found by sorting, not with a map of a million
+// entries). When it fails, Validate's loop finds the first fault to report.
+func (d *Dataset) cellsOK() bool {
+	ids := make([]spatial.Cell, len(d.Cells))
+	for i, c := range d.Cells {
+		if !c.Cell.IsValid() || c.Cell.Resolution() != d.Resolution || !(c.Population >= 0) || c.Population > 1e9 {
+			return false
+		}
+		ids[i] = c.Cell
+	}
+	slices.Sort(ids)
+	for i := 1; i < len(ids); i++ {
+		if ids[i] == ids[i-1] {
+			return false
+		}
+	}
+	return true
 }
 
 // ConvertPoint checks a point given in crs ("wgs84", "gcj02" or "bd09";

@@ -92,12 +92,32 @@ func Outline(cells []Cell) orb.MultiPolygon {
 			holes = append(holes, ring)
 		}
 	}
+	// Every hole lies in some outer ring (it is bounded by cells), so when
+	// only one outer's box holds the hole's box, that is the one; ring
+	// tests, which cost a pass over the outer's vertices, are for the rest.
+	bounds := make([]orb.Bound, len(outers))
+	areas := make([]float64, len(outers))
+	for i, o := range outers {
+		bounds[i] = o[0].Bound()
+		areas[i] = math.Abs(signedArea(o[0]))
+	}
+	var cand []int
 	for _, h := range holes {
+		hb := h.Bound()
+		cand = cand[:0]
+		for i, b := range bounds {
+			if b.Contains(hb.Min) && b.Contains(hb.Max) {
+				cand = append(cand, i)
+			}
+		}
 		best, bestArea := -1, math.Inf(1)
-		for i, o := range outers {
-			if planar.RingContains(o[0], h[0]) || planar.RingContains(o[0], midpoint(h[0], h[1])) {
-				if a := math.Abs(signedArea(o[0])); a < bestArea {
-					best, bestArea = i, a
+		if len(cand) == 1 {
+			best = cand[0]
+		} else {
+			for _, i := range cand {
+				o := outers[i]
+				if areas[i] < bestArea && (planar.RingContains(o[0], h[0]) || planar.RingContains(o[0], midpoint(h[0], h[1]))) {
+					best, bestArea = i, areas[i]
 				}
 			}
 		}
@@ -105,42 +125,94 @@ func Outline(cells []Cell) orb.MultiPolygon {
 			outers[best] = append(outers[best], h)
 		}
 	}
-	sort.SliceStable(outers, func(i, j int) bool {
-		return math.Abs(signedArea(outers[i][0])) > math.Abs(signedArea(outers[j][0]))
-	})
-	return orb.MultiPolygon(outers)
+	order := make([]int, len(outers))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(i, j int) bool { return areas[order[i]] > areas[order[j]] })
+	out := make(orb.MultiPolygon, len(outers))
+	for k, i := range order {
+		out[k] = outers[i]
+	}
+	return out
 }
 
 func midpoint(a, b orb.Point) orb.Point { return orb.Point{(a[0] + b[0]) / 2, (a[1] + b[1]) / 2} }
 
 // vertexSet numbers points, treating points closer than 1e-9° (0.1 mm) as
 // the same: H3 computes a shared vertex separately for each cell, and the
-// two results may differ in the last bits.
+// two results may differ in the last bits. Points are bucketed on a 1e-8°
+// grid; distinct cell vertices are metres apart, so a bucket holds one
+// vertex, and a copy of it can only fall into a neighbouring bucket when it
+// lies within the tolerance of the bucket's side.
 type vertexSet struct {
-	buckets map[[2]int64][]int32
-	pts     []orb.Point
+	ids    map[uint64]int32 // bucket → vertex
+	extra  []int32          // vertices whose bucket was taken (never, for H3 cells)
+	pts    []orb.Point
+	ox, oy int64 // the first bucket: keys are offsets from it, 32 bits each
+	set    bool
 }
 
-const vertexQuantum = 1e-8 // degrees per bucket
+const (
+	vertexQuantum = 1e-8 // degrees per bucket
+	vertexTol     = 1e-9 // degrees: closer points are the same vertex
+)
 
-func newVertexSet() *vertexSet { return &vertexSet{buckets: make(map[[2]int64][]int32)} }
+func newVertexSet() *vertexSet { return &vertexSet{ids: make(map[uint64]int32)} }
+
+func (vs *vertexSet) key(kx, ky int64) uint64 {
+	return uint64(uint32(kx-vs.ox))<<32 | uint64(uint32(ky-vs.oy))
+}
+
+func (vs *vertexSet) same(id int32, p orb.Point) bool {
+	q := vs.pts[id]
+	return math.Abs(q[0]-p[0]) < vertexTol && math.Abs(q[1]-p[1]) < vertexTol
+}
 
 func (vs *vertexSet) id(p orb.Point) int32 {
-	kx, ky := int64(math.Floor(p[0]/vertexQuantum)), int64(math.Floor(p[1]/vertexQuantum))
-	for dx := int64(-1); dx <= 1; dx++ {
-		for dy := int64(-1); dy <= 1; dy++ {
-			for _, id := range vs.buckets[[2]int64{kx + dx, ky + dy}] {
-				q := vs.pts[id]
-				if math.Abs(q[0]-p[0]) < 1e-9 && math.Abs(q[1]-p[1]) < 1e-9 {
-					return id
-				}
+	fx, fy := p[0]/vertexQuantum, p[1]/vertexQuantum
+	kx, ky := int64(math.Floor(fx)), int64(math.Floor(fy))
+	if !vs.set {
+		vs.ox, vs.oy, vs.set = kx, ky, true
+	}
+	own, taken := vs.ids[vs.key(kx, ky)]
+	if taken && vs.same(own, p) {
+		return own
+	}
+	const edge = vertexTol / vertexQuantum // share of a bucket near its sides
+	dxs, dys := [2]int64{0, 0}, [2]int64{0, 0}
+	if fx-float64(kx) < edge {
+		dxs[1] = -1
+	} else if float64(kx+1)-fx < edge {
+		dxs[1] = 1
+	}
+	if fy-float64(ky) < edge {
+		dys[1] = -1
+	} else if float64(ky+1)-fy < edge {
+		dys[1] = 1
+	}
+	for _, dx := range dxs {
+		for _, dy := range dys {
+			if dx == 0 && dy == 0 {
+				continue
 			}
+			if id, ok := vs.ids[vs.key(kx+dx, ky+dy)]; ok && vs.same(id, p) {
+				return id
+			}
+		}
+	}
+	for _, id := range vs.extra {
+		if vs.same(id, p) {
+			return id
 		}
 	}
 	id := int32(len(vs.pts))
 	vs.pts = append(vs.pts, p)
-	k := [2]int64{kx, ky}
-	vs.buckets[k] = append(vs.buckets[k], id)
+	if taken {
+		vs.extra = append(vs.extra, id)
+	} else {
+		vs.ids[vs.key(kx, ky)] = id
+	}
 	return id
 }
 
