@@ -213,6 +213,9 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer, log
 	if !sf.set() {
 		return fmt.Errorf("import: give the store: --store FILE.gpkg or --pg URL")
 	}
+	if in.osm != "" || in.walkRule != "" {
+		return fmt.Errorf("import: the store keeps no walking network; give --osm to serve or export instead")
+	}
 	inputs, err := in.inputs()
 	if err != nil {
 		return fmt.Errorf("import: %w", err)

@@ -122,6 +122,7 @@ func storeCLI(t *testing.T, storeArgs ...string) (out string) {
 	os.WriteFile(bad, []byte("lon,lat,type\n104.0657,30.6598,casino\n"), 0o644)
 	runErr(t, "casino", append(append([]string{"import"}, storeArgs...), "--facilities", bad, "--population", tinyDir+"/population.csv", "--name", "tiny")...)
 	runErr(t, "--facilities FILE and --population FILE", append([]string{"import"}, storeArgs...)...)
+	runErr(t, "keeps no walking network", append(append([]string{"import"}, storeArgs...), "--sample", "chengdu", "--osm", "x.pbf")...)
 
 	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -323,10 +324,9 @@ func TestCrashDurability(t *testing.T) {
 	if out, err := exec.Command(bin, "import", "--store", store, "--sample", "chengdu").CombinedOutput(); err != nil {
 		t.Fatalf("import: %v\n%s", err, out)
 	}
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 4))
 	seed := time.Now().UnixNano()
 	t.Logf("seed %d", seed)
-	rng = rand.New(rand.NewPCG(uint64(seed), 4))
+	rng := rand.New(rand.NewPCG(uint64(seed), 4))
 
 	var mu sync.Mutex
 	sent := map[string]*sentProposal{} // by author, unique per proposal
@@ -364,7 +364,11 @@ func TestCrashDurability(t *testing.T) {
 			t.Fatal(err)
 		}
 		var list struct {
-			Proposals []coverage.Proposal `json:"proposals"`
+			Proposals []struct {
+				ID         string              `json:"id"`
+				Author     string              `json:"author"`
+				Facilities []coverage.Facility `json:"facilities"`
+			} `json:"proposals"`
 		}
 		err = json.NewDecoder(resp.Body).Decode(&list)
 		resp.Body.Close()

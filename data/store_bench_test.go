@@ -1,0 +1,169 @@
+package data
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"lifecircle/coverage"
+	"lifecircle/data/synth"
+)
+
+// Store benchmarks (make bench-store; they are skipped unless
+// LIFECIRCLE_BENCH_STORE=1, because they take minutes). The synthetic city
+// has LIFECIRCLE_BENCH_CELLS populated cells (default 200,000).
+//
+//	BenchmarkStoreImport/<store>/<dataset>: one SaveDataset into an empty store.
+//	BenchmarkStoreFirstLayer/<store>/<dataset>: open a store that holds the
+//	dataset, load it, analyse it (straight line) and encode the first layer
+//	(facilities) as the API would: what `lifecircle serve --store` does
+//	before it can answer.
+
+func benchStoreEnabled(b *testing.B) {
+	if os.Getenv("LIFECIRCLE_BENCH_STORE") != "1" {
+		b.Skip("store benchmarks take minutes: run them with make bench-store (LIFECIRCLE_BENCH_STORE=1)")
+	}
+}
+
+type benchDataset struct {
+	name string
+	cat  *coverage.Catalog
+	ds   *coverage.Dataset
+}
+
+func benchDatasets(b *testing.B) []benchDataset {
+	b.Helper()
+	var out []benchDataset
+	for _, s := range []string{"porto_alegre", "chengdu"} {
+		in, err := SampleInputs(s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		in.OSM = ""
+		cat, ds, err := Load(in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out = append(out, benchDataset{s, cat, ds})
+	}
+	cells := 200_000
+	if v := os.Getenv("LIFECIRCLE_BENCH_CELLS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1000 {
+			b.Fatalf("LIFECIRCLE_BENCH_CELLS=%q: want a number ≥ 1000", v)
+		}
+		cells = n
+	}
+	start := time.Now()
+	ds := synth.City(synth.Config{Cells: cells})
+	b.Logf("synthetic city: %d cells, %d facilities, %d units (built in %v)", len(ds.Cells), len(ds.Facilities), len(ds.Units), time.Since(start).Round(time.Millisecond))
+	out = append(out, benchDataset{"synth" + strconv.Itoa(cells/1000) + "k", coverage.DefaultCatalog(), ds})
+	return out
+}
+
+// benchStores are the stores to measure; each opener makes an empty store
+// and returns a function that opens it again.
+func benchStores(b *testing.B) map[string]func(b *testing.B) func() (Store, error) {
+	return map[string]func(b *testing.B) func() (Store, error){
+		"gpkg": func(b *testing.B) func() (Store, error) {
+			path := filepath.Join(b.TempDir(), "bench.gpkg")
+			return func() (Store, error) { return OpenGeoPackage(path) }
+		},
+		"postgis": func(b *testing.B) func() (Store, error) {
+			url := pgTestDatabase(b, pgAdminURL(b))
+			return func() (Store, error) { return OpenPostGIS(bg, url) }
+		},
+	}
+}
+
+func rowsOf(ds *coverage.Dataset) int { return len(ds.Facilities) + len(ds.Cells) + len(ds.Units) }
+
+func BenchmarkStoreImport(b *testing.B) {
+	benchStoreEnabled(b)
+	datasets := benchDatasets(b)
+	for _, kind := range []string{"gpkg", "postgis"} {
+		for _, d := range datasets {
+			b.Run(kind+"/"+d.name, func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					b.StopTimer()
+					open := benchStores(b)[kind](b)
+					s, err := open()
+					if err != nil {
+						b.Fatal(err)
+					}
+					b.StartTimer()
+					if err := s.SaveDataset(bg, d.cat, d.ds); err != nil {
+						b.Fatal(err)
+					}
+					b.StopTimer()
+					s.Close()
+				}
+				b.ReportMetric(float64(rowsOf(d.ds))*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+				b.ReportMetric(float64(len(d.ds.Cells)), "cells")
+			})
+		}
+	}
+}
+
+func BenchmarkStoreFirstLayer(b *testing.B) {
+	benchStoreEnabled(b)
+	datasets := benchDatasets(b)
+	for _, kind := range []string{"gpkg", "postgis"} {
+		for _, d := range datasets {
+			b.Run(kind+"/"+d.name, func(b *testing.B) {
+				open := benchStores(b)[kind](b)
+				s, err := open()
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := s.SaveDataset(bg, d.cat, d.ds); err != nil {
+					b.Fatal(err)
+				}
+				s.Close()
+				var tOpen, tLoad, tAnalyze, tLayer time.Duration
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					t0 := time.Now()
+					s, err := open()
+					if err != nil {
+						b.Fatal(err)
+					}
+					t1 := time.Now()
+					cat, ds, err := s.LoadDataset(bg, d.ds.Name)
+					if err != nil {
+						b.Fatal(err)
+					}
+					t2 := time.Now()
+					a, err := coverage.Analyze(cat, ds, coverage.Options{})
+					if err != nil {
+						b.Fatal(err)
+					}
+					t3 := time.Now()
+					fc, err := a.Layer("facilities", coverage.Query{})
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := json.Marshal(fc); err != nil {
+						b.Fatal(err)
+					}
+					t4 := time.Now()
+					tOpen += t1.Sub(t0)
+					tLoad += t2.Sub(t1)
+					tAnalyze += t3.Sub(t2)
+					tLayer += t4.Sub(t3)
+					b.StopTimer()
+					s.Close()
+					b.StartTimer()
+				}
+				n := float64(b.N)
+				b.ReportMetric(tOpen.Seconds()*1000/n, "open-ms")
+				b.ReportMetric(tLoad.Seconds()*1000/n, "load-ms")
+				b.ReportMetric(tAnalyze.Seconds()*1000/n, "analyze-ms")
+				b.ReportMetric(tLayer.Seconds()*1000/n, "layer-ms")
+			})
+		}
+	}
+}
