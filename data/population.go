@@ -189,6 +189,10 @@ func readPopulationGeoJSON(name string, r io.Reader, crs spatial.CRS, res int) (
 // apportion spreads pop over the cells that mp overlaps, in proportion to
 // the overlap area (exact polygon ∩ hexagon clipping). A polygon smaller
 // than a cell gives all its population to the cells it touches.
+// maxApportionCells bounds the cells one population polygon may be spread
+// over (2 M res-10 cells ≈ 29,000 km², twice Chengdu).
+const maxApportionCells = 2_000_000
+
 func apportion(acc map[spatial.Cell]float64, mp orb.MultiPolygon, pop float64, res int) error {
 	total := 0.0
 	for _, p := range mp {
@@ -201,8 +205,17 @@ func apportion(acc map[spatial.Cell]float64, mp orb.MultiPolygon, pop float64, r
 		return nil
 	}
 	// Candidate cells: every cell whose centre lies within one cell
-	// diameter of the polygon's bounding box.
-	margin := 2.5 * spatial.CellSpacingM(spatial.CellOf(mp.Bound().Center(), res))
+	// diameter of the polygon's bounding box. A box that would hold more
+	// than maxApportionCells cells is refused rather than ground through.
+	centre := spatial.CellOf(mp.Bound().Center(), res)
+	b := mp.Bound()
+	r := spatial.NewRuler(b.Center()[1])
+	boxM2 := r.Distance(orb.Point{b.Min[0], b.Center()[1]}, orb.Point{b.Max[0], b.Center()[1]}) *
+		r.Distance(orb.Point{b.Center()[0], b.Min[1]}, orb.Point{b.Center()[0], b.Max[1]})
+	if n := boxM2 / spatial.AreaM2(centre); n > maxApportionCells || b.Max[0]-b.Min[0] > 10 || b.Max[1]-b.Min[1] > 10 {
+		return fmt.Errorf("polygon spans %.0f km² (box %s), over %d cells at resolution %d: split it or use a coarser --res", boxM2/1e6, fmtBound(b), maxApportionCells, res)
+	}
+	margin := 2.5 * spatial.CellSpacingM(centre)
 	overlap := map[spatial.Cell]float64{}
 	sum := 0.0
 	for _, c := range spatial.BoundCells(mp.Bound(), res, margin) {
