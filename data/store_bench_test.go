@@ -100,6 +100,11 @@ func BenchmarkStoreImport(b *testing.B) {
 					}
 					b.StopTimer()
 					s.Close()
+					if g, ok := s.(*GeoPackage); ok {
+						if fi, err := os.Stat(g.Path()); err == nil {
+							b.ReportMetric(float64(fi.Size())/1e6, "file-MB")
+						}
+					}
 				}
 				b.ReportMetric(float64(rowsOf(d.ds))*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 				b.ReportMetric(float64(len(d.ds.Cells)), "cells")
