@@ -178,14 +178,17 @@ func importProgress(stderr io.Writer, logger *slog.Logger) (data.Progress, func(
 				if bar == nil {
 					bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(stderr),
 						progressbar.OptionSetWidth(30), progressbar.OptionShowCount(), progressbar.OptionShowIts(),
-						progressbar.OptionSetItsString("rows"), progressbar.OptionThrottle(100*time.Millisecond),
-						progressbar.OptionOnCompletion(func() { fmt.Fprintln(stderr) }))
+						progressbar.OptionSetItsString("rows"), progressbar.OptionThrottle(100*time.Millisecond))
 				}
-				bar.Describe(fmt.Sprintf("writing %-16s", stage))
+				if stage == "commit" {
+					stage = "committing"
+				}
+				bar.Describe(fmt.Sprintf("%-16s", stage))
 				bar.Set(done) //nolint:errcheck // drawing only
 			}, func() {
 				if bar != nil {
 					bar.Finish() //nolint:errcheck // drawing only
+					fmt.Fprintln(stderr)
 				}
 			}
 	}
