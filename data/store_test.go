@@ -570,7 +570,10 @@ func testConcurrentReaders(t *testing.T, open storeFactory) {
 		mustSave(t, s, cat, ds)
 	}
 	mustSave(t, s, cat, next)
-	time.Sleep(50 * time.Millisecond)
+	// Let the readers see the final dataset at least once (slow machines).
+	for deadline := time.Now().Add(20 * time.Second); sawNew.Load() == 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	stop.Store(true)
 	wg.Wait()
 	close(errc)
