@@ -338,6 +338,12 @@ func TestCrashDurability(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(func() { // a failed check must not leave the server running
+			if cmd.ProcessState == nil {
+				cmd.Process.Kill()
+				cmd.Wait()
+			}
+		})
 		return cmd, "http://" + addr
 	}
 	ready := func(cmd *exec.Cmd, base string) {
