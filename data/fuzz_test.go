@@ -43,8 +43,14 @@ func FuzzReadGeoJSON(f *testing.F) {
 	cat := coverage.DefaultCatalog()
 	f.Fuzz(func(t *testing.T, src []byte) {
 		for _, err := range []error{
-			func() error { _, err := ReadFacilities("f.geojson", bytes.NewReader(src), spatial.WGS84, cat); return err }(),
-			func() error { _, err := ReadPopulation("p.geojson", bytes.NewReader(src), spatial.WGS84, 9); return err }(),
+			func() error {
+				_, err := ReadFacilities("f.geojson", bytes.NewReader(src), spatial.WGS84, cat)
+				return err
+			}(),
+			func() error {
+				_, err := ReadPopulation("p.geojson", bytes.NewReader(src), spatial.WGS84, 9)
+				return err
+			}(),
 			func() error { _, err := ReadBoundaries("b.geojson", bytes.NewReader(src), spatial.WGS84); return err }(),
 		} {
 			if err != nil && !errors.Is(err, coverage.ErrInvalid) && !errors.Is(err, coverage.ErrNotFound) {
