@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
 
 	"lifecircle/coverage"
 )
@@ -179,6 +180,11 @@ func (s *Server) handleLayer(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
+	writeGeoJSON(c, fc)
+}
+
+// writeGeoJSON answers with a FeatureCollection as application/geo+json.
+func writeGeoJSON(c *gin.Context, fc *geojson.FeatureCollection) {
 	b, err := json.Marshal(fc)
 	if err != nil {
 		writeError(c, err)

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"sync"
@@ -176,26 +175,36 @@ func (s *Server) handleScenarioChanges(c *gin.Context) {
 	c.JSON(http.StatusOK, scenarioResponse(sc))
 }
 
-// handleScenarioCompare: GET /v1/scenarios/{id}/compare — residents newly
-// covered and newly uncovered per type and per admin unit.
-func (s *Server) handleScenarioCompare(c *gin.Context) {
-	if err := checkParams(c, "f"); err != nil {
+// loadScenario is the common start of the read endpoints: check the query,
+// find the scenario and lock its analysis (the caller unlocks st.mu).
+func (s *Server) loadScenario(c *gin.Context, params ...string) (*scenarioState, coverage.Scenario, bool) {
+	if err := checkParams(c, append(params, "f")...); err != nil {
 		writeError(c, err)
-		return
+		return nil, coverage.Scenario{}, false
 	}
 	store, ok := s.withStore(c)
 	if !ok {
-		return
+		return nil, coverage.Scenario{}, false
 	}
 	ctx := c.Request.Context()
 	sc, err := store.Scenario(ctx, c.Param("id"))
 	if err != nil {
 		writeError(c, err)
-		return
+		return nil, sc, false
 	}
 	st, err := s.scenarioAnalysis(ctx, store, sc)
 	if err != nil {
 		writeError(c, err)
+		return nil, sc, false
+	}
+	return st, sc, true
+}
+
+// handleScenarioCompare: GET /v1/scenarios/{id}/compare — residents newly
+// covered and newly uncovered per type and per admin unit.
+func (s *Server) handleScenarioCompare(c *gin.Context) {
+	st, sc, ok := s.loadScenario(c)
+	if !ok {
 		return
 	}
 	defer st.mu.Unlock()
@@ -205,27 +214,12 @@ func (s *Server) handleScenarioCompare(c *gin.Context) {
 // handleScenarioDelta: GET /v1/scenarios/{id}/layers/delta?type=T — the
 // cells whose coverage changed, as GeoJSON.
 func (s *Server) handleScenarioDelta(c *gin.Context) {
-	if err := checkParams(c, "type", "f"); err != nil {
-		writeError(c, err)
-		return
-	}
-	if c.Query("type") == "" {
+	if c.Query("type") == "" && checkParams(c, "type", "f") == nil {
 		writeError(c, badParam("type", "the delta layer needs a facility type (type=…)"))
 		return
 	}
-	store, ok := s.withStore(c)
+	st, _, ok := s.loadScenario(c, "type")
 	if !ok {
-		return
-	}
-	ctx := c.Request.Context()
-	sc, err := store.Scenario(ctx, c.Param("id"))
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	st, err := s.scenarioAnalysis(ctx, store, sc)
-	if err != nil {
-		writeError(c, err)
 		return
 	}
 	defer st.mu.Unlock()
@@ -234,12 +228,7 @@ func (s *Server) handleScenarioDelta(c *gin.Context) {
 		writeError(c, blame("type", err))
 		return
 	}
-	b, err := json.Marshal(fc)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	c.Data(http.StatusOK, "application/geo+json", b)
+	writeGeoJSON(c, fc)
 }
 
 func (s *Server) addScenarioRoutes() {

@@ -92,20 +92,13 @@ func readFacilitiesCSV(name string, r io.Reader, crs spatial.CRS, cat *coverage.
 	var lines []int
 	stem := strings.TrimSuffix(filepath.Base(name), filepath.Ext(name))
 	for {
-		rec, err := cr.Read()
+		rec, line, err := nextRecord(name, cr)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			// FieldPos panics when the error came before the first field.
-			line := 0
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				line = pe.Line
-			}
-			return nil, invalid("%s line %d: %v", name, line, err)
+			return nil, err
 		}
-		line, _ := cr.FieldPos(0)
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue
 		}

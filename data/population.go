@@ -108,20 +108,13 @@ func readPopulationCSV(name string, r io.Reader, res int) (map[spatial.Cell]floa
 	acc := map[spatial.Cell]float64{}
 	seen := map[spatial.Cell]int{}
 	for {
-		rec, err := cr.Read()
+		rec, line, err := nextRecord(name, cr)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			// FieldPos panics when the error came before the first field.
-			line := 0
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				line = pe.Line
-			}
-			return nil, invalid("%s line %d: %v", name, line, err)
+			return nil, err
 		}
-		line, _ := cr.FieldPos(0)
 		c, err := spatial.ParseCell(strings.TrimSpace(rec[hc]))
 		if err != nil {
 			return nil, invalid("%s line %d: %v", name, line, err)
@@ -240,4 +233,24 @@ func apportion(acc map[spatial.Cell]float64, mp orb.MultiPolygon, pop float64, r
 		acc[c] += pop * a / sum
 	}
 	return nil
+}
+
+// nextRecord reads one CSV record and its line number; a parse error names
+// the file and line. io.EOF ends the file.
+func nextRecord(name string, cr *csv.Reader) ([]string, int, error) {
+	rec, err := cr.Read()
+	if err == io.EOF {
+		return nil, 0, io.EOF
+	}
+	if err != nil {
+		// FieldPos panics when the error came before the first field.
+		line := 0
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			line = pe.Line
+		}
+		return nil, line, invalid("%s line %d: %v", name, line, err)
+	}
+	line, _ := cr.FieldPos(0)
+	return rec, line, nil
 }

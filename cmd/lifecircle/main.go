@@ -23,7 +23,6 @@ import (
 	"lifecircle/api"
 	"lifecircle/coverage"
 	"lifecircle/data"
-	"lifecircle/spatial"
 )
 
 func main() {
@@ -109,23 +108,20 @@ func (f *inputFlags) register(fs *flag.FlagSet) {
 
 // load reads the inputs, or the sample when none are given, and analyses them.
 func (f *inputFlags) load(logger *slog.Logger) (*coverage.Analysis, error) {
-	var in data.Inputs
-	switch {
-	case f.facilities == "" && f.population == "" && f.boundaries == "":
-		var err error
-		if in, err = data.SampleInputs(f.sample); err != nil {
-			return nil, err
-		}
-		if f.catalog != "" {
-			return nil, fmt.Errorf("--catalog needs file inputs (--facilities, --population); the sample has its own")
-		}
-	case f.sample != "":
-		return nil, fmt.Errorf("--sample cannot be combined with --facilities/--population/--boundaries")
-	default:
-		in = data.Inputs{Facilities: f.facilities, Population: f.population, Boundaries: f.boundaries, Catalog: f.catalog}
+	g := *f
+	if g.facilities == "" && g.population == "" && g.boundaries == "" && g.sample == "" {
+		g.sample = data.SampleNames[0] // no inputs: the embedded default sample
+	}
+	in, err := g.inputs()
+	if err != nil {
+		return nil, err
+	}
+	if g.sample != "" {
+		sample, _ := data.SampleInputs(g.sample)
+		in.OSM = sample.OSM // the sample brings its own extract
 	}
 	if f.osm != "" {
-		if f.sample != "" || in.FS != nil {
+		if g.sample != "" {
 			return nil, fmt.Errorf("--osm needs file inputs; the sample brings its own extract")
 		}
 		in.OSM = f.osm
@@ -135,21 +131,6 @@ func (f *inputFlags) load(logger *slog.Logger) (*coverage.Analysis, error) {
 	}
 	if !(f.snapM > 0 && f.snapM <= 2000) {
 		return nil, fmt.Errorf("--snap-m %v must be in (0, 2000] metres", f.snapM)
-	}
-	var err error
-	for _, c := range []struct {
-		s   string
-		dst *spatial.CRS
-	}{{f.crs, &in.CRS}, {f.facCRS, &in.FacilitiesCRS}, {f.popCRS, &in.PopulationCRS}, {f.bndCRS, &in.BoundariesCRS}} {
-		if c.s == "" {
-			continue
-		}
-		if *c.dst, err = spatial.ParseCRS(c.s); err != nil {
-			return nil, err
-		}
-	}
-	if f.res != 0 {
-		in.Resolution = f.res
 	}
 	start := time.Now()
 	cat, ds, err := data.Load(in)

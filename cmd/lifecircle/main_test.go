@@ -143,14 +143,14 @@ func TestAnalyzeWritesOutputs(t *testing.T) {
 
 func TestBadCommandLines(t *testing.T) {
 	cases := map[string][]string{
-		"no command given":                  {},
-		"unknown command":                   {"frobnicate"},
-		"--out DIR is required":             {"analyze"},
-		"unknown crs":                       {"analyze", "--crs", "utm", "--out", t.TempDir() + "/x"},
-		"no sample \"tokyo\"":               {"analyze", "--sample", "tokyo", "--out", t.TempDir() + "/x"},
-		"both a facilities file":            {"analyze", "--facilities", "f.csv", "--out", t.TempDir() + "/x"},
-		"detour factor 9 must be between 1": {"analyze", "--detour", "9", "--out", t.TempDir() + "/x"},
-		"H3 resolution 3":                   {"analyze", "--sample", "chengdu", "--res", "3", "--out", t.TempDir() + "/x"},
+		"no command given":      {},
+		"unknown command":       {"frobnicate"},
+		"--out DIR is required": {"analyze"},
+		"unknown crs":           {"analyze", "--crs", "utm", "--out", t.TempDir() + "/x"},
+		"no sample \"tokyo\"":   {"analyze", "--sample", "tokyo", "--out", t.TempDir() + "/x"},
+		"give --facilities FILE and --population FILE": {"analyze", "--facilities", "f.csv", "--out", t.TempDir() + "/x"},
+		"detour factor 9 must be between 1":            {"analyze", "--detour", "9", "--out", t.TempDir() + "/x"},
+		"H3 resolution 3":                              {"analyze", "--sample", "chengdu", "--res", "3", "--out", t.TempDir() + "/x"},
 	}
 	for want, args := range cases {
 		err := run(context.Background(), args, io.Discard, io.Discard)
