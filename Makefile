@@ -3,6 +3,7 @@
 export CGO_ENABLED := 1
 GO ?= go
 BIN := bin/lifecircle
+BENCH_OUT ?= /tmp/lifecircle-bench.txt
 
 .PHONY: help build run test check fmt vet deps race bench golden sample compare-peer deps-pg deps-gdal deps-glpk crash bench-store
 help:   ## List targets
@@ -26,8 +27,13 @@ deps:   ## Fail if a package imports against cmd → api → coverage → spatia
 	@echo "dependency rule holds"
 race:   ## Tests under the race detector
 	$(GO) test -race -count=1 ./...
-bench:  ## Benchmarks (synthetic 1 M-cell city, samples); see BENCHMARKS.md
-	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=3x -count=3 ./spatial/... ./coverage/... ./data/...
+bench:  ## Benchmarks (synthetic Chengdu-sized city, samples, OSM); compared with .ci/bench-baseline.txt when benchstat is installed
+	$(GO) test -run='^$$' -bench='Synthetic|DetailedUnits|Network|ScenarioCompare' -benchmem -benchtime=3x -count=3 -timeout 60m ./coverage/ | tee $(BENCH_OUT)
+	$(GO) test -run='^$$' -bench='WhatIf' -benchtime=2000x -count=3 ./coverage/ | tee -a $(BENCH_OUT)
+	$(GO) test -run='^$$' -bench='Recommend$$' -benchtime=1x -count=3 ./coverage/ | tee -a $(BENCH_OUT)
+	$(GO) test -run='^$$' -bench='LoadSample|IngestSynthetic|ReadOSM' -benchtime=3x -count=3 ./data/ | tee -a $(BENCH_OUT)
+	@if command -v benchstat >/dev/null; then benchstat .ci/bench-baseline.txt $(BENCH_OUT); \
+	else echo "go install golang.org/x/perf/cmd/benchstat@latest to compare with .ci/bench-baseline.txt"; fi
 golden: ## Rewrite the API golden files after an intended change
 	$(GO) test ./api -update
 sample: ## Regenerate data/sample from ../shared
