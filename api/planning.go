@@ -118,22 +118,16 @@ type planItemInput struct {
 	Location [2]float64 `json:"location"`
 }
 
-// handleTrajectoryPost: POST /v1/plan/trajectory with the plan items.
-func (s *Server) handleTrajectoryPost(c *gin.Context) {
-	var body planBody
-	if err := decodeBody(c, &body); err != nil {
-		writeError(c, err)
-		return
-	}
+// planItemsOf checks and converts the items of a plan body to WGS84.
+func planItemsOf(body planBody, dataset string) ([]coverage.PlanItem, error) {
 	items := make([]coverage.PlanItem, len(body.Items))
 	for i, in := range body.Items {
 		p, err := coverage.ConvertPoint(in.Location, body.CRS)
 		if err != nil {
-			writeError(c, blame(fmt.Sprintf("items[%d].location", i), err))
-			return
+			return nil, blame(fmt.Sprintf("items[%d].location", i), err)
 		}
 		it := in.PlanItem
-		it.Location = p
+		it.Location, it.Dataset = p, dataset
 		if it.ID == "" {
 			it.ID = strconv.Itoa(i + 1)
 		}
@@ -141,12 +135,55 @@ func (s *Server) handleTrajectoryPost(c *gin.Context) {
 			it.Status = coverage.Planned
 		}
 		if _, err := coverage.ParseStatus(string(it.Status)); err != nil {
-			writeError(c, blame(fmt.Sprintf("items[%d].status", i), err))
-			return
+			return nil, blame(fmt.Sprintf("items[%d].status", i), err)
 		}
 		items[i] = it
 	}
+	return items, nil
+}
+
+// handleTrajectoryPost: POST /v1/plan/trajectory with the plan items.
+func (s *Server) handleTrajectoryPost(c *gin.Context) {
+	var body planBody
+	if err := decodeBody(c, &body); err != nil {
+		writeError(c, err)
+		return
+	}
+	items, err := planItemsOf(body, s.current().Data.Name)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
 	s.trajectory(c, items, body.By)
+}
+
+// handlePutPlan: PUT /v1/plan/items replaces the stored plan of the
+// dataset (checked first: every type known, every year a year).
+func (s *Server) handlePutPlan(c *gin.Context) {
+	st, ok := s.withStore(c)
+	if !ok {
+		return
+	}
+	var body planBody
+	if err := decodeBody(c, &body); err != nil {
+		writeError(c, err)
+		return
+	}
+	a := s.current()
+	items, err := planItemsOf(body, a.Data.Name)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	if _, err := a.Trajectory(items, ""); err != nil {
+		writeError(c, blame("items", err))
+		return
+	}
+	if err := st.SavePlanItems(c.Request.Context(), a.Data.Name, items); err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(200, gin.H{"dataset": a.Data.Name, "items": len(items)})
 }
 
 // handleTrajectory: GET /v1/plan/trajectory over the plan items loaded.
@@ -181,8 +218,12 @@ func (s *Server) trajectory(c *gin.Context, items []coverage.PlanItem, by string
 	s.writeJSON(c, tr)
 }
 
-// planItems returns the plan loaded with the server (SetPlan).
+// planItems returns the plan of the dataset: from the store when the
+// server has one, else the plan given with SetPlan (none: baseline only).
 func (s *Server) planItems(c *gin.Context) ([]coverage.PlanItem, error) {
+	if ref := s.store.Load(); ref != nil {
+		return ref.PlanItems(c.Request.Context(), s.current().Data.Name)
+	}
 	if p := s.plan.Load(); p != nil {
 		return *p, nil
 	}

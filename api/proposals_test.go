@@ -23,6 +23,7 @@ type memStore struct {
 	mu        sync.Mutex
 	scenarios map[string]coverage.Scenario
 	proposals map[string][]coverage.Proposal
+	plan      []coverage.PlanItem
 	failAdd   error
 }
 
@@ -74,9 +75,16 @@ func (m *memStore) Proposals(ctx context.Context, id string) ([]coverage.Proposa
 	defer m.mu.Unlock()
 	return m.proposals[id], nil
 }
-func (m *memStore) SavePlanItems(context.Context, string, []coverage.PlanItem) error { return nil }
+func (m *memStore) SavePlanItems(_ context.Context, _ string, items []coverage.PlanItem) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.plan = append([]coverage.PlanItem(nil), items...)
+	return nil
+}
 func (m *memStore) PlanItems(context.Context, string) ([]coverage.PlanItem, error) {
-	return nil, nil
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]coverage.PlanItem(nil), m.plan...), nil
 }
 func (m *memStore) SaveLayer(context.Context, string, string, []coverage.LayerFeature) error {
 	return nil

@@ -24,6 +24,7 @@ func (s *Server) addRoutes() {
 	get("/v1/capacity", s.handleCapacity)
 	s.engine.POST("/v1/recommend", s.handleRecommend)
 	s.engine.POST("/v1/plan/trajectory", s.handleTrajectoryPost)
+	s.engine.PUT("/v1/plan/items", s.handlePutPlan)
 	s.engine.NoRoute(func(c *gin.Context) {
 		writeError(c, notFound("", "no such endpoint %s; see /v1/layers, /v1/summary, /v1/catalog, /healthz", c.Request.URL.Path))
 	})

@@ -81,3 +81,25 @@ func TestScenarioGainCompareDelta(t *testing.T) {
 	wantStatus(t, send(t, h, "GET", url+"/layers/delta", ""), http.StatusBadRequest, "type", "needs a facility type")
 	wantStatus(t, send(t, h, "GET", "/v1/scenarios/nope/compare", ""), http.StatusNotFound, "", "nope")
 }
+
+func TestStoredPlanTrajectory(t *testing.T) {
+	srv := New(slog.New(slog.NewTextHandler(io.Discard, nil)), fixture(t))
+	srv.SetStore(newMemStore())
+	h := srv.Handler()
+	rec := send(t, h, "PUT", "/v1/plan/items", `{"items": [
+	  {"id": "a", "type": "pharmacy", "year": 2026, "location": [104.0650, 30.6580]},
+	  {"id": "b", "type": "kindergarten", "year": 2027, "location": [104.0640, 30.6610], "status": "under_construction"},
+	  {"id": "c", "type": "pharmacy", "year": 2025, "location": [104.0660, 30.6600], "status": "existing"}]}`)
+	wantStatus(t, rec, http.StatusOK, "")
+	rec = send(t, h, "GET", "/v1/plan/trajectory?by=district", "")
+	wantStatus(t, rec, http.StatusOK, "")
+	var tr coverage.Trajectory
+	if err := json.Unmarshal(rec.Body.Bytes(), &tr); err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.Steps) != 3 || tr.Steps[1].Year != 2026 || tr.Steps[2].Year != 2027 || tr.Built != 1 || tr.Planned != 3 {
+		t.Errorf("trajectory: %d steps, built %d of %d", len(tr.Steps), tr.Built, tr.Planned)
+	}
+	wantStatus(t, send(t, h, "PUT", "/v1/plan/items", `{"items": [{"type": "castle", "year": 2026, "location": [104.06, 30.66]}]}`),
+		http.StatusBadRequest, "items", "valid types")
+}

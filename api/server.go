@@ -72,7 +72,7 @@ func cors() gin.HandlerFunc {
 		h := c.Writer.Header()
 		h.Set("Access-Control-Allow-Origin", "*")
 		if c.Request.Method == http.MethodOptions {
-			h.Set("Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS")
+			h.Set("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, OPTIONS")
 			h.Set("Access-Control-Allow-Headers", "Content-Type, Accept, Range")
 			c.AbortWithStatus(http.StatusNoContent)
 		}

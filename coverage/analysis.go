@@ -85,6 +85,9 @@ type Analysis struct {
 
 	gapMu sync.Mutex
 	gaps  map[string][]GapArea
+
+	capMu sync.Mutex
+	caps  map[string]*CapacityResult // plain 2SFCA per type, for summaries
 }
 
 // TypeCoverage is the coverage of one facility type.

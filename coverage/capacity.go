@@ -201,3 +201,25 @@ func (a *Analysis) Capacity(typeID string, opts CapacityOptions) (*CapacityResul
 	r.Served, r.Short, r.Uncovered, r.AssumedServed = round1(r.Served), round1(r.Short), round1(r.Uncovered), round1(r.AssumedServed)
 	return r, nil
 }
+
+// capacitySplit is the plain-2SFCA result of a type, computed once per
+// analysis (nil for types with no facility in force).
+func (a *Analysis) capacitySplit(tc *TypeCoverage) *CapacityResult {
+	if len(tc.Facilities) == 0 {
+		return nil
+	}
+	a.capMu.Lock()
+	defer a.capMu.Unlock()
+	if a.caps == nil {
+		a.caps = map[string]*CapacityResult{}
+	}
+	if r, ok := a.caps[tc.Type.ID]; ok {
+		return r
+	}
+	r, err := a.Capacity(tc.Type.ID, CapacityOptions{})
+	if err != nil {
+		return nil
+	}
+	a.caps[tc.Type.ID] = r
+	return r
+}

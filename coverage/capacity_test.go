@@ -63,6 +63,10 @@ func TestCapacityHandComputed(t *testing.T) {
 	if r.Status[0] != CapacityShort || r.Status[1] != Served || r.Status[2] != Served || r.Short != 100 || r.Served != 60 {
 		t.Errorf("statuses %v, short %v, served %v", r.Status, r.Short, r.Served)
 	}
+	sum := a.Summary("", DefaultProfile)
+	if k := sum.Types[0]; k.Served != 60 || k.CapacityShort != 100 || k.Covered != 160 {
+		t.Errorf("summary: served %v, capacity-short %v of %v covered; want 60 and 100 of 160", k.Served, k.CapacityShort, k.Covered)
+	}
 	e, err := a.Capacity("kindergarten", CapacityOptions{Steps: E2SFCASteps})
 	if err != nil {
 		t.Fatal(err)

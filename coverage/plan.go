@@ -49,7 +49,7 @@ func (a *Analysis) Trajectory(items []PlanItem, by UnitLevel) (*Trajectory, erro
 	}
 	tr.ImplementationRate = round4(share(float64(tr.Built), float64(tr.Planned)))
 	step := func(label string, year int, cur *Analysis, n int) TrajectoryStep {
-		s := cur.Summary(by, DefaultProfile)
+		s := cur.summary(by, DefaultProfile, false)
 		return TrajectoryStep{Label: label, Year: year, Items: n, Types: s.Types, Units: s.Units}
 	}
 	var built []Change

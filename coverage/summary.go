@@ -28,14 +28,22 @@ type TypeSummary struct {
 	InTimeByProfile map[string]float64 `json:"covered_in_time_by_profile"`
 	// NoNetwork counts residents with no walkable network nearby.
 	NoNetwork float64 `json:"no_network,omitempty"`
+	// Served, CapacityShort and Uncovered split the residents by 2SFCA
+	// (see Capacity): covered and enough supply per resident, covered
+	// but short of the catalogue norm, or not covered. Without a norm or
+	// capacities every covered resident counts as served.
+	Served        float64 `json:"served"`
+	CapacityShort float64 `json:"capacity_short"`
 }
 
 // UnitTypeShare is one type's coverage inside one unit.
 type UnitTypeShare struct {
-	ID        string  `json:"id"`
-	Covered   float64 `json:"covered"`
-	Uncovered float64 `json:"uncovered"`
-	Share     float64 `json:"share"`
+	ID            string  `json:"id"`
+	Covered       float64 `json:"covered"`
+	Uncovered     float64 `json:"uncovered"`
+	Share         float64 `json:"share"`
+	Served        float64 `json:"served"`
+	CapacityShort float64 `json:"capacity_short"`
 }
 
 // UnitSummary is the coverage inside one administrative unit.
@@ -74,7 +82,11 @@ type Summary struct {
 
 // Summary rolls coverage up citywide and, when by is not empty, per unit of
 // that level (units in code order); minutes use walking profile p.
-func (a *Analysis) Summary(by UnitLevel, p Profile) Summary {
+func (a *Analysis) Summary(by UnitLevel, p Profile) Summary { return a.summary(by, p, true) }
+
+// summary leaves the 2SFCA split out when withCapacity is false (plan
+// trajectories, where each step is a new analysis).
+func (a *Analysis) summary(by UnitLevel, p Profile, withCapacity bool) Summary {
 	s := Summary{
 		Dataset:        a.Data.Name,
 		Method:         a.Method,
@@ -117,11 +129,20 @@ func (a *Analysis) Summary(by UnitLevel, p Profile) Summary {
 		}
 		s.Types = append(s.Types, TypeSummary{
 			CoveredInTime: round1(inTime), NoNetwork: round1(noNet), InTimeByProfile: byProfile,
-			ID: t.ID, NameZH: t.NameZH, NameEN: t.NameEN, Category: t.Category, Level: t.Level,
+			Served: round1(tc.Covered),
+			ID:     t.ID, NameZH: t.NameZH, NameEN: t.NameEN, Category: t.Category, Level: t.Level,
 			Requirement: t.Requirement, MaxDistM: t.MaxDistM, Facilities: len(tc.Facilities),
 			Residents: round1(tc.Residents), Covered: round1(tc.Covered),
 			Uncovered: round1(tc.Residents - tc.Covered), Share: round4(tc.Share()),
 		})
+	}
+	for i, tc := range a.types {
+		if !withCapacity {
+			break
+		}
+		if r := a.capacitySplit(tc); r != nil {
+			s.Types[i].Served, s.Types[i].CapacityShort = r.Served, r.Short
+		}
 	}
 	if by == "" {
 		return s
@@ -132,12 +153,12 @@ func (a *Analysis) Summary(by UnitLevel, p Profile) Summary {
 		if u.Level != by {
 			continue
 		}
-		us := a.unitSummary(func(i int) bool { return of[i] == int32(ui) })
+		us := a.unitSummary(func(i int) bool { return of[i] == int32(ui) }, withCapacity)
 		us.Level, us.Code, us.Name, us.Parent = u.Level, u.Code, u.Name, u.Parent
 		s.Units = append(s.Units, us)
 	}
 	sort.Slice(s.Units, func(i, j int) bool { return s.Units[i].Code < s.Units[j].Code })
-	un := a.unitSummary(func(i int) bool { return of == nil || of[i] < 0 })
+	un := a.unitSummary(func(i int) bool { return of == nil || of[i] < 0 }, withCapacity)
 	if un.Cells > 0 {
 		un.Level, un.Name = by, "outside every "+string(by)
 		s.Unassigned = &un
@@ -145,7 +166,7 @@ func (a *Analysis) Summary(by UnitLevel, p Profile) Summary {
 	return s
 }
 
-func (a *Analysis) unitSummary(in func(i int) bool) UnitSummary {
+func (a *Analysis) unitSummary(in func(i int) bool, withCapacity bool) UnitSummary {
 	us := UnitSummary{Completeness: a.completeness(in)}
 	for i, c := range a.Data.Cells {
 		if in(i) {
@@ -154,15 +175,23 @@ func (a *Analysis) unitSummary(in func(i int) bool) UnitSummary {
 		}
 	}
 	for _, tc := range a.types {
-		covered := 0.0
+		covered, short := 0.0, 0.0
+		var r *CapacityResult
+		if withCapacity {
+			r = a.capacitySplit(tc)
+		}
 		for i, c := range a.Data.Cells {
 			if in(i) && tc.IsCovered(i) {
 				covered += c.Population
+				if r != nil && r.Status[i] == CapacityShort {
+					short += c.Population
+				}
 			}
 		}
 		us.Types = append(us.Types, UnitTypeShare{
 			ID: tc.Type.ID, Covered: round1(covered),
 			Uncovered: round1(us.Residents - covered), Share: round4(share(covered, us.Residents)),
+			Served: round1(covered - short), CapacityShort: round1(short),
 		})
 	}
 	us.Residents = round1(us.Residents)
