@@ -225,7 +225,7 @@ type Comparison struct {
 // and newly uncovered in after compared with before (both analyses of the
 // same cells). Types and units without change are left out.
 func Compare(before, after *Analysis) Comparison {
-	var c Comparison
+	c := Comparison{Types: []TypeDelta{}}
 	unitTypes := map[int]map[string]*TypeDelta{}
 	for ti, tb := range before.types {
 		ta := after.types[ti]
