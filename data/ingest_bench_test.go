@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"lifecircle/coverage"
 	"lifecircle/data/synth"
 )
 
@@ -80,4 +81,45 @@ func BenchmarkIngestSynthetic(b *testing.B) {
 	}
 	b.ReportMetric(float64(synthFiles.cells), "cells")
 	b.ReportMetric(float64(synthFiles.facities), "facilities")
+}
+
+// BenchmarkPortoAlegre: the real-data test bed (1,124 res-9 cells, 335
+// facilities), phase by phase, straight line and walking network.
+func BenchmarkPortoAlegre(b *testing.B) {
+	in, _ := SampleInputs("porto_alegre")
+	cat, ds, err := Load(in)
+	if err != nil {
+		b.Fatal(err)
+	}
+	centres := coverage.Centres(ds)
+	b.Run("index", func(b *testing.B) {
+		for b.Loop() {
+			coverage.NewEuclidean(centres, coverage.DefaultDetour)
+		}
+	})
+	eu := coverage.NewEuclidean(centres, coverage.DefaultDetour)
+	b.Run("coverage-euclidean", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := coverage.Analyze(cat, ds, coverage.Options{Source: eu}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	g, _, err := LoadNetwork(in, DefaultWalkRule())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("snap", func(b *testing.B) {
+		for b.Loop() {
+			coverage.NewNetwork(g, centres, coverage.DefaultSnapLimitM, 0)
+		}
+	})
+	nw := coverage.NewNetwork(g, centres, coverage.DefaultSnapLimitM, 0)
+	b.Run("coverage-network", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := coverage.Analyze(cat, ds, coverage.Options{Source: nw}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
