@@ -75,6 +75,37 @@ func classify(p poi) (mapping, error) {
 		return judged("dropped: university/college (no life-circle catalogue type)"), nil
 	case "highway=bus_stop":
 		return mapTo("bus_stop", "bus_stop"), nil
+	case "station=subway", "public_transport=station":
+		if p.hasArea {
+			return judged("subway station mapped as a closed way, no station node of that name within 300 m → metro_station", "metro_station"), nil
+		}
+		return mapTo("subway station node → metro_station (one per station)", "metro_station"), nil
+	case "public_transport=stop_position":
+		return judged("subway stop position (platform point), no station node or way of that name within 300 m → metro_station", "metro_station"), nil
+	case "railway=subway_entrance":
+		return judged("subway entrance with no station taken within 300 m → metro_station", "metro_station"), nil
+	case "amenity=toilets":
+		return mapTo("toilets → public_toilet", "public_toilet"), nil
+	case "amenity=police":
+		if containsAny(p.names, "保卫处") {
+			return judged("dropped: 保卫处 is a campus/work-unit security office, not a police station"), nil
+		}
+		if containsAny(p.names, "办证中心") {
+			return judged("dropped: police permit/ID service hall (办证中心), not a 派出所"), nil
+		}
+		if !p.named {
+			return judged("unnamed police → police_station (assumption: may be a police post 警务站 rather than a 派出所)", "police_station"), nil
+		}
+		return mapTo("police (named 派出所) → police_station", "police_station"), nil
+	case "amenity=post_office":
+		return mapTo("post office → post_office", "post_office"), nil
+	case "shop=convenience":
+		if containsAny(p.names, "布艺") {
+			return judged("dropped: 布艺 (fabric/soft-furnishing shop), a probable mis-tag"), nil
+		}
+		return mapTo("convenience → convenience_store", "convenience_store"), nil
+	case "leisure=pitch":
+		return classifyPitch(p), nil
 	}
 	return mapping{}, fmt.Errorf("no mapping rule for tag %q", p.category)
 }
@@ -142,6 +173,32 @@ func classifyPark(p poi) mapping {
 		return judged("park polygon ≥ 1 ha and < 5 ha → park_lc10", "park_lc10")
 	}
 	return judged("park polygon < 1 ha → park_lc5", "park_lc5")
+}
+
+// GB 50180-2018 appendix B land sizes of the multi-sport grounds, in m².
+const (
+	largeFieldMinM2  = 3150
+	mediumFieldMinM2 = 1310
+	smallFieldMinM2  = 770
+)
+
+// classifyPitch applies the GB 50180 land sizes to the pitch polygon area.
+// A pitch under 770 m² (e.g. one basketball court) is dropped: it is below
+// the smallest ball-games ground, and outdoor_fitness_area (室外综合健身场地,
+// fitness equipment and elderly activity space) is a different facility.
+func classifyPitch(p poi) mapping {
+	m2 := p.areaHa * 1e4
+	switch {
+	case !p.hasArea:
+		return judged("pitch mapped as a node (no area) → small_sports_field (default)", "small_sports_field")
+	case m2 >= largeFieldMinM2:
+		return judged("pitch polygon ≥ 3150 m² → large_sports_field", "large_sports_field")
+	case m2 >= mediumFieldMinM2:
+		return judged("pitch polygon ≥ 1310 m² and < 3150 m² → medium_sports_field", "medium_sports_field")
+	case m2 >= smallFieldMinM2:
+		return judged("pitch polygon ≥ 770 m² and < 1310 m² → small_sports_field", "small_sports_field")
+	}
+	return judged("dropped: pitch polygon < 770 m² (below the smallest GB 50180 ball-games ground)")
 }
 
 func containsAny(s string, subs ...string) bool {

@@ -3,6 +3,9 @@ package main
 import (
 	"slices"
 	"testing"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/planar"
 )
 
 func TestClassifySchool(t *testing.T) {
@@ -90,5 +93,69 @@ func TestFormatTenths(t *testing.T) {
 		if got := formatTenths(in); got != want {
 			t.Errorf("formatTenths(%d) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestClassifyPitch(t *testing.T) {
+	tests := []struct {
+		m2      float64
+		hasArea bool
+		want    []string
+	}{
+		{7000, true, []string{"large_sports_field"}},
+		{3150, true, []string{"large_sports_field"}},
+		{3149, true, []string{"medium_sports_field"}},
+		{1310, true, []string{"medium_sports_field"}},
+		{1309, true, []string{"small_sports_field"}},
+		{770, true, []string{"small_sports_field"}},
+		{769, true, nil},
+		{0, false, []string{"small_sports_field"}},
+	}
+	for _, tt := range tests {
+		m, err := classify(poi{category: "leisure=pitch", areaHa: tt.m2 / 1e4, hasArea: tt.hasArea})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(m.types, tt.want) {
+			t.Errorf("pitch %.0f m² (area %v) = %v, want %v", tt.m2, tt.hasArea, m.types, tt.want)
+		}
+	}
+}
+
+func TestClassifyPolice(t *testing.T) {
+	tests := map[string][]string{
+		"成都二仙桥派出所": {"police_station"},
+		"":         {"police_station"},
+		"保卫处":      nil,
+		"金牛公安办证中心": nil,
+	}
+	for name, want := range tests {
+		m, err := classify(poi{category: "amenity=police", name: name, names: name, named: name != ""})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(m.types, want) {
+			t.Errorf("police %q = %v, want %v", name, m.types, want)
+		}
+	}
+}
+
+func TestStationName(t *testing.T) {
+	for in, want := range map[string]string{"骡马市站": "骡马市", "骡马市": "骡马市", "天府广场（1号线）": "天府广场"} {
+		if got := stationName(in); got != want {
+			t.Errorf("stationName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestPointOnSurface(t *testing.T) {
+	// An L-shaped ring whose area centroid lies outside it.
+	r := orb.Ring{{0, 0}, {10, 0}, {10, 1}, {1, 1}, {1, 10}, {0, 10}, {0, 0}}
+	if p := pointOnSurface(r); !planar.RingContains(r, p) {
+		t.Errorf("pointOnSurface = %v, not inside the ring", p)
+	}
+	sq := orb.Ring{{0, 0}, {2, 0}, {2, 2}, {0, 2}, {0, 0}}
+	if p := pointOnSurface(sq); p != (orb.Point{1, 1}) {
+		t.Errorf("pointOnSurface(square) = %v, want the centroid", p)
 	}
 }

@@ -26,7 +26,7 @@ type facRecord struct {
 	tag    string
 	name   string
 	point  orb.Point
-	areaHa float64 // park polygons only
+	areaHa float64 // park and pitch polygons only
 	m      mapping
 }
 
@@ -36,7 +36,8 @@ type facilities struct {
 	typeCounts map[string]int
 	poiCount   int
 	busStops   int
-	outsideCut int // features outside cutBound (all are inside the data bbox)
+	extra      []facRecord // metro, toilets, police, post, convenience, pitches from the OSM extract
+	outsideCut int         // features outside cutBound (all are inside the data bbox)
 	dataBound  orb.Bound
 }
 
@@ -53,8 +54,13 @@ func buildFacilities(poiPath string, d *osmData) (*facilities, error) {
 		return nil, err
 	}
 	recs = append(recs, stops...)
+	extra, err := extraRecords(d)
+	if err != nil {
+		return nil, err
+	}
+	recs = append(recs, extra...)
 
-	f := &facilities{typeCounts: map[string]int{}, poiCount: poiCount, busStops: len(stops), records: recs, dataBound: d.nodeBound()}
+	f := &facilities{typeCounts: map[string]int{}, poiCount: poiCount, busStops: len(stops), extra: extra, records: recs, dataBound: d.nodeBound()}
 	for _, r := range recs {
 		if !f.dataBound.Contains(r.point) {
 			return nil, fmt.Errorf("%s lies outside the OSM data bbox", r.osmID)
@@ -252,8 +258,8 @@ func (d *osmData) nodeBound() orb.Bound {
 }
 
 func (f *facilities) print() {
-	fmt.Printf("chengdu: facilities.geojson: %d features from %d OSM facilities + %d bus stops (%d outside the cut bbox, all inside the data bbox)\n",
-		len(f.features), f.poiCount, f.busStops, f.outsideCut)
+	fmt.Printf("chengdu: facilities.geojson: %d features from %d OSM facilities + %d bus stops + %d other OSM extract objects (%d outside the cut bbox, all inside the data bbox)\n",
+		len(f.features), f.poiCount, f.busStops, len(f.extra), f.outsideCut)
 	for _, t := range sortedKeys(f.typeCounts) {
 		fmt.Printf("  %-28s %4d\n", t, f.typeCounts[t])
 	}

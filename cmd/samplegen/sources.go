@@ -111,6 +111,25 @@ func facilitiesSection(m *md, f *facilities) {
 	m.p("   turned back into OSM ids here (`n` even → way `w<n/2>`, `n` odd → relation `r<(n-1)/2>`), and each object")
 	m.p("   was checked to exist in the OSM extract with the tag the file gives.")
 	m.p("2. The %d `highway=bus_stop` nodes of `shared/data/chengdu/osm/chengdu_center_2018.osm` → `bus_stop`.", f.busStops)
+	m.p("3. %d more objects of the same OSM extract, read the way bus stops are (%d of them mapped): nodes, and closed", len(f.extra), countMapped(f.extra))
+	m.p("   ways (point: the polygon's area centroid if it lies inside, else the middle of the widest inside stretch of")
+	m.p("   the horizontal line through it; area: spherical, `orb/geo.Area`). Open ways and relations are not read; the")
+	m.p("   extract has no relation with these tags. Objects more than %d m outside the sample bbox are dropped (the", extraMarginM)
+	m.p("   extract's complete ways carry, e.g., metro stations 20 km away). Tags:")
+	m.p("   - metro: `railway=station` + `station=subway` or `public_transport=station` + `subway=yes` (written as")
+	m.p("     `station=subway` / `public_transport=station`), and `railway=subway_entrance` → `metro_station`, one per")
+	m.p("     station. Station nodes are preferred (taken first, in id order); then closed station ways; then")
+	m.p("     `public_transport=stop_position` + `subway=yes` platform points (some stations are mapped only so);")
+	m.p("     entrances last, only when no station was taken within %d m. A station, way or stop position whose name", metroDedupM)
+	m.p("     (brackets and a trailing 站 removed) equals that of a station already taken within %d m is a duplicate", metroDedupM)
+	m.p("     (e.g. the two 天府广场 nodes, one per line, or 骡马市 platforms next to the 骡马市站 way).")
+	m.p("   - `amenity=toilets` → `public_toilet`; `amenity=police` → `police_station`; `amenity=post_office` →")
+	m.p("     `post_office`; `shop=convenience` → `convenience_store` (exceptions are listed below).")
+	m.p("   - `leisure=pitch` → a multi-sport ground sized by its closed way, GB 50180-2018 appendix B land sizes:")
+	m.p("     `large_sports_field` ≥ 3150 m², `medium_sports_field` ≥ 1310 m², `small_sports_field` ≥ 770 m². Pitches")
+	m.p("     under 770 m² (mostly single basketball courts) are dropped: they are below the smallest ball-games ground,")
+	m.p("     and `outdoor_fitness_area` (室外综合健身场地: fitness equipment, elderly activity space) is another")
+	m.p("     facility. Pitch nodes (no area) → `small_sports_field`, the smallest ground, as a default.")
 	m.p("")
 	m.p("Each OSM object becomes one Point feature per catalogue type it maps to. Properties: `id` (`<osm_id>-<type>`,")
 	m.p("stable), `type` (catalogue id), `name` (`name:zh`, else `name`, else empty; a few OSM names are English only),")
@@ -120,7 +139,7 @@ func facilitiesSection(m *md, f *facilities) {
 	m.p("### OSM tag → catalogue type")
 	m.p("")
 	m.table([]string{"OSM tag", "rule", "catalogue type(s)", "OSM objects"}, ruleRows(f.records))
-	m.p("Rules marked ✱ rest on the name or on a judgement; their features are listed one by one below.")
+	m.p("Rules marked ✱ rest on the name, on a size or on a judgement; their features are listed one by one below.")
 	m.p("Park sizes follow GB 50180-2018 §4.0.4 (lc15 ≥ 5 ha, lc10 ≥ 1 ha, lc5 ≥ 0.4 ha; parks under 0.4 ha count as")
 	m.p("park_lc5, which includes 小游园/微绿地). Areas are spherical (`orb/geo.Area`) areas of the OSM way polygon.")
 	m.p("Each OSM park polygon is sized on its own: the linear 沙河公园 is mapped as several ways and its pieces get")
@@ -169,10 +188,21 @@ func facilitiesSection(m *md, f *facilities) {
 	m.p("  but it is not a 社区卫生服务中心.")
 	m.p("- A Chinese 中学 can be a 完全中学 (初中 + 高中) or a senior high school only; OSM does not say which. All")
 	m.p("  中学 are kept as `middle_school` candidates; the one campus named 高中部 is flagged above.")
-	m.p("- The OSM extract also holds objects this file does not take (the brief limits it to the facility file plus")
-	m.p("  bus stops), e.g. `station=subway` nodes, `amenity=toilets`, `amenity=police`, `amenity=post_office`,")
-	m.p("  `leisure=pitch`. They could feed `metro_station`, `public_toilet`, `police_station`, `post_office` and")
-	m.p("  the sports-field types later.")
+	m.p("- Sports grounds: OSM does not say whether a pitch is open to the public, and many lie on school or")
+	m.p("  university campuses (e.g. `w277234814` 成都八中体育馆). GB 50180 means public grounds; read the sports-field")
+	m.p("  types as an upper bound. Pitch sizes are the mapped outlines, which can be the court or the whole ground.")
+	m.p("- The unnamed `amenity=police` nodes (around 人民公园, 宽窄巷子 and 文殊院) may be police posts (警务站)")
+	m.p("  rather than 派出所; the metro node 理工大学 carries `fixme=incorrect position` in OSM.")
+	m.p("- Toilets are taken as mapped; four lie around the 成都动物园 node, probably inside the zoo (paid entry).")
+	m.p("- Considered in the OSM extract and not taken, because no catalogue type fits them unambiguously:")
+	m.p("  `amenity=childcare` (1 unnamed building: 托儿所 or after-school 托管, unknown → not `nursery`),")
+	m.p("  `leisure=stadium` (成都体育中心, a city-level stadium, and 1 unnamed ground → not `sports_center`),")
+	m.p("  `office=government` (city and district governments, 政务服务中心, a canal office → not `subdistrict_office`),")
+	m.p("  `amenity=arts_centre` (四川美术馆, the provincial art museum → not a culture centre), `leisure=garden`")
+	m.p("  (2 unnamed, possibly private), `amenity=bus_station` (a coach station), `railway=station` without")
+	m.p("  `station=subway` (mainline 成都站 buildings, 八里), `amenity=fire_station`, `amenity=post_box` (a newsstand).")
+	m.p("  The extract has no `amenity=community_centre`, `amenity=social_facility`, `amenity=nursing_home`,")
+	m.p("  `leisure=fitness_station`, `leisure=sports_centre` or waste facilities.")
 	m.p("")
 }
 
@@ -339,7 +369,9 @@ func judgedRows(recs []facRecord) [][]string {
 			continue
 		}
 		area := ""
-		if r.areaHa > 0 {
+		if r.areaHa > 0 && r.tag == "leisure=pitch" {
+			area = fmt.Sprintf("%.4f", r.areaHa) // pitches are sized in m²: 4 decimals of a hectare
+		} else if r.areaHa > 0 {
 			area = fmt.Sprintf("%.2f", r.areaHa)
 		}
 		t := strings.Join(r.m.types, ", ")
