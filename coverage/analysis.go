@@ -79,6 +79,7 @@ type Analysis struct {
 	typeIndex  map[string]int
 	population float64
 
+	mandatory   [][]int // per level: the mandatory types (mandatoryByLevel)
 	source      DistanceSource
 	unreachable func(cell int) bool // no walkable network near the cell
 	facIndex    map[string]int
@@ -188,6 +189,7 @@ func Analyze(cat *Catalog, data *Dataset, opts Options) (*Analysis, error) {
 		a.typeIndex[t.ID] = len(a.types)
 		a.types = append(a.types, &TypeCoverage{Type: t})
 	}
+	a.mandatory = a.mandatoryByLevel()
 	for i, f := range data.Facilities {
 		if !a.inForce(f) {
 			continue
@@ -406,20 +408,42 @@ func (a *Analysis) inUnit(i, ui int) bool {
 // Completeness is, for cell i and life-circle level l, the share of the
 // level's mandatory types that cover the cell; NaN when the level has none.
 func (a *Analysis) Completeness(i int, l Level) float64 {
-	n, covered := 0, 0
-	for _, tc := range a.types {
-		if tc.Type.Level != l || tc.Type.Requirement != Mandatory {
-			continue
-		}
-		n++
-		if tc.IsCovered(i) {
-			covered++
+	for k, lv := range Levels {
+		if lv == l {
+			if types := a.mandatoryByLevel()[k]; len(types) > 0 {
+				return a.coveredShare(i, types)
+			}
 		}
 	}
-	if n == 0 {
-		return math.NaN()
+	return math.NaN()
+}
+
+// mandatoryByLevel lists, per entry of Levels, the indices of the
+// level's mandatory types (the catalogue decides; it never changes).
+func (a *Analysis) mandatoryByLevel() [][]int {
+	if a.mandatory != nil {
+		return a.mandatory
 	}
-	return float64(covered) / float64(n)
+	out := make([][]int, len(Levels))
+	for t, tc := range a.types {
+		for k, l := range Levels {
+			if tc.Type.Level == l && tc.Type.Requirement == Mandatory {
+				out[k] = append(out[k], t)
+			}
+		}
+	}
+	return out
+}
+
+// coveredShare is the share of the given types that cover cell i.
+func (a *Analysis) coveredShare(i int, types []int) float64 {
+	n := 0
+	for _, t := range types {
+		if a.types[t].IsCovered(i) {
+			n++
+		}
+	}
+	return float64(n) / float64(len(types))
 }
 
 // Reason codes say why a cell is not covered.

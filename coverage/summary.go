@@ -98,7 +98,6 @@ func (a *Analysis) summary(by UnitLevel, p Profile, withCapacity bool) Summary {
 		PopulationNote: a.Data.PopulationNote,
 		Cells:          len(a.Data.Cells),
 		Residents:      round1(a.population),
-		Completeness:   a.completeness(func(int) bool { return true }),
 	}
 	noNet := 0.0
 	for i, c := range a.Data.Cells {
@@ -136,97 +135,97 @@ func (a *Analysis) summary(by UnitLevel, p Profile, withCapacity bool) Summary {
 			Uncovered: round1(tc.Residents - tc.Covered), Share: round4(tc.Share()),
 		})
 	}
-	for i, tc := range a.types {
-		if !withCapacity {
-			break
-		}
-		if r := a.capacitySplit(tc); r != nil {
-			s.Types[i].Served, s.Types[i].CapacityShort = r.Served, r.Short
+	caps := make([]*CapacityResult, len(a.types))
+	if withCapacity {
+		for i, tc := range a.types {
+			if caps[i] = a.capacitySplit(tc); caps[i] != nil {
+				s.Types[i].Served, s.Types[i].CapacityShort = caps[i].Served, caps[i].Short
+			}
 		}
 	}
 	if by == "" {
+		s.Completeness = a.rollUp(func(int) int { return 0 }, 1, caps)[0].Completeness
 		return s
 	}
+	// One pass over the cells: group g < len(units) is a unit of level by,
+	// the last group the cells outside every such unit.
 	s.By = by
 	of := a.unitOf[by]
+	var units []int
+	group := make(map[int32]int)
 	for ui, u := range a.Data.Units {
-		if u.Level != by {
-			continue
+		if u.Level == by {
+			group[int32(ui)] = len(units)
+			units = append(units, ui)
 		}
-		us := a.unitSummary(func(i int) bool { return of[i] == int32(ui) }, withCapacity)
+	}
+	outside := len(units)
+	rolled := a.rollUp(func(i int) int {
+		if of == nil || of[i] < 0 {
+			return outside
+		}
+		return group[of[i]]
+	}, outside+1, caps)
+	for g, ui := range units {
+		u := a.Data.Units[ui]
+		us := rolled[g]
 		us.Level, us.Code, us.Name, us.Parent = u.Level, u.Code, u.Name, u.Parent
 		s.Units = append(s.Units, us)
 	}
 	sort.Slice(s.Units, func(i, j int) bool { return s.Units[i].Code < s.Units[j].Code })
-	un := a.unitSummary(func(i int) bool { return of == nil || of[i] < 0 }, withCapacity)
-	if un.Cells > 0 {
+	if un := rolled[outside]; un.Cells > 0 {
 		un.Level, un.Name = by, "outside every "+string(by)
 		s.Unassigned = &un
 	}
+	s.Completeness = a.rollUp(func(int) int { return 0 }, 1, caps)[0].Completeness
 	return s
 }
 
-func (a *Analysis) unitSummary(in func(i int) bool, withCapacity bool) UnitSummary {
-	us := UnitSummary{Completeness: a.completeness(in)}
+// rollUp sums cells into groups in one pass: residents, per-type covered
+// and capacity-short residents (caps[t] may be nil), and population-
+// weighted completeness per life-circle level.
+func (a *Analysis) rollUp(groupOf func(i int) int, groups int, caps []*CapacityResult) []UnitSummary {
+	nT := len(a.types)
+	mand := a.mandatoryByLevel()
+	cells := make([]int, groups)
+	residents := make([]float64, groups)
+	covered := make([]float64, groups*nT)
+	short := make([]float64, groups*nT)
+	complete := make([]float64, groups*len(Levels))
 	for i, c := range a.Data.Cells {
-		if in(i) {
-			us.Cells++
-			us.Residents += c.Population
-		}
-	}
-	for _, tc := range a.types {
-		covered, short := 0.0, 0.0
-		var r *CapacityResult
-		if withCapacity {
-			r = a.capacitySplit(tc)
-		}
-		for i, c := range a.Data.Cells {
-			if in(i) && tc.IsCovered(i) {
-				covered += c.Population
-				if r != nil && r.Status[i] == CapacityShort {
-					short += c.Population
+		g := groupOf(i)
+		cells[g]++
+		residents[g] += c.Population
+		for t, tc := range a.types {
+			if tc.IsCovered(i) {
+				covered[g*nT+t] += c.Population
+				if caps[t] != nil && caps[t].Status[i] == CapacityShort {
+					short[g*nT+t] += c.Population
 				}
 			}
 		}
-		us.Types = append(us.Types, UnitTypeShare{
-			ID: tc.Type.ID, Covered: round1(covered),
-			Uncovered: round1(us.Residents - covered), Share: round4(share(covered, us.Residents)),
-			Served: round1(covered - short), CapacityShort: round1(short),
-		})
+		for l, types := range mand {
+			if len(types) > 0 {
+				complete[g*len(Levels)+l] += c.Population * a.coveredShare(i, types)
+			}
+		}
 	}
-	us.Residents = round1(us.Residents)
-	return us
-}
-
-// completeness is the population-weighted completeness per level over the
-// cells selected by in. Levels without mandatory types are left out.
-func (a *Analysis) completeness(in func(i int) bool) map[Level]float64 {
-	out := map[Level]float64{}
-	for _, l := range Levels {
-		var types []*TypeCoverage
-		for _, tc := range a.types {
-			if tc.Type.Level == l && tc.Type.Requirement == Mandatory {
-				types = append(types, tc)
+	out := make([]UnitSummary, groups)
+	for g := range out {
+		us := UnitSummary{Cells: cells[g], Residents: round1(residents[g]), Completeness: map[Level]float64{}}
+		for l, types := range mand {
+			if len(types) > 0 {
+				us.Completeness[Levels[l]] = round4(share(complete[g*len(Levels)+l], residents[g]))
 			}
 		}
-		if len(types) == 0 {
-			continue
+		for t, tc := range a.types {
+			cv, sh := covered[g*nT+t], short[g*nT+t]
+			us.Types = append(us.Types, UnitTypeShare{
+				ID: tc.Type.ID, Covered: round1(cv), Uncovered: round1(residents[g] - cv),
+				Share: round4(share(cv, residents[g])), Served: round1(cv - sh), CapacityShort: round1(sh),
+			})
 		}
-		num, den := 0.0, 0.0
-		for i, c := range a.Data.Cells {
-			if !in(i) {
-				continue
-			}
-			covered := 0
-			for _, tc := range types {
-				if tc.IsCovered(i) {
-					covered++
-				}
-			}
-			num += c.Population * float64(covered) / float64(len(types))
-			den += c.Population
-		}
-		out[l] = round4(share(num, den))
+		out[g] = us
 	}
 	return out
 }
