@@ -24,6 +24,7 @@ deps:   ## Fail if a package imports against cmd → api → coverage → spatia
 	@! $(GO) list -deps ./coverage | grep -E '^lifecircle/(data|api)|gin-gonic|net/http$$' || { echo "coverage must not import data, api or HTTP"; exit 1; }
 	@! $(GO) list -deps ./data | grep -E '^lifecircle/api|gin-gonic' || { echo "data must not import api or gin"; exit 1; }
 	@! $(GO) list -deps ./api | grep -E '^lifecircle/data' || { echo "api must not import data"; exit 1; }
+	@! $(GO) list -f '{{join .Imports "\n"}}' ./api | grep -E '^lifecircle/spatial' || { echo "api must not import spatial (coverage wraps what it needs)"; exit 1; }
 	@echo "dependency rule holds"
 race:   ## Tests under the race detector
 	$(GO) test -race -count=1 ./...

@@ -13,7 +13,6 @@ import (
 	"github.com/paulmach/orb"
 
 	"lifecircle/coverage"
-	"lifecircle/spatial"
 )
 
 // Scenarios and street officials' proposals. They need a store
@@ -169,15 +168,15 @@ func (r siteRequest) facility(a *coverage.Analysis, i int, id string) (coverage.
 		}
 		return coverage.Facility{}, badParam(field("lat"), "%s %g is outside [-90, 90]%s", field("lat"), *r.Lat, hint)
 	}
-	crs, err := spatial.ParseCRS(r.CRS)
+	loc, err := coverage.ConvertPoint(orb.Point{*r.Lon, *r.Lat}, r.CRS)
 	if err != nil {
-		return coverage.Facility{}, badParam(field("crs"), "%v", err)
+		return coverage.Facility{}, blame(field("crs"), err)
 	}
 	if err := checkText(field("name"), r.Name, false); err != nil {
 		return coverage.Facility{}, err
 	}
 	f := coverage.Facility{
-		ID: id, Type: r.Type, Name: r.Name, Location: spatial.ToWGS84(orb.Point{*r.Lon, *r.Lat}, crs),
+		ID: id, Type: r.Type, Name: r.Name, Location: loc,
 		Status: coverage.Planned, PlanYear: r.PlanYear,
 	}
 	if r.Capacity != nil {

@@ -75,6 +75,8 @@ func TestScenarioGainCompareDelta(t *testing.T) {
 	// Bad input.
 	wantStatus(t, send(t, h, "POST", url+"/proposals", `{"facilities": [{"type": "pharmacy", "lon": 104.050, "lat": 30.6601}]}`),
 		http.StatusBadRequest, "facilities[0].lon", "outside the scenario's jurisdiction E")
+	wantStatus(t, send(t, h, "POST", url+"/proposals", `{"facilities": [{"type": "pharmacy", "lon": -51.2, "lat": -30.0, "crs": "gcj02"}]}`),
+		http.StatusBadRequest, "facilities[0].crs", "outside China")
 	wantStatus(t, send(t, h, "POST", url+"/changes", `{"changes": [{"kind": "remove", "facility_id": "nope"}]}`),
 		http.StatusNotFound, "changes", "does not exist")
 	wantStatus(t, send(t, h, "POST", url+"/changes", `{"changes": []}`), http.StatusBadRequest, "changes", "at least one")

@@ -171,11 +171,9 @@ func ConvertPoint(p orb.Point, crs string) (orb.Point, error) {
 	if err != nil {
 		return p, fmt.Errorf("%v: %w", err, ErrInvalid)
 	}
-	if err := spatial.CheckLonLat(p); err != nil {
+	q, err := spatial.Convert(p, c)
+	if err != nil {
 		return p, fmt.Errorf("%v: %w", err, ErrInvalid)
 	}
-	if c != spatial.WGS84 && (p[0] < 72 || p[0] > 138 || p[1] < 0.8 || p[1] > 56) {
-		return p, fmt.Errorf("coordinate (%g, %g) lies outside China, where %s is not defined: %w", p[0], p[1], c, ErrInvalid)
-	}
-	return spatial.ToWGS84(p, c), nil
+	return q, nil
 }

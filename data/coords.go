@@ -10,17 +10,11 @@ import (
 
 // toWGS84 checks a coordinate given in crs and converts it.
 func toWGS84(p orb.Point, crs spatial.CRS) (orb.Point, error) {
-	if err := spatial.CheckLonLat(p); err != nil {
-		return p, err
+	q, err := spatial.Convert(p, crs)
+	if err != nil {
+		return p, fmt.Errorf("%v (--crs)", err)
 	}
-	if crs == spatial.GCJ02 || crs == spatial.BD09 {
-		// Both datums are defined only over China; a point elsewhere means
-		// the wrong --crs (or swapped axes).
-		if p[0] < 72 || p[0] > 138 || p[1] < 0.8 || p[1] > 56 {
-			return p, fmt.Errorf("coordinate (%g, %g) lies outside China, where %s is not defined: check --crs and the axis order", p[0], p[1], crs)
-		}
-	}
-	return spatial.ToWGS84(p, crs), nil
+	return q, nil
 }
 
 // ringsToWGS84 converts every vertex of a geometry in place.

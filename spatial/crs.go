@@ -50,6 +50,20 @@ const (
 	gcjEE = 0.00669342162296594323 // its first eccentricity squared
 )
 
+// Convert checks a coordinate given in crs and converts it to WGS84: the
+// mistakes CheckLonLat recognises, and a GCJ-02 or BD-09 point outside
+// China (where those datums are not defined: a wrong crs or swapped axes).
+// It is the one check every input path uses.
+func Convert(p orb.Point, crs CRS) (orb.Point, error) {
+	if err := CheckLonLat(p); err != nil {
+		return p, err
+	}
+	if (crs == GCJ02 || crs == BD09) && outOfChina(p) {
+		return p, fmt.Errorf("coordinate (%g, %g) lies outside China, where %s is not defined: check the crs and the axis order", p[0], p[1], crs)
+	}
+	return ToWGS84(p, crs), nil
+}
+
 // outOfChina reports whether the GCJ-02 offset is not applied at p.
 func outOfChina(p orb.Point) bool {
 	return p[0] < 72.004 || p[0] > 137.8347 || p[1] < 0.8293 || p[1] > 55.8271
