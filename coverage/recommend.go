@@ -130,27 +130,24 @@ func (a *Analysis) Recommend(req RecommendRequest) (*Recommendation, error) {
 	}
 	inArea := func(i int) bool { return unit < 0 || a.inUnit(i, unit) }
 
-	// Remaining demand per (type, cell): residents not yet covered.
+	// Remaining demand per (type, cell): residents not yet covered; start
+	// is the state before any recommended site, which reset returns to.
 	rec := &Recommendation{Demand: map[string]float64{}, ShareStart: map[string]float64{}, Method: a.Method}
+	start, demand, coveredStart := startingDemand(types, a, inArea)
 	remaining := make([][]float32, len(types))
-	demand := make([]float64, len(types))
 	covered := make([]float64, len(types))
 	for t, tc := range types {
 		remaining[t] = make([]float32, len(a.Data.Cells))
-		for i, c := range a.Data.Cells {
-			if !inArea(i) || c.Population <= 0 {
-				continue
-			}
-			demand[t] += c.Population
-			if tc.IsCovered(i) {
-				covered[t] += c.Population
-			} else {
-				remaining[t][i] = float32(c.Population)
-			}
-		}
 		rec.Demand[tc.Type.ID] = round1(demand[t])
-		rec.ShareStart[tc.Type.ID] = round4(share(covered[t], demand[t]))
+		rec.ShareStart[tc.Type.ID] = round4(share(coveredStart[t], demand[t]))
 	}
+	reset := func() {
+		for t := range types {
+			copy(remaining[t], start[t])
+			covered[t] = coveredStart[t]
+		}
+	}
+	reset()
 	weightedShare := func() float64 {
 		num, den := 0.0, 0.0
 		for t := range types {
@@ -234,13 +231,6 @@ func (a *Analysis) Recommend(req RecommendRequest) (*Recommendation, error) {
 		}
 		return byType
 	}
-	start := remainingStart(types, a, inArea)
-	reset := func() {
-		for t := range types {
-			copy(remaining[t], start[t])
-			covered[t] = demand[t] - sum32(remaining[t])
-		}
-	}
 	// Phase 1, CELF: lazy greedy over a max-heap of stale upper bounds,
 	// optionally with a forced first site.
 	initial := make(celfHeap, 0, len(cands))
@@ -311,7 +301,7 @@ func (a *Analysis) Recommend(req RecommendRequest) (*Recommendation, error) {
 			}
 			return total
 		}
-		budget := swapBudget(len(cands), len(chosen))
+		budget := swapBudget(len(cands))
 		best, swaps := interchange(append([]int(nil), chosen...), cands, sets, types, weights, a.Data.Cells, start, req.MinSpacingM, budget)
 		bestObj := objective(best)
 		restarts := 0
@@ -359,31 +349,31 @@ func (a *Analysis) Recommend(req RecommendRequest) (*Recommendation, error) {
 	return rec, nil
 }
 
-func sum32(v []float32) float64 {
-	s := 0.0
-	for _, x := range v {
-		s += float64(x)
-	}
-	return s
-}
-
-// remainingStart is the uncovered demand per type and cell before any
-// recommended site.
-func remainingStart(types []*TypeCoverage, a *Analysis, inArea func(int) bool) [][]float32 {
-	out := make([][]float32, len(types))
+// startingDemand is, per type, the uncovered residents of each cell in the
+// area before any recommended site, the area's residents, and those
+// already covered.
+func startingDemand(types []*TypeCoverage, a *Analysis, inArea func(int) bool) (uncovered [][]float32, demand, covered []float64) {
+	uncovered = make([][]float32, len(types))
+	demand, covered = make([]float64, len(types)), make([]float64, len(types))
 	for t, tc := range types {
-		out[t] = make([]float32, len(a.Data.Cells))
+		uncovered[t] = make([]float32, len(a.Data.Cells))
 		for i, c := range a.Data.Cells {
-			if inArea(i) && c.Population > 0 && !tc.IsCovered(i) {
-				out[t][i] = float32(c.Population)
+			if !inArea(i) || c.Population <= 0 {
+				continue
+			}
+			demand[t] += c.Population
+			if tc.IsCovered(i) {
+				covered[t] += c.Population
+			} else {
+				uncovered[t][i] = float32(c.Population)
 			}
 		}
 	}
-	return out
+	return uncovered, demand, covered
 }
 
 // swapBudget bounds the interchange work (candidate evaluations).
-func swapBudget(cands, chosen int) int { return max(2_000_000, 20*cands) }
+func swapBudget(cands int) int { return max(2_000_000, 20*cands) }
 
 // interchange improves a set of sites by single swaps (first improvement),
 // until no swap helps or the budget of evaluations is spent.
