@@ -57,8 +57,12 @@ func writeError(c *gin.Context, err error) {
 	status := statusOf(err)
 	body := errorBody{Error: err.Error()}
 	var pe *paramError
-	if errors.As(err, &pe) {
+	var fe *coverage.FieldError
+	switch {
+	case errors.As(err, &pe):
 		body.Parameter = pe.param
+	case errors.As(err, &fe):
+		body.Parameter = fe.Field
 	}
 	if status == http.StatusInternalServerError {
 		c.Error(err) //nolint:errcheck // recorded for the log line

@@ -106,7 +106,7 @@ func (s *Server) handleLayerList(c *gin.Context) {
 	}
 	var out []layerInfo
 	for _, name := range coverage.LayerNames {
-		needs := name == "coverage" || name == "gaps" || name == "gap-areas"
+		needs := coverage.LayerNeedsType(name)
 		href := "/v1/layers/" + name
 		if needs {
 			href += "?type={type}"
@@ -147,36 +147,8 @@ func (s *Server) handleLayer(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	a := s.current()
-	name := c.Param("layer")
-	known := false
-	for _, l := range coverage.LayerNames {
-		known = known || l == name
-	}
-	if !known {
-		writeError(c, notFound("", "layer %q does not exist; layers: %s", name, strings.Join(coverage.LayerNames, ", ")))
-		return
-	}
-	if q.Type != "" {
-		if err := a.Catalog.CheckType(q.Type); err != nil {
-			writeError(c, notFound("type", "%v", strings.TrimSuffix(err.Error(), ": "+coverage.ErrInvalid.Error())))
-			return
-		}
-	}
-	if q.Unit != "" {
-		if _, ok := a.Unit(q.Unit); !ok {
-			writeError(c, notFound("unit", "admin unit %q does not exist (see /v1/summary?by=district for the codes)", q.Unit))
-			return
-		}
-	}
-	fc, err := a.Layer(name, q)
+	fc, err := s.current().Layer(c.Param("layer"), q)
 	if err != nil {
-		switch {
-		case name == "catchment":
-			err = blame("facility", err)
-		case q.Type == "":
-			err = blame("type", err)
-		}
 		writeError(c, err)
 		return
 	}

@@ -16,3 +16,15 @@ var (
 	ErrInvalid  = errors.New("invalid")
 	ErrNotFound = errors.New("not found")
 )
+
+// FieldError says which input field (a query parameter, a JSON field) an
+// error is about, so that callers can name it without checking again.
+type FieldError struct {
+	Field string
+	Err   error
+}
+
+func (e *FieldError) Error() string { return e.Err.Error() }
+func (e *FieldError) Unwrap() error { return e.Err }
+
+func fieldErr(field string, err error) error { return &FieldError{Field: field, Err: err} }

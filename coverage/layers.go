@@ -27,8 +27,8 @@ type Query struct {
 	Profile Profile
 }
 
-// needsType reports whether a layer is per facility type.
-func needsType(layer string) bool {
+// LayerNeedsType reports whether a layer is per facility type.
+func LayerNeedsType(layer string) bool {
 	return layer == "coverage" || layer == "gaps" || layer == "gap-areas"
 }
 
@@ -48,23 +48,26 @@ func (a *Analysis) Layer(name string, q Query) (*geojson.FeatureCollection, erro
 	if name == "catchment" {
 		return a.catchmentLayer(q)
 	}
-	if q.Limit < 0 || q.Offset < 0 {
-		return nil, fmt.Errorf("limit and offset must not be negative: %w", ErrInvalid)
+	if q.Limit < 0 {
+		return nil, fieldErr("limit", fmt.Errorf("limit must not be negative: %w", ErrInvalid))
+	}
+	if q.Offset < 0 {
+		return nil, fieldErr("offset", fmt.Errorf("offset must not be negative: %w", ErrInvalid))
 	}
 	var tc *TypeCoverage
 	if q.Type != "" {
 		var err error
 		if tc, err = a.Type(q.Type); err != nil {
-			return nil, err
+			return nil, fieldErr("type", err)
 		}
-	} else if needsType(name) {
-		return nil, fmt.Errorf("layer %s needs a facility type (type=…): %w", name, ErrInvalid)
+	} else if LayerNeedsType(name) {
+		return nil, fieldErr("type", fmt.Errorf("layer %s needs a facility type (type=…): %w", name, ErrInvalid))
 	}
 	unit := -1
 	if q.Unit != "" {
 		i, ok := a.unitIndex[q.Unit]
 		if !ok {
-			return nil, fmt.Errorf("admin unit %q does not exist: %w", q.Unit, ErrNotFound)
+			return nil, fieldErr("unit", fmt.Errorf("admin unit %q does not exist (see /v1/summary?by=district for the codes): %w", q.Unit, ErrNotFound))
 		}
 		unit = i
 	}
@@ -251,11 +254,11 @@ func roundMultiPolygon(mp orb.MultiPolygon) orb.MultiPolygon {
 // catchmentLayer is one feature: the outline of the cells the facility serves.
 func (a *Analysis) catchmentLayer(q Query) (*geojson.FeatureCollection, error) {
 	if q.Facility == "" {
-		return nil, fmt.Errorf("layer catchment needs a facility id (facility=…): %w", ErrInvalid)
+		return nil, fieldErr("facility", fmt.Errorf("layer catchment needs a facility id (facility=…): %w", ErrInvalid))
 	}
 	c, err := a.Catchment(q.Facility)
 	if err != nil {
-		return nil, err
+		return nil, fieldErr("facility", err)
 	}
 	fc := geojson.NewFeatureCollection()
 	fc.ExtraMembers = geojson.Properties{
