@@ -272,35 +272,19 @@ func inspectGeoPackage(name, abs string, size int64) error {
 // spatial index; it returns nil when all pass.
 func (g *GeoPackage) Check(ctx context.Context) error {
 	var problems []string
-	rows, err := g.r.QueryContext(ctx, "PRAGMA integrity_check")
+	results, err := queryStrings(ctx, g.r, "PRAGMA integrity_check")
 	if err != nil {
 		return err
 	}
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			rows.Close()
-			return err
-		}
+	for _, s := range results {
 		if s != "ok" {
 			problems = append(problems, s)
 		}
 	}
-	rows.Close()
-	var tables []string
-	rows, err = g.r.QueryContext(ctx, "SELECT table_name, column_name FROM gpkg_extensions WHERE extension_name = 'gpkg_rtree_index'")
+	tables, err := queryStrings(ctx, g.r, "SELECT 'rtree_' || table_name || '_' || column_name FROM gpkg_extensions WHERE extension_name = 'gpkg_rtree_index'")
 	if err != nil {
 		return err
 	}
-	for rows.Next() {
-		var t, c string
-		if err := rows.Scan(&t, &c); err != nil {
-			rows.Close()
-			return err
-		}
-		tables = append(tables, "rtree_"+t+"_"+c)
-	}
-	rows.Close()
 	for _, rt := range tables {
 		var s string
 		if err := g.r.QueryRowContext(ctx, "SELECT rtreecheck(?)", rt).Scan(&s); err != nil {

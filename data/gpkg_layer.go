@@ -311,20 +311,14 @@ func (g *GeoPackage) layerTable(ctx context.Context, tx *sql.Tx, name, geomType 
 }
 
 func tableColumns(ctx context.Context, tx *sql.Tx, table string) (map[string]string, error) {
-	rows, err := tx.QueryContext(ctx, "SELECT name, type FROM pragma_table_info(?)", table)
-	if err != nil {
-		return nil, err
-	}
 	cols := map[string]string{}
-	for rows.Next() {
+	err := eachRow(ctx, tx, "SELECT name, type FROM pragma_table_info(?)", []any{table}, func(r *sql.Rows) error {
 		var n, t string
-		if err := rows.Scan(&n, &t); err != nil {
-			rows.Close()
-			return nil, err
-		}
+		err := r.Scan(&n, &t)
 		cols[strings.ToLower(n)] = t
-	}
-	return cols, closeRows(rows)
+		return err
+	})
+	return cols, err
 }
 
 // Layers lists the layers stored for a dataset, sorted by name.
@@ -334,19 +328,9 @@ func (g *GeoPackage) Layers(ctx context.Context, dataset string) ([]string, erro
 		if err := datasetExists(ctx, tx, dataset); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, "SELECT name FROM lifecircle_layers WHERE dataset = ? ORDER BY name", dataset)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var n string
-			if err := rows.Scan(&n); err != nil {
-				rows.Close()
-				return err
-			}
-			names = append(names, n)
-		}
-		return closeRows(rows)
+		var err error
+		names, err = queryStrings(ctx, tx, "SELECT name FROM lifecircle_layers WHERE dataset = ? ORDER BY name", dataset)
+		return err
 	})
 	return names, err
 }

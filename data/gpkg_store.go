@@ -282,6 +282,40 @@ func (g *GeoPackage) LoadDataset(ctx context.Context, name string) (*coverage.Ca
 	return cat, ds, nil
 }
 
+// querier is what both *sql.DB and *sql.Tx offer.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// eachRow runs query and calls scan for every row; the rows are always
+// closed, and the first error of the query, a scan or the iteration is
+// returned.
+func eachRow(ctx context.Context, q querier, query string, args []any, scan func(*sql.Rows) error) error {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			rows.Close()
+			return err
+		}
+	}
+	return closeRows(rows)
+}
+
+// queryStrings returns the one text column of every row of query.
+func queryStrings(ctx context.Context, q querier, query string, args ...any) ([]string, error) {
+	var out []string
+	err := eachRow(ctx, q, query, args, func(r *sql.Rows) error {
+		var v string
+		err := r.Scan(&v)
+		out = append(out, v)
+		return err
+	})
+	return out, err
+}
+
 func closeRows(rows *sql.Rows) error {
 	err := rows.Err()
 	if cerr := rows.Close(); err == nil {
@@ -329,20 +363,9 @@ func gpMultiPolygon(b []byte) (orb.MultiPolygon, error) {
 // Datasets lists the stored dataset names, sorted.
 func (g *GeoPackage) Datasets(ctx context.Context) ([]string, error) {
 	var names []string
-	err := g.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, "SELECT name FROM datasets ORDER BY name")
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var n string
-			if err := rows.Scan(&n); err != nil {
-				rows.Close()
-				return err
-			}
-			names = append(names, n)
-		}
-		return closeRows(rows)
+	err := g.read(ctx, func(tx *sql.Tx) (err error) {
+		names, err = queryStrings(ctx, tx, "SELECT name FROM datasets ORDER BY name")
+		return err
 	})
 	return names, err
 }
