@@ -116,10 +116,6 @@ func (f *inputFlags) load(logger *slog.Logger) (*coverage.Analysis, error) {
 	if err != nil {
 		return nil, err
 	}
-	if g.sample != "" {
-		sample, _ := data.SampleInputs(g.sample)
-		in.OSM = sample.OSM // the sample brings its own extract
-	}
 	if f.osm != "" {
 		if g.sample != "" {
 			return nil, fmt.Errorf("--osm needs file inputs; the sample brings its own extract")

@@ -64,7 +64,6 @@ func (f *inputFlags) inputs() (data.Inputs, error) {
 		if f.catalog != "" {
 			return in, fmt.Errorf("--catalog needs file inputs; the sample has its own")
 		}
-		in.OSM = ""
 	case f.facilities == "" || f.population == "":
 		return in, fmt.Errorf("give --facilities FILE and --population FILE (or --sample NAME)")
 	default:
