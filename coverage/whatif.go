@@ -114,23 +114,17 @@ func (a *Analysis) WhatIf(s Site) (*Gain, error) {
 	for i, cg := range cells {
 		g.ResidentsNewlyCovered += cg.Population
 		cg.Before, cg.After = map[Level]float64{}, map[Level]float64{}
-		for _, l := range Levels {
-			n, before, after := 0, 0, 0
-			for _, tc := range a.types {
-				if tc.Type.Level != l || tc.Type.Requirement != Mandatory {
-					continue
-				}
-				n++
-				if tc.IsCovered(i) {
-					before++
-					after++
-				} else if contains(cg.Types, tc.Type.ID) {
-					after++
+		for k, types := range a.mandatoryByLevel() {
+			gained := 0
+			for _, t := range types {
+				if !a.types[t].IsCovered(i) && contains(cg.Types, a.types[t].Type.ID) {
+					gained++
 				}
 			}
-			if n > 0 && after != before {
-				cg.Before[l] = round4(float64(before) / float64(n))
-				cg.After[l] = round4(float64(after) / float64(n))
+			if gained > 0 {
+				before := a.coveredShare(i, types)
+				cg.Before[Levels[k]] = round4(before)
+				cg.After[Levels[k]] = round4(before + float64(gained)/float64(len(types)))
 			}
 		}
 		g.Cells = append(g.Cells, *cg)
