@@ -252,11 +252,7 @@ func (s *Server) handleEquity(c *gin.Context) {
 	}
 	e, err := a.Equity(typ, level)
 	if err != nil {
-		param := "type"
-		if errors.Is(err, coverage.ErrNotFound) && a.Catalog.CheckType(typ) == nil {
-			param = "by"
-		}
-		writeError(c, blame(param, err))
+		writeError(c, err)
 		return
 	}
 	s.writeJSON(c, e)

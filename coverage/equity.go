@@ -29,11 +29,11 @@ type Equity struct {
 func (a *Analysis) Equity(typeID string, level UnitLevel) (*Equity, error) {
 	tc, err := a.Type(typeID)
 	if err != nil {
-		return nil, err
+		return nil, fieldErr("type", err)
 	}
 	of := a.unitOf[level]
 	if of == nil {
-		return nil, fmt.Errorf("no %s units are loaded: %w", level, ErrNotFound)
+		return nil, fieldErr("by", fmt.Errorf("no %s units are loaded: %w", level, ErrNotFound))
 	}
 	pop := map[int32]float64{}
 	cov := map[int32]float64{}
