@@ -25,41 +25,15 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// syncBuffer is a bytes.Buffer safe for the server goroutine and the test.
-type syncBuffer struct {
-	ch chan struct{}
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.ch <- struct{}{}
-	defer func() { <-s.ch }()
-	return s.b.Write(p)
-}
-
 // TestServeEndToEnd starts the real server on the embedded sample and
 // fetches every endpoint over loopback, as `make run` and curl would.
 func TestServeEndToEnd(t *testing.T) {
 	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	logs := &syncBuffer{ch: make(chan struct{}, 1)}
-	go func() { done <- run(ctx, []string{"serve", "--addr", addr}, io.Discard, logs) }()
+	go func() { done <- run(ctx, []string{"serve", "--addr", addr}, io.Discard, io.Discard) }()
 	base := "http://" + addr
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server did not come up: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitHealthy(t, base, done)
 	fetch := func(path string, wantStatus int) map[string]any {
 		t.Helper()
 		resp, err := http.Get(base + path)

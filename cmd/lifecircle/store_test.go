@@ -51,26 +51,44 @@ func runErr(t *testing.T, want string, args ...string) {
 	}
 }
 
-func waitHealthy(t *testing.T, base string, done <-chan error) {
-	t.Helper()
+// pollHealthy polls base/healthz until it answers 200, stop returns an
+// error, or 30 s pass.
+func pollHealthy(base string, stop func() error) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		resp, err := http.Get(base + "/healthz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return
+				return nil
 			}
 		}
-		select {
-		case err := <-done:
-			t.Fatalf("server stopped: %v", err)
-		default:
+		if stop != nil {
+			if serr := stop(); serr != nil {
+				return serr
+			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("server did not come up: %v", err)
+			return fmt.Errorf("server did not come up: %v", err)
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitHealthy waits for an in-process server started by run; done receives
+// run's result if it stops.
+func waitHealthy(t *testing.T, base string, done <-chan error) {
+	t.Helper()
+	err := pollHealthy(base, func() error {
+		select {
+		case err := <-done:
+			return fmt.Errorf("server stopped: %v", err)
+		default:
+			return nil
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -347,20 +365,9 @@ func TestCrashDurability(t *testing.T) {
 		return cmd, "http://" + addr
 	}
 	ready := func(cmd *exec.Cmd, base string) {
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			resp, err := http.Get(base + "/healthz")
-			if err == nil {
-				resp.Body.Close()
-				if resp.StatusCode == 200 {
-					return
-				}
-			}
-			if time.Now().After(deadline) {
-				cmd.Process.Kill()
-				t.Fatalf("server did not come up: %v", err)
-			}
-			time.Sleep(10 * time.Millisecond)
+		if err := pollHealthy(base, nil); err != nil {
+			cmd.Process.Kill()
+			t.Fatal(err)
 		}
 	}
 	// check compares what the server has with what was sent.
