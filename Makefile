@@ -5,7 +5,7 @@ GO ?= go
 BIN := bin/lifecircle
 BENCH_OUT ?= /tmp/lifecircle-bench.txt
 
-.PHONY: help build run test check fmt vet deps race bench golden sample compare-peer deps-pg deps-gdal deps-glpk crash bench-store
+.PHONY: help build run test check fmt vet deps race bench golden sample compare-peer deps-pg deps-gdal deps-glpk deps-proj crash bench-store
 help:   ## List targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "%-12s %s\n", $$1, $$2}'
 build:  ## Build the binary into bin/
@@ -51,3 +51,5 @@ bench-store: ## Store benchmarks: imports into GeoPackage and PostGIS, open + fi
 	LIFECIRCLE_BENCH_STORE=1 $(GO) test -run='^$$' -bench=Store -benchtime=1x -count=1 -timeout 120m ./data/
 deps-glpk: ## Install glpk-utils with apt (root): glpsol, the exact optimum for the recommendation test
 	apt-get install -y glpk-utils
+deps-proj: ## Install proj-bin with apt (root): cs2cs, the reference for the CRS transforms (spatial/crs)
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq proj-bin
