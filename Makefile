@@ -22,7 +22,7 @@ vet:    ## go vet
 deps:   ## Fail if a package imports against cmd → api → coverage → spatial; data → coverage
 	@! $(GO) list -deps ./spatial | grep -E '^lifecircle/(coverage|data|api)|gin-gonic|net/http$$' || { echo "spatial must not import our packages or HTTP"; exit 1; }
 	@! $(GO) list -deps ./coverage | grep -E '^lifecircle/(data|api)|gin-gonic|net/http$$' || { echo "coverage must not import data, api or HTTP"; exit 1; }
-	@! $(GO) list -deps ./data | grep -E '^lifecircle/api|gin-gonic' || { echo "data must not import api or gin"; exit 1; }
+	@! $(GO) list -deps ./data/... | grep -E '^lifecircle/api|gin-gonic' || { echo "data must not import api or gin"; exit 1; }
 	@! $(GO) list -deps ./api | grep -E '^lifecircle/data' || { echo "api must not import data"; exit 1; }
 	@! $(GO) list -f '{{join .Imports "\n"}}' ./api | grep -E '^lifecircle/spatial' || { echo "api must not import spatial (coverage wraps what it needs)"; exit 1; }
 	@echo "dependency rule holds"
@@ -48,7 +48,7 @@ deps-gdal: ## Install gdal-bin with apt (root): ogrinfo checks of the GeoPackage
 crash: ## SIGKILL durability test of the GeoPackage store, 200 kills (make test runs 20)
 	LIFECIRCLE_CRASH_CYCLES=200 $(GO) test -count=1 -timeout 30m -run TestCrashDurability -v ./cmd/lifecircle
 bench-store: ## Store benchmarks: imports into GeoPackage and PostGIS, open + first layer
-	LIFECIRCLE_BENCH_STORE=1 $(GO) test -run='^$$' -bench=Store -benchtime=1x -count=1 -timeout 120m ./data/
+	LIFECIRCLE_BENCH_STORE=1 $(GO) test -run='^$$' -bench=Store -benchtime=1x -count=1 -timeout 120m ./data/storetest/
 deps-glpk: ## Install glpk-utils with apt (root): glpsol, the exact optimum for the recommendation test
 	apt-get install -y glpk-utils
 deps-proj: ## Install proj-bin with apt (root): cs2cs, the reference for the CRS transforms (spatial/crs)

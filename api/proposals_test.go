@@ -4,92 +4,39 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"lifecircle/coverage"
+	"lifecircle/data/memstore"
 )
 
-// memStore is an in-memory coverage.Store for the handler tests (the real
-// stores are tested in data and end to end in cmd/lifecircle).
-type memStore struct {
-	mu        sync.Mutex
-	scenarios map[string]coverage.Scenario
-	proposals map[string][]coverage.Proposal
-	plan      []coverage.PlanItem
-	failAdd   error
+// newStoreServer is a server over the fixture with an in-memory store that
+// holds the fixture's dataset.
+func newStoreServer(t testing.TB) (*Server, *memstore.Store) {
+	t.Helper()
+	a := fixture(t)
+	st := memstore.New()
+	if err := st.SaveDataset(context.Background(), a.Catalog, a.Data); err != nil {
+		t.Fatal(err)
+	}
+	srv := New(slog.New(slog.NewTextHandler(io.Discard, nil)), a)
+	srv.SetStore(st)
+	return srv, st
 }
 
-func newMemStore() *memStore {
-	return &memStore{scenarios: map[string]coverage.Scenario{}, proposals: map[string][]coverage.Proposal{}}
+// failingStore is a real store whose proposal writes fail, as a full disk would.
+type failingStore struct {
+	coverage.Store
+	err error
 }
 
-func (m *memStore) SaveDataset(context.Context, *coverage.Catalog, *coverage.Dataset) error {
-	return nil
-}
-func (m *memStore) LoadDataset(context.Context, string) (*coverage.Catalog, *coverage.Dataset, error) {
-	return nil, nil, coverage.ErrNotFound
-}
-func (m *memStore) Datasets(context.Context) ([]string, error) { return nil, nil }
-func (m *memStore) SaveScenario(_ context.Context, s coverage.Scenario) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.scenarios[s.ID] = s
-	return nil
-}
-func (m *memStore) Scenario(_ context.Context, id string) (coverage.Scenario, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	s, ok := m.scenarios[id]
-	if !ok {
-		return s, fmt.Errorf("scenario %q does not exist: %w", id, coverage.ErrNotFound)
-	}
-	return s, nil
-}
-func (m *memStore) Scenarios(context.Context, string) ([]coverage.Scenario, error) { return nil, nil }
-func (m *memStore) DeleteScenario(context.Context, string) error                   { return nil }
-func (m *memStore) AddProposal(_ context.Context, p coverage.Proposal) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.failAdd != nil {
-		return m.failAdd
-	}
-	if _, ok := m.scenarios[p.ScenarioID]; !ok {
-		return fmt.Errorf("scenario %q does not exist: %w", p.ScenarioID, coverage.ErrNotFound)
-	}
-	m.proposals[p.ScenarioID] = append(m.proposals[p.ScenarioID], p)
-	return nil
-}
-func (m *memStore) Proposals(ctx context.Context, id string) ([]coverage.Proposal, error) {
-	if _, err := m.Scenario(ctx, id); err != nil {
-		return nil, err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.proposals[id], nil
-}
-func (m *memStore) SavePlanItems(_ context.Context, _ string, items []coverage.PlanItem) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.plan = append([]coverage.PlanItem(nil), items...)
-	return nil
-}
-func (m *memStore) PlanItems(context.Context, string) ([]coverage.PlanItem, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]coverage.PlanItem(nil), m.plan...), nil
-}
-func (m *memStore) SaveLayer(context.Context, string, string, []coverage.LayerFeature) error {
-	return nil
-}
-func (m *memStore) Close() error { return nil }
+func (f failingStore) AddProposal(context.Context, coverage.Proposal) error { return f.err }
 
 func send(t testing.TB, h http.Handler, method, url, body string) *httptest.ResponseRecorder {
 	t.Helper()
@@ -133,9 +80,7 @@ func TestProposalsNeedAStore(t *testing.T) {
 }
 
 func TestScenarioAndProposalEndpoints(t *testing.T) {
-	st := newMemStore()
-	srv := New(slog.New(slog.NewTextHandler(io.Discard, nil)), fixture(t))
-	srv.SetStore(st)
+	srv, st := newStoreServer(t)
 	h := srv.Handler()
 
 	rec := send(t, h, "POST", "/v1/scenarios", `{"name": "西区补短板", "author": "王芳", "unit": "E", "description": "kindergartens first"}`)
@@ -229,9 +174,9 @@ func TestScenarioAndProposalEndpoints(t *testing.T) {
 		})
 	}
 	// A store that fails: no 201, and the failure is not described to the client.
-	st.failAdd = errors.New("disk full")
+	srv.SetStore(failingStore{st, errors.New("disk full")})
 	wantStatus(t, send(t, h, "POST", url, `{"facilities": [`+site+`]}`), http.StatusInternalServerError, "", "internal error")
-	st.failAdd = nil
+	srv.SetStore(st)
 	if stored, _ := st.Proposals(context.Background(), sc.ID); len(stored) != 1 {
 		t.Errorf("%d proposals stored after the refused ones; want 1", len(stored))
 	}

@@ -2,8 +2,6 @@ package api
 
 import (
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"testing"
 
@@ -13,8 +11,7 @@ import (
 )
 
 func TestScenarioGainCompareDelta(t *testing.T) {
-	srv := New(slog.New(slog.NewTextHandler(io.Discard, nil)), fixture(t))
-	srv.SetStore(newMemStore())
+	srv, _ := newStoreServer(t)
 	h := srv.Handler()
 	rec := send(t, h, "POST", "/v1/scenarios", `{"name": "东区药店", "unit": "E"}`)
 	wantStatus(t, rec, http.StatusCreated, "")
@@ -85,8 +82,7 @@ func TestScenarioGainCompareDelta(t *testing.T) {
 }
 
 func TestStoredPlanTrajectory(t *testing.T) {
-	srv := New(slog.New(slog.NewTextHandler(io.Discard, nil)), fixture(t))
-	srv.SetStore(newMemStore())
+	srv, _ := newStoreServer(t)
 	h := srv.Handler()
 	rec := send(t, h, "PUT", "/v1/plan/items", `{"items": [
 	  {"id": "a", "type": "pharmacy", "year": 2026, "location": [104.0650, 30.6580]},

@@ -10,8 +10,9 @@ import (
 // Store keeps what planners and street officials make so that it survives
 // restarts and crashes: datasets, scenarios, proposals and plan items, and
 // computed layers. An acknowledged write (a method that returned nil) is
-// durable. Implementations: a GeoPackage file (data.OpenGeoPackage) and
-// PostgreSQL + PostGIS (data.OpenPostGIS).
+// durable. Implementations: a GeoPackage file (data/gpkgstore), PostgreSQL +
+// PostGIS (data/pgstore) and memory (data/memstore); data/storetest is the
+// conformance suite every one of them passes.
 type Store interface {
 	// SaveDataset stores (or replaces) a dataset and the catalogue in
 	// force for it, all or nothing: readers see the old one or the new one.
@@ -44,6 +45,12 @@ type Store interface {
 	// SaveLayer stores a computed layer (e.g. "gaps/kindergarten") of a
 	// dataset as GeoJSON features, replacing any previous one.
 	SaveLayer(ctx context.Context, dataset, name string, features []LayerFeature) error
+	// Layers lists the names of the layers stored for a dataset, sorted.
+	Layers(ctx context.Context, dataset string) ([]string, error)
+	// Layer returns the features of one stored layer in the order they were
+	// saved (ErrNotFound when there is none). Property values come back as
+	// JSON decodes them: numbers are float64, lists []any.
+	Layer(ctx context.Context, dataset, name string) ([]LayerFeature, error)
 
 	Close() error
 }

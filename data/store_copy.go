@@ -58,7 +58,7 @@ type CopyStats struct {
 // CopyStore copies datasets from src to dst with everything that belongs to
 // them: catalogue, scenarios and their proposals, plan items and stored
 // layers. names empty copies every dataset.
-func CopyStore(ctx context.Context, dst coverage.Store, src Store, names []string) (CopyStats, error) {
+func CopyStore(ctx context.Context, dst coverage.Store, src coverage.Store, names []string) (CopyStats, error) {
 	var st CopyStats
 	if len(names) == 0 {
 		var err error

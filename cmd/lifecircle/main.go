@@ -23,6 +23,7 @@ import (
 	"lifecircle/api"
 	"lifecircle/coverage"
 	"lifecircle/data"
+	"lifecircle/data/memstore"
 )
 
 func main() {
@@ -271,8 +272,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, logg
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: api.New(logger, a).Handler(), ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(stdout, "lifecircle serving %s on http://%s\n", a.Data.Name, ln.Addr())
+	// Without a store file scenarios, proposals and plans live in memory
+	// until the server stops.
+	mem := memstore.New()
+	if err := mem.SaveDataset(ctx, a.Catalog, a.Data); err != nil {
+		return err
+	}
+	s := api.New(logger, a)
+	s.SetStore(mem)
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "lifecircle serving %s on http://%s (scenarios in memory: give --store to keep them)\n", a.Data.Name, ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -1,7 +1,7 @@
 package main
 
 // The persistent stores on the command line: import, export, and serve
-// --store/--pg. See data.OpenGeoPackage and data.OpenPostGIS.
+// --store/--pg. See data/gpkgstore and data/pgstore.
 
 import (
 	"context"
@@ -22,6 +22,9 @@ import (
 	"lifecircle/api"
 	"lifecircle/coverage"
 	"lifecircle/data"
+	"lifecircle/data/gpkgstore"
+	"lifecircle/data/pgstore"
+	"lifecircle/data/store"
 	"lifecircle/spatial"
 )
 
@@ -39,8 +42,18 @@ func (f *storeFlags) register(fs *flag.FlagSet) {
 // set is true when any store flag is given (--name alone then fails, naming --store and --pg).
 func (f *storeFlags) set() bool { return f.path != "" || f.pg != "" || f.name != "" }
 
-func (f *storeFlags) open(ctx context.Context) (data.Store, error) {
-	return data.OpenStore(ctx, f.path, f.pg)
+// open opens the GeoPackage file (--store) or the PostgreSQL database
+// (--pg); exactly one must be given.
+func (f *storeFlags) open(ctx context.Context) (coverage.Store, error) {
+	switch {
+	case f.path != "" && f.pg != "":
+		return nil, fmt.Errorf("give either a GeoPackage file (--store) or a PostgreSQL URL (--pg), not both")
+	case f.path != "":
+		return gpkgstore.Open(f.path)
+	case f.pg != "":
+		return pgstore.Open(ctx, f.pg)
+	}
+	return nil, fmt.Errorf("no store given: use --store FILE.gpkg or --pg URL")
 }
 
 func (f *storeFlags) where() string {
@@ -141,7 +154,7 @@ func (f *inputFlags) analyzeStored(cat *coverage.Catalog, ds *coverage.Dataset, 
 }
 
 // pickDataset is --name, or the store's only dataset.
-func pickDataset(ctx context.Context, st data.Store, name, where string) (string, error) {
+func pickDataset(ctx context.Context, st coverage.Store, name, where string) (string, error) {
 	if name != "" {
 		return name, nil
 	}
@@ -170,7 +183,7 @@ func isTerminal(w io.Writer) bool {
 
 // importProgress reports SaveDataset's progress: a bar on a terminal, a
 // log line per tenth otherwise.
-func importProgress(stderr io.Writer, logger *slog.Logger) (data.Progress, func()) {
+func importProgress(stderr io.Writer, logger *slog.Logger) (store.Progress, func()) {
 	if isTerminal(stderr) {
 		var bar *progressbar.ProgressBar
 		return func(stage string, done, total int) {
@@ -239,7 +252,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer, log
 	defer st.Close()
 	report, finish := importProgress(stderr, logger)
 	saveStart := time.Now()
-	err = st.SaveDataset(data.WithProgress(ctx, report), cat, ds)
+	err = st.SaveDataset(store.WithProgress(ctx, report), cat, ds)
 	finish()
 	if err != nil {
 		return fmt.Errorf("import into %s: %w (the store is as it was)", sf.where(), err)
@@ -337,14 +350,14 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer, log
 // exportTo copies datasets from src into a new GeoPackage at out, with the
 // extra layers of each dataset (used with --no-save). The file is written
 // beside out and linked into place when complete: out is whole or absent.
-func exportTo(ctx context.Context, src data.Store, names []string, extra map[string][]data.NamedLayer, out string, stdout io.Writer, start time.Time) error {
+func exportTo(ctx context.Context, src coverage.Store, names []string, extra map[string][]data.NamedLayer, out string, stdout io.Writer, start time.Time) error {
 	abs, err := filepath.Abs(out)
 	if err != nil {
 		return err
 	}
 	tmp := filepath.Join(filepath.Dir(abs), "."+filepath.Base(abs)+fmt.Sprintf(".partial-%d", os.Getpid()))
 	os.Remove(tmp)
-	dst, err := data.OpenGeoPackage(tmp)
+	dst, err := gpkgstore.Open(tmp)
 	if err != nil {
 		return err
 	}

@@ -25,7 +25,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"lifecircle/coverage"
-	"lifecircle/data"
+	"lifecircle/data/gpkgstore"
 )
 
 const tinyDir = "../../data/testdata/tiny"
@@ -174,7 +174,7 @@ func storeCLI(t *testing.T, storeArgs ...string) (out string) {
 	runErr(t, "reads the dataset from the store", append(append([]string{"export"}, storeArgs...), "--out", out+"2", "--sample", "chengdu")...)
 
 	// The export holds the dataset, the proposal and the coverage layers.
-	g, err := data.OpenGeoPackage(out)
+	g, err := gpkgstore.Open(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,6 +204,7 @@ func TestStoreCommandsGeoPackage(t *testing.T) {
 	out := storeCLI(t, "--store", store)
 	// --name alone, a foreign file, and serve with no dataset are refused clearly.
 	runErr(t, "--store FILE.gpkg or --pg URL", "serve", "--name", "tiny")
+	runErr(t, "not both", "import", "--store", store, "--pg", "postgres://x", "--sample", "chengdu")
 	notes := filepath.Join(t.TempDir(), "notes.gpkg")
 	os.WriteFile(notes, []byte("not a database"), 0o644)
 	runErr(t, "not a SQLite database", "import", "--store", notes, "--sample", "chengdu")
@@ -217,7 +218,7 @@ func TestStoreCommandsGeoPackage(t *testing.T) {
 
 	// GDAL reads the export back with the counts the store holds.
 	ogrinfo := needTool(t, "ogrinfo", "deps-gdal")
-	g, err := data.OpenGeoPackage(out)
+	g, err := gpkgstore.Open(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -508,7 +509,7 @@ func TestCrashDurability(t *testing.T) {
 		}
 	}
 	// The file itself is sound: SQLite's integrity check and every R-tree.
-	g, err := data.OpenGeoPackage(store)
+	g, err := gpkgstore.Open(store)
 	if err != nil {
 		t.Fatal(err)
 	}

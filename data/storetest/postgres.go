@@ -1,4 +1,4 @@
-package data
+package storetest
 
 import (
 	"context"
@@ -25,12 +25,12 @@ import (
 // it the first test starts a throwaway cluster on loopback with its own data
 // directory and port, and TestMain stops it at the end.
 
-func TestMain(m *testing.M) {
-	code := m.Run()
+// StopPostgres stops the cluster the tests started, if any: call it from
+// TestMain after m.Run.
+func StopPostgres() {
 	if testCluster != nil {
 		testCluster.stop()
 	}
-	os.Exit(code)
 }
 
 var (
@@ -45,9 +45,9 @@ var (
 // server that failed).
 var errNoPostgres = errors.New("PostgreSQL with PostGIS is not installed")
 
-// pgAdminURL returns the URL of a server for the tests, starting one if
+// PGAdminURL returns the URL of a server for the tests, starting one if
 // needed. Missing binaries fail the test under CI=true and skip it otherwise.
-func pgAdminURL(t testing.TB) string {
+func PGAdminURL(t testing.TB) string {
 	t.Helper()
 	pgOnce.Do(func() {
 		if u := os.Getenv("LIFECIRCLE_TEST_PG_URL"); u != "" {
@@ -117,9 +117,9 @@ func withDatabase(rawURL, db string) (string, error) {
 	return u.String(), nil
 }
 
-// pgTestDatabase creates an empty database (PostGIS installed) for one test
+// PGDatabase creates an empty database (PostGIS installed) for one test
 // and drops it afterwards; it returns its URL.
-func pgTestDatabase(t testing.TB, admin string) string {
+func PGDatabase(t testing.TB, admin string) string {
 	t.Helper()
 	name := fmt.Sprintf("lifecircle_test_%d_%d", os.Getpid(), pgDBCounter.Add(1))
 	ctx := context.Background()

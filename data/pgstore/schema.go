@@ -1,4 +1,4 @@
-package data
+package pgstore
 
 import (
 	"context"
@@ -9,17 +9,17 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// pgMigration is one version of the PostgreSQL schema; see pgMigrations.
-type pgMigration struct {
+// migration is one version of the PostgreSQL schema; see migrations.
+type migration struct {
 	version int
 	name    string
 	sql     string
 }
 
-// pgMigrations are applied in order, each once, in its own transaction
+// migrations are applied in order, each once, in its own transaction
 // together with its schema_migrations row. Add new ones at the end; never
 // edit one that has shipped.
-var pgMigrations = []pgMigration{
+var migrations = []migration{
 	{1, "datasets, facilities, population cells, admin units, scenarios, proposals, plan items, layers", `
 CREATE TABLE lifecircle.datasets (
 	name text PRIMARY KEY,
@@ -127,16 +127,16 @@ CREATE INDEX layer_features_geom ON lifecircle.layer_features USING gist (geom);
 `},
 }
 
-// pgMigrationLock is the advisory lock key that serialises migrators
+// migrationLock is the advisory lock key that serialises migrators
 // ("lifecircle" in ASCII, truncated to 64 bits).
-const pgMigrationLock = 0x6c69666563697263
+const migrationLock = 0x6c69666563697263
 
-// migratePostGIS brings the lifecircle schema of the database up to date.
-func migratePostGIS(ctx context.Context, conn *pgx.Conn) error {
-	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", int64(pgMigrationLock)); err != nil {
+// migrate brings the lifecircle schema of the database up to date.
+func migrate(ctx context.Context, conn *pgx.Conn) error {
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", int64(migrationLock)); err != nil {
 		return err
 	}
-	defer conn.Exec(context.Background(), "SELECT pg_advisory_unlock($1)", int64(pgMigrationLock)) //nolint:errcheck // closes with the connection anyway
+	defer conn.Exec(context.Background(), "SELECT pg_advisory_unlock($1)", int64(migrationLock)) //nolint:errcheck // closes with the connection anyway
 	var postgis bool
 	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'postgis')").Scan(&postgis); err != nil {
 		return err
@@ -161,10 +161,10 @@ func migratePostGIS(ctx context.Context, conn *pgx.Conn) error {
 	if err := conn.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM lifecircle.schema_migrations").Scan(&have); err != nil {
 		return err
 	}
-	if latest := pgMigrations[len(pgMigrations)-1].version; have > latest {
+	if latest := migrations[len(migrations)-1].version; have > latest {
 		return fmt.Errorf("database schema version %d is newer than this lifecircle knows (%d): use a newer lifecircle", have, latest)
 	}
-	for _, m := range pgMigrations {
+	for _, m := range migrations {
 		if m.version <= have {
 			continue
 		}

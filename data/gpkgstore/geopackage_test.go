@@ -1,4 +1,4 @@
-package data
+package gpkgstore
 
 import (
 	"bytes"
@@ -15,11 +15,12 @@ import (
 	"github.com/paulmach/orb/encoding/wkb"
 
 	"lifecircle/coverage"
+	"lifecircle/data/storetest"
 )
 
-func newGeoPackage(t *testing.T, path string) *GeoPackage {
+func newGeoPackage(t *testing.T, path string) *Store {
 	t.Helper()
-	g, err := OpenGeoPackage(path)
+	g, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +53,7 @@ func dirListing(t *testing.T, dir string) []string {
 	return names
 }
 
-// TestGeoPackageRefusesForeignFiles gives OpenGeoPackage files that are not
+// TestGeoPackageRefusesForeignFiles gives Open files that are not
 // lifecircle stores: each gets an error saying what it is, and not one byte
 // of it changes (nor does anything appear beside it).
 func TestGeoPackageRefusesForeignFiles(t *testing.T) {
@@ -87,7 +88,7 @@ func TestGeoPackageRefusesForeignFiles(t *testing.T) {
 	// A GeoPackage from another tool: application_id GPKG, core tables, a layer.
 	other := filepath.Join(dir, "other.gpkg")
 	db = rawDB(t, other)
-	if _, err := db.Exec(gpkgCoreSQL + "CREATE TABLE roads (fid INTEGER PRIMARY KEY, geom LINESTRING); PRAGMA application_id = 1196444487; PRAGMA user_version = 10300"); err != nil {
+	if _, err := db.Exec(coreSQL + "CREATE TABLE roads (fid INTEGER PRIMARY KEY, geom LINESTRING); PRAGMA application_id = 1196444487; PRAGMA user_version = 10300"); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
@@ -105,8 +106,8 @@ func TestGeoPackageRefusesForeignFiles(t *testing.T) {
 	// A real store with damaged pages in the middle, and one cut short.
 	real := filepath.Join(dir, "real.gpkg")
 	g = newGeoPackage(t, real)
-	cat, ds := diskDataset("city", 20, 100)
-	mustSave(t, g, cat, ds)
+	cat, ds := storetest.Disk("city", 20, 100)
+	storetest.MustSave(t, g, cat, ds)
 	g.Close()
 	b, err := os.ReadFile(real)
 	if err != nil {
@@ -126,12 +127,12 @@ func TestGeoPackageRefusesForeignFiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s, err := OpenGeoPackage(f.path)
+			s, err := Open(f.path)
 			if err == nil {
 				s.Close()
-				t.Fatalf("OpenGeoPackage(%s) accepted it", name)
+				t.Fatalf("Open(%s) accepted it", name)
 			}
-			wantInvalid(t, err, f.want, "it was not modified")
+			storetest.WantInvalid(t, err, f.want, "it was not modified")
 			after, err := os.ReadFile(f.path)
 			if err != nil {
 				t.Fatal(err)
@@ -144,10 +145,10 @@ func TestGeoPackageRefusesForeignFiles(t *testing.T) {
 	if after := dirListing(t, dir); !reflect.DeepEqual(before, after) {
 		t.Errorf("files beside the refused ones changed:\nbefore %v\nafter  %v", before, after)
 	}
-	_, err = OpenGeoPackage(dir)
-	wantInvalid(t, err, "is a directory")
-	_, err = OpenGeoPackage(" ")
-	wantInvalid(t, err, "no file name")
+	_, err = Open(dir)
+	storetest.WantInvalid(t, err, "is a directory")
+	_, err = Open(" ")
+	storetest.WantInvalid(t, err, "no file name")
 }
 
 // TestGeoPackageLayout checks the file against GeoPackage 1.3: header
@@ -156,9 +157,9 @@ func TestGeoPackageRefusesForeignFiles(t *testing.T) {
 func TestGeoPackageLayout(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "store.gpkg")
 	g := newGeoPackage(t, path)
-	cat, ds := tinyStored(t, "tiny")
-	mustSave(t, g, cat, ds)
-	if err := g.SaveLayer(bg, "tiny", "gaps/kindergarten", cellFeatures(ds, 5)); err != nil {
+	cat, ds := storetest.Tiny(t, "tiny")
+	storetest.MustSave(t, g, cat, ds)
+	if err := g.SaveLayer(bg, "tiny", "gaps/kindergarten", storetest.CellFeatures(ds, 5)); err != nil {
 		t.Fatal(err)
 	}
 	if err := g.Check(bg); err != nil {
@@ -231,10 +232,10 @@ func TestGeoPackageLayout(t *testing.T) {
 	// Re-opening an up-to-date store applies no migration again.
 	g.Close()
 	g = newGeoPackage(t, path)
-	var migrations int
-	g.r.QueryRow("SELECT count(*) FROM lifecircle_migrations").Scan(&migrations)
-	if migrations != len(gpkgMigrations) {
-		t.Errorf("%d migration rows after reopening; want %d", migrations, len(gpkgMigrations))
+	var applied int
+	g.r.QueryRow("SELECT count(*) FROM lifecircle_migrations").Scan(&applied)
+	if applied != len(migrations) {
+		t.Errorf("%d migration rows after reopening; want %d", applied, len(migrations))
 	}
 }
 
@@ -243,8 +244,8 @@ func TestGeoPackageLayout(t *testing.T) {
 // SQL: the triggers and the registered functions must keep the index right.
 func TestGeoPackageForeignWriters(t *testing.T) {
 	g := newGeoPackage(t, filepath.Join(t.TempDir(), "store.gpkg"))
-	cat, ds := tinyStored(t, "tiny")
-	mustSave(t, g, cat, ds)
+	cat, ds := storetest.Tiny(t, "tiny")
+	storetest.MustSave(t, g, cat, ds)
 	bePoint := func(x, y float64) []byte {
 		b := []byte{'G', 'P', 0, 0, 0, 0, 0x10, 0xE6} // big-endian header, no envelope, srs 4326
 		w, _ := wkb.Marshal(orb.Point{x, y}, binary.BigEndian)
@@ -337,8 +338,8 @@ func TestLayerTableNames(t *testing.T) {
 	}
 	// Two layer names that make the same table name get two tables.
 	g := newGeoPackage(t, filepath.Join(t.TempDir(), "store.gpkg"))
-	cat, ds := diskDataset("city", 2, 3)
-	mustSave(t, g, cat, ds)
+	cat, ds := storetest.Disk("city", 2, 3)
+	storetest.MustSave(t, g, cat, ds)
 	a := []coverage.LayerFeature{{ID: "a", Geometry: orb.Point{104.06, 30.66}}}
 	b := []coverage.LayerFeature{{ID: "b", Geometry: orb.Point{104.07, 30.67}}, {ID: "c"}}
 	if err := g.SaveLayer(bg, "city", "gaps/x", a); err != nil {
@@ -347,6 +348,6 @@ func TestLayerTableNames(t *testing.T) {
 	if err := g.SaveLayer(bg, "city", "gaps x", b); err != nil {
 		t.Fatal(err)
 	}
-	wantLayer(t, g, "city", "gaps/x", a)
-	wantLayer(t, g, "city", "gaps x", b)
+	storetest.WantLayer(t, g, "city", "gaps/x", a)
+	storetest.WantLayer(t, g, "city", "gaps x", b)
 }

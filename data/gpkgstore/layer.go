@@ -1,4 +1,4 @@
-package data
+package gpkgstore
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"lifecircle/coverage"
+	"lifecircle/data/store"
 )
 
 // Computed layers live one feature table per layer name ("gaps/kindergarten"
@@ -92,17 +93,6 @@ func geomTypeName(g orb.Geometry) string {
 	return "GEOMETRY"
 }
 
-// normalize turns the orb types WKB has no code for into polygons.
-func normalize(g orb.Geometry) orb.Geometry {
-	switch g := g.(type) {
-	case orb.Ring:
-		return orb.Polygon{g}
-	case orb.Bound:
-		return g.ToPolygon()
-	}
-	return g
-}
-
 // sqlType is the column type a property value asks for ("" for null).
 func sqlType(v any) string {
 	if v == nil {
@@ -176,8 +166,8 @@ func sqlValue(v any) any {
 
 // SaveLayer stores a computed layer of a stored dataset, replacing the
 // previous features of that layer for that dataset.
-func (g *GeoPackage) SaveLayer(ctx context.Context, dataset, name string, features []coverage.LayerFeature) error {
-	if err := checkLayer(dataset, name); err != nil {
+func (g *Store) SaveLayer(ctx context.Context, dataset, name string, features []coverage.LayerFeature) error {
+	if err := store.CheckLayer(dataset, name); err != nil {
 		return err
 	}
 	// What the features need: a geometry type, columns and their types.
@@ -185,7 +175,7 @@ func (g *GeoPackage) SaveLayer(ctx context.Context, dataset, name string, featur
 	types := map[string]string{}
 	for _, f := range features {
 		if f.Geometry != nil {
-			t := geomTypeName(normalize(f.Geometry))
+			t := geomTypeName(store.Normalize(f.Geometry))
 			if geomType == "" {
 				geomType = t
 			} else if geomType != t {
@@ -248,15 +238,15 @@ func (g *GeoPackage) SaveLayer(ctx context.Context, dataset, name string, featur
 		defer ins.Close()
 		args := make([]any, len(cols))
 		for i, f := range features {
-			geom, err := encodeGP(normalize(f.Geometry))
+			geom, err := encodeGP(store.Normalize(f.Geometry))
 			if err != nil {
 				return fmt.Errorf("layer %s: feature %d (%s): %w", name, i+1, f.ID, err)
 			}
-			props, err := propertiesJSON(f.Properties)
+			props, err := store.PropertiesJSON(f.Properties)
 			if err != nil {
 				return fmt.Errorf("layer %s: feature %d (%s): properties: %v: %w", name, i+1, f.ID, err, coverage.ErrInvalid)
 			}
-			args[0], args[1], args[2], args[3] = geom, dataset, nullStr(f.ID), string(props)
+			args[0], args[1], args[2], args[3] = geom, dataset, store.NullStr(f.ID), string(props)
 			for j, k := range propKeys {
 				args[4+j] = sqlValue(f.Properties[k])
 			}
@@ -266,7 +256,7 @@ func (g *GeoPackage) SaveLayer(ctx context.Context, dataset, name string, featur
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO lifecircle_layers (dataset, name, table_name, features, saved) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (dataset, name) DO UPDATE SET table_name = excluded.table_name, features = excluded.features, saved = excluded.saved`,
-			dataset, name, table, len(features), formatTime(time.Now())); err != nil {
+			dataset, name, table, len(features), store.FormatTime(time.Now())); err != nil {
 			return err
 		}
 		if err := touchContents(ctx, tx, "lifecircle_layers", false); err != nil {
@@ -278,7 +268,7 @@ func (g *GeoPackage) SaveLayer(ctx context.Context, dataset, name string, featur
 
 // layerTable returns the table of a layer name, creating it (or widening
 // its declared geometry type) as needed.
-func (g *GeoPackage) layerTable(ctx context.Context, tx *sql.Tx, name, geomType string) (string, error) {
+func (g *Store) layerTable(ctx context.Context, tx *sql.Tx, name, geomType string) (string, error) {
 	var table string
 	err := tx.QueryRowContext(ctx, "SELECT table_name FROM lifecircle_layers WHERE name = ? LIMIT 1", name).Scan(&table)
 	if err == nil {
@@ -322,7 +312,7 @@ func tableColumns(ctx context.Context, tx *sql.Tx, table string) (map[string]str
 }
 
 // Layers lists the layers stored for a dataset, sorted by name.
-func (g *GeoPackage) Layers(ctx context.Context, dataset string) ([]string, error) {
+func (g *Store) Layers(ctx context.Context, dataset string) ([]string, error) {
 	var names []string
 	err := g.read(ctx, func(tx *sql.Tx) error {
 		if err := datasetExists(ctx, tx, dataset); err != nil {
@@ -336,14 +326,14 @@ func (g *GeoPackage) Layers(ctx context.Context, dataset string) ([]string, erro
 }
 
 // Layer returns the features of a stored layer in saved order.
-func (g *GeoPackage) Layer(ctx context.Context, dataset, name string) ([]coverage.LayerFeature, error) {
+func (g *Store) Layer(ctx context.Context, dataset, name string) ([]coverage.LayerFeature, error) {
 	var out []coverage.LayerFeature
 	err := g.read(ctx, func(tx *sql.Tx) error {
 		var table string
 		var n int
 		err := tx.QueryRowContext(ctx, "SELECT table_name, features FROM lifecircle_layers WHERE dataset = ? AND name = ?", dataset, name).Scan(&table, &n)
 		if err == sql.ErrNoRows {
-			return notFound("layer %q of dataset %q is not in the store", name, dataset)
+			return store.NotFound("layer %q of dataset %q is not in the store", name, dataset)
 		}
 		if err != nil {
 			return err
@@ -366,7 +356,7 @@ func (g *GeoPackage) Layer(ctx context.Context, dataset, name string) ([]coverag
 				rows.Close()
 				return fmt.Errorf("layer %s: feature %s: %w", name, f.ID, err)
 			}
-			if f.Properties, err = decodeProperties([]byte(props)); err != nil {
+			if f.Properties, err = store.DecodeProperties([]byte(props)); err != nil {
 				rows.Close()
 				return err
 			}

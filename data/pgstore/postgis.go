@@ -1,4 +1,4 @@
-package data
+package pgstore
 
 import (
 	"context"
@@ -14,31 +14,32 @@ import (
 	"github.com/paulmach/orb/encoding/ewkb"
 
 	"lifecircle/coverage"
+	"lifecircle/data/store"
 	"lifecircle/spatial"
 )
 
-// PostGIS is a Store in a PostgreSQL database with PostGIS, in the schema
+// Store is a coverage.Store in a PostgreSQL database with PostGIS, in the schema
 // "lifecircle": geometries in EPSG:4326 with GiST indexes, H3 cells as
 // bigint. Every write is one transaction; LoadDataset reads from one
 // REPEATABLE READ snapshot, so readers never see half an import.
-type PostGIS struct {
+type Store struct {
 	pool *pgxpool.Pool
 }
 
-var _ Store = (*PostGIS)(nil)
+var _ coverage.Store = (*Store)(nil)
 
-// OpenPostGIS connects to the database at url (a postgres:// URL or a
+// Open connects to the database at url (a postgres:// URL or a
 // key=value connection string) and applies pending schema migrations.
-func OpenPostGIS(ctx context.Context, url string) (*PostGIS, error) {
+func Open(ctx context.Context, url string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
-		return nil, invalid("PostgreSQL URL: %v", err)
+		return nil, store.Invalid("PostgreSQL URL: %v", err)
 	}
 	conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig.Copy())
 	if err != nil {
 		return nil, fmt.Errorf("connecting to PostgreSQL at %s:%d/%s: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, err)
 	}
-	err = migratePostGIS(ctx, conn)
+	err = migrate(ctx, conn)
 	conn.Close(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("PostgreSQL store %s:%d/%s: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, err)
@@ -48,7 +49,7 @@ func OpenPostGIS(ctx context.Context, url string) (*PostGIS, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &PostGIS{pool: pool}, nil
+	return &Store{pool: pool}, nil
 }
 
 // registerGeometry lets pgx send and receive PostGIS geometry values as
@@ -63,7 +64,7 @@ func registerGeometry(ctx context.Context, conn *pgx.Conn) error {
 }
 
 // Close closes every connection.
-func (p *PostGIS) Close() error {
+func (p *Store) Close() error {
 	p.pool.Close()
 	return nil
 }
@@ -73,7 +74,7 @@ func toEWKB(g orb.Geometry) (any, error) {
 	if g == nil {
 		return nil, nil
 	}
-	return ewkb.Marshal(normalize(g), srsWGS84)
+	return ewkb.Marshal(store.Normalize(g), store.SRID)
 }
 
 func fromEWKB(b []byte) (orb.Geometry, error) {
@@ -84,45 +85,45 @@ func fromEWKB(b []byte) (orb.Geometry, error) {
 	return g, err
 }
 
-func pgStr(s *string) string {
+func str(s *string) string {
 	if s == nil {
 		return ""
 	}
 	return *s
 }
 
-func (p *PostGIS) write(ctx context.Context, fn func(tx pgx.Tx) error) error {
+func (p *Store) write(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	return pgx.BeginFunc(ctx, p.pool, fn)
 }
 
-func (p *PostGIS) read(ctx context.Context, fn func(tx pgx.Tx) error) error {
+func (p *Store) read(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	return pgx.BeginTxFunc(ctx, p.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
 }
 
-func pgExists(ctx context.Context, tx pgx.Tx, query string, args ...any) (bool, error) {
+func exists(ctx context.Context, tx pgx.Tx, query string, args ...any) (bool, error) {
 	var ok bool
 	err := tx.QueryRow(ctx, "SELECT EXISTS ("+query+")", args...).Scan(&ok)
 	return ok, err
 }
 
-func pgDatasetExists(ctx context.Context, tx pgx.Tx, name string) error {
-	ok, err := pgExists(ctx, tx, "SELECT 1 FROM lifecircle.datasets WHERE name = $1", name)
+func datasetExists(ctx context.Context, tx pgx.Tx, name string) error {
+	ok, err := exists(ctx, tx, "SELECT 1 FROM lifecircle.datasets WHERE name = $1", name)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return notFound("dataset %q is not in the store", name)
+		return store.NotFound("dataset %q is not in the store", name)
 	}
 	return nil
 }
 
 // SaveDataset stores ds and cat in one transaction, replacing any dataset
 // of the same name; concurrent saves of one name queue on its row.
-func (p *PostGIS) SaveDataset(ctx context.Context, cat *coverage.Catalog, ds *coverage.Dataset) error {
-	if err := checkDataset(cat, ds); err != nil {
+func (p *Store) SaveDataset(ctx context.Context, cat *coverage.Catalog, ds *coverage.Dataset) error {
+	if err := store.CheckDataset(cat, ds); err != nil {
 		return err
 	}
-	catJSON, err := catalogJSON(cat)
+	catJSON, err := store.CatalogJSON(cat)
 	if err != nil {
 		return err
 	}
@@ -130,7 +131,7 @@ func (p *PostGIS) SaveDataset(ctx context.Context, cat *coverage.Catalog, ds *co
 	for _, c := range ds.Cells {
 		population += c.Population
 	}
-	report := progressOf(ctx)
+	report := store.ProgressOf(ctx)
 	total := len(ds.Facilities) + len(ds.Cells) + len(ds.Units)
 	done := 0
 	return p.write(ctx, func(tx pgx.Tx) error {
@@ -139,7 +140,7 @@ func (p *PostGIS) SaveDataset(ctx context.Context, cat *coverage.Catalog, ds *co
 			ON CONFLICT (name) DO UPDATE SET resolution = excluded.resolution, population_note = excluded.population_note,
 				facilities = excluded.facilities, cells = excluded.cells, units = excluded.units,
 				population = excluded.population, catalog = excluded.catalog, saved = excluded.saved`,
-			ds.Name, ds.Resolution, nullStr(ds.PopulationNote), len(ds.Facilities), len(ds.Cells), len(ds.Units), population, catJSON); err != nil {
+			ds.Name, ds.Resolution, store.NullStr(ds.PopulationNote), len(ds.Facilities), len(ds.Cells), len(ds.Units), population, catJSON); err != nil {
 			return err
 		}
 		for _, t := range []string{"facilities", "population_cells", "admin_units"} {
@@ -149,9 +150,9 @@ func (p *PostGIS) SaveDataset(ctx context.Context, cat *coverage.Catalog, ds *co
 		}
 		copyRows := func(table string, cols []string, n int, row func(i int) ([]any, error)) error {
 			report(table, done, total)
-			return pgCopy(ctx, tx, table, cols, n, func(i int) ([]any, error) {
+			return copyRows(ctx, tx, table, cols, n, func(i int) ([]any, error) {
 				done++
-				if done%progressEvery == 0 || done == total {
+				if done%store.ProgressEvery == 0 || done == total {
 					report(table, done, total)
 				}
 				return row(i)
@@ -161,7 +162,7 @@ func (p *PostGIS) SaveDataset(ctx context.Context, cat *coverage.Catalog, ds *co
 			func(i int) ([]any, error) {
 				f := ds.Facilities[i]
 				g, err := toEWKB(f.Location)
-				return []any{ds.Name, int32(i), f.ID, f.Type, nullStr(f.Name), nullFloat(f.Capacity), string(f.Status), nullInt32(f.PlanYear), g}, err
+				return []any{ds.Name, int32(i), f.ID, f.Type, store.NullStr(f.Name), store.NullFloat(f.Capacity), string(f.Status), nullInt32(f.PlanYear), g}, err
 			})
 		if err != nil {
 			return err
@@ -183,7 +184,7 @@ func (p *PostGIS) SaveDataset(ctx context.Context, cat *coverage.Catalog, ds *co
 				if len(u.Geometry) > 0 {
 					g, err = toEWKB(u.Geometry)
 				}
-				return []any{ds.Name, int32(i), string(u.Level), u.Code, nullStr(u.Name), nullStr(u.Parent), g}, err
+				return []any{ds.Name, int32(i), string(u.Level), u.Code, store.NullStr(u.Name), store.NullStr(u.Parent), g}, err
 			})
 		if err != nil {
 			return err
@@ -193,9 +194,9 @@ func (p *PostGIS) SaveDataset(ctx context.Context, cat *coverage.Catalog, ds *co
 	})
 }
 
-// pgCopy streams n rows into lifecircle.table with COPY. An error making a
+// copyRows streams n rows into lifecircle.table with COPY. An error making a
 // row is returned as it is (pgx would only pass its text to the server).
-func pgCopy(ctx context.Context, tx pgx.Tx, table string, cols []string, n int, row func(i int) ([]any, error)) error {
+func copyRows(ctx context.Context, tx pgx.Tx, table string, cols []string, n int, row func(i int) ([]any, error)) error {
 	var rowErr error
 	i := 0
 	_, err := tx.CopyFrom(ctx, pgx.Identifier{"lifecircle", table}, cols, pgx.CopyFromFunc(func() ([]any, error) {
@@ -226,7 +227,7 @@ func nullInt32(i int) any {
 }
 
 // LoadDataset reads a dataset and its catalogue from one snapshot.
-func (p *PostGIS) LoadDataset(ctx context.Context, name string) (*coverage.Catalog, *coverage.Dataset, error) {
+func (p *Store) LoadDataset(ctx context.Context, name string) (*coverage.Catalog, *coverage.Dataset, error) {
 	var cat *coverage.Catalog
 	ds := &coverage.Dataset{Name: name}
 	err := p.read(ctx, func(tx pgx.Tx) error {
@@ -236,13 +237,13 @@ func (p *PostGIS) LoadDataset(ctx context.Context, name string) (*coverage.Catal
 		err := tx.QueryRow(ctx, "SELECT resolution, population_note, catalog, facilities, cells, units FROM lifecircle.datasets WHERE name = $1", name).
 			Scan(&ds.Resolution, &note, &catJSON, &nf, &nc, &nu)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return notFound("dataset %q is not in the store", name)
+			return store.NotFound("dataset %q is not in the store", name)
 		}
 		if err != nil {
 			return err
 		}
-		ds.PopulationNote = pgStr(note)
-		if cat, err = parseStoredCatalog(name, catJSON); err != nil {
+		ds.PopulationNote = str(note)
+		if cat, err = store.ParseCatalog(name, catJSON); err != nil {
 			return err
 		}
 		ds.Facilities = make([]coverage.Facility, 0, nf)
@@ -257,7 +258,7 @@ func (p *PostGIS) LoadDataset(ctx context.Context, name string) (*coverage.Catal
 		var year *int32
 		_, err = pgx.ForEachRow(rows, []any{&f.ID, &f.Type, &fname, &capacity, &f.Status, &year, &f.Location[0], &f.Location[1]}, func() error {
 			g := f
-			g.Name = pgStr(fname)
+			g.Name = str(fname)
 			if capacity != nil {
 				g.Capacity = *capacity
 			}
@@ -287,7 +288,7 @@ func (p *PostGIS) LoadDataset(ctx context.Context, name string) (*coverage.Catal
 		var uname, parent *string
 		var geom []byte
 		if _, err = pgx.ForEachRow(rows, []any{&u.Level, &u.Code, &uname, &parent, &geom}, func() error {
-			v := coverage.AdminUnit{Level: u.Level, Code: u.Code, Name: pgStr(uname), Parent: pgStr(parent)}
+			v := coverage.AdminUnit{Level: u.Level, Code: u.Code, Name: str(uname), Parent: str(parent)}
 			g, err := fromEWKB(geom)
 			if err != nil {
 				return fmt.Errorf("admin unit %s: %w", u.Code, err)
@@ -329,7 +330,7 @@ func (p *PostGIS) LoadDataset(ctx context.Context, name string) (*coverage.Catal
 }
 
 // Datasets lists the stored dataset names, sorted.
-func (p *PostGIS) Datasets(ctx context.Context) ([]string, error) {
+func (p *Store) Datasets(ctx context.Context) ([]string, error) {
 	rows, _ := p.pool.Query(ctx, `SELECT name FROM lifecircle.datasets ORDER BY name COLLATE "C"`)
 	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if len(names) == 0 {
@@ -340,37 +341,37 @@ func (p *PostGIS) Datasets(ctx context.Context) ([]string, error) {
 
 // SaveScenario creates or replaces a scenario of a stored dataset; its
 // proposals stay.
-func (p *PostGIS) SaveScenario(ctx context.Context, s coverage.Scenario) error {
-	if err := checkScenario(s); err != nil {
+func (p *Store) SaveScenario(ctx context.Context, s coverage.Scenario) error {
+	if err := store.CheckScenario(s); err != nil {
 		return err
 	}
-	changes, err := json.Marshal(nonNil(s.Changes))
+	changes, err := json.Marshal(store.NonNil(s.Changes))
 	if err != nil {
 		return err
 	}
 	return p.write(ctx, func(tx pgx.Tx) error {
-		if err := pgDatasetExists(ctx, tx, s.Dataset); err != nil {
+		if err := datasetExists(ctx, tx, s.Dataset); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO lifecircle.scenarios (id, dataset, name, author, unit, created, description, changes)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 			ON CONFLICT (id) DO UPDATE SET dataset = excluded.dataset, name = excluded.name, author = excluded.author,
 				unit = excluded.unit, created = excluded.created, description = excluded.description, changes = excluded.changes`,
-			s.ID, s.Dataset, s.Name, nullStr(s.Author), nullStr(s.Unit), storeTime(s.Created), nullStr(s.Description), changes)
+			s.ID, s.Dataset, s.Name, store.NullStr(s.Author), store.NullStr(s.Unit), store.Time(s.Created), store.NullStr(s.Description), changes)
 		return err
 	})
 }
 
-const pgScenarioColumns = "id, dataset, name, author, unit, created, description, changes"
+const scenarioColumns = "id, dataset, name, author, unit, created, description, changes"
 
-func pgScanScenario(row pgx.CollectableRow) (coverage.Scenario, error) {
+func scanScenario(row pgx.CollectableRow) (coverage.Scenario, error) {
 	var s coverage.Scenario
 	var author, unit, desc *string
 	var changes []byte
 	if err := row.Scan(&s.ID, &s.Dataset, &s.Name, &author, &unit, &s.Created, &desc, &changes); err != nil {
 		return s, err
 	}
-	s.Author, s.Unit, s.Description, s.Created = pgStr(author), pgStr(unit), pgStr(desc), s.Created.UTC()
+	s.Author, s.Unit, s.Description, s.Created = str(author), str(unit), str(desc), s.Created.UTC()
 	if err := json.Unmarshal(changes, &s.Changes); err != nil {
 		return s, fmt.Errorf("scenario %s: stored changes: %v", s.ID, err)
 	}
@@ -381,25 +382,25 @@ func pgScanScenario(row pgx.CollectableRow) (coverage.Scenario, error) {
 }
 
 // Scenario returns one scenario.
-func (p *PostGIS) Scenario(ctx context.Context, id string) (coverage.Scenario, error) {
-	rows, _ := p.pool.Query(ctx, "SELECT "+pgScenarioColumns+" FROM lifecircle.scenarios WHERE id = $1", id)
-	s, err := pgx.CollectExactlyOneRow(rows, pgScanScenario)
+func (p *Store) Scenario(ctx context.Context, id string) (coverage.Scenario, error) {
+	rows, _ := p.pool.Query(ctx, "SELECT "+scenarioColumns+" FROM lifecircle.scenarios WHERE id = $1", id)
+	s, err := pgx.CollectExactlyOneRow(rows, scanScenario)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return s, notFound("scenario %q does not exist", id)
+		return s, store.NotFound("scenario %q does not exist", id)
 	}
 	return s, err
 }
 
 // Scenarios lists the scenarios of a dataset, oldest first.
-func (p *PostGIS) Scenarios(ctx context.Context, dataset string) ([]coverage.Scenario, error) {
+func (p *Store) Scenarios(ctx context.Context, dataset string) ([]coverage.Scenario, error) {
 	var out []coverage.Scenario
 	err := p.read(ctx, func(tx pgx.Tx) error {
-		if err := pgDatasetExists(ctx, tx, dataset); err != nil {
+		if err := datasetExists(ctx, tx, dataset); err != nil {
 			return err
 		}
-		rows, _ := tx.Query(ctx, "SELECT "+pgScenarioColumns+" FROM lifecircle.scenarios WHERE dataset = $1 ORDER BY created, seq", dataset)
+		rows, _ := tx.Query(ctx, "SELECT "+scenarioColumns+" FROM lifecircle.scenarios WHERE dataset = $1 ORDER BY created, seq", dataset)
 		var err error
-		out, err = pgx.CollectRows(rows, pgScanScenario)
+		out, err = pgx.CollectRows(rows, scanScenario)
 		return err
 	})
 	if len(out) == 0 {
@@ -409,27 +410,27 @@ func (p *PostGIS) Scenarios(ctx context.Context, dataset string) ([]coverage.Sce
 }
 
 // DeleteScenario removes a scenario and (by cascade) its proposals.
-func (p *PostGIS) DeleteScenario(ctx context.Context, id string) error {
+func (p *Store) DeleteScenario(ctx context.Context, id string) error {
 	tag, err := p.pool.Exec(ctx, "DELETE FROM lifecircle.scenarios WHERE id = $1", id)
 	if err != nil {
 		return err
 	}
 	if tag.RowsAffected() == 0 {
-		return notFound("scenario %q does not exist", id)
+		return store.NotFound("scenario %q does not exist", id)
 	}
 	return nil
 }
 
 // AddProposal records a proposal of an existing scenario.
-func (p *PostGIS) AddProposal(ctx context.Context, pr coverage.Proposal) error {
-	if err := checkProposal(pr); err != nil {
+func (p *Store) AddProposal(ctx context.Context, pr coverage.Proposal) error {
+	if err := store.CheckProposal(pr); err != nil {
 		return err
 	}
-	facilities, err := json.Marshal(nonNil(pr.Facilities))
+	facilities, err := json.Marshal(store.NonNil(pr.Facilities))
 	if err != nil {
 		return err
 	}
-	geom, err := toEWKB(sites(pr.Facilities))
+	geom, err := toEWKB(store.Sites(pr.Facilities))
 	if err != nil {
 		return err
 	}
@@ -439,29 +440,29 @@ func (p *PostGIS) AddProposal(ctx context.Context, pr coverage.Proposal) error {
 	}
 	tag, err := p.pool.Exec(ctx, `INSERT INTO lifecircle.proposals (id, scenario_id, author, unit, created, sites, facilities, shown, geom)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
-		pr.ID, pr.ScenarioID, nullStr(pr.Author), nullStr(pr.Unit), storeTime(pr.Created), len(pr.Facilities), facilities, shown, geom)
+		pr.ID, pr.ScenarioID, store.NullStr(pr.Author), store.NullStr(pr.Unit), store.Time(pr.Created), len(pr.Facilities), facilities, shown, geom)
 	var pe *pgconn.PgError
 	switch {
 	case errors.As(err, &pe) && pe.Code == "23503": // foreign_key_violation
-		return notFound("scenario %q does not exist", pr.ScenarioID)
+		return store.NotFound("scenario %q does not exist", pr.ScenarioID)
 	case err != nil:
 		return err
 	case tag.RowsAffected() == 0:
-		return invalid("proposal id %q already exists", pr.ID)
+		return store.Invalid("proposal id %q already exists", pr.ID)
 	}
 	return nil
 }
 
 // Proposals lists the proposals of a scenario, oldest first.
-func (p *PostGIS) Proposals(ctx context.Context, scenarioID string) ([]coverage.Proposal, error) {
+func (p *Store) Proposals(ctx context.Context, scenarioID string) ([]coverage.Proposal, error) {
 	var out []coverage.Proposal
 	err := p.read(ctx, func(tx pgx.Tx) error {
-		ok, err := pgExists(ctx, tx, "SELECT 1 FROM lifecircle.scenarios WHERE id = $1", scenarioID)
+		ok, err := exists(ctx, tx, "SELECT 1 FROM lifecircle.scenarios WHERE id = $1", scenarioID)
 		if err != nil {
 			return err
 		}
 		if !ok {
-			return notFound("scenario %q does not exist", scenarioID)
+			return store.NotFound("scenario %q does not exist", scenarioID)
 		}
 		rows, _ := tx.Query(ctx, `SELECT id, scenario_id, author, unit, created, sites, facilities, shown
 			FROM lifecircle.proposals WHERE scenario_id = $1 ORDER BY created, seq`, scenarioID)
@@ -473,7 +474,7 @@ func (p *PostGIS) Proposals(ctx context.Context, scenarioID string) ([]coverage.
 			if err := row.Scan(&pr.ID, &pr.ScenarioID, &author, &unit, &pr.Created, &n, &facilities, &shown); err != nil {
 				return pr, err
 			}
-			pr.Author, pr.Unit, pr.Created, pr.Shown = pgStr(author), pgStr(unit), pr.Created.UTC(), shown
+			pr.Author, pr.Unit, pr.Created, pr.Shown = str(author), str(unit), pr.Created.UTC(), shown
 			if err := json.Unmarshal(facilities, &pr.Facilities); err != nil || len(pr.Facilities) != n {
 				return pr, fmt.Errorf("store is damaged: proposal %s: %d sites recorded, facilities %.80q (%v)", pr.ID, n, facilities, err)
 			}
@@ -491,8 +492,8 @@ func (p *PostGIS) Proposals(ctx context.Context, scenarioID string) ([]coverage.
 }
 
 // SavePlanItems replaces the plan items of a stored dataset.
-func (p *PostGIS) SavePlanItems(ctx context.Context, dataset string, items []coverage.PlanItem) error {
-	items, err := checkPlanItems(dataset, items)
+func (p *Store) SavePlanItems(ctx context.Context, dataset string, items []coverage.PlanItem) error {
+	items, err := store.CheckPlanItems(dataset, items)
 	if err != nil {
 		return err
 	}
@@ -501,7 +502,7 @@ func (p *PostGIS) SavePlanItems(ctx context.Context, dataset string, items []cov
 		var one int
 		err := tx.QueryRow(ctx, "SELECT 1 FROM lifecircle.datasets WHERE name = $1 FOR UPDATE", dataset).Scan(&one)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return notFound("dataset %q is not in the store", dataset)
+			return store.NotFound("dataset %q is not in the store", dataset)
 		}
 		if err != nil {
 			return err
@@ -509,20 +510,20 @@ func (p *PostGIS) SavePlanItems(ctx context.Context, dataset string, items []cov
 		if _, err := tx.Exec(ctx, "DELETE FROM lifecircle.plan_items WHERE dataset = $1", dataset); err != nil {
 			return err
 		}
-		return pgCopy(ctx, tx, "plan_items", []string{"dataset", "id", "type", "name", "year", "status", "cost", "unit", "geom"}, len(items),
+		return copyRows(ctx, tx, "plan_items", []string{"dataset", "id", "type", "name", "year", "status", "cost", "unit", "geom"}, len(items),
 			func(i int) ([]any, error) {
 				it := items[i]
 				g, err := toEWKB(it.Location)
-				return []any{dataset, it.ID, it.Type, nullStr(it.Name), int32(it.Year), string(it.Status), nullFloat(it.Cost), nullStr(it.Unit), g}, err
+				return []any{dataset, it.ID, it.Type, store.NullStr(it.Name), int32(it.Year), string(it.Status), store.NullFloat(it.Cost), store.NullStr(it.Unit), g}, err
 			})
 	})
 }
 
 // PlanItems lists the plan items of a dataset by year, then id.
-func (p *PostGIS) PlanItems(ctx context.Context, dataset string) ([]coverage.PlanItem, error) {
+func (p *Store) PlanItems(ctx context.Context, dataset string) ([]coverage.PlanItem, error) {
 	var out []coverage.PlanItem
 	err := p.read(ctx, func(tx pgx.Tx) error {
-		if err := pgDatasetExists(ctx, tx, dataset); err != nil {
+		if err := datasetExists(ctx, tx, dataset); err != nil {
 			return err
 		}
 		rows, _ := tx.Query(ctx, `SELECT id, type, name, year, status, cost, unit, ST_X(geom), ST_Y(geom)
@@ -535,7 +536,7 @@ func (p *PostGIS) PlanItems(ctx context.Context, dataset string) ([]coverage.Pla
 			if err := row.Scan(&it.ID, &it.Type, &name, &it.Year, &it.Status, &cost, &unit, &it.Location[0], &it.Location[1]); err != nil {
 				return it, err
 			}
-			it.Name, it.Unit = pgStr(name), pgStr(unit)
+			it.Name, it.Unit = str(name), str(unit)
 			if cost != nil {
 				it.Cost = *cost
 			}
@@ -551,12 +552,12 @@ func (p *PostGIS) PlanItems(ctx context.Context, dataset string) ([]coverage.Pla
 
 // SaveLayer stores a computed layer of a stored dataset, replacing the
 // previous features of that layer for that dataset.
-func (p *PostGIS) SaveLayer(ctx context.Context, dataset, name string, features []coverage.LayerFeature) error {
-	if err := checkLayer(dataset, name); err != nil {
+func (p *Store) SaveLayer(ctx context.Context, dataset, name string, features []coverage.LayerFeature) error {
+	if err := store.CheckLayer(dataset, name); err != nil {
 		return err
 	}
 	return p.write(ctx, func(tx pgx.Tx) error {
-		if err := pgDatasetExists(ctx, tx, dataset); err != nil {
+		if err := datasetExists(ctx, tx, dataset); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO lifecircle.layers (dataset, name, features, saved) VALUES ($1, $2, $3, now())
@@ -566,10 +567,10 @@ func (p *PostGIS) SaveLayer(ctx context.Context, dataset, name string, features 
 		if _, err := tx.Exec(ctx, "DELETE FROM lifecircle.layer_features WHERE dataset = $1 AND layer = $2", dataset, name); err != nil {
 			return err
 		}
-		return pgCopy(ctx, tx, "layer_features", []string{"dataset", "layer", "seq", "feature_id", "properties", "geom"}, len(features),
+		return copyRows(ctx, tx, "layer_features", []string{"dataset", "layer", "seq", "feature_id", "properties", "geom"}, len(features),
 			func(i int) ([]any, error) {
 				f := features[i]
-				props, err := propertiesJSON(f.Properties)
+				props, err := store.PropertiesJSON(f.Properties)
 				if err != nil {
 					return nil, fmt.Errorf("layer %s: feature %d (%s): properties: %v: %w", name, i+1, f.ID, err, coverage.ErrInvalid)
 				}
@@ -577,16 +578,16 @@ func (p *PostGIS) SaveLayer(ctx context.Context, dataset, name string, features 
 				if err != nil {
 					return nil, fmt.Errorf("layer %s: feature %d (%s): %w", name, i+1, f.ID, err)
 				}
-				return []any{dataset, name, int32(i), nullStr(f.ID), props, g}, nil
+				return []any{dataset, name, int32(i), store.NullStr(f.ID), props, g}, nil
 			})
 	})
 }
 
 // Layers lists the layers stored for a dataset, sorted by name.
-func (p *PostGIS) Layers(ctx context.Context, dataset string) ([]string, error) {
+func (p *Store) Layers(ctx context.Context, dataset string) ([]string, error) {
 	var names []string
 	err := p.read(ctx, func(tx pgx.Tx) error {
-		if err := pgDatasetExists(ctx, tx, dataset); err != nil {
+		if err := datasetExists(ctx, tx, dataset); err != nil {
 			return err
 		}
 		rows, _ := tx.Query(ctx, `SELECT name FROM lifecircle.layers WHERE dataset = $1 ORDER BY name COLLATE "C"`, dataset)
@@ -601,13 +602,13 @@ func (p *PostGIS) Layers(ctx context.Context, dataset string) ([]string, error) 
 }
 
 // Layer returns the features of a stored layer in saved order.
-func (p *PostGIS) Layer(ctx context.Context, dataset, name string) ([]coverage.LayerFeature, error) {
+func (p *Store) Layer(ctx context.Context, dataset, name string) ([]coverage.LayerFeature, error) {
 	var out []coverage.LayerFeature
 	err := p.read(ctx, func(tx pgx.Tx) error {
 		var n int
 		err := tx.QueryRow(ctx, "SELECT features FROM lifecircle.layers WHERE dataset = $1 AND name = $2", dataset, name).Scan(&n)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return notFound("layer %q of dataset %q is not in the store", name, dataset)
+			return store.NotFound("layer %q of dataset %q is not in the store", name, dataset)
 		}
 		if err != nil {
 			return err
@@ -617,12 +618,12 @@ func (p *PostGIS) Layer(ctx context.Context, dataset, name string) ([]coverage.L
 		var id *string
 		var geom, props []byte
 		if _, err := pgx.ForEachRow(rows, []any{&id, &geom, &props}, func() error {
-			f := coverage.LayerFeature{ID: pgStr(id)}
+			f := coverage.LayerFeature{ID: str(id)}
 			var err error
 			if f.Geometry, err = fromEWKB(geom); err != nil {
 				return fmt.Errorf("layer %s: feature %s: %w", name, f.ID, err)
 			}
-			if f.Properties, err = decodeProperties(props); err != nil {
+			if f.Properties, err = store.DecodeProperties(props); err != nil {
 				return err
 			}
 			out = append(out, f)

@@ -1,4 +1,4 @@
-package data
+package gpkgstore
 
 import (
 	"context"
@@ -6,22 +6,24 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"lifecircle/data/store"
 )
 
-// gpkgMigration is one version of the store's schema. Migrations run in
+// migration is one version of the store's schema. Migrations run in
 // order, each once, inside the transaction that records it in
 // lifecircle_migrations; they only ever add.
-type gpkgMigration struct {
+type migration struct {
 	version int
 	name    string
 	up      func(ctx context.Context, tx *sql.Tx) error
 }
 
-var gpkgMigrations = []gpkgMigration{
-	{1, "GeoPackage 1.3 core tables; datasets, facilities, population cells, admin units, scenarios, proposals, plan items, layers", gpkgMigrate1},
+var migrations = []migration{
+	{1, "GeoPackage 1.3 core tables; datasets, facilities, population cells, admin units, scenarios, proposals, plan items, layers", migrate1},
 }
 
-func migrateGeoPackage(ctx context.Context, db *sql.DB) error {
+func migrate(ctx context.Context, db *sql.DB) error {
 	tx, err := db.BeginTx(ctx, nil) // BEGIN IMMEDIATE: one migrator at a time
 	if err != nil {
 		return err
@@ -37,11 +39,11 @@ func migrateGeoPackage(ctx context.Context, db *sql.DB) error {
 	if err := tx.QueryRowContext(ctx, "SELECT max(version) FROM lifecircle_migrations").Scan(&have); err != nil {
 		return err
 	}
-	if latest := gpkgMigrations[len(gpkgMigrations)-1].version; int(have.Int64) > latest {
+	if latest := migrations[len(migrations)-1].version; int(have.Int64) > latest {
 		return fmt.Errorf("store schema version %d is newer than this lifecircle knows (%d)", have.Int64, latest)
 	}
 	applied := false
-	for _, m := range gpkgMigrations {
+	for _, m := range migrations {
 		if m.version <= int(have.Int64) {
 			continue
 		}
@@ -49,7 +51,7 @@ func migrateGeoPackage(ctx context.Context, db *sql.DB) error {
 			return fmt.Errorf("schema migration %d (%s): %w", m.version, m.name, err)
 		}
 		if _, err := tx.ExecContext(ctx, "INSERT INTO lifecircle_migrations (version, name, applied) VALUES (?, ?, ?)",
-			m.version, m.name, formatTime(time.Now())); err != nil {
+			m.version, m.name, store.FormatTime(time.Now())); err != nil {
 			return err
 		}
 		applied = true
@@ -58,8 +60,8 @@ func migrateGeoPackage(ctx context.Context, db *sql.DB) error {
 		return nil // nothing to write: leave the file as it is
 	}
 	for _, p := range []string{
-		fmt.Sprintf("PRAGMA application_id = %d", gpkgApplicationID),
-		fmt.Sprintf("PRAGMA user_version = %d", gpkgUserVersion),
+		fmt.Sprintf("PRAGMA application_id = %d", applicationID),
+		fmt.Sprintf("PRAGMA user_version = %d", userVersion),
 	} {
 		if _, err := tx.ExecContext(ctx, p); err != nil {
 			return err
@@ -69,7 +71,7 @@ func migrateGeoPackage(ctx context.Context, db *sql.DB) error {
 }
 
 // The GeoPackage 1.3 core tables, as the standard (and GDAL) defines them.
-const gpkgCoreSQL = `
+const coreSQL = `
 CREATE TABLE IF NOT EXISTS gpkg_spatial_ref_sys (
 	srs_name TEXT NOT NULL,
 	srs_id INTEGER NOT NULL PRIMARY KEY,
@@ -110,8 +112,8 @@ CREATE TABLE IF NOT EXISTS gpkg_extensions (
 	CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name));
 `
 
-func gpkgMigrate1(ctx context.Context, tx *sql.Tx) error {
-	if _, err := tx.ExecContext(ctx, gpkgCoreSQL); err != nil {
+func migrate1(ctx context.Context, tx *sql.Tx) error {
+	if _, err := tx.ExecContext(ctx, coreSQL); err != nil {
 		return err
 	}
 	attrs := []struct{ table, columns, desc string }{
@@ -184,7 +186,7 @@ func gpkgMigrate1(ctx context.Context, tx *sql.Tx) error {
 			created TEXT NOT NULL,
 			sites MEDIUMINT NOT NULL,
 			facilities TEXT NOT NULL,
-			shown TEXT`, "lifecircle: street officials' proposed sites (facilities as JSON), with the figures they were shown"},
+			shown TEXT`, "lifecircle: street officials' proposed store.Sites (facilities as JSON), with the figures they were shown"},
 		{"plan_items", "POINT", `
 			dataset TEXT NOT NULL,
 			id TEXT NOT NULL,

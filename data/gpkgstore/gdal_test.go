@@ -1,4 +1,4 @@
-package data
+package gpkgstore
 
 import (
 	"bufio"
@@ -15,6 +15,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"lifecircle/coverage"
+	"lifecircle/data/storetest"
 )
 
 // needTool returns the path of a command-line tool the test needs. A missing
@@ -108,14 +109,14 @@ func ogrCountIn(t testing.TB, ogrinfo, path, layer string, b orb.Bound) int {
 func TestGDALReadsGeoPackageStore(t *testing.T) {
 	ogrinfo := needTool(t, "ogrinfo", "deps-gdal")
 	path := filepath.Join(t.TempDir(), "store.gpkg")
-	g, err := OpenGeoPackage(path)
+	g, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tcat, tiny := tinyStored(t, "tiny")
-	cat, disk := diskDataset("disk", 10, 40)
-	mustSave(t, g, tcat, tiny)
-	mustSave(t, g, cat, disk)
+	tcat, tiny := storetest.Tiny(t, "tiny")
+	cat, disk := storetest.Disk("disk", 10, 40)
+	storetest.MustSave(t, g, tcat, tiny)
+	storetest.MustSave(t, g, cat, disk)
 	for _, sc := range []coverage.Scenario{
 		{ID: "s1", Dataset: "disk", Name: "one", Created: time.Now()},
 		{ID: "s2", Dataset: "tiny", Name: "two", Created: time.Now()},
@@ -140,14 +141,14 @@ func TestGDALReadsGeoPackageStore(t *testing.T) {
 	if err := g.SavePlanItems(bg, "disk", items); err != nil {
 		t.Fatal(err)
 	}
-	gaps := cellFeatures(disk, 30)
+	gaps := storetest.CellFeatures(disk, 30)
 	areas := []coverage.LayerFeature{{ID: "1", Geometry: disk.Units[0].Geometry, Properties: map[string]any{"rank": 1, "residents": 1234.5}}}
 	for name, fs := range map[string][]coverage.LayerFeature{"gaps/kindergarten": gaps, "gap-areas/kindergarten": areas} {
 		if err := g.SaveLayer(bg, "disk", name, fs); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := g.SaveLayer(bg, "tiny", "gaps/kindergarten", cellFeatures(tiny, 7)); err != nil {
+	if err := g.SaveLayer(bg, "tiny", "gaps/kindergarten", storetest.CellFeatures(tiny, 7)); err != nil {
 		t.Fatal(err)
 	}
 	if err := g.Close(); err != nil {
@@ -166,7 +167,7 @@ func TestGDALReadsGeoPackageStore(t *testing.T) {
 		"datasets":                     {"None", 2},
 		"scenarios":                    {"None", 2},
 		"lifecircle_layers":            {"None", 3},
-		"lifecircle_migrations":        {"None", len(gpkgMigrations)},
+		"lifecircle_migrations":        {"None", len(migrations)},
 	}
 	for name, w := range want {
 		if _, ok := list[name]; !ok {

@@ -1,4 +1,4 @@
-package data
+package gpkgstore
 
 import (
 	"database/sql/driver"

@@ -1,4 +1,4 @@
-package data
+package storetest_test
 
 import (
 	"encoding/json"
@@ -8,7 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"context"
+
 	"lifecircle/coverage"
+	"lifecircle/data"
+	"lifecircle/data/gpkgstore"
+	"lifecircle/data/pgstore"
+	"lifecircle/data/storetest"
 	"lifecircle/data/synth"
 )
 
@@ -38,12 +44,12 @@ func benchDatasets(b *testing.B) []benchDataset {
 	b.Helper()
 	var out []benchDataset
 	for _, s := range []string{"porto_alegre", "chengdu"} {
-		in, err := SampleInputs(s)
+		in, err := data.SampleInputs(s)
 		if err != nil {
 			b.Fatal(err)
 		}
 		in.OSM = ""
-		cat, ds, err := Load(in)
+		cat, ds, err := data.Load(in)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -66,17 +72,25 @@ func benchDatasets(b *testing.B) []benchDataset {
 
 // benchStores are the stores to measure; each opener makes an empty store
 // and returns a function that opens it again.
-func benchStores(b *testing.B) map[string]func(b *testing.B) func() (Store, error) {
-	return map[string]func(b *testing.B) func() (Store, error){
-		"gpkg": func(b *testing.B) func() (Store, error) {
+func benchStores(b *testing.B) map[string]func(b *testing.B) func() (coverage.Store, error) {
+	return map[string]func(b *testing.B) func() (coverage.Store, error){
+		"gpkg": func(b *testing.B) func() (coverage.Store, error) {
 			path := filepath.Join(b.TempDir(), "bench.gpkg")
-			return func() (Store, error) { return OpenGeoPackage(path) }
+			return func() (coverage.Store, error) { return gpkgstore.Open(path) }
 		},
-		"postgis": func(b *testing.B) func() (Store, error) {
-			url := pgTestDatabase(b, pgAdminURL(b))
-			return func() (Store, error) { return OpenPostGIS(bg, url) }
+		"postgis": func(b *testing.B) func() (coverage.Store, error) {
+			url := storetest.PGDatabase(b, storetest.PGAdminURL(b))
+			return func() (coverage.Store, error) { return pgstore.Open(bg, url) }
 		},
 	}
+}
+
+var bg = context.Background()
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	storetest.StopPostgres()
+	os.Exit(code)
 }
 
 func rowsOf(ds *coverage.Dataset) int { return len(ds.Facilities) + len(ds.Cells) + len(ds.Units) }
@@ -100,7 +114,7 @@ func BenchmarkStoreImport(b *testing.B) {
 					}
 					b.StopTimer()
 					s.Close()
-					if g, ok := s.(*GeoPackage); ok {
+					if g, ok := s.(*gpkgstore.Store); ok {
 						if fi, err := os.Stat(g.Path()); err == nil {
 							b.ReportMetric(float64(fi.Size())/1e6, "file-MB")
 						}

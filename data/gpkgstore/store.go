@@ -1,4 +1,4 @@
-package data
+package gpkgstore
 
 import (
 	"context"
@@ -10,38 +10,16 @@ import (
 	"github.com/paulmach/orb"
 
 	"lifecircle/coverage"
+	"lifecircle/data/store"
 	"lifecircle/spatial"
 )
 
-var _ Store = (*GeoPackage)(nil)
-
-// Empty strings and zero numbers are stored as NULL: GIS tools show them
-// as absent, and the domain reads absent as the zero value.
-func nullStr(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-func nullFloat(f float64) any {
-	if f == 0 {
-		return nil
-	}
-	return f
-}
-
-func nullInt(i int) any {
-	if i == 0 {
-		return nil
-	}
-	return i
-}
+var _ coverage.Store = (*Store)(nil)
 
 // write runs fn in a write transaction (BEGIN IMMEDIATE on the single writer
 // connection) and commits; with synchronous=FULL the commit is on disk when
 // write returns nil.
-func (g *GeoPackage) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (g *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := g.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -54,7 +32,7 @@ func (g *GeoPackage) write(ctx context.Context, fn func(tx *sql.Tx) error) error
 }
 
 // read runs fn in a read transaction: one consistent snapshot of the file.
-func (g *GeoPackage) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (g *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := g.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return err
@@ -78,27 +56,27 @@ func datasetExists(ctx context.Context, tx *sql.Tx, name string) error {
 		return err
 	}
 	if !ok {
-		return notFound("dataset %q is not in the store", name)
+		return store.NotFound("dataset %q is not in the store", name)
 	}
 	return nil
 }
 
 // SaveDataset stores ds and cat in one transaction, replacing any dataset
 // of the same name. Readers see the old dataset until it commits.
-func (g *GeoPackage) SaveDataset(ctx context.Context, cat *coverage.Catalog, ds *coverage.Dataset) error {
-	if err := checkDataset(cat, ds); err != nil {
+func (g *Store) SaveDataset(ctx context.Context, cat *coverage.Catalog, ds *coverage.Dataset) error {
+	if err := store.CheckDataset(cat, ds); err != nil {
 		return err
 	}
-	catJSON, err := catalogJSON(cat)
+	catJSON, err := store.CatalogJSON(cat)
 	if err != nil {
 		return err
 	}
-	report := progressOf(ctx)
+	report := store.ProgressOf(ctx)
 	total := len(ds.Facilities) + len(ds.Cells) + len(ds.Units)
 	done := 0
 	step := func(stage string) {
 		done++
-		if done%progressEvery == 0 || done == total {
+		if done%store.ProgressEvery == 0 || done == total {
 			report(stage, done, total)
 		}
 	}
@@ -118,7 +96,7 @@ func (g *GeoPackage) SaveDataset(ctx context.Context, cat *coverage.Catalog, ds 
 			if err != nil {
 				return err
 			}
-			if _, err := ins.ExecContext(ctx, geom, ds.Name, f.ID, f.Type, nullStr(f.Name), nullFloat(f.Capacity), string(f.Status), nullInt(f.PlanYear)); err != nil {
+			if _, err := ins.ExecContext(ctx, geom, ds.Name, f.ID, f.Type, store.NullStr(f.Name), store.NullFloat(f.Capacity), string(f.Status), store.NullInt(f.PlanYear)); err != nil {
 				return fmt.Errorf("facility %s: %w", f.ID, err)
 			}
 			step("facilities")
@@ -150,7 +128,7 @@ func (g *GeoPackage) SaveDataset(ctx context.Context, cat *coverage.Catalog, ds 
 					return err
 				}
 			}
-			if _, err := ins.ExecContext(ctx, geom, ds.Name, string(u.Level), u.Code, nullStr(u.Name), nullStr(u.Parent)); err != nil {
+			if _, err := ins.ExecContext(ctx, geom, ds.Name, string(u.Level), u.Code, store.NullStr(u.Name), store.NullStr(u.Parent)); err != nil {
 				return fmt.Errorf("admin unit %s: %w", u.Code, err)
 			}
 			step("admin_units")
@@ -161,8 +139,8 @@ func (g *GeoPackage) SaveDataset(ctx context.Context, cat *coverage.Catalog, ds 
 			ON CONFLICT (name) DO UPDATE SET resolution = excluded.resolution, population_note = excluded.population_note,
 				facilities = excluded.facilities, cells = excluded.cells, units = excluded.units,
 				population = excluded.population, catalog = excluded.catalog, saved = excluded.saved`,
-			ds.Name, ds.Resolution, nullStr(ds.PopulationNote), len(ds.Facilities), len(ds.Cells), len(ds.Units), population,
-			string(catJSON), formatTime(time.Now())); err != nil {
+			ds.Name, ds.Resolution, store.NullStr(ds.PopulationNote), len(ds.Facilities), len(ds.Cells), len(ds.Units), population,
+			string(catJSON), store.FormatTime(time.Now())); err != nil {
 			return err
 		}
 		for _, t := range []string{"facilities", "population_cells", "admin_units"} {
@@ -176,7 +154,7 @@ func (g *GeoPackage) SaveDataset(ctx context.Context, cat *coverage.Catalog, ds 
 }
 
 // LoadDataset reads a dataset and its catalogue from one snapshot.
-func (g *GeoPackage) LoadDataset(ctx context.Context, name string) (*coverage.Catalog, *coverage.Dataset, error) {
+func (g *Store) LoadDataset(ctx context.Context, name string) (*coverage.Catalog, *coverage.Dataset, error) {
 	var cat *coverage.Catalog
 	ds := &coverage.Dataset{Name: name}
 	err := g.read(ctx, func(tx *sql.Tx) error {
@@ -186,13 +164,13 @@ func (g *GeoPackage) LoadDataset(ctx context.Context, name string) (*coverage.Ca
 		err := tx.QueryRowContext(ctx, "SELECT resolution, population_note, catalog, facilities, cells, units FROM datasets WHERE name = ?", name).
 			Scan(&ds.Resolution, &note, &catJSON, &nf, &nc, &nu)
 		if err == sql.ErrNoRows {
-			return notFound("dataset %q is not in the store", name)
+			return store.NotFound("dataset %q is not in the store", name)
 		}
 		if err != nil {
 			return err
 		}
 		ds.PopulationNote = note.String
-		if cat, err = parseStoredCatalog(name, []byte(catJSON)); err != nil {
+		if cat, err = store.ParseCatalog(name, []byte(catJSON)); err != nil {
 			return err
 		}
 		ds.Facilities = make([]coverage.Facility, 0, nf)
@@ -361,7 +339,7 @@ func gpMultiPolygon(b []byte) (orb.MultiPolygon, error) {
 }
 
 // Datasets lists the stored dataset names, sorted.
-func (g *GeoPackage) Datasets(ctx context.Context) ([]string, error) {
+func (g *Store) Datasets(ctx context.Context) ([]string, error) {
 	var names []string
 	err := g.read(ctx, func(tx *sql.Tx) (err error) {
 		names, err = queryStrings(ctx, tx, "SELECT name FROM datasets ORDER BY name")
@@ -372,11 +350,11 @@ func (g *GeoPackage) Datasets(ctx context.Context) ([]string, error) {
 
 // SaveScenario creates or replaces a scenario of a stored dataset; its
 // proposals stay.
-func (g *GeoPackage) SaveScenario(ctx context.Context, s coverage.Scenario) error {
-	if err := checkScenario(s); err != nil {
+func (g *Store) SaveScenario(ctx context.Context, s coverage.Scenario) error {
+	if err := store.CheckScenario(s); err != nil {
 		return err
 	}
-	changes, err := json.Marshal(nonNil(s.Changes))
+	changes, err := json.Marshal(store.NonNil(s.Changes))
 	if err != nil {
 		return err
 	}
@@ -388,18 +366,11 @@ func (g *GeoPackage) SaveScenario(ctx context.Context, s coverage.Scenario) erro
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET dataset = excluded.dataset, name = excluded.name, author = excluded.author,
 				unit = excluded.unit, created = excluded.created, description = excluded.description, changes = excluded.changes`,
-			s.ID, s.Dataset, s.Name, nullStr(s.Author), nullStr(s.Unit), formatTime(s.Created), nullStr(s.Description), string(changes)); err != nil {
+			s.ID, s.Dataset, s.Name, store.NullStr(s.Author), store.NullStr(s.Unit), store.FormatTime(s.Created), store.NullStr(s.Description), string(changes)); err != nil {
 			return err
 		}
 		return touchContents(ctx, tx, "scenarios", false)
 	})
-}
-
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
 }
 
 const scenarioColumns = "id, dataset, name, author, unit, created, description, changes"
@@ -413,7 +384,7 @@ func scanScenario(sc interface{ Scan(...any) error }) (coverage.Scenario, error)
 	}
 	s.Author, s.Unit, s.Description = author.String, unit.String, desc.String
 	var err error
-	if s.Created, err = parseTime(created); err != nil {
+	if s.Created, err = store.ParseTime(created); err != nil {
 		return s, err
 	}
 	if err := json.Unmarshal([]byte(changes), &s.Changes); err != nil {
@@ -426,13 +397,13 @@ func scanScenario(sc interface{ Scan(...any) error }) (coverage.Scenario, error)
 }
 
 // Scenario returns one scenario.
-func (g *GeoPackage) Scenario(ctx context.Context, id string) (coverage.Scenario, error) {
+func (g *Store) Scenario(ctx context.Context, id string) (coverage.Scenario, error) {
 	var s coverage.Scenario
 	err := g.read(ctx, func(tx *sql.Tx) error {
 		var err error
 		s, err = scanScenario(tx.QueryRowContext(ctx, "SELECT "+scenarioColumns+" FROM scenarios WHERE id = ?", id))
 		if err == sql.ErrNoRows {
-			return notFound("scenario %q does not exist", id)
+			return store.NotFound("scenario %q does not exist", id)
 		}
 		return err
 	})
@@ -440,7 +411,7 @@ func (g *GeoPackage) Scenario(ctx context.Context, id string) (coverage.Scenario
 }
 
 // Scenarios lists the scenarios of a dataset, oldest first.
-func (g *GeoPackage) Scenarios(ctx context.Context, dataset string) ([]coverage.Scenario, error) {
+func (g *Store) Scenarios(ctx context.Context, dataset string) ([]coverage.Scenario, error) {
 	var out []coverage.Scenario
 	err := g.read(ctx, func(tx *sql.Tx) error {
 		if err := datasetExists(ctx, tx, dataset); err != nil {
@@ -464,7 +435,7 @@ func (g *GeoPackage) Scenarios(ctx context.Context, dataset string) ([]coverage.
 }
 
 // DeleteScenario removes a scenario and its proposals.
-func (g *GeoPackage) DeleteScenario(ctx context.Context, id string) error {
+func (g *Store) DeleteScenario(ctx context.Context, id string) error {
 	return g.write(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM proposals WHERE scenario_id = ?", id); err != nil {
 			return err
@@ -475,7 +446,7 @@ func (g *GeoPackage) DeleteScenario(ctx context.Context, id string) error {
 		}
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			if err == nil {
-				err = notFound("scenario %q does not exist", id)
+				err = store.NotFound("scenario %q does not exist", id)
 			}
 			return err
 		}
@@ -488,15 +459,15 @@ func (g *GeoPackage) DeleteScenario(ctx context.Context, id string) error {
 
 // AddProposal records a proposal of an existing scenario. Its sites are the
 // feature's multipoint geometry.
-func (g *GeoPackage) AddProposal(ctx context.Context, p coverage.Proposal) error {
-	if err := checkProposal(p); err != nil {
+func (g *Store) AddProposal(ctx context.Context, p coverage.Proposal) error {
+	if err := store.CheckProposal(p); err != nil {
 		return err
 	}
-	facilities, err := json.Marshal(nonNil(p.Facilities))
+	facilities, err := json.Marshal(store.NonNil(p.Facilities))
 	if err != nil {
 		return err
 	}
-	geom, err := encodeGP(sites(p.Facilities))
+	geom, err := encodeGP(store.Sites(p.Facilities))
 	if err != nil {
 		return err
 	}
@@ -510,17 +481,17 @@ func (g *GeoPackage) AddProposal(ctx context.Context, p coverage.Proposal) error
 			return err
 		}
 		if !ok {
-			return notFound("scenario %q does not exist", p.ScenarioID)
+			return store.NotFound("scenario %q does not exist", p.ScenarioID)
 		}
 		if dup, err := exists(ctx, tx, "SELECT 1 FROM proposals WHERE id = ?", p.ID); err != nil || dup {
 			if err == nil {
-				err = invalid("proposal id %q already exists", p.ID)
+				err = store.Invalid("proposal id %q already exists", p.ID)
 			}
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO proposals (geom, id, scenario_id, author, unit, created, sites, facilities, shown)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			geom, p.ID, p.ScenarioID, nullStr(p.Author), nullStr(p.Unit), formatTime(p.Created), len(p.Facilities), string(facilities), shown); err != nil {
+			geom, p.ID, p.ScenarioID, store.NullStr(p.Author), store.NullStr(p.Unit), store.FormatTime(p.Created), len(p.Facilities), string(facilities), shown); err != nil {
 			return err
 		}
 		return touchContents(ctx, tx, "proposals", true)
@@ -528,7 +499,7 @@ func (g *GeoPackage) AddProposal(ctx context.Context, p coverage.Proposal) error
 }
 
 // Proposals lists the proposals of a scenario, oldest first.
-func (g *GeoPackage) Proposals(ctx context.Context, scenarioID string) ([]coverage.Proposal, error) {
+func (g *Store) Proposals(ctx context.Context, scenarioID string) ([]coverage.Proposal, error) {
 	var out []coverage.Proposal
 	err := g.read(ctx, func(tx *sql.Tx) error {
 		ok, err := exists(ctx, tx, "SELECT 1 FROM scenarios WHERE id = ?", scenarioID)
@@ -536,7 +507,7 @@ func (g *GeoPackage) Proposals(ctx context.Context, scenarioID string) ([]covera
 			return err
 		}
 		if !ok {
-			return notFound("scenario %q does not exist", scenarioID)
+			return store.NotFound("scenario %q does not exist", scenarioID)
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT id, scenario_id, author, unit, created, sites, facilities, shown
 			FROM proposals WHERE scenario_id = ? ORDER BY created, fid`, scenarioID)
@@ -556,7 +527,7 @@ func (g *GeoPackage) Proposals(ctx context.Context, scenarioID string) ([]covera
 			if shown.Valid {
 				p.Shown = []byte(shown.String)
 			}
-			if p.Created, err = parseTime(created); err != nil {
+			if p.Created, err = store.ParseTime(created); err != nil {
 				rows.Close()
 				return err
 			}
@@ -575,8 +546,8 @@ func (g *GeoPackage) Proposals(ctx context.Context, scenarioID string) ([]covera
 }
 
 // SavePlanItems replaces the plan items of a stored dataset.
-func (g *GeoPackage) SavePlanItems(ctx context.Context, dataset string, items []coverage.PlanItem) error {
-	items, err := checkPlanItems(dataset, items)
+func (g *Store) SavePlanItems(ctx context.Context, dataset string, items []coverage.PlanItem) error {
+	items, err := store.CheckPlanItems(dataset, items)
 	if err != nil {
 		return err
 	}
@@ -597,7 +568,7 @@ func (g *GeoPackage) SavePlanItems(ctx context.Context, dataset string, items []
 			if err != nil {
 				return err
 			}
-			if _, err := ins.ExecContext(ctx, geom, dataset, it.ID, it.Type, nullStr(it.Name), it.Year, string(it.Status), nullFloat(it.Cost), nullStr(it.Unit)); err != nil {
+			if _, err := ins.ExecContext(ctx, geom, dataset, it.ID, it.Type, store.NullStr(it.Name), it.Year, string(it.Status), store.NullFloat(it.Cost), store.NullStr(it.Unit)); err != nil {
 				return fmt.Errorf("plan item %s: %w", it.ID, err)
 			}
 		}
@@ -606,7 +577,7 @@ func (g *GeoPackage) SavePlanItems(ctx context.Context, dataset string, items []
 }
 
 // PlanItems lists the plan items of a dataset by year, then id.
-func (g *GeoPackage) PlanItems(ctx context.Context, dataset string) ([]coverage.PlanItem, error) {
+func (g *Store) PlanItems(ctx context.Context, dataset string) ([]coverage.PlanItem, error) {
 	var out []coverage.PlanItem
 	err := g.read(ctx, func(tx *sql.Tx) error {
 		if err := datasetExists(ctx, tx, dataset); err != nil {

@@ -1,11 +1,19 @@
-package data
+// Package storetest is the conformance suite every coverage.Store passes
+// (gpkgstore, pgstore, memstore), in the style of a scanner test suite: a
+// store package calls Run with a factory of empty stores. It also holds the
+// fixtures the store tests share and a throwaway PostgreSQL cluster for the
+// PostGIS tests.
+package storetest
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"reflect"
+	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,18 +22,20 @@ import (
 	"github.com/paulmach/orb"
 
 	"lifecircle/coverage"
+	"lifecircle/data"
+	"lifecircle/data/store"
 	"lifecircle/spatial"
 )
 
-// storeFactory makes an empty store for one test; reopen opens the same
+// Factory makes an empty store for one test; reopen opens the same
 // store again (after the first is closed) to prove what was written lasts.
-type storeFactory func(t *testing.T) (s Store, reopen func(t *testing.T) Store)
+type Factory func(t *testing.T) (s coverage.Store, reopen func(t *testing.T) coverage.Store)
 
-// storeTests is the suite every Store implementation must pass.
-func storeTests(t *testing.T, open storeFactory) {
+// Run is the suite every Store implementation must pass.
+func Run(t *testing.T, open Factory) {
 	tests := []struct {
 		name string
-		fn   func(t *testing.T, open storeFactory)
+		fn   func(t *testing.T, open Factory)
 	}{
 		{"DatasetRoundTrip", testDatasetRoundTrip},
 		{"DatasetReplace", testDatasetReplace},
@@ -45,14 +55,14 @@ func storeTests(t *testing.T, open storeFactory) {
 
 var bg = context.Background()
 
-// tinyStored is the tiny fixture with a catalogue override that adds a type
+// Tiny is the tiny fixture with a catalogue override that adds a type
 // and changes a radius: both must come back.
-func tinyStored(t *testing.T, name string) (*coverage.Catalog, *coverage.Dataset) {
+func Tiny(t testing.TB, name string) (*coverage.Catalog, *coverage.Dataset) {
 	t.Helper()
-	in := tinyInputs()
+	in := TinyInputs()
 	in.Name = name
 	in.PopulationNote = "hand-made, " + name
-	cat, ds, err := Load(in)
+	cat, ds, err := data.Load(in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,9 +78,9 @@ func tinyStored(t *testing.T, name string) (*coverage.Catalog, *coverage.Dataset
 	return cat, ds
 }
 
-// diskDataset is a synthetic dataset of the H3 disk of radius k around the
+// Disk is a synthetic dataset of the H3 disk of radius k around the
 // tiny fixture's centre, with nFac facilities.
-func diskDataset(name string, k, nFac int) (*coverage.Catalog, *coverage.Dataset) {
+func Disk(name string, k, nFac int) (*coverage.Catalog, *coverage.Dataset) {
 	cat := coverage.DefaultCatalog()
 	centre := spatial.CellOf(tianfuSquare, 10)
 	cells := spatial.Disk(centre, k)
@@ -97,14 +107,14 @@ func diskDataset(name string, k, nFac int) (*coverage.Catalog, *coverage.Dataset
 	return cat, ds
 }
 
-func mustSave(t *testing.T, s Store, cat *coverage.Catalog, ds *coverage.Dataset) {
+func MustSave(t testing.TB, s coverage.Store, cat *coverage.Catalog, ds *coverage.Dataset) {
 	t.Helper()
 	if err := s.SaveDataset(bg, cat, ds); err != nil {
 		t.Fatalf("SaveDataset(%s): %v", ds.Name, err)
 	}
 }
 
-func wantDataset(t *testing.T, s Store, wantCat *coverage.Catalog, want *coverage.Dataset) {
+func WantDataset(t testing.TB, s coverage.Store, wantCat *coverage.Catalog, want *coverage.Dataset) {
 	t.Helper()
 	cat, ds, err := s.LoadDataset(bg, want.Name)
 	if err != nil {
@@ -133,11 +143,11 @@ func wantDataset(t *testing.T, s Store, wantCat *coverage.Catalog, want *coverag
 	}
 }
 
-func testDatasetRoundTrip(t *testing.T, open storeFactory) {
+func testDatasetRoundTrip(t *testing.T, open Factory) {
 	s, _ := open(t)
-	cat, ds := tinyStored(t, "tiny")
-	mustSave(t, s, cat, ds)
-	wantDataset(t, s, cat, ds)
+	cat, ds := Tiny(t, "tiny")
+	MustSave(t, s, cat, ds)
+	WantDataset(t, s, cat, ds)
 	names, err := s.Datasets(bg)
 	if err != nil || !reflect.DeepEqual(names, []string{"tiny"}) {
 		t.Errorf("Datasets = %v, %v; want [tiny]", names, err)
@@ -162,81 +172,81 @@ func testDatasetRoundTrip(t *testing.T, open storeFactory) {
 	}
 }
 
-func testDatasetReplace(t *testing.T, open storeFactory) {
+func testDatasetReplace(t *testing.T, open Factory) {
 	s, _ := open(t)
-	cat, a := diskDataset("city", 8, 40)
-	mustSave(t, s, cat, a)
-	tcat, other := tinyStored(t, "other")
-	mustSave(t, s, tcat, other)
-	_, b := diskDataset("city", 5, 12)
+	cat, a := Disk("city", 8, 40)
+	MustSave(t, s, cat, a)
+	tcat, other := Tiny(t, "other")
+	MustSave(t, s, tcat, other)
+	_, b := Disk("city", 5, 12)
 	b.Units = nil
 	b.PopulationNote = ""
-	mustSave(t, s, cat, b)
-	wantDataset(t, s, cat, b)
-	wantDataset(t, s, tcat, other)
+	MustSave(t, s, cat, b)
+	WantDataset(t, s, cat, b)
+	WantDataset(t, s, tcat, other)
 	names, err := s.Datasets(bg)
 	if err != nil || !reflect.DeepEqual(names, []string{"city", "other"}) {
 		t.Errorf("Datasets = %v, %v; want [city other]", names, err)
 	}
 }
 
-func testInvalidDataset(t *testing.T, open storeFactory) {
+func testInvalidDataset(t *testing.T, open Factory) {
 	s, _ := open(t)
-	cat, ds := diskDataset("city", 4, 10)
-	mustSave(t, s, cat, ds)
-	_, bad := diskDataset("city", 6, 20)
+	cat, ds := Disk("city", 4, 10)
+	MustSave(t, s, cat, ds)
+	_, bad := Disk("city", 6, 20)
 	bad.Facilities[3].Type = "casino"
 	err := s.SaveDataset(bg, cat, bad)
-	wantInvalid(t, err, "casino")
-	_, bad = diskDataset("city", 6, 20)
+	WantInvalid(t, err, "casino")
+	_, bad = Disk("city", 6, 20)
 	bad.Cells = append(bad.Cells, bad.Cells[0])
-	wantInvalid(t, s.SaveDataset(bg, cat, bad), "appears twice")
-	wantInvalid(t, s.SaveDataset(bg, cat, &coverage.Dataset{Resolution: 10}), "dataset name")
-	wantDataset(t, s, cat, ds)
+	WantInvalid(t, s.SaveDataset(bg, cat, bad), "appears twice")
+	WantInvalid(t, s.SaveDataset(bg, cat, &coverage.Dataset{Resolution: 10}), "dataset name")
+	WantDataset(t, s, cat, ds)
 }
 
-func wantNotFound(t *testing.T, what string, err error) {
+func WantNotFound(t testing.TB, what string, err error) {
 	t.Helper()
 	if !errors.Is(err, coverage.ErrNotFound) {
 		t.Errorf("%s: error %v, want ErrNotFound", what, err)
 	}
 }
 
-func testNotFound(t *testing.T, open storeFactory) {
+func testNotFound(t *testing.T, open Factory) {
 	s, _ := open(t)
 	_, _, err := s.LoadDataset(bg, "nope")
-	wantNotFound(t, "LoadDataset", err)
+	WantNotFound(t, "LoadDataset", err)
 	names, err := s.Datasets(bg)
 	if err != nil || len(names) != 0 {
 		t.Errorf("Datasets of an empty store = %v, %v", names, err)
 	}
 	_, err = s.Scenario(bg, "nope")
-	wantNotFound(t, "Scenario", err)
+	WantNotFound(t, "Scenario", err)
 	_, err = s.Scenarios(bg, "nope")
-	wantNotFound(t, "Scenarios", err)
+	WantNotFound(t, "Scenarios", err)
 	_, err = s.Proposals(bg, "nope")
-	wantNotFound(t, "Proposals", err)
+	WantNotFound(t, "Proposals", err)
 	_, err = s.PlanItems(bg, "nope")
-	wantNotFound(t, "PlanItems", err)
-	wantNotFound(t, "DeleteScenario", s.DeleteScenario(bg, "nope"))
-	wantNotFound(t, "SaveScenario of a missing dataset", s.SaveScenario(bg, coverage.Scenario{ID: "s", Dataset: "nope", Name: "x"}))
-	wantNotFound(t, "AddProposal to a missing scenario", s.AddProposal(bg, coverage.Proposal{ID: "p", ScenarioID: "nope"}))
-	wantNotFound(t, "SavePlanItems of a missing dataset", s.SavePlanItems(bg, "nope", nil))
-	wantNotFound(t, "SaveLayer of a missing dataset", s.SaveLayer(bg, "nope", "gaps/x", nil))
+	WantNotFound(t, "PlanItems", err)
+	WantNotFound(t, "DeleteScenario", s.DeleteScenario(bg, "nope"))
+	WantNotFound(t, "SaveScenario of a missing dataset", s.SaveScenario(bg, coverage.Scenario{ID: "s", Dataset: "nope", Name: "x"}))
+	WantNotFound(t, "AddProposal to a missing scenario", s.AddProposal(bg, coverage.Proposal{ID: "p", ScenarioID: "nope"}))
+	WantNotFound(t, "SavePlanItems of a missing dataset", s.SavePlanItems(bg, "nope", nil))
+	WantNotFound(t, "SaveLayer of a missing dataset", s.SaveLayer(bg, "nope", "gaps/x", nil))
 	_, err = s.Layers(bg, "nope")
-	wantNotFound(t, "Layers", err)
-	cat, ds := diskDataset("city", 2, 3)
-	mustSave(t, s, cat, ds)
+	WantNotFound(t, "Layers", err)
+	cat, ds := Disk("city", 2, 3)
+	MustSave(t, s, cat, ds)
 	_, err = s.Layer(bg, "city", "gaps/none")
-	wantNotFound(t, "Layer", err)
+	WantNotFound(t, "Layer", err)
 }
 
 var t0 = time.Date(2026, 3, 1, 9, 30, 0, 123456789, time.FixedZone("CST", 8*3600))
 
-func testScenarios(t *testing.T, open storeFactory) {
+func testScenarios(t *testing.T, open Factory) {
 	s, _ := open(t)
-	cat, ds := diskDataset("city", 3, 5)
-	mustSave(t, s, cat, ds)
+	cat, ds := Disk("city", 3, 5)
+	MustSave(t, s, cat, ds)
 	later := coverage.Scenario{ID: "b", Dataset: "city", Name: "Later", Author: "Li Wei", Unit: "D1", Created: t0.Add(time.Hour),
 		Description: "a second try",
 		Changes: []coverage.Change{
@@ -280,16 +290,16 @@ func testScenarios(t *testing.T, open storeFactory) {
 	if ps, err := s.Proposals(bg, "b"); err != nil || len(ps) != 1 {
 		t.Errorf("proposals after replacing the scenario: %v, %v", ps, err)
 	}
-	wantInvalid(t, s.SaveScenario(bg, coverage.Scenario{ID: "c", Dataset: "city"}), "scenario name")
-	wantInvalid(t, s.SaveScenario(bg, coverage.Scenario{ID: "c", Dataset: "city", Name: "x", Changes: []coverage.Change{{Kind: "paint"}}}), "paint")
+	WantInvalid(t, s.SaveScenario(bg, coverage.Scenario{ID: "c", Dataset: "city"}), "scenario name")
+	WantInvalid(t, s.SaveScenario(bg, coverage.Scenario{ID: "c", Dataset: "city", Name: "x", Changes: []coverage.Change{{Kind: "paint"}}}), "paint")
 	// Deleting removes the proposals too.
 	if err := s.DeleteScenario(bg, "b"); err != nil {
 		t.Fatal(err)
 	}
 	_, err = s.Scenario(bg, "b")
-	wantNotFound(t, "deleted scenario", err)
+	WantNotFound(t, "deleted scenario", err)
 	_, err = s.Proposals(bg, "b")
-	wantNotFound(t, "proposals of a deleted scenario", err)
+	WantNotFound(t, "proposals of a deleted scenario", err)
 	if err := s.SaveScenario(bg, coverage.Scenario{ID: "b", Dataset: "city", Name: "again", Created: t0}); err != nil {
 		t.Fatal(err)
 	}
@@ -298,10 +308,10 @@ func testScenarios(t *testing.T, open storeFactory) {
 	}
 }
 
-func testProposals(t *testing.T, open storeFactory) {
+func testProposals(t *testing.T, open Factory) {
 	s, _ := open(t)
-	cat, ds := diskDataset("city", 3, 5)
-	mustSave(t, s, cat, ds)
+	cat, ds := Disk("city", 3, 5)
+	MustSave(t, s, cat, ds)
 	if err := s.SaveScenario(bg, coverage.Scenario{ID: "sc", Dataset: "city", Name: "Sites for 2027", Created: t0}); err != nil {
 		t.Fatal(err)
 	}
@@ -323,26 +333,26 @@ func testProposals(t *testing.T, open storeFactory) {
 		t.Fatal(err)
 	}
 	for _, p := range []*coverage.Proposal{&p1, &p2} {
-		p.Created = storeTime(p.Created)
+		p.Created = store.Time(p.Created)
 	}
 	if !reflect.DeepEqual(got, []coverage.Proposal{p1, p2}) {
 		t.Errorf("Proposals\n got %+v\nwant %+v", got, []coverage.Proposal{p1, p2})
 	}
-	wantInvalid(t, s.AddProposal(bg, p1), "already exists")
+	WantInvalid(t, s.AddProposal(bg, p1), "already exists")
 	bad := p1
 	bad.ID, bad.Shown = "p3", []byte("{not json")
-	wantInvalid(t, s.AddProposal(bg, bad), "not valid JSON")
+	WantInvalid(t, s.AddProposal(bg, bad), "not valid JSON")
 	bad.Shown, bad.Facilities = nil, []coverage.Facility{{ID: "x", Type: "kindergarten", Location: orb.Point{30.66, 104.06}}}
-	wantInvalid(t, s.AddProposal(bg, bad), "swapped")
+	WantInvalid(t, s.AddProposal(bg, bad), "swapped")
 	if got, _ := s.Proposals(bg, "sc"); len(got) != 2 {
 		t.Errorf("refused proposals were stored: %d proposals", len(got))
 	}
 }
 
-func testPlanItems(t *testing.T, open storeFactory) {
+func testPlanItems(t *testing.T, open Factory) {
 	s, _ := open(t)
-	cat, ds := diskDataset("city", 3, 5)
-	mustSave(t, s, cat, ds)
+	cat, ds := Disk("city", 3, 5)
+	MustSave(t, s, cat, ds)
 	items := []coverage.PlanItem{
 		{ID: "k2", Type: "kindergarten", Name: "B", Location: orb.Point{104.066, 30.66}, Year: 2027, Status: coverage.Planned, Cost: 1500, Unit: "D1"},
 		{ID: "k1", Type: "kindergarten", Location: orb.Point{104.067, 30.661}, Year: 2027, Status: coverage.UnderConstruction},
@@ -369,14 +379,14 @@ func testPlanItems(t *testing.T, open storeFactory) {
 		t.Errorf("after replace: %+v", got)
 	}
 	dup := []coverage.PlanItem{items[0], items[0]}
-	wantInvalid(t, s.SavePlanItems(bg, "city", dup), "repeated")
+	WantInvalid(t, s.SavePlanItems(bg, "city", dup), "repeated")
 	wrong := items[2]
 	wrong.Dataset = "elsewhere"
-	wantInvalid(t, s.SavePlanItems(bg, "city", []coverage.PlanItem{wrong}), "elsewhere")
+	WantInvalid(t, s.SavePlanItems(bg, "city", []coverage.PlanItem{wrong}), "elsewhere")
 	bad := items[1]
 	bad.Status = "dreamt"
 	err = s.SavePlanItems(bg, "city", []coverage.PlanItem{bad})
-	wantInvalid(t, err, "dreamt")
+	WantInvalid(t, err, "dreamt")
 	if got, _ := s.PlanItems(bg, "city"); len(got) != 1 {
 		t.Errorf("a refused plan replaced the stored one: %+v", got)
 	}
@@ -389,7 +399,7 @@ func testPlanItems(t *testing.T, open storeFactory) {
 }
 
 // normalizeProps is what a JSON round trip makes of properties.
-func normalizeProps(t *testing.T, p map[string]any) map[string]any {
+func normalizeProps(t testing.TB, p map[string]any) map[string]any {
 	t.Helper()
 	if p == nil {
 		return map[string]any{}
@@ -405,7 +415,7 @@ func normalizeProps(t *testing.T, p map[string]any) map[string]any {
 	return out
 }
 
-func wantLayer(t *testing.T, s Store, dataset, name string, want []coverage.LayerFeature) {
+func WantLayer(t testing.TB, s coverage.Store, dataset, name string, want []coverage.LayerFeature) {
 	t.Helper()
 	got, err := s.Layer(bg, dataset, name)
 	if err != nil {
@@ -426,7 +436,7 @@ func wantLayer(t *testing.T, s Store, dataset, name string, want []coverage.Laye
 	}
 }
 
-func cellFeatures(ds *coverage.Dataset, n int) []coverage.LayerFeature {
+func CellFeatures(ds *coverage.Dataset, n int) []coverage.LayerFeature {
 	var out []coverage.LayerFeature
 	for i, c := range ds.Cells[:n] {
 		out = append(out, coverage.LayerFeature{
@@ -441,13 +451,13 @@ func cellFeatures(ds *coverage.Dataset, n int) []coverage.LayerFeature {
 	return out
 }
 
-func testLayers(t *testing.T, open storeFactory) {
+func testLayers(t *testing.T, open Factory) {
 	s, _ := open(t)
-	cat, ds := diskDataset("city", 3, 5)
-	mustSave(t, s, cat, ds)
-	tcat, tiny := tinyStored(t, "tiny")
-	mustSave(t, s, tcat, tiny)
-	gaps := cellFeatures(ds, 20)
+	cat, ds := Disk("city", 3, 5)
+	MustSave(t, s, cat, ds)
+	tcat, tiny := Tiny(t, "tiny")
+	MustSave(t, s, tcat, tiny)
+	gaps := CellFeatures(ds, 20)
 	if err := s.SaveLayer(bg, "city", "gaps/kindergarten", gaps); err != nil {
 		t.Fatal(err)
 	}
@@ -460,42 +470,42 @@ func testLayers(t *testing.T, open storeFactory) {
 	if err := s.SaveLayer(bg, "city", "gap-areas/kindergarten", mixed); err != nil {
 		t.Fatal(err)
 	}
-	tinyGaps := cellFeatures(tiny, 5)
+	tinyGaps := CellFeatures(tiny, 5)
 	if err := s.SaveLayer(bg, "tiny", "gaps/kindergarten", tinyGaps); err != nil {
 		t.Fatal(err)
 	}
-	wantLayer(t, s, "city", "gaps/kindergarten", gaps)
-	wantLayer(t, s, "city", "gap-areas/kindergarten", mixed)
-	wantLayer(t, s, "tiny", "gaps/kindergarten", tinyGaps)
+	WantLayer(t, s, "city", "gaps/kindergarten", gaps)
+	WantLayer(t, s, "city", "gap-areas/kindergarten", mixed)
+	WantLayer(t, s, "tiny", "gaps/kindergarten", tinyGaps)
 	names, err := s.Layers(bg, "city")
 	if err != nil || !reflect.DeepEqual(names, []string{"gap-areas/kindergarten", "gaps/kindergarten"}) {
 		t.Errorf("Layers(city) = %v, %v", names, err)
 	}
 	// Replace with fewer features and a new property; the other dataset's
 	// layer of the same name stays.
-	fewer := cellFeatures(ds, 3)
+	fewer := CellFeatures(ds, 3)
 	fewer[0].Properties["new_prop"] = 2.5
 	if err := s.SaveLayer(bg, "city", "gaps/kindergarten", fewer); err != nil {
 		t.Fatal(err)
 	}
-	wantLayer(t, s, "city", "gaps/kindergarten", fewer)
-	wantLayer(t, s, "tiny", "gaps/kindergarten", tinyGaps)
+	WantLayer(t, s, "city", "gaps/kindergarten", fewer)
+	WantLayer(t, s, "tiny", "gaps/kindergarten", tinyGaps)
 	if err := s.SaveLayer(bg, "city", "empty", nil); err != nil {
 		t.Fatal(err)
 	}
-	wantLayer(t, s, "city", "empty", nil)
-	wantInvalid(t, s.SaveLayer(bg, "city", "", nil), "layer name")
-	wantInvalid(t, s.SaveLayer(bg, "city", "x", []coverage.LayerFeature{{Properties: map[string]any{"bad": func() {}}}}), "properties")
+	WantLayer(t, s, "city", "empty", nil)
+	WantInvalid(t, s.SaveLayer(bg, "city", "", nil), "layer name")
+	WantInvalid(t, s.SaveLayer(bg, "city", "x", []coverage.LayerFeature{{Properties: map[string]any{"bad": func() {}}}}), "properties")
 }
 
-func testReopen(t *testing.T, open storeFactory) {
+func testReopen(t *testing.T, open Factory) {
 	s, reopen := open(t)
-	cat, ds := tinyStored(t, "tiny")
-	mustSave(t, s, cat, ds)
+	cat, ds := Tiny(t, "tiny")
+	MustSave(t, s, cat, ds)
 	sc := coverage.Scenario{ID: "sc", Dataset: "tiny", Name: "n", Created: t0}
 	p := coverage.Proposal{ID: "p", ScenarioID: "sc", Created: t0, Facilities: []coverage.Facility{{ID: "x", Type: "pharmacy", Location: orb.Point{104.066, 30.66}, Status: coverage.Planned}}}
 	items := []coverage.PlanItem{{ID: "i", Dataset: "tiny", Type: "pharmacy", Location: orb.Point{104.066, 30.66}, Year: 2026, Status: coverage.Planned}}
-	layer := cellFeatures(ds, 4)
+	layer := CellFeatures(ds, 4)
 	for _, err := range []error{s.SaveScenario(bg, sc), s.AddProposal(bg, p), s.SavePlanItems(bg, "tiny", items), s.SaveLayer(bg, "tiny", "coverage/pharmacy", layer)} {
 		if err != nil {
 			t.Fatal(err)
@@ -505,29 +515,29 @@ func testReopen(t *testing.T, open storeFactory) {
 		t.Fatal(err)
 	}
 	s = reopen(t)
-	wantDataset(t, s, cat, ds)
-	sc.Created = storeTime(sc.Created)
+	WantDataset(t, s, cat, ds)
+	sc.Created = store.Time(sc.Created)
 	if got, err := s.Scenario(bg, "sc"); err != nil || !reflect.DeepEqual(got, sc) {
 		t.Errorf("scenario after reopen: %+v, %v", got, err)
 	}
-	p.Created = storeTime(p.Created)
+	p.Created = store.Time(p.Created)
 	if got, err := s.Proposals(bg, "sc"); err != nil || !reflect.DeepEqual(got, []coverage.Proposal{p}) {
 		t.Errorf("proposals after reopen: %+v, %v", got, err)
 	}
 	if got, err := s.PlanItems(bg, "tiny"); err != nil || !reflect.DeepEqual(got, items) {
 		t.Errorf("plan items after reopen: %+v, %v", got, err)
 	}
-	wantLayer(t, s, "tiny", "coverage/pharmacy", layer)
+	WantLayer(t, s, "tiny", "coverage/pharmacy", layer)
 }
 
 // testConcurrentReaders replaces a big dataset while readers load it in a
 // loop: every read must be wholly the old or wholly the new dataset.
-func testConcurrentReaders(t *testing.T, open storeFactory) {
+func testConcurrentReaders(t *testing.T, open Factory) {
 	s, _ := open(t)
-	cat, old := diskDataset("city", 30, 300) // 2,791 cells
-	_, next := diskDataset("city", 45, 700)  // 6,211 cells
+	cat, old := Disk("city", 30, 300) // 2,791 cells
+	_, next := Disk("city", 45, 700)  // 6,211 cells
 	next.Units = append(next.Units, coverage.AdminUnit{Level: coverage.Street, Code: "S1", Parent: "D1"})
-	mustSave(t, s, cat, old)
+	MustSave(t, s, cat, old)
 	type counts struct{ f, c, u int }
 	oldC := counts{len(old.Facilities), len(old.Cells), len(old.Units)}
 	newC := counts{len(next.Facilities), len(next.Cells), len(next.Units)}
@@ -567,9 +577,9 @@ func testConcurrentReaders(t *testing.T, open storeFactory) {
 		if i%2 == 1 {
 			ds = old
 		}
-		mustSave(t, s, cat, ds)
+		MustSave(t, s, cat, ds)
 	}
-	mustSave(t, s, cat, next)
+	MustSave(t, s, cat, next)
 	// Let the readers see the final dataset at least once (slow machines).
 	for deadline := time.Now().Add(20 * time.Second); sawNew.Load() == 0 && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
@@ -584,45 +594,36 @@ func testConcurrentReaders(t *testing.T, open storeFactory) {
 		t.Errorf("readers made %d reads, %d of the new dataset; want some of each", reads.Load(), sawNew.Load())
 	}
 	t.Logf("%d consistent reads during 3 replacements", reads.Load())
-	wantDataset(t, s, cat, next)
+	WantDataset(t, s, cat, next)
 }
 
-func TestGeoPackageStore(t *testing.T) {
-	storeTests(t, func(t *testing.T) (Store, func(t *testing.T) Store) {
-		path := t.TempDir() + "/store.gpkg"
-		open := func(t *testing.T) Store {
-			s, err := OpenGeoPackage(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			return s
+// TinyInputs is the hand-made fixture of data/testdata/tiny.
+func TinyInputs() data.Inputs {
+	_, file, _, _ := runtime.Caller(0)
+	dir := filepath.Join(filepath.Dir(file), "..", "testdata", "tiny")
+	return data.Inputs{
+		Facilities: filepath.Join(dir, "facilities.csv"),
+		Population: filepath.Join(dir, "population.csv"),
+		Boundaries: filepath.Join(dir, "boundaries.geojson"),
+	}
+}
+
+// tianfuSquare is the centre of the tiny fixture.
+var tianfuSquare = orb.Point{104.0656723, 30.6598477}
+
+// WantInvalid fails unless err is an ErrInvalid error whose message holds
+// every one of wants.
+func WantInvalid(t testing.TB, err error, wants ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error; want one containing %q", wants)
+	}
+	if !errors.Is(err, coverage.ErrInvalid) {
+		t.Errorf("error %q does not wrap coverage.ErrInvalid", err)
+	}
+	for _, w := range wants {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q\n\tlacks %q", err, w)
 		}
-		return open(t), open
-	})
-}
-
-func TestPostGISStore(t *testing.T) {
-	admin := pgAdminURL(t)
-	storeTests(t, func(t *testing.T) (Store, func(t *testing.T) Store) {
-		url := pgTestDatabase(t, admin)
-		open := func(t *testing.T) Store {
-			s, err := OpenPostGIS(bg, url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			return s
-		}
-		return open(t), open
-	})
-}
-
-func TestOpenStoreNeedsOneTarget(t *testing.T) {
-	_, err := OpenStore(bg, "", "")
-	wantInvalid(t, err, "--store", "--pg")
-	_, err = OpenStore(bg, "a.gpkg", "postgres://x")
-	wantInvalid(t, err, "not both")
-	_, err = OpenPostGIS(bg, "postgres://%zz")
-	wantInvalid(t, err, "PostgreSQL URL")
+	}
 }

@@ -1,4 +1,4 @@
-package data
+package gpkgstore
 
 import (
 	"bytes"
@@ -16,9 +16,11 @@ import (
 	"sync"
 
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
+
+	"lifecircle/data/store"
 )
 
-// GeoPackage is a Store in one OGC GeoPackage 1.3 file: lifecircle's
+// Store is a coverage.Store in one OGC GeoPackage 1.3 file: lifecircle's
 // embedded default. GIS tools open the same file: every table is registered
 // in gpkg_contents, feature tables carry GeoPackage geometries in EPSG:4326
 // with an R-tree spatial index maintained by the standard triggers.
@@ -27,7 +29,7 @@ import (
 // is on disk. One connection writes (transactions start IMMEDIATE, so
 // writers queue instead of failing); readers use their own connections and
 // see the last committed state, never a write in progress.
-type GeoPackage struct {
+type Store struct {
 	path   string
 	w      *sql.DB
 	r      *sql.DB
@@ -35,22 +37,22 @@ type GeoPackage struct {
 	err    error
 }
 
-// GeoPackage constants: the application_id 'GPKG' and user_version 10300
+// File constants: the application_id 'GPKG' and user_version 10300
 // (GeoPackage 1.3; GDAL 3.6 warns about 1.4).
 const (
-	gpkgApplicationID = 0x47504B47
-	gpkgUserVersion   = 10300
+	applicationID = 0x47504B47
+	userVersion   = 10300
 )
 
-// OpenGeoPackage opens the lifecircle store at path, creating it when no
+// Open opens the lifecircle store at path, creating it when no
 // file is there, and applies pending schema migrations. An existing file is
 // first inspected read-only: if it is not SQLite, not a GeoPackage, or a
-// GeoPackage that is not a lifecircle store, OpenGeoPackage says so and
+// GeoPackage that is not a lifecircle store, Open says so and
 // leaves the file untouched.
-func OpenGeoPackage(path string) (*GeoPackage, error) {
+func Open(path string) (*Store, error) {
 	registerGPFunctions()
 	if strings.TrimSpace(path) == "" {
-		return nil, invalid("GeoPackage store: no file name given")
+		return nil, store.Invalid("GeoPackage store: no file name given")
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -65,18 +67,18 @@ func OpenGeoPackage(path string) (*GeoPackage, error) {
 	case err != nil:
 		return nil, err
 	case fi.IsDir():
-		return nil, invalid("GeoPackage store %s is a directory, not a file", path)
+		return nil, store.Invalid("GeoPackage store %s is a directory, not a file", path)
 	default:
 		if err := inspectGeoPackage(path, abs, fi.Size()); err != nil {
 			return nil, err
 		}
 	}
-	g := &GeoPackage{path: abs}
+	g := &Store{path: abs}
 	if g.w, err = sql.Open("sqlite", writerDSN(abs)); err != nil {
 		return nil, err
 	}
 	g.w.SetMaxOpenConns(1)
-	if err := migrateGeoPackage(context.Background(), g.w); err != nil {
+	if err := migrate(context.Background(), g.w); err != nil {
 		g.w.Close()
 		return nil, fmt.Errorf("GeoPackage store %s: %w", path, err)
 	}
@@ -90,11 +92,11 @@ func OpenGeoPackage(path string) (*GeoPackage, error) {
 }
 
 // Path is the absolute path of the store's file.
-func (g *GeoPackage) Path() string { return g.path }
+func (g *Store) Path() string { return g.path }
 
 // Close closes the store. The last connection to close checkpoints the WAL
 // into the main file.
-func (g *GeoPackage) Close() error {
+func (g *Store) Close() error {
 	g.closed.Do(func() { g.err = errors.Join(g.r.Close(), g.w.Close()) })
 	return g.err
 }
@@ -102,8 +104,8 @@ func (g *GeoPackage) Close() error {
 // CloseSingleFile closes the store as one self-contained file: the WAL is
 // checkpointed and the file left in rollback-journal mode, so that it can
 // be copied, shared and opened read-only anywhere (an export). Opening it
-// with OpenGeoPackage puts it back in WAL mode.
-func (g *GeoPackage) CloseSingleFile() error {
+// with Open puts it back in WAL mode.
+func (g *Store) CloseSingleFile() error {
 	g.closed.Do(func() {
 		if err := g.r.Close(); err != nil {
 			g.err = errors.Join(err, g.w.Close())
@@ -163,7 +165,7 @@ func createGeoPackage(abs string) error {
 		return err
 	}
 	db.SetMaxOpenConns(1)
-	if err := migrateGeoPackage(context.Background(), db); err != nil {
+	if err := migrate(context.Background(), db); err != nil {
 		db.Close()
 		return err
 	}
@@ -202,7 +204,7 @@ func syncDir(dir string) error {
 // abs is a lifecircle store this program can open.
 func inspectGeoPackage(name, abs string, size int64) error {
 	refuse := func(format string, args ...any) error {
-		return invalid("%s %s; refusing to use it as a store (it was not modified): give a new file name to create a store", name, fmt.Sprintf(format, args...))
+		return store.Invalid("%s %s; refusing to use it as a store (it was not modified): give a new file name to create a store", name, fmt.Sprintf(format, args...))
 	}
 	if size == 0 {
 		return refuse("is an empty file, not a GeoPackage")
@@ -239,10 +241,10 @@ func inspectGeoPackage(name, abs string, size int64) error {
 	if err := ro.QueryRow("PRAGMA application_id").Scan(&appID); err != nil {
 		return refuse("cannot be read as SQLite (damaged?): %v", err)
 	}
-	if appID != gpkgApplicationID {
+	if appID != applicationID {
 		// The header on disk may lag the WAL; SQLite's answer is the truth.
 		hdr := binary.BigEndian.Uint32(head[68:])
-		return refuse("is a SQLite database but not a GeoPackage (application_id %#x, file header %#x; a GeoPackage has %#x 'GPKG')", appID, hdr, gpkgApplicationID)
+		return refuse("is a SQLite database but not a GeoPackage (application_id %#x, file header %#x; a GeoPackage has %#x 'GPKG')", appID, hdr, applicationID)
 	}
 	var tables int
 	if err := ro.QueryRow("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'lifecircle_migrations'").Scan(&tables); err != nil {
@@ -255,7 +257,7 @@ func inspectGeoPackage(name, abs string, size int64) error {
 	if err := ro.QueryRow("SELECT max(version) FROM lifecircle_migrations").Scan(&version); err != nil {
 		return refuse("has an unreadable lifecircle_migrations table (damaged?): %v", err)
 	}
-	if latest := gpkgMigrations[len(gpkgMigrations)-1].version; int(version.Int64) > latest {
+	if latest := migrations[len(migrations)-1].version; int(version.Int64) > latest {
 		return refuse("has store schema version %d, newer than this lifecircle knows (%d): use a newer lifecircle", version.Int64, latest)
 	}
 	var check string
@@ -270,7 +272,7 @@ func inspectGeoPackage(name, abs string, size int64) error {
 
 // Check runs SQLite's integrity check and the R-tree checks of every
 // spatial index; it returns nil when all pass.
-func (g *GeoPackage) Check(ctx context.Context) error {
+func (g *Store) Check(ctx context.Context) error {
 	var problems []string
 	results, err := queryStrings(ctx, g.r, "PRAGMA integrity_check")
 	if err != nil {

@@ -1,0 +1,423 @@
+// Package memstore is a coverage.Store in memory: what a server started
+// without a store file uses, so that scenarios, proposals and plans work
+// there too (until it stops), and what the API tests use. It passes the
+// same conformance suite (storetest) as the GeoPackage and PostGIS stores:
+// it checks writes with the same rules and gives back copies, never the
+// caller's values.
+package memstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/paulmach/orb"
+
+	"lifecircle/coverage"
+	"lifecircle/data/store"
+)
+
+var _ coverage.Store = (*Store)(nil)
+
+// Store keeps everything in maps under one lock. Close keeps the contents:
+// the value is its own "file", and using it again after Close is reopening.
+type Store struct {
+	mu        sync.RWMutex
+	datasets  map[string]*dataset
+	scenarios map[string]*scenario
+}
+
+type dataset struct {
+	catalog []byte // the catalogue as stored (JSON), parsed on load
+	ds      coverage.Dataset
+	plan    []coverage.PlanItem
+	layers  map[string][]storedFeature
+}
+
+type scenario struct {
+	s         coverage.Scenario
+	seq       int
+	proposals []coverage.Proposal
+}
+
+type storedFeature struct {
+	id         string
+	geometry   orb.Geometry
+	properties []byte // JSON, so values come back as JSON decodes them
+}
+
+// New returns an empty store.
+func New() *Store {
+	return &Store{datasets: map[string]*dataset{}, scenarios: map[string]*scenario{}}
+}
+
+// Close does nothing: the contents stay for the next use.
+func (m *Store) Close() error { return nil }
+
+// SaveDataset stores (or replaces) a dataset and its catalogue; readers see
+// the old one or the new one.
+func (m *Store) SaveDataset(ctx context.Context, cat *coverage.Catalog, ds *coverage.Dataset) error {
+	if err := store.CheckDataset(cat, ds); err != nil {
+		return err
+	}
+	catJSON, err := store.CatalogJSON(cat)
+	if err != nil {
+		return err
+	}
+	c := copyDataset(ds)
+	total := len(ds.Facilities) + len(ds.Cells) + len(ds.Units)
+	store.ProgressOf(ctx)("commit", total, total)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if old, ok := m.datasets[ds.Name]; ok {
+		old.catalog, old.ds = catJSON, c
+		return nil
+	}
+	m.datasets[ds.Name] = &dataset{catalog: catJSON, ds: c, layers: map[string][]storedFeature{}}
+	return nil
+}
+
+func copyDataset(ds *coverage.Dataset) coverage.Dataset {
+	c := *ds
+	c.Facilities = slices.Clone(ds.Facilities)
+	c.Cells = slices.Clone(ds.Cells)
+	c.Units = slices.Clone(ds.Units)
+	for i := range c.Units {
+		if c.Units[i].Geometry != nil {
+			c.Units[i].Geometry = c.Units[i].Geometry.Clone()
+		}
+		if len(c.Units[i].Geometry) == 0 {
+			c.Units[i].Geometry = nil
+		}
+	}
+	if len(c.Facilities) == 0 {
+		c.Facilities = nil
+	}
+	if len(c.Cells) == 0 {
+		c.Cells = nil
+	}
+	if len(c.Units) == 0 {
+		c.Units = nil
+	}
+	return c
+}
+
+// LoadDataset returns a copy of a stored dataset and its catalogue.
+func (m *Store) LoadDataset(_ context.Context, name string) (*coverage.Catalog, *coverage.Dataset, error) {
+	m.mu.RLock()
+	d, ok := m.datasets[name]
+	var catJSON []byte
+	var c coverage.Dataset
+	if ok {
+		catJSON, c = d.catalog, copyDataset(&d.ds)
+	}
+	m.mu.RUnlock()
+	if !ok {
+		return nil, nil, store.NotFound("dataset %q is not in the store", name)
+	}
+	cat, err := store.ParseCatalog(name, catJSON)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cat, &c, nil
+}
+
+// Datasets lists the stored dataset names, sorted.
+func (m *Store) Datasets(context.Context) ([]string, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var names []string
+	for n := range m.datasets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// roundTrip copies v through JSON, as the other stores keep it.
+func roundTrip[T any](v T) (T, error) {
+	var out T
+	b, err := json.Marshal(v)
+	if err != nil {
+		return out, err
+	}
+	err = json.Unmarshal(b, &out)
+	return out, err
+}
+
+// SaveScenario creates or replaces a scenario; its proposals stay.
+func (m *Store) SaveScenario(_ context.Context, s coverage.Scenario) error {
+	if err := store.CheckScenario(s); err != nil {
+		return err
+	}
+	c, err := roundTrip(s)
+	if err != nil {
+		return err
+	}
+	c.Created = store.Time(s.Created)
+	if len(c.Changes) == 0 {
+		c.Changes = nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.datasets[s.Dataset]; !ok {
+		return store.NotFound("dataset %q is not in the store", s.Dataset)
+	}
+	if old, ok := m.scenarios[s.ID]; ok {
+		old.s = c
+		return nil
+	}
+	m.scenarios[s.ID] = &scenario{s: c, seq: len(m.scenarios)}
+	return nil
+}
+
+// Scenario returns one scenario.
+func (m *Store) Scenario(_ context.Context, id string) (coverage.Scenario, error) {
+	m.mu.RLock()
+	sc, ok := m.scenarios[id]
+	m.mu.RUnlock()
+	if !ok {
+		return coverage.Scenario{}, store.NotFound("scenario %q does not exist", id)
+	}
+	return copyScenario(sc.s)
+}
+
+func copyScenario(s coverage.Scenario) (coverage.Scenario, error) {
+	c, err := roundTrip(s)
+	if len(c.Changes) == 0 {
+		c.Changes = nil
+	}
+	c.Created = s.Created
+	return c, err
+}
+
+// Scenarios lists the scenarios of a dataset, oldest first.
+func (m *Store) Scenarios(_ context.Context, dataset string) ([]coverage.Scenario, error) {
+	m.mu.RLock()
+	if _, ok := m.datasets[dataset]; !ok {
+		m.mu.RUnlock()
+		return nil, store.NotFound("dataset %q is not in the store", dataset)
+	}
+	var list []*scenario
+	for _, sc := range m.scenarios {
+		if sc.s.Dataset == dataset {
+			list = append(list, sc)
+		}
+	}
+	m.mu.RUnlock()
+	sort.Slice(list, func(i, j int) bool {
+		if !list[i].s.Created.Equal(list[j].s.Created) {
+			return list[i].s.Created.Before(list[j].s.Created)
+		}
+		return list[i].seq < list[j].seq
+	})
+	out := make([]coverage.Scenario, 0, len(list))
+	for _, sc := range list {
+		c, err := copyScenario(sc.s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// DeleteScenario removes a scenario and its proposals.
+func (m *Store) DeleteScenario(_ context.Context, id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.scenarios[id]; !ok {
+		return store.NotFound("scenario %q does not exist", id)
+	}
+	delete(m.scenarios, id)
+	return nil
+}
+
+// AddProposal records a proposal of an existing scenario.
+func (m *Store) AddProposal(_ context.Context, p coverage.Proposal) error {
+	if err := store.CheckProposal(p); err != nil {
+		return err
+	}
+	c, err := copyProposal(p)
+	if err != nil {
+		return err
+	}
+	c.Created = store.Time(p.Created)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	sc, ok := m.scenarios[p.ScenarioID]
+	if !ok {
+		return store.NotFound("scenario %q does not exist", p.ScenarioID)
+	}
+	for _, s := range m.scenarios {
+		for _, q := range s.proposals {
+			if q.ID == p.ID {
+				return store.Invalid("proposal id %q already exists", p.ID)
+			}
+		}
+	}
+	// Oldest first: insert after every proposal created no later.
+	i := sort.Search(len(sc.proposals), func(i int) bool { return sc.proposals[i].Created.After(c.Created) })
+	sc.proposals = slices.Insert(sc.proposals, i, c)
+	return nil
+}
+
+func copyProposal(p coverage.Proposal) (coverage.Proposal, error) {
+	shown := p.Shown
+	p.Shown = nil
+	c, err := roundTrip(p)
+	if err != nil {
+		return c, err
+	}
+	if len(c.Facilities) == 0 {
+		c.Facilities = nil
+	}
+	if len(shown) > 0 {
+		c.Shown = slices.Clone(shown)
+	}
+	c.Created = p.Created
+	return c, nil
+}
+
+// Proposals lists the proposals of a scenario, oldest first.
+func (m *Store) Proposals(_ context.Context, scenarioID string) ([]coverage.Proposal, error) {
+	m.mu.RLock()
+	sc, ok := m.scenarios[scenarioID]
+	var ps []coverage.Proposal
+	if ok {
+		ps = slices.Clone(sc.proposals)
+	}
+	m.mu.RUnlock()
+	if !ok {
+		return nil, store.NotFound("scenario %q does not exist", scenarioID)
+	}
+	out := make([]coverage.Proposal, 0, len(ps))
+	for _, p := range ps {
+		c, err := copyProposal(p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// SavePlanItems replaces the plan items of a dataset.
+func (m *Store) SavePlanItems(_ context.Context, dataset string, items []coverage.PlanItem) error {
+	m.mu.RLock()
+	_, ok := m.datasets[dataset]
+	m.mu.RUnlock()
+	if !ok {
+		return store.NotFound("dataset %q is not in the store", dataset)
+	}
+	checked, err := store.CheckPlanItems(dataset, items)
+	if err != nil {
+		return err
+	}
+	sort.SliceStable(checked, func(i, j int) bool {
+		if checked[i].Year != checked[j].Year {
+			return checked[i].Year < checked[j].Year
+		}
+		return checked[i].ID < checked[j].ID
+	})
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	d, ok := m.datasets[dataset]
+	if !ok {
+		return store.NotFound("dataset %q is not in the store", dataset)
+	}
+	d.plan = checked
+	return nil
+}
+
+// PlanItems lists the plan items of a dataset by year, then id.
+func (m *Store) PlanItems(_ context.Context, dataset string) ([]coverage.PlanItem, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	d, ok := m.datasets[dataset]
+	if !ok {
+		return nil, store.NotFound("dataset %q is not in the store", dataset)
+	}
+	if len(d.plan) == 0 {
+		return nil, nil
+	}
+	return slices.Clone(d.plan), nil
+}
+
+// SaveLayer stores a computed layer of a dataset, replacing a previous one.
+func (m *Store) SaveLayer(_ context.Context, dataset, name string, features []coverage.LayerFeature) error {
+	if err := store.CheckLayer(dataset, name); err != nil {
+		return err
+	}
+	out := make([]storedFeature, len(features))
+	for i, f := range features {
+		props, err := store.PropertiesJSON(f.Properties)
+		if err != nil {
+			return fmt.Errorf("layer %s: feature %d (%s): properties: %v: %w", name, i+1, f.ID, err, coverage.ErrInvalid)
+		}
+		var g orb.Geometry
+		if f.Geometry != nil {
+			g = orb.Clone(store.Normalize(f.Geometry))
+		}
+		out[i] = storedFeature{id: f.ID, geometry: g, properties: props}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	d, ok := m.datasets[dataset]
+	if !ok {
+		return store.NotFound("dataset %q is not in the store", dataset)
+	}
+	d.layers[name] = out
+	return nil
+}
+
+// Layers lists the names of a dataset's stored layers, sorted.
+func (m *Store) Layers(_ context.Context, dataset string) ([]string, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	d, ok := m.datasets[dataset]
+	if !ok {
+		return nil, store.NotFound("dataset %q is not in the store", dataset)
+	}
+	var names []string
+	for n := range d.layers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// Layer returns the features of one stored layer in the order saved.
+func (m *Store) Layer(_ context.Context, dataset, name string) ([]coverage.LayerFeature, error) {
+	m.mu.RLock()
+	d, ok := m.datasets[dataset]
+	var fs []storedFeature
+	have := false
+	if ok {
+		fs, have = d.layers[name]
+	}
+	m.mu.RUnlock()
+	switch {
+	case !ok:
+		return nil, store.NotFound("dataset %q is not in the store", dataset)
+	case !have:
+		return nil, store.NotFound("dataset %q has no stored layer %q", dataset, strings.TrimSpace(name))
+	}
+	out := make([]coverage.LayerFeature, len(fs))
+	for i, f := range fs {
+		props, err := store.DecodeProperties(f.properties)
+		if err != nil {
+			return nil, err
+		}
+		var g orb.Geometry
+		if f.geometry != nil {
+			g = orb.Clone(f.geometry)
+		}
+		out[i] = coverage.LayerFeature{ID: f.id, Geometry: g, Properties: props}
+	}
+	return out, nil
+}
