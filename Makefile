@@ -10,8 +10,9 @@ help:   ## List targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "%-12s %s\n", $$1, $$2}'
 build:  ## Build the binary into bin/
 	$(GO) build -o $(BIN) ./cmd/lifecircle
-run: build ## Serve the embedded Chengdu sample on :8080
-	./$(BIN) serve --addr :8080
+ADDR ?= :8080
+run: build ## Serve the embedded Chengdu sample on :8080 (make run ADDR=:9090 for another port)
+	./$(BIN) serve --addr $(ADDR)
 test:   ## Run every test (what CI runs)
 	$(GO) test -count=1 ./...
 check: fmt vet deps race ## fmt, vet, the dependency rule, tests under -race

@@ -4,16 +4,23 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"lifecircle/coverage"
 )
 
-// errorBody is every error answer: a message a person can act on and, when
-// one parameter is at fault, its name.
+// errorBody is every error answer: a message a person can act on, in
+// Chinese and in English, and, when one parameter is at fault, its name.
+// Error holds both texts, the one Accept-Language prefers first (Chinese
+// unless English is preferred); ErrorZH and ErrorEN hold them apart.
 type errorBody struct {
 	Error     string `json:"error"`
+	ErrorZH   string `json:"error_zh"`
+	ErrorEN   string `json:"error_en"`
 	Parameter string `json:"parameter,omitempty"`
 }
 
@@ -26,18 +33,29 @@ type paramError struct {
 func (e *paramError) Error() string { return e.err.Error() }
 func (e *paramError) Unwrap() error { return e.err }
 
+// errUnavailable marks a feature this server was started without (503).
+var errUnavailable = errors.New("unavailable")
+
 func badParam(param, format string, args ...any) error {
 	return &paramError{param, fmt.Errorf(format+": %w", append(args, coverage.ErrInvalid)...)}
+}
+
+// badParamZH is badParam with the Chinese text (zh) given too.
+func badParamZH(param, zh, format string, args ...any) error {
+	return &paramError{param, coverage.WithZH(fmt.Errorf(format+": %w", append(args, coverage.ErrInvalid)...), "%s", zh)}
 }
 
 func notFound(param, format string, args ...any) error {
 	return &paramError{param, fmt.Errorf(format+": %w", append(args, coverage.ErrNotFound)...)}
 }
 
-// blame attaches a parameter name to a domain error.
+// blame attaches a parameter name to a domain error that names none itself
+// (a coverage.FieldError, e.g. types[1].id, is more precise and is kept).
 func blame(param string, err error) error {
-	if err == nil {
-		return nil
+	var pe *paramError
+	var fe *coverage.FieldError
+	if err == nil || errors.As(err, &pe) || errors.As(err, &fe) {
+		return err
 	}
 	return &paramError{param, err}
 }
@@ -49,13 +67,67 @@ func statusOf(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, coverage.ErrNotFound):
 		return http.StatusNotFound
+	case errors.Is(err, errUnavailable):
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
 
+// zhFallback is the Chinese text of an error that brings none: what kind
+// of fault it is and which parameter, the detail being in the English text.
+func zhFallback(status int, param string) string {
+	where := ""
+	if param != "" {
+		where = "（参数「" + param + "」）"
+	}
+	switch status {
+	case http.StatusBadRequest:
+		return "请求有误" + where + "，详见英文说明"
+	case http.StatusNotFound:
+		return "未找到所请求的内容" + where + "，详见英文说明"
+	case http.StatusServiceUnavailable:
+		return "本服务未启用此功能，详见英文说明"
+	}
+	return "服务器内部错误"
+}
+
+// englishFirst reports whether Accept-Language prefers English to Chinese
+// (Chinese comes first otherwise: the users are Chinese officials).
+func englishFirst(header string) bool {
+	type lang struct {
+		tag string
+		q   float64
+	}
+	var ls []lang
+	for _, part := range strings.Split(header, ",") {
+		fields := strings.Split(strings.TrimSpace(part), ";")
+		l := lang{tag: strings.ToLower(strings.TrimSpace(fields[0])), q: 1}
+		for _, f := range fields[1:] {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(f), "q="); ok {
+				if q, err := strconv.ParseFloat(v, 64); err == nil {
+					l.q = q
+				}
+			}
+		}
+		if l.tag != "" {
+			ls = append(ls, l)
+		}
+	}
+	sort.SliceStable(ls, func(i, j int) bool { return ls[i].q > ls[j].q })
+	for _, l := range ls {
+		switch {
+		case strings.HasPrefix(l.tag, "zh"):
+			return false
+		case strings.HasPrefix(l.tag, "en"):
+			return true
+		}
+	}
+	return false
+}
+
 func writeError(c *gin.Context, err error) {
 	status := statusOf(err)
-	body := errorBody{Error: err.Error()}
+	body := errorBody{ErrorEN: err.Error(), ErrorZH: coverage.MessageZH(err)}
 	var pe *paramError
 	var fe *coverage.FieldError
 	switch {
@@ -66,7 +138,15 @@ func writeError(c *gin.Context, err error) {
 	}
 	if status == http.StatusInternalServerError {
 		c.Error(err) //nolint:errcheck // recorded for the log line
-		body = errorBody{Error: "internal error"}
+		body = errorBody{ErrorEN: "internal error"}
+	}
+	if body.ErrorZH == "" {
+		body.ErrorZH = zhFallback(status, body.Parameter)
+	}
+	if englishFirst(c.GetHeader("Accept-Language")) {
+		body.Error = body.ErrorEN + " — " + body.ErrorZH
+	} else {
+		body.Error = body.ErrorZH + " — " + body.ErrorEN
 	}
 	c.AbortWithStatusJSON(status, body)
 }

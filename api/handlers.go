@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"sort"
@@ -30,14 +31,15 @@ func checkParams(c *gin.Context, allowed ...string) error {
 			ok = ok || a == k
 		}
 		if !ok {
-			return badParam(k, "unknown query parameter %q; this endpoint takes: %s", k, strings.Join(allowed, ", "))
+			return badParamZH(k, fmt.Sprintf("未知的查询参数「%s」；此接口接受：%s", k, strings.Join(allowed, "、")),
+				"unknown query parameter %q; this endpoint takes: %s", k, strings.Join(allowed, ", "))
 		}
 		if len(q[k]) > 1 {
-			return badParam(k, "query parameter %q is given %d times", k, len(q[k]))
+			return badParamZH(k, fmt.Sprintf("查询参数「%s」出现了 %d 次", k, len(q[k])), "query parameter %q is given %d times", k, len(q[k]))
 		}
 	}
 	if f := c.Query("f"); f != "" && f != "json" && f != "geojson" {
-		return badParam("f", "format %q is not supported; use json", f)
+		return badParamZH("f", fmt.Sprintf("不支持格式「%s」，请用 json", f), "format %q is not supported; use json", f)
 	}
 	return nil
 }
@@ -147,7 +149,16 @@ func (s *Server) handleLayer(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	fc, err := s.current().Layer(c.Param("layer"), q)
+	a := s.current()
+	if q.Unit != "" {
+		u, err := a.ResolveUnit(q.Unit) // a code or a name (成华区)
+		if err != nil {
+			writeError(c, blame("unit", err))
+			return
+		}
+		q.Unit = u.Code
+	}
+	fc, err := a.Layer(c.Param("layer"), q)
 	if err != nil {
 		writeError(c, err)
 		return

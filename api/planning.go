@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -22,10 +23,10 @@ const maxBody = 32 << 20
 func decodeBody(c *gin.Context, v any) error {
 	body, err := io.ReadAll(io.LimitReader(c.Request.Body, maxBody+1))
 	if err != nil {
-		return badParam("body", "cannot read the request body: %v", err)
+		return badParamZH("body", "无法读取请求体", "cannot read the request body: %v", err)
 	}
 	if len(body) > maxBody {
-		return badParam("body", "request body over %d MiB", maxBody>>20)
+		return badParamZH("body", fmt.Sprintf("请求体超过 %d MiB", maxBody>>20), "request body over %d MiB", maxBody>>20)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -38,16 +39,70 @@ func decodeBody(c *gin.Context, v any) error {
 			if i := strings.IndexByte(f, '.'); i >= 0 && f[:i] != strings.ToLower(f[:i]) {
 				f = f[i+1:]
 			}
-			return badParam(f, "field %q must be %s, not a JSON %s", f, ute.Type, ute.Value)
+			en, zh := jsonKind(ute.Type)
+			return badParamZH(f, fmt.Sprintf("字段「%s」应为%s，而不是 JSON %s", f, zh, jsonValueZH(ute.Value)),
+				"field %q must be %s, not a JSON %s", f, en, ute.Value)
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			return badParam(f, "unknown field %q", f)
+			return badParamZH(f, fmt.Sprintf("未知字段「%s」", f), "unknown field %q", f)
 		case err == io.EOF:
-			return badParam("body", "the request body is empty; send JSON")
+			return badParamZH("body", "请求体为空，请发送 JSON", "the request body is empty; send JSON")
 		}
-		return badParam("body", "the request body is not valid JSON: %v", err)
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return badParamZH("body", fmt.Sprintf("请求体不是有效的 JSON（第 %d 字节附近）", se.Offset),
+				"the request body is not valid JSON (near byte %d): %v", se.Offset, err)
+		}
+		return badParamZH("body", "请求体不是有效的 JSON", "the request body is not valid JSON: %v", err)
 	}
 	return nil
+}
+
+// jsonKind names the JSON a Go type expects, in English and Chinese, so
+// that no Go type name (coverage.WeightedType) reaches a message.
+func jsonKind(t reflect.Type) (en, zh string) {
+	if t == nil {
+		return "another JSON value", "其他 JSON 值"
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		if t == reflect.TypeOf(coverage.WeightedType{}) {
+			return `a type id or Chinese name ("kindergarten", "幼儿园") or an object {"id", "weight"}`, `类型编号或中文名（"kindergarten"、"幼儿园"）或对象 {"id", "weight"}`
+		}
+		return "a JSON object", "JSON 对象"
+	case reflect.Slice, reflect.Array:
+		return "a JSON list", "JSON 数组"
+	case reflect.String:
+		return "a string", "字符串"
+	case reflect.Bool:
+		return "true or false", "true 或 false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number", "整数"
+	case reflect.Float32, reflect.Float64:
+		return "a number", "数字"
+	}
+	return "another JSON value", "其他 JSON 值"
+}
+
+// jsonValueZH names a JSON value kind (as encoding/json reports it) in Chinese.
+func jsonValueZH(v string) string {
+	switch {
+	case v == "string":
+		return "字符串"
+	case v == "object":
+		return "对象"
+	case v == "array":
+		return "数组"
+	case v == "bool":
+		return "布尔值"
+	case strings.HasPrefix(v, "number"):
+		return "数字"
+	}
+	return v
 }
 
 // phasing asks for a recommendation to be split into plan years.
@@ -86,12 +141,6 @@ func (s *Server) handleRecommend(c *gin.Context) {
 		req.Candidates[i].Location = p
 	}
 	a := s.current()
-	if req.Unit != "" {
-		if _, ok := a.Unit(req.Unit); !ok {
-			writeError(c, notFound("unit", "admin unit %q does not exist", req.Unit))
-			return
-		}
-	}
 	rec, err := a.Recommend(req.RecommendRequest)
 	if err != nil {
 		writeError(c, blame("types", err))

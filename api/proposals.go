@@ -43,8 +43,8 @@ func (s *Server) addProposalRoutes() {
 func (s *Server) withStore(c *gin.Context) (coverage.Store, bool) {
 	ref := s.store.Load()
 	if ref == nil {
-		c.AbortWithStatusJSON(http.StatusServiceUnavailable, errorBody{
-			Error: "this server keeps no scenarios or proposals: start it with --store FILE.gpkg or --pg URL"})
+		writeError(c, coverage.WithZH(fmt.Errorf("this server keeps no scenarios or proposals: start it with --store FILE.gpkg or --pg URL: %w", errUnavailable),
+			"本服务未连接存储，不保存方案和提案：请以 --store FILE.gpkg 或 --pg URL 启动"))
 		return nil, false
 	}
 	return ref.Store, true
@@ -66,13 +66,17 @@ func checkText(field, v string, required bool) error {
 	return nil
 }
 
-func (s *Server) checkUnit(a *coverage.Analysis, field, code string) error {
-	if code == "" {
+// checkUnit resolves a unit given in a request body (code or name) to its
+// code; an unknown unit is a bad field (400), not a missing resource.
+func (s *Server) checkUnit(a *coverage.Analysis, field string, unit *string) error {
+	if *unit == "" {
 		return nil
 	}
-	if _, ok := a.Unit(code); !ok {
-		return badParam(field, "admin unit %q does not exist in dataset %s (see /v1/summary?by=district for the codes)", code, a.Data.Name)
+	u, err := a.ResolveUnit(*unit)
+	if err != nil {
+		return blame(field, coverage.AsInvalid(err))
 	}
+	*unit = u.Code
 	return nil
 }
 
@@ -102,7 +106,7 @@ func (s *Server) handleCreateScenario(c *gin.Context) {
 	a := s.current()
 	for _, err := range []error{
 		checkText("name", req.Name, true), checkText("author", req.Author, false),
-		s.checkUnit(a, "unit", req.Unit), checkText("description", req.Description, false),
+		s.checkUnit(a, "unit", &req.Unit), checkText("description", req.Description, false),
 	} {
 		if err != nil {
 			writeError(c, err)
@@ -151,9 +155,11 @@ func (r siteRequest) facility(a *coverage.Analysis, i int, id string) (coverage.
 	if r.Type == "" {
 		return coverage.Facility{}, badParam(field("type"), "%s is required (a catalogue id, see /v1/catalog)", field("type"))
 	}
-	if err := a.Catalog.CheckType(r.Type); err != nil {
+	typ, err := a.Catalog.CheckType(r.Type)
+	if err != nil {
 		return coverage.Facility{}, blame(field("type"), err)
 	}
+	r.Type = typ
 	switch {
 	case r.Lon == nil:
 		return coverage.Facility{}, badParam(field("lon"), "%s is required (longitude in degrees)", field("lon"))
@@ -232,7 +238,7 @@ func (s *Server) handleAddProposal(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	if err := s.checkUnit(a, "unit", req.Unit); err != nil {
+	if err := s.checkUnit(a, "unit", &req.Unit); err != nil {
 		writeError(c, err)
 		return
 	}

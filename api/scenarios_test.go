@@ -99,5 +99,5 @@ func TestStoredPlanTrajectory(t *testing.T) {
 		t.Errorf("trajectory: %d steps, built %d of %d", len(tr.Steps), tr.Built, tr.Planned)
 	}
 	wantStatus(t, send(t, h, "PUT", "/v1/plan/items", `{"items": [{"type": "castle", "year": 2026, "location": [104.06, 30.66]}]}`),
-		http.StatusBadRequest, "items", "valid types")
+		http.StatusBadRequest, "items[0].type", "valid types")
 }

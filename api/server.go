@@ -4,6 +4,7 @@
 package api
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -62,7 +63,7 @@ func (s *Server) logRequests() gin.HandlerFunc {
 func (s *Server) recovery() gin.HandlerFunc {
 	return gin.CustomRecoveryWithWriter(nil, func(c *gin.Context, err any) {
 		s.logger.Error("panic", "path", c.Request.URL.Path, "error", err)
-		c.AbortWithStatusJSON(http.StatusInternalServerError, errorBody{Error: "internal error"})
+		writeError(c, fmt.Errorf("panic: %v", err))
 	})
 }
 

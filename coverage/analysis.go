@@ -1,6 +1,7 @@
 package coverage
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -364,15 +365,22 @@ func (a *Analysis) Population() float64 { return a.population }
 // Types returns the coverage of every catalogue type, in catalogue order.
 func (a *Analysis) Types() []*TypeCoverage { return a.types }
 
-// Type returns the coverage of one type, or an ErrNotFound error listing the
-// valid ids.
+// Type returns the coverage of one type, named by its id or its Chinese
+// name (Catalog.Resolve): an unknown name is an ErrNotFound error listing
+// the valid types, a name fitting several types an ErrInvalid one listing
+// them.
 func (a *Analysis) Type(id string) (*TypeCoverage, error) {
-	i, ok := a.typeIndex[id]
-	if !ok {
-		err := a.Catalog.unknownType(id)
-		return nil, fmt.Errorf("%v: %w", err, ErrNotFound)
+	if i, ok := a.typeIndex[id]; ok {
+		return a.types[i], nil
 	}
-	return a.types[i], nil
+	t, err := a.Catalog.Resolve(id)
+	if err != nil {
+		if errors.Is(err, errAmbiguous) {
+			return nil, err
+		}
+		return nil, WithZH(fmt.Errorf("%v: %w", err, ErrNotFound), "%s", MessageZH(err))
+	}
+	return a.types[a.typeIndex[t.ID]], nil
 }
 
 // CellIndex returns the position of c in Data.Cells.

@@ -104,7 +104,7 @@ func (a *Analysis) Capacity(typeID string, opts CapacityOptions) (*CapacityResul
 		return 0
 	}
 	n := len(a.Data.Cells)
-	r := &CapacityResult{Type: typeID, Method: "2sfca", Norm: perResidentNorm(tc.Type),
+	r := &CapacityResult{Type: tc.Type.ID, Method: "2sfca", Norm: perResidentNorm(tc.Type),
 		Ratio: make([]float64, n), Status: make([]CellStatus, n), Reason: make([]string, n),
 		FacilityRatio: make([]float64, len(tc.Facilities))}
 	if len(opts.Steps) > 0 {

@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
-	"sort"
-	"strings"
 
 	"github.com/goccy/go-yaml"
 )
@@ -100,19 +98,12 @@ func (c *Catalog) IDs() []string {
 	return ids
 }
 
-func (c *Catalog) unknownType(id string) error {
-	ids := c.IDs()
-	sort.Strings(ids)
-	return fmt.Errorf("unknown facility type %q; valid types: %s: %w", id, strings.Join(ids, ", "), ErrInvalid)
-}
-
-// CheckType returns an ErrInvalid error listing the valid ids when id is not
-// in the catalogue.
-func (c *Catalog) CheckType(id string) error {
-	if _, ok := c.Type(id); ok {
-		return nil
-	}
-	return c.unknownType(id)
+// CheckType returns an ErrInvalid error listing the valid types when s
+// names no type (by id or Chinese name, see Resolve), and the type's id
+// otherwise.
+func (c *Catalog) CheckType(s string) (string, error) {
+	t, err := c.Resolve(s)
+	return t.ID, err
 }
 
 // Extend returns a new catalogue: c with the types of an override file

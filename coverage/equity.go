@@ -56,7 +56,7 @@ func (a *Analysis) Equity(typeID string, level UnitLevel) (*Equity, error) {
 		}
 	}
 	sort.Slice(us, func(i, j int) bool { return us[i].cov/us[i].pop < us[j].cov/us[j].pop })
-	e := &Equity{Type: typeID, Level: level, Units: len(us), Lorenz: Lorenz{X: []float64{0}, Y: []float64{0}}}
+	e := &Equity{Type: tc.Type.ID, Level: level, Units: len(us), Lorenz: Lorenz{X: []float64{0}, Y: []float64{0}}}
 	if totalPop == 0 || totalCov == 0 {
 		return e, nil
 	}

@@ -50,6 +50,7 @@ func (a *Analysis) GapAreas(typeID string) ([]GapArea, error) {
 	if err != nil {
 		return nil, err
 	}
+	typeID = tc.Type.ID
 	a.gapMu.Lock()
 	defer a.gapMu.Unlock()
 	if g, ok := a.gaps[typeID]; ok {

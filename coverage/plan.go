@@ -33,10 +33,13 @@ type Trajectory struct {
 func (a *Analysis) Trajectory(items []PlanItem, by UnitLevel) (*Trajectory, error) {
 	tr := &Trajectory{}
 	years := map[int]bool{}
+	items = append([]PlanItem(nil), items...)
 	for i, it := range items {
-		if err := a.Catalog.CheckType(it.Type); err != nil {
-			return nil, fmt.Errorf("plan item %d (%s): %w", i+1, it.ID, err)
+		id, err := a.Catalog.CheckType(it.Type)
+		if err != nil {
+			return nil, fieldErr(fmt.Sprintf("items[%d].type", i), WithZH(fmt.Errorf("plan item %d (%s): %w", i+1, it.ID, err), "规划项目 %d（%s）：%s", i+1, it.ID, MessageZH(err)))
 		}
+		items[i].Type = id
 		if it.Year < 1900 || it.Year > 2200 {
 			return nil, fmt.Errorf("plan item %d (%s): year %d is not a plan year: %w", i+1, it.ID, it.Year, ErrInvalid)
 		}

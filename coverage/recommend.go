@@ -1,7 +1,9 @@
 package coverage
 
 import (
+	"bytes"
 	"container/heap"
+	"encoding/json"
 	"fmt"
 	"math"
 	"runtime"
@@ -18,6 +20,25 @@ import (
 type WeightedType struct {
 	ID     string  `json:"id"`
 	Weight float64 `json:"weight,omitempty"`
+}
+
+// UnmarshalJSON accepts a plain type name ("kindergarten", "幼儿园") as
+// well as {"id", "weight"}; unknown fields of the object are refused.
+func (w *WeightedType) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*w = WeightedType{ID: s}
+		return nil
+	}
+	type plain WeightedType
+	var p plain
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return err
+	}
+	*w = WeightedType(p)
+	return nil
 }
 
 // Candidate is a possible site: a vacant plot, a public building, an
@@ -103,9 +124,9 @@ func (a *Analysis) Recommend(req RecommendRequest) (*Recommendation, error) {
 	}
 	unit := -1
 	if req.Unit != "" {
-		ui, ok := a.unitIndex[req.Unit]
-		if !ok {
-			return nil, fmt.Errorf("admin unit %q does not exist: %w", req.Unit, ErrNotFound)
+		ui, err := a.resolveUnit(req.Unit)
+		if err != nil {
+			return nil, fieldErr("unit", err)
 		}
 		unit = ui
 	}
@@ -116,7 +137,7 @@ func (a *Analysis) Recommend(req RecommendRequest) (*Recommendation, error) {
 	for t, wt := range req.Types {
 		tc, err := fixed.Type(wt.ID)
 		if err != nil {
-			return nil, fmt.Errorf("%v: %w", err, ErrInvalid)
+			return nil, fieldErr(fmt.Sprintf("types[%d].id", t), AsInvalid(err))
 		}
 		types[t] = tc
 		weights[t] = wt.Weight

@@ -102,9 +102,11 @@ func (a *Analysis) Apply(changes []Change) (*Analysis, error) {
 
 // checkNewFacility validates a facility a scenario brings in.
 func (a *Analysis) checkNewFacility(f *Facility) error {
-	if err := a.Catalog.CheckType(f.Type); err != nil {
+	id, err := a.Catalog.CheckType(f.Type)
+	if err != nil {
 		return err
 	}
+	f.Type = id
 	if err := spatial.CheckLonLat(f.Location); err != nil {
 		return fmt.Errorf("facility %s: %v: %w", f.ID, err, ErrInvalid)
 	}
@@ -291,6 +293,7 @@ func DeltaLayer(before, after *Analysis, typeID string) (*geojson.FeatureCollect
 	if err != nil {
 		return nil, err
 	}
+	typeID = tb.Type.ID
 	ta, _ := after.Type(typeID)
 	fc := geojson.NewFeatureCollection()
 	fc.ExtraMembers = geojson.Properties{"layer": "delta", "type": typeID, "method": after.Method, "dataset": after.Data.Name}

@@ -79,8 +79,9 @@ func (a *Analysis) WhatIf(s Site) (*Gain, error) {
 	for _, id := range s.Types {
 		tc, err := a.Type(id)
 		if err != nil {
-			return nil, fmt.Errorf("%v: %w", err, ErrInvalid)
+			return nil, AsInvalid(err)
 		}
+		id = tc.Type.ID
 		tg := TypeGain{ID: id, ShareBefore: round4(tc.Share())}
 		a.source.Reach(s.Location, tc.Type.MaxDistM, func(i int, d float32) {
 			pop := a.Data.Cells[i].Population

@@ -37,9 +37,11 @@ func invalid(format string, args ...any) error {
 
 // facilityFields checks and fills the non-spatial fields shared by both formats.
 func facilityFields(f *coverage.Facility, cat *coverage.Catalog, capacity, status, planYear string) error {
-	if err := cat.CheckType(f.Type); err != nil {
+	id, err := cat.CheckType(f.Type)
+	if err != nil {
 		return err
 	}
+	f.Type = id
 	if capacity != "" {
 		c, err := strconv.ParseFloat(capacity, 64)
 		if err != nil || c < 0 || math.IsNaN(c) || math.IsInf(c, 0) {
