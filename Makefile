@@ -5,7 +5,7 @@ GO ?= go
 BIN := bin/lifecircle
 BENCH_OUT ?= /tmp/lifecircle-bench.txt
 
-.PHONY: help build run test check fmt vet deps race bench golden sample compare-peer deps-pg deps-gdal deps-glpk deps-proj crash bench-store
+.PHONY: help build run test check fmt vet deps race bench golden sample compare-peer deps-pg deps-gdal deps-glpk deps-proj crash bench-store deps-web vendor-web
 help:   ## List targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "%-12s %s\n", $$1, $$2}'
 build:  ## Build the binary into bin/
@@ -54,3 +54,13 @@ deps-glpk: ## Install glpk-utils with apt (root): glpsol, the exact optimum for 
 	apt-get install -y glpk-utils
 deps-proj: ## Install proj-bin with apt (root): cs2cs, the reference for the CRS transforms (spatial/crs)
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq proj-bin
+WEBTEST := api/testdata/browser
+deps-web: ## Install Debian chromium (root) and the browser-test npm packages (playwright-core, maplibre-gl) for the map tests
+	command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+	command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
+	cd $(WEBTEST) && npm ci --no-audit --no-fund
+vendor-web: ## Re-copy the pinned MapLibre (package-lock.json in api/testdata/browser) into api/web/vendor
+	cd $(WEBTEST) && npm ci --no-audit --no-fund
+	cp $(WEBTEST)/node_modules/maplibre-gl/dist/maplibre-gl.mjs $(WEBTEST)/node_modules/maplibre-gl/dist/maplibre-gl-worker.mjs \
+	   $(WEBTEST)/node_modules/maplibre-gl/dist/maplibre-gl.css $(WEBTEST)/node_modules/maplibre-gl/LICENSE.txt api/web/vendor/maplibre-gl/
+	@grep -o '"version": "[^"]*"' $(WEBTEST)/node_modules/maplibre-gl/package.json | head -1

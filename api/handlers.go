@@ -50,6 +50,7 @@ func (s *Server) handleHealthz(c *gin.Context) {
 		"status": "ok", "dataset": a.Data.Name, "cells": len(a.Data.Cells),
 		"facilities": len(a.Data.Facilities), "method": a.Method,
 		"uptime_s": math.Round(timeSince(s.started).Seconds()),
+		"store":    s.store.Load() != nil, // scenarios and proposals are kept (the workbench needs it)
 	})
 }
 
@@ -99,6 +100,7 @@ var layerDescriptions = map[string]string{
 	"gaps":       "the populated cells one type does not cover (same properties as coverage)",
 	"gap-areas":  "contiguous uncovered cells merged into polygons: id, type, rank, residents, cells, unit_code, unit_name, unit_level, units",
 	"catchment":  "the outline of the cells one facility serves within its type's radius: facility_id, name, type, max_dist_m, residents, cells, farthest_m",
+	"units":      "admin unit polygons (level=district|street|community|grid): code, name, level, parent, residents, cells, completeness_<level>; with type=, covered and share",
 }
 
 func (s *Server) handleLayerList(c *gin.Context) {
@@ -122,11 +124,19 @@ func (s *Server) handleLayerList(c *gin.Context) {
 }
 
 func (s *Server) handleLayer(c *gin.Context) {
-	if err := checkParams(c, "type", "bbox", "unit", "limit", "offset", "facility", "profile", "f"); err != nil {
+	if err := checkParams(c, "type", "bbox", "unit", "limit", "offset", "facility", "profile", "level", "f"); err != nil {
 		writeError(c, err)
 		return
 	}
 	q := coverage.Query{Type: c.Query("type"), Unit: c.Query("unit"), Facility: c.Query("facility")}
+	if v := c.Query("level"); v != "" {
+		l, err := coverage.ParseUnitLevel(v)
+		if err != nil {
+			writeError(c, blame("level", err))
+			return
+		}
+		q.Level = l
+	}
 	profile, err := coverage.ParseProfile(c.Query("profile"))
 	if err != nil {
 		writeError(c, blame("profile", err))

@@ -25,6 +25,8 @@ func (s *Server) addRoutes() {
 	s.engine.POST("/v1/recommend", s.handleRecommend)
 	s.engine.POST("/v1/plan/trajectory", s.handleTrajectoryPost)
 	s.engine.PUT("/v1/plan/items", s.handlePutPlan)
+	s.addWorkbenchRoutes()
+	s.addWebRoutes() // the map at /, its files under /web/
 	s.engine.NoRoute(func(c *gin.Context) {
 		writeError(c, notFound("", "no such endpoint %s; see /v1/layers, /v1/summary, /v1/catalog, /healthz", c.Request.URL.Path))
 	})

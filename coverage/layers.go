@@ -12,7 +12,7 @@ import (
 )
 
 // LayerNames lists the layers an analysis publishes.
-var LayerNames = []string{"facilities", "population", "coverage", "gaps", "gap-areas", "catchment"}
+var LayerNames = []string{"facilities", "population", "coverage", "gaps", "gap-areas", "catchment", "units"}
 
 // Query filters a layer. The zero value selects everything.
 type Query struct {
@@ -25,6 +25,8 @@ type Query struct {
 	Facility string
 	// Profile turns distances into minutes (zero value: DefaultProfile).
 	Profile Profile
+	// Level selects the admin units of one level (units layer; empty: all).
+	Level UnitLevel
 }
 
 // LayerNeedsType reports whether a layer is per facility type.
@@ -97,6 +99,8 @@ func (a *Analysis) Layer(name string, q Query) (*geojson.FeatureCollection, erro
 	switch name {
 	case "facilities":
 		a.facilityFeatures(q, tc, unit, add)
+	case "units":
+		a.unitFeatures(q, tc, unit, add)
 	case "population":
 		a.cellFeatures(q, unit, func(i int) bool { return true }, func(i int, p geojson.Properties) {
 			for _, l := range Levels {

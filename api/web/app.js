@@ -1,0 +1,571 @@
+// lifecircle's map: the planner's view and the street official's
+// workbench over the /v1 API. Plain ES modules, MapLibre vendored, nothing
+// fetched from the internet. The view lives in the URL.
+import * as maplibregl from './vendor/maplibre-gl/maplibre-gl.mjs';
+import { t, setLang, getLang, typeName, num, pct, esc } from './i18n.js';
+import { get, qs } from './api.js';
+import * as charts from './charts.js';
+import { Workbench } from './workbench.js';
+
+const $ = (sel) => document.querySelector(sel);
+const LEVELS = ['lc15', 'lc10', 'lc5', 'block'];
+const PROFILES = ['default', 'elderly', 'adult'];
+const UNIT_LEVELS = ['district', 'street', 'community', 'grid'];
+
+// ---- state and URL --------------------------------------------------------
+const defaults = { view: 'plan', type: 'kindergarten', unit: '', by: 'district', metric: 'share', profile: 'default', step: '0', scenario: '', lang: 'zh', z: '', c: '', print: '' };
+export const state = { ...defaults };
+
+function readURL() {
+  const q = new URLSearchParams(location.search);
+  for (const k of Object.keys(defaults)) if (q.has(k)) state[k] = q.get(k);
+}
+export function writeURL() {
+  if (map) {
+    const c = map.getCenter();
+    state.z = map.getZoom().toFixed(2);
+    state.c = `${c.lng.toFixed(5)},${c.lat.toFixed(5)}`;
+  }
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(state)) if (v !== '' && v !== defaults[k]) q.set(k, v);
+  q.set('type', state.type);
+  history.replaceState(null, '', '?' + q.toString());
+}
+
+// ---- shared data ------------------------------------------------------------
+const app = {
+  state, catalog: null, types: new Map(), health: null, summary: null, units: null, unitLevels: [],
+  cellGeom: new Map(), coverage: null, gapAreas: [], trajectory: null, equity: null,
+  timings: {}, ready: false, drawn: 0,
+};
+window.__app = app;
+app.writeURL = () => writeURL();
+let map;
+
+function toast(msg, bad = false) {
+  const el = $('#toast');
+  el.textContent = msg;
+  el.className = bad ? 'bad' : '';
+  el.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { el.hidden = true; }, 5000);
+}
+app.toast = toast;
+
+function typeOf(id) { return app.types.get(id); }
+
+// ---- map style ------------------------------------------------------------------
+const empty = { type: 'FeatureCollection', features: [] };
+
+function coverageColor(maxMin) {
+  return ['case',
+    ['==', ['get', 'reason'], 'no_walkable_network_nearby'], '#9e9e9e',
+    ['all', ['get', 'covered'], ['get', 'within_minutes']],
+    ['interpolate', ['linear'], ['/', ['coalesce', ['get', 'minutes'], 0], maxMin], 0, '#006837', 0.5, '#66bd63', 1, '#d9ef8b'],
+    ['get', 'covered'], '#fee08b',
+    ['!=', ['get', 'distance_m'], null], '#fc8d59',
+    '#d73027'];
+}
+
+function choroplethColor() {
+  const prop = state.metric === 'share' ? 'share' : `completeness_${state.metric}`;
+  return ['case', ['==', ['get', prop], null], '#dddddd',
+    ['interpolate', ['linear'], ['get', prop], 0, '#f7fcf5', 0.25, '#c7e9c0', 0.5, '#74c476', 0.75, '#31a354', 1, '#006d2c']];
+}
+
+function buildStyle() {
+  return {
+    version: 8,
+    sources: {
+      units: { type: 'geojson', data: empty, promoteId: 'code' },
+      coverage: { type: 'geojson', data: empty, promoteId: 'h3' },
+      gapareas: { type: 'geojson', data: empty },
+      facilities: { type: 'geojson', data: empty },
+      selected: { type: 'geojson', data: empty },
+      changed: { type: 'geojson', data: empty },
+      sites: { type: 'geojson', data: empty },
+    },
+    layers: [
+      { id: 'background', type: 'background', paint: { 'background-color': '#eef0ea' } },
+      { id: 'units-fill', type: 'fill', source: 'units', paint: { 'fill-color': choroplethColor(), 'fill-opacity': 0.55 } },
+      { id: 'coverage-fill', type: 'fill', source: 'coverage', paint: { 'fill-color': '#ccc', 'fill-opacity': 0.78, 'fill-outline-color': 'rgba(255,255,255,0.25)' } },
+      { id: 'changed-fill', type: 'fill', source: 'changed', paint: { 'fill-color': '#00b7ff', 'fill-opacity': 0.85 } },
+      { id: 'units-line', type: 'line', source: 'units', paint: { 'line-color': '#34495e', 'line-width': ['case', ['boolean', ['feature-state', 'selected'], false], 3.5, 1.4] } },
+      { id: 'gapareas-line', type: 'line', source: 'gapareas', paint: { 'line-color': '#7f0000', 'line-width': 1.6, 'line-dasharray': [2, 1] } },
+      { id: 'selected-line', type: 'line', source: 'selected', paint: { 'line-color': '#e8590c', 'line-width': 3 } },
+      { id: 'facilities-circle', type: 'circle', source: 'facilities', paint: {
+        'circle-radius': ['interpolate', ['linear'], ['zoom'], 11, 3.5, 15, 7],
+        'circle-color': ['match', ['get', 'status'], 'planned', '#ffffff', 'under_construction', '#9b59b6', '#1f4e9c'],
+        'circle-stroke-color': ['match', ['get', 'status'], 'planned', '#e8590c', '#ffffff'],
+        'circle-stroke-width': ['match', ['get', 'status'], 'planned', 2.5, 1.2],
+        'circle-opacity': ['case', ['get', 'in_force'], 1, 0.55],
+      } },
+      { id: 'sites-circle', type: 'circle', source: 'sites', paint: { 'circle-radius': 6, 'circle-color': '#e8590c', 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } },
+    ],
+  };
+}
+
+// ---- loading -----------------------------------------------------------------------
+async function loadCatalog() {
+  const [cat, health, units] = await Promise.all([get('/v1/catalog'), get('/healthz'), get('/v1/layers/units')]);
+  app.catalog = cat;
+  for (const ty of cat.types) app.types.set(ty.id, ty);
+  app.health = health;
+  app.allUnits = units.features;
+  app.unitLevels = UNIT_LEVELS.filter((l) => units.features.some((f) => f.properties.level === l));
+  if (!app.unitLevels.includes(state.by)) state.by = app.unitLevels[0] || 'district';
+  if (!app.types.has(state.type)) state.type = cat.types[0].id;
+}
+
+// The cell layer for the chosen type and profile; cached per (type, profile).
+const covCache = new Map();
+async function fetchCoverage(type, profile) {
+  const key = `${type}|${profile}`;
+  if (!covCache.has(key)) {
+    covCache.set(key, get(`/v1/layers/coverage${qs({ type, profile: profile === 'default' ? '' : profile })}`).catch((e) => { covCache.delete(key); throw e; }));
+  }
+  return covCache.get(key);
+}
+
+async function loadTypeLayers() {
+  const type = state.type;
+  const ty = typeOf(type);
+  const t0 = performance.now();
+  const [cov, fac, gaps, units, eq] = await Promise.all([
+    fetchCoverage(type, state.profile),
+    get(`/v1/layers/facilities${qs({ type })}`),
+    get(`/v1/layers/gap-areas${qs({ type })}`),
+    get(`/v1/layers/units${qs({ level: state.by, type })}`),
+    get(`/v1/equity${qs({ type, by: state.by })}`).catch(() => null),
+  ]);
+  if (type !== state.type) return; // a newer choice won
+  app.coverage = cov;
+  if (app.cellGeom.size === 0) for (const f of cov.features) app.cellGeom.set(f.properties.h3, f.geometry);
+  app.gapAreas = gaps.features;
+  app.units = units;
+  app.equity = eq;
+  map.getSource('coverage').setData(cov);
+  map.getSource('facilities').setData(fac);
+  map.getSource('gapareas').setData(gaps);
+  map.getSource('units').setData(applyStep(units));
+  map.setPaintProperty('coverage-fill', 'fill-color', coverageColor(ty.max_walk_min || 5));
+  map.setPaintProperty('units-fill', 'fill-color', choroplethColor());
+  placeUnitLabels(units.features);
+  app.timings.lastLoadMs = performance.now() - t0;
+  app.drawn++;
+  renderPlanPanel();
+  if (state.unit) showUnit(state.unit, false);
+}
+
+// applyStep puts the chosen plan year's per-unit share into the units
+// layer (the baseline is what the layer already holds).
+function applyStep(units) {
+  const step = app.trajectory && app.trajectory.steps[Number(state.step)];
+  if (!step || Number(state.step) === 0 || !step.units) return units;
+  const byCode = new Map(step.units.map((u) => [u.code, u]));
+  return { ...units, features: units.features.map((f) => {
+    const u = byCode.get(f.properties.code);
+    const ts = u && u.types.find((x) => x.id === state.type);
+    return ts ? { ...f, properties: { ...f.properties, share: ts.share, covered: ts.covered } } : f;
+  }) };
+}
+
+async function loadSummary() {
+  const [sum, tr] = await Promise.all([
+    get(`/v1/summary${qs({ by: state.by, profile: state.profile === 'default' ? '' : state.profile })}`),
+    get(`/v1/plan/trajectory${qs({ by: state.by })}`).catch(() => null),
+  ]);
+  app.summary = sum;
+  app.trajectory = tr;
+  if (!tr || Number(state.step) >= tr.steps.length) state.step = '0';
+}
+
+// ---- unit labels (DOM markers: no glyphs needed) -------------------------------
+let labelMarkers = [];
+function labelPoint(geom) {
+  // the centre of the bounding box of the largest ring
+  let best = null, bestLen = -1;
+  const polys = geom.type === 'Polygon' ? [geom.coordinates] : geom.coordinates;
+  for (const p of polys) if (p[0].length > bestLen) { best = p[0]; bestLen = p[0].length; }
+  let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (const [x, y] of best) { x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y); }
+  return [(x0 + x1) / 2, (y0 + y1) / 2];
+}
+function placeUnitLabels(features) {
+  for (const m of labelMarkers) m.remove();
+  labelMarkers = features.map((f) => {
+    const el = document.createElement('div');
+    el.className = 'unit-label';
+    el.textContent = f.properties.name;
+    return new maplibregl.Marker({ element: el }).setLngLat(labelPoint(f.geometry)).addTo(map);
+  });
+}
+
+// ---- geometry helpers ---------------------------------------------------------------
+function bboxOf(geom) {
+  let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
+  const walk = (c) => { if (typeof c[0] === 'number') { x0 = Math.min(x0, c[0]); y0 = Math.min(y0, c[1]); x1 = Math.max(x1, c[0]); y1 = Math.max(y1, c[1]); } else c.forEach(walk); };
+  walk(geom.coordinates);
+  return [x0, y0, x1, y1];
+}
+app.bboxOf = bboxOf;
+const intersects = (a, b) => a[0] <= b[2] && b[0] <= a[2] && a[1] <= b[3] && b[1] <= a[3];
+
+// ---- planner panel ----------------------------------------------------------------
+function typeOptions(selected) {
+  let html = '';
+  for (const lv of LEVELS) {
+    const list = app.catalog.types.filter((ty) => ty.level === lv)
+      .sort((a, b) => a.category.localeCompare(b.category) || a.id.localeCompare(b.id));
+    if (!list.length) continue;
+    html += `<optgroup label="${esc(t('level_' + lv))}">`;
+    for (const ty of list) html += `<option value="${ty.id}" ${ty.id === selected ? 'selected' : ''}>${esc(t('cat_' + ty.category))} · ${esc(typeName(ty))}</option>`;
+    html += '</optgroup>';
+  }
+  return html;
+}
+app.typeOptions = typeOptions;
+
+function legendHTML() {
+  const ty = typeOf(state.type);
+  const cov = app.coverage || {};
+  const method = cov.method === 'euclidean' ? t('method_euclidean', { d: cov.detour || 1.3 }) : t('method_network');
+  const prof = t('prof_' + state.profile);
+  return `<div class="legend">
+    <div><b>${esc(typeName(ty))}</b> · ${esc(t('radius', { m: ty.max_dist_m }))} · ${num(ty.max_walk_min)} ${t('minutes')}（${esc(prof)}）</div>
+    <div><span class="ramp"></span> ${esc(t('covered'))}：${esc(t('distance_ramp'))}</div>
+    <div><span class="sw" style="background:#fee08b"></span>${esc(t('covered'))}，${getLang() === 'zh' ? '但该人群步行超过 ' + num(ty.max_walk_min) + ' 分钟' : 'but over ' + num(ty.max_walk_min) + ' min for these walkers'}</div>
+    <div><span class="sw" style="background:#fc8d59"></span>${esc(t('gap_near'))}</div>
+    <div><span class="sw" style="background:#d73027"></span>${esc(t('gap_none'))}</div>
+    <div><span class="sw" style="background:#9e9e9e"></span>${esc(t('no_network'))}</div>
+    <div><span class="sw" style="border:2px dashed #7f0000;background:none"></span>${esc(t('gap_areas').split('（')[0].split(' in')[0])}</div>
+    <div><span class="dot" style="background:#1f4e9c"></span>${esc(t('existing'))}
+      <span class="dot" style="background:#fff;border:2px solid #e8590c;margin-left:.6rem"></span>${esc(t('planned'))}
+      <span class="dot" style="background:#9b59b6;margin-left:.6rem"></span>${esc(t('under_construction'))}</div>
+    <div class="note">${esc(method)}</div>
+    <div class="note">${esc(t('pop_estimate'))}：${esc(cov.population_note || '')}</div>
+  </div>`;
+}
+
+function gapListHTML() {
+  let list = app.gapAreas;
+  if (map) {
+    const b = map.getBounds();
+    const view = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()];
+    list = list.filter((f) => intersects(bboxOf(f.geometry), view));
+  }
+  if (state.unit) list = list.filter((f) => (f.properties.units || []).includes(state.unit));
+  if (!list.length) return `<p class="note">${esc(t('none_in_view'))}</p>`;
+  return `<ol class="gaps" id="gap-list">${list.slice(0, 20).map((f) => {
+    const p = f.properties;
+    return `<li data-gap="${esc(p.id)}" value="${p.rank}"><b>${num(p.residents)}</b> ${esc(t('residents'))} · ${num(p.cells)} ${esc(t('cells'))} · ${esc(p.unit_name || '')}</li>`;
+  }).join('')}</ol>`;
+}
+
+function equityHTML() {
+  const eq = app.equity;
+  if (!eq || !eq.lorenz) return '';
+  // the Lorenz points follow the units ordered by covered share, low to high
+  const units = (app.units ? app.units.features : []).map((f) => f.properties).filter((p) => p.residents > 0)
+    .sort((a, b) => (a.share ?? 0) - (b.share ?? 0) || a.code.localeCompare(b.code));
+  const names = units.map((u) => u.name);
+  return `<h2>${esc(t('equity'))}</h2><div>${esc(t('gini'))}：<b id="gini">${num(eq.gini, 3)}</b>（${esc(t('ul_' + eq.level))} × ${num(eq.units)}）</div>
+    ${charts.lorenz(eq.lorenz.x, eq.lorenz.y, names, t('lorenz_x'), t('lorenz_y'))}`;
+}
+
+function trajectoryHTML() {
+  const tr = app.trajectory;
+  if (!tr || tr.steps.length <= 1) return `<h2>${esc(t('trajectory'))}</h2><p class="note">${esc(t('no_plan'))}</p>`;
+  const labels = tr.steps.map((s) => (s.label === 'baseline' ? t('baseline') : String(s.year || s.label)));
+  const shares = tr.steps.map((s) => (s.types.find((x) => x.id === state.type) || {}).share ?? 0);
+  const impl = tr.steps.map((s) => (tr.planned ? s.items / tr.planned : 0));
+  const cur = Number(state.step);
+  return `<h2>${esc(t('trajectory'))}</h2>
+    <label><span>${esc(t('plan_year'))}</span><input type="range" id="step" min="0" max="${tr.steps.length - 1}" value="${cur}"> <b>${esc(labels[cur])}</b></label>
+    ${charts.trajectory(labels, [{ name: t('share') + ' · ' + typeName(typeOf(state.type)), values: shares, color: '#0b6e4f' }, { name: t('implementation'), values: impl, color: '#e8590c' }], cur)}
+    <div class="note">${esc(t('implementation'))} ${pct(tr.implementation_rate)}（${tr.built}/${tr.planned}）</div>`;
+}
+
+function renderPlanPanel() {
+  const el = $('#plan-panel');
+  const ty = typeOf(state.type);
+  const st = app.summary && app.summary.types.find((x) => x.id === state.type);
+  el.innerHTML = `
+    <h2>${esc(t('type'))}</h2>
+    <select id="type" aria-label="${esc(t('type'))}">${typeOptions(state.type)}</select>
+    ${st ? `<p>${esc(t('share'))} <b id="city-share">${pct(st.share)}</b> · ${esc(t('covered'))} ${num(st.covered)} / ${num(st.residents)} ${esc(t('residents'))} · ${esc(t('facilities_n'))} ${num(st.facilities)}</p>` : ''}
+    <label><span>${esc(t('profile'))}</span><select id="profile">${PROFILES.map((p) => `<option value="${p}" ${p === state.profile ? 'selected' : ''}>${esc(t('prof_' + p))}</option>`).join('')}</select></label>
+    <label><span>${esc(t('choropleth'))}</span><select id="by">${app.unitLevels.map((l) => `<option value="${l}" ${l === state.by ? 'selected' : ''}>${esc(t('ul_' + l))}</option>`).join('')}</select></label>
+    <label><span>${esc(t('metric'))}</span><select id="metric">
+      <option value="share" ${state.metric === 'share' ? 'selected' : ''}>${esc(t('metric_share'))}</option>
+      ${LEVELS.map((l) => `<option value="${l}" ${state.metric === l ? 'selected' : ''}>${esc(t('metric_completeness'))} · ${esc(t('level_' + l))}</option>`).join('')}
+    </select></label>
+    <h2>${esc(t('legend'))}</h2>${legendHTML()}
+    <p class="note">${esc(t('select_unit'))}</p>
+    <h2>${esc(t('gap_areas'))}</h2><div id="gaps">${gapListHTML()}</div>
+    ${trajectoryHTML()}
+    ${equityHTML()}`;
+  $('#type').onchange = (e) => setType(e.target.value);
+  $('#profile').onchange = (e) => { state.profile = e.target.value; refresh(); };
+  $('#by').onchange = (e) => { state.by = e.target.value; state.unit = ''; refresh(); };
+  $('#metric').onchange = (e) => { state.metric = e.target.value; map.setPaintProperty('units-fill', 'fill-color', choroplethColor()); writeURL(); };
+  const step = $('#step');
+  if (step) step.oninput = (e) => { state.step = e.target.value; map.getSource('units').setData(applyStep(app.units)); renderPlanPanel(); writeURL(); };
+  bindGapList($('#gaps'));
+  exportLinks();
+}
+
+function bindGapList(root) {
+  if (!root) return;
+  root.querySelectorAll('li[data-gap]').forEach((li) => {
+    li.onclick = () => flyToGap(li.dataset.gap);
+  });
+}
+
+export function flyToGap(id) {
+  const f = app.gapAreas.find((g) => g.properties.id === id);
+  if (!f) return;
+  const [x0, y0, x1, y1] = bboxOf(f.geometry);
+  map.getSource('selected').setData({ type: 'FeatureCollection', features: [f] });
+  map.fitBounds([[x0, y0], [x1, y1]], { padding: 60, maxZoom: 16, duration: 600 });
+}
+app.flyToGap = flyToGap;
+
+function refreshGapList() {
+  const g = $('#gaps');
+  if (g) { g.innerHTML = gapListHTML(); bindGapList(g); }
+}
+
+// ---- unit panel -------------------------------------------------------------------
+function showUnit(code, fly = true) {
+  const f = (app.units ? app.units.features : []).find((x) => x.properties.code === code);
+  const s = app.summary && (app.summary.units || []).find((u) => u.code === code);
+  if (!f || !s) return;
+  if (app.selectedUnit) map.setFeatureState({ source: 'units', id: app.selectedUnit }, { selected: false });
+  app.selectedUnit = code;
+  map.setFeatureState({ source: 'units', id: code }, { selected: true });
+  state.unit = code;
+  const rows = s.types.map((x) => ({ ...x, ty: typeOf(x.id) })).filter((x) => x.ty)
+    .sort((a, b) => LEVELS.indexOf(a.ty.level) - LEVELS.indexOf(b.ty.level) || a.share - b.share);
+  const noFac = app.summary.types.filter((x) => x.facilities === 0);
+  const gaps = app.gapAreas.filter((g) => (g.properties.units || []).includes(code));
+  $('#info-body').innerHTML = `
+    <h2>${esc(s.name)} <small class="note">${esc(t('ul_' + s.level))} ${esc(s.code)}</small></h2>
+    <dl class="kv"><dt>${esc(t('residents'))}</dt><dd><b>${num(s.residents)}</b></dd><dt>${esc(t('cells'))}</dt><dd>${num(s.cells)}</dd>
+    ${LEVELS.map((l) => (s.completeness[l] != null ? `<dt>${esc(t('level_' + l))}</dt><dd>${esc(t('completeness'))} ${pct(s.completeness[l])}</dd>` : '')).join('')}</dl>
+    <h3>${esc(t('dq'))}</h3>
+    <div class="warn">${esc(t('dq_estimate', { n: app.summary.population_note || '' }))}</div>
+    ${app.summary.approximate ? `<div class="warn">${esc(t('dq_approx'))}</div>` : ''}
+    ${noFac.length ? `<div class="warn">${esc(t('dq_no_fac', { t: noFac.map((x) => typeName(typeOf(x.id))).join('、') }))}</div>` : ''}
+    <h3>${esc(t('unit_gaps'))}</h3>
+    ${gaps.length ? `<ol class="gaps" id="unit-gaps">${gaps.slice(0, 10).map((g) => `<li data-gap="${esc(g.properties.id)}" value="${g.properties.rank}"><b>${num(g.properties.residents)}</b> ${esc(t('residents'))} · ${num(g.properties.cells)} ${esc(t('cells'))}</li>`).join('')}</ol>` : `<p class="note">—</p>`}
+    <h3>${esc(t('share_per_type'))}</h3>
+    <table><thead><tr><th>${esc(t('type'))}</th><th class="n">${esc(t('share'))}</th><th class="n">${esc(t('gap'))}</th></tr></thead><tbody>
+    ${rows.map((x) => `<tr${x.id === state.type ? ' style="background:#eef6f1"' : ''}><td>${esc(typeName(x.ty))}<br><small class="note">${esc(t('level_' + x.ty.level))}</small></td><td class="n">${pct(x.share)}</td><td class="n">${num(x.uncovered)}</td></tr>`).join('')}
+    </tbody></table>
+    <p><button class="act sec" id="unit-print">${esc(t('print_view'))}</button></p>`;
+  $('#info').hidden = false;
+  bindGapList($('#unit-gaps'));
+  $('#unit-print').onclick = () => openPrint();
+  if (fly) {
+    const [x0, y0, x1, y1] = bboxOf(f.geometry);
+    map.fitBounds([[x0, y0], [x1, y1]], { padding: 40, duration: 500 });
+  }
+  refreshGapList();
+  exportLinks();
+  writeURL();
+}
+app.showUnit = showUnit;
+
+function closeInfo() {
+  $('#info').hidden = true;
+  if (app.selectedUnit) map.setFeatureState({ source: 'units', id: app.selectedUnit }, { selected: false });
+  app.selectedUnit = null;
+  state.unit = '';
+  refreshGapList();
+  exportLinks();
+  writeURL();
+}
+
+// ---- cell panel ------------------------------------------------------------------------
+async function showCell(h3) {
+  const info = await get(`/v1/cells/${h3}${qs({ profile: state.profile === 'default' ? '' : state.profile })}`);
+  const rows = info.types.map((x) => ({ ...x, ty: typeOf(x.id) }))
+    .sort((a, b) => (a.id === state.type ? -1 : b.id === state.type ? 1 : 0) || LEVELS.indexOf(a.level) - LEVELS.indexOf(b.level));
+  $('#info-body').innerHTML = `
+    <h2>${esc(t('cell'))} <small class="note">${esc(info.h3)}</small></h2>
+    <dl class="kv"><dt>${esc(t('population'))}</dt><dd><b id="cell-pop">${num(info.population, 1)}</b> <small class="note">${esc(t('pop_estimate'))}</small></dd>
+    ${info.units.map((u) => `<dt>${esc(t('ul_' + u.level))}</dt><dd>${esc(u.name)}</dd>`).join('')}
+    ${LEVELS.map((l) => (info.completeness[l] != null ? `<dt>${esc(t('level_' + l))}</dt><dd>${pct(info.completeness[l])}</dd>` : '')).join('')}</dl>
+    ${info.no_walkable_network_nearby ? `<div class="warn">${esc(t('no_walkable_network_nearby'))}</div>` : ''}
+    <table id="cell-types"><thead><tr><th>${esc(t('type'))}</th><th>${esc(t('nearest'))}</th><th class="n">${esc(t('distance'))}</th><th class="n">${esc(t('walk'))}</th><th>${esc(t('status_l'))}</th></tr></thead><tbody>
+    ${rows.map((x) => `<tr data-type="${x.id}"${x.id === state.type ? ' style="background:#eef6f1"' : ''}><td>${esc(typeName(x.ty) || x.name_zh)}</td><td>${esc(x.facility_name || (x.facility_id ? x.facility_id : '—'))}</td>
+      <td class="n">${x.distance_m == null ? '—' : num(x.distance_m) + ' ' + t('metres')}</td><td class="n">${x.minutes == null ? '—' : num(x.minutes, 1) + ' ' + t('minutes')}</td>
+      <td>${x.covered ? `<span class="yes">${esc(t('yes'))}</span>` : `<span class="no">${esc(t('no'))}</span> <small>${esc(t(x.reason || 'no_facility_in_reach'))}</small>`}</td></tr>`).join('')}
+    </tbody></table>`;
+  $('#info').hidden = false;
+  const g = app.cellGeom.get(h3);
+  if (g) map.getSource('selected').setData({ type: 'FeatureCollection', features: [{ type: 'Feature', geometry: g, properties: {} }] });
+}
+app.showCell = showCell;
+
+// ---- export and print ------------------------------------------------------------------
+function exportLinks() {
+  const el = $('#export-links');
+  const type = state.type;
+  const unit = state.unit;
+  const layer = `/v1/layers/coverage${qs({ type, unit, profile: state.profile === 'default' ? '' : state.profile })}`;
+  el.innerHTML = `
+    <a id="exp-geojson" href="${layer}" download="coverage_${type}${unit ? '_' + unit : ''}.geojson">${esc(t('geojson_layer'))}</a>
+    <a id="exp-gaps" href="/v1/layers/gap-areas${qs({ type, unit })}" download="gap_areas_${type}.geojson">${esc(t('gaps_geojson'))}</a>
+    <a id="exp-gpkg" href="${layer}${layer.includes('?') ? '&' : '?'}f=gpkg" download="coverage_${type}.gpkg">${esc(t('gpkg_layer'))}</a>
+    <a id="exp-csv" href="#" download="units_${state.by}.csv">${esc(t('csv_units'))}</a>`;
+  $('#exp-csv').onclick = (e) => { e.currentTarget.href = unitsCSV(); };
+}
+
+// unitsCSV is the unit table of the summary the page holds (from
+// /v1/summary?by=…), one row per unit and type.
+function unitsCSV() {
+  const s = app.summary;
+  const rows = [['level', 'code', 'name', 'residents', 'type', 'type_name_zh', 'covered', 'uncovered', 'share']];
+  for (const u of s.units || []) for (const x of u.types) rows.push([u.level, u.code, u.name, u.residents, x.id, (typeOf(x.id) || {}).name_zh || '', x.covered, x.uncovered, x.share]);
+  const csv = '\ufeff' + rows.map((r) => r.map((v) => (/[",\n]/.test(String(v)) ? `"${String(v).replaceAll('"', '""')}"` : v)).join(',')).join('\n');
+  return URL.createObjectURL(new Blob([csv], { type: 'text/csv;charset=utf-8' }));
+}
+
+function openPrint() {
+  const u = new URL(location.href);
+  u.searchParams.set('print', '1');
+  window.open(u.toString(), '_blank');
+}
+
+function renderPrintSheet() {
+  document.body.classList.add('printing');
+  const sheet = $('#print-sheet');
+  sheet.hidden = false;
+  const s = app.summary;
+  const code = state.unit;
+  const u = code && (s.units || []).find((x) => x.code === code);
+  const ty = typeOf(state.type);
+  const area = u || { name: t('city'), residents: s.residents, completeness: s.completeness, types: s.types };
+  const gaps = app.gapAreas.filter((g) => !code || (g.properties.units || []).includes(code)).slice(0, 10);
+  sheet.innerHTML = `
+    <div class="noprint"><button class="act" onclick="window.print()">${esc(t('print'))}</button> <span class="note">${esc(t('print_hint'))}</span></div>
+    <h1>${esc(area.name)} · ${esc(typeName(ty))}</h1>
+    <p class="note">${esc(app.health.dataset)} · ${esc(legendMethod())} · ${esc(t('pop_estimate'))}</p>
+    <p>${esc(t('residents'))} <b>${num(area.residents)}</b> · ${LEVELS.map((l) => (area.completeness[l] != null ? `${t('level_' + l)} ${pct(area.completeness[l])}` : '')).filter(Boolean).join(' · ')}</p>
+    <h3>${esc(t('unit_gaps'))}</h3>
+    <table><thead><tr><th>${esc(t('rank'))}</th><th class="n">${esc(t('residents'))}</th><th class="n">${esc(t('cells'))}</th><th>${esc(t('unit'))}</th></tr></thead><tbody>
+    ${gaps.map((g) => `<tr><td>${g.properties.rank}</td><td class="n">${num(g.properties.residents)}</td><td class="n">${num(g.properties.cells)}</td><td>${esc(g.properties.unit_name || '')}</td></tr>`).join('')}</tbody></table>
+    <h3>${esc(t('share_per_type'))}</h3>
+    <table><thead><tr><th>${esc(t('type'))}</th><th>${esc(t('level_lc15').slice(0, 0))}</th><th class="n">${esc(t('share'))}</th><th class="n">${esc(t('gap'))}</th></tr></thead><tbody>
+    ${area.types.map((x) => ({ ...x, ty: typeOf(x.id) })).sort((a, b) => LEVELS.indexOf(a.ty.level) - LEVELS.indexOf(b.ty.level)).map((x) => `<tr><td>${esc(typeName(x.ty))}</td><td>${esc(t('level_' + x.ty.level))}</td><td class="n">${pct(x.share)}</td><td class="n">${num(x.uncovered)}</td></tr>`).join('')}
+    </tbody></table>`;
+}
+
+function legendMethod() {
+  const cov = app.coverage || {};
+  return cov.method === 'euclidean' ? t('method_euclidean', { d: cov.detour || 1.3 }) : t('method_network');
+}
+
+// ---- actions ----------------------------------------------------------------------------------
+export async function setType(type) {
+  state.type = type;
+  app.typeSwitchStart = performance.now();
+  writeURL();
+  await loadTypeLayers();
+  if (workbench) workbench.typeChanged();
+}
+app.setType = setType;
+
+async function refresh() {
+  await loadSummary();
+  covCache.clear();
+  await loadTypeLayers();
+  writeURL();
+}
+app.refresh = refresh;
+
+function applyLang() {
+  setLang(state.lang);
+  document.title = t('title');
+  document.querySelectorAll('[data-t]').forEach((el) => { el.textContent = t(el.dataset.t); });
+  $('#lang').textContent = t('lang_other');
+  $('#dataset').textContent = app.health ? `${app.health.dataset} · ${app.health.method === 'network' ? t('method_network').split('（')[0].split(' (')[0] : t('method_euclidean', { d: '' }).split('×')[0]}` : '';
+}
+
+function setView(v) {
+  state.view = v;
+  $('#plan-panel').hidden = v !== 'plan';
+  $('#work-panel').hidden = v !== 'work';
+  $('#tab-plan').setAttribute('aria-pressed', String(v === 'plan'));
+  $('#tab-work').setAttribute('aria-pressed', String(v === 'work'));
+  if (v === 'work' && workbench) workbench.open();
+  writeURL();
+}
+app.setView = setView;
+
+let workbench = null;
+
+// ---- start ------------------------------------------------------------------------------------
+async function main() {
+  readURL();
+  setLang(state.lang);
+  applyLang();
+  await loadCatalog();
+  applyLang();
+  const [lon, lat] = state.c ? state.c.split(',').map(Number) : [104.0858, 30.6903];
+  map = new maplibregl.Map({
+    container: 'map', style: buildStyle(), center: [lon, lat], zoom: state.z ? Number(state.z) : 12.6,
+    attributionControl: false, maxZoom: 18, minZoom: 8, fadeDuration: 0,
+    preserveDrawingBuffer: true, // lets the print view and screenshots read the canvas
+  });
+  window.__map = map;
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-left');
+  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+  map.addControl(new maplibregl.AttributionControl({ compact: true, customAttribution: '© OpenStreetMap contributors (ODbL) · lifecircle' }), 'bottom-right');
+  map.on('idle', () => { window.__idle = true; app.idleAt = performance.now(); });
+  map.on('moveend', () => { refreshGapList(); writeURL(); });
+  await new Promise((r) => (map.loaded() ? r() : map.once('load', r)));
+  workbench = new Workbench(app, map, maplibregl);
+  app.workbench = workbench;
+  await loadSummary();
+  await loadTypeLayers();
+  app.coverageDrawnAt = null;
+  map.once('idle', () => { app.coverageDrawnAt = performance.now(); });
+
+  map.on('click', (e) => {
+    if (workbench && workbench.handleClick(e)) return;
+    const fs = map.queryRenderedFeatures(e.point, { layers: ['facilities-circle', 'coverage-fill', 'units-fill'] });
+    const cell = fs.find((f) => f.layer.id === 'coverage-fill');
+    const unit = fs.find((f) => f.layer.id === 'units-fill');
+    if (cell) { showCell(cell.properties.h3).catch((err) => toast(err.message, true)); return; }
+    if (unit) showUnit(unit.properties.code);
+  });
+  map.on('mousemove', (e) => {
+    const fs = map.queryRenderedFeatures(e.point, { layers: ['coverage-fill', 'units-fill'] });
+    map.getCanvas().style.cursor = workbench && workbench.placing ? 'crosshair' : fs.length ? 'pointer' : '';
+  });
+
+  $('#tab-plan').onclick = () => setView('plan');
+  $('#tab-work').onclick = () => setView('work');
+  $('#lang').onclick = () => {
+    state.lang = getLang() === 'zh' ? 'en' : 'zh';
+    applyLang();
+    renderPlanPanel();
+    if (!$('#info').hidden && state.unit) showUnit(state.unit, false);
+    if (workbench) workbench.render();
+    writeURL();
+  };
+  $('#info-close').onclick = closeInfo;
+  $('#print').onclick = openPrint;
+  setView(state.view);
+  if (state.print) renderPrintSheet();
+  app.ready = true;
+  writeURL();
+}
+
+main().catch((err) => {
+  console.error(err);
+  toast(err.message || String(err), true);
+});

@@ -1,0 +1,112 @@
+package coverage
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/paulmach/orb"
+
+	"lifecircle/spatial"
+)
+
+// CellInfo is everything the analysis knows about one populated cell: who
+// lives there, the units it belongs to, and for every facility type the
+// nearest facility and whether it covers the cell (or why not).
+type CellInfo struct {
+	H3             string            `json:"h3"`
+	Centre         orb.Point         `json:"centre"` // WGS84 [lon, lat]
+	Population     float64           `json:"population"`
+	PopulationNote string            `json:"population_note,omitempty"`
+	Units          []UnitRef         `json:"units"`
+	Completeness   map[Level]float64 `json:"completeness"`
+	Method         string            `json:"method"`
+	Profile        Profile           `json:"profile"`
+	NoNetwork      bool              `json:"no_walkable_network_nearby"`
+	Types          []CellType        `json:"types"`
+}
+
+// CellType is one facility type as seen from a cell.
+type CellType struct {
+	ID       string  `json:"id"`
+	NameZH   string  `json:"name_zh"`
+	NameEN   string  `json:"name_en"`
+	Level    Level   `json:"level"`
+	MaxDistM float64 `json:"max_dist_m"`
+	Covered  bool    `json:"covered"`
+	// Reason says why the cell is not covered (ReasonNoFacility or
+	// ReasonNoNetwork); empty when it is.
+	Reason string `json:"reason,omitempty"`
+	// The nearest facility within the search limit (2 × the radius), if any.
+	FacilityID   string   `json:"facility_id,omitempty"`
+	FacilityName string   `json:"facility_name,omitempty"`
+	DistM        *float64 `json:"distance_m"`
+	Minutes      *float64 `json:"minutes"`
+}
+
+// CellAt finds the populated cell at p (the cell of the analysis'
+// resolution that contains p).
+func (a *Analysis) CellAt(p orb.Point) (int, error) {
+	if err := spatial.CheckLonLat(p); err != nil {
+		return -1, fieldErr("lon", fmt.Errorf("%v: %w", err, ErrInvalid))
+	}
+	c := spatial.CellOf(p, a.Data.Resolution)
+	i, ok := a.cellIndex[c]
+	if !ok {
+		return -1, fmt.Errorf("nobody lives in H3 cell %s at %.6f,%.6f (no populated cell of dataset %s): %w", c, p[0], p[1], a.Data.Name, ErrNotFound)
+	}
+	return int(i), nil
+}
+
+// CellByID finds the populated cell with the given H3 index (hex text).
+func (a *Analysis) CellByID(h3 string) (int, error) {
+	c, err := spatial.ParseCell(h3)
+	if err != nil {
+		return -1, fieldErr("h3", fmt.Errorf("%q is not an H3 cell index: %w", h3, ErrInvalid))
+	}
+	if c.Resolution() != a.Data.Resolution {
+		return -1, fieldErr("h3", fmt.Errorf("H3 cell %s has resolution %d; dataset %s works at %d: %w", h3, c.Resolution(), a.Data.Name, a.Data.Resolution, ErrInvalid))
+	}
+	i, ok := a.cellIndex[c]
+	if !ok {
+		return -1, fmt.Errorf("H3 cell %s is not a populated cell of dataset %s: %w", h3, a.Data.Name, ErrNotFound)
+	}
+	return int(i), nil
+}
+
+// CellInfo describes populated cell i (from CellAt or CellByID); minutes
+// use walking profile p.
+func (a *Analysis) CellInfo(i int, p Profile) CellInfo {
+	if p.SpeedMPerMin <= 0 {
+		p = DefaultProfile
+	}
+	c := a.Data.Cells[i]
+	out := CellInfo{
+		H3: c.Cell.String(), Centre: orb.Point{roundCoord(a.centres[i][0]), roundCoord(a.centres[i][1])},
+		Population: round1(c.Population), PopulationNote: a.Data.PopulationNote,
+		Units: []UnitRef{}, Completeness: map[Level]float64{}, Method: a.Method, Profile: p,
+		NoNetwork: a.unreachable(i),
+	}
+	for _, l := range UnitLevels {
+		if u, ok := a.UnitOf(l, i); ok {
+			out.Units = append(out.Units, UnitRef{Level: u.Level, Code: u.Code, Name: u.Name})
+		}
+	}
+	for _, l := range Levels {
+		if v := a.Completeness(i, l); !math.IsNaN(v) {
+			out.Completeness[l] = round4(v)
+		}
+	}
+	for _, tc := range a.types {
+		t := tc.Type
+		ct := CellType{ID: t.ID, NameZH: t.NameZH, NameEN: t.NameEN, Level: t.Level, MaxDistM: t.MaxDistM,
+			Covered: tc.IsCovered(i), Reason: a.Reason(tc, i)}
+		if h := tc.Hit(i); h.Found() {
+			f := a.Data.Facilities[tc.Facilities[h.Site]]
+			d := round1(float64(h.DistM))
+			m := round1(p.Minutes(float64(h.DistM)))
+			ct.FacilityID, ct.FacilityName, ct.DistM, ct.Minutes = f.ID, f.Name, &d, &m
+		}
+		out.Types = append(out.Types, ct)
+	}
+	return out
+}
