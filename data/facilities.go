@@ -28,7 +28,7 @@ func ReadFacilities(name string, r io.Reader, crs spatial.CRS, cat *coverage.Cat
 	case ".geojson", ".json":
 		return readFacilitiesGeoJSON(name, r, crs, cat)
 	}
-	return nil, fmt.Errorf("%s: facilities must be .geojson, .json or .csv: %w", name, coverage.ErrInvalid)
+	return nil, fmt.Errorf("%s: facilities must be .geojson, .json or .csv (a POI export, e.g. .xlsx from Amap, needs --provider amap|baidu|tencent|osm): %w", name, coverage.ErrInvalid)
 }
 
 func invalid(format string, args ...any) error {

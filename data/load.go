@@ -20,7 +20,14 @@ type Inputs struct {
 	Population string
 	Boundaries string // optional
 	Catalog    string // optional override of the default catalogue
-	OSM        string // optional OSM extract (PBF or XML) for walking distances
+	// Provider, when set (amap, baidu, tencent, osm), reads Facilities as
+	// that provider's POI export (CSV or XLSX) and classifies every row
+	// with the POI rules (POIRules, or the default); OnPOIReport, when set,
+	// gets the classification report.
+	Provider    string
+	POIRules    string
+	OnPOIReport func(*POIReport)
+	OSM         string // optional OSM extract (PBF or XML) for walking distances
 	// FS, when set, is where the paths are read from (the embedded
 	// samples); otherwise the operating system's files.
 	FS fs.FS
@@ -61,6 +68,12 @@ func Load(in Inputs) (*coverage.Catalog, *coverage.Dataset, error) {
 	if in.Resolution == 0 {
 		in.Resolution = 10
 	}
+	facCRS := in.FacilitiesCRS
+	if facCRS == "" && in.Provider == "" {
+		facCRS = or(in.CRS, spatial.WGS84)
+	} else if facCRS == "" {
+		facCRS = in.CRS // "" is the provider's own
+	}
 	if in.CRS == "" {
 		in.CRS = spatial.WGS84
 	}
@@ -79,8 +92,32 @@ func Load(in Inputs) (*coverage.Catalog, *coverage.Dataset, error) {
 		ds.Name = in.Population
 	}
 	var err error
-	if ds.Facilities, err = readWith(in, in.Facilities, func(r io.Reader) ([]coverage.Facility, error) {
-		return ReadFacilities(in.Facilities, r, or(in.FacilitiesCRS, in.CRS), cat)
+	if in.Provider != "" {
+		rules, err := DefaultPOIRules(cat)
+		if err != nil {
+			return nil, nil, err
+		}
+		if in.POIRules != "" {
+			src, err := in.read(in.POIRules)
+			if err != nil {
+				return nil, nil, fmt.Errorf("POI rules: %w", err)
+			}
+			if rules, err = rules.Extend(in.POIRules, src, cat); err != nil {
+				return nil, nil, err
+			}
+		}
+		var rep *POIReport
+		if ds.Facilities, err = readWith(in, in.Facilities, func(r io.Reader) (fs []coverage.Facility, err error) {
+			fs, rep, err = ReadPOIs(in.Facilities, r, cat, POIOptions{Provider: in.Provider, CRS: facCRS, Rules: rules})
+			return fs, err
+		}); err != nil {
+			return nil, nil, err
+		}
+		if in.OnPOIReport != nil {
+			in.OnPOIReport(rep)
+		}
+	} else if ds.Facilities, err = readWith(in, in.Facilities, func(r io.Reader) ([]coverage.Facility, error) {
+		return ReadFacilities(in.Facilities, r, facCRS, cat)
 	}); err != nil {
 		return nil, nil, err
 	}

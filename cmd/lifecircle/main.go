@@ -68,6 +68,13 @@ inputs:
   --snap-m M          farthest a cell or facility may be from a walkable way (default 250)
   --min-component N   also snap to disconnected parts of ≥ N nodes (default 0: largest component only)
   --profile NAME      walking speed for minutes: default (60 m/min), elderly (50), adult (67)
+  --provider P        --facilities is a POI export (CSV/XLSX) of amap, baidu, tencent or osm: classified
+                      into catalogue types as by lifecircle classify (coordinates from the provider's CRS)
+  --poi-rules FILE    JSON override of the POI rules (lifecircle classify --print-rules shows them)
+
+  lifecircle classify --in FILE --provider amap|baidu|tencent|osm [--crs C] [--poi-rules F] [--sheet S]
+                      --out facilities.geojson [--report FILE]
+                      map a POI export to catalogue types; the report lists every decision
 `
 
 // inputFlags are the flags every subcommand shares.
@@ -83,6 +90,7 @@ type inputFlags struct {
 	snapM                                       float64
 	minComponent                                int
 	profile                                     string
+	provider, poiRules                          string
 }
 
 func (f *inputFlags) register(fs *flag.FlagSet) {
@@ -90,7 +98,7 @@ func (f *inputFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.population, "population", "", "population file")
 	fs.StringVar(&f.boundaries, "boundaries", "", "admin boundaries file")
 	fs.StringVar(&f.catalog, "catalog", "", "catalogue override file")
-	fs.StringVar(&f.crs, "crs", "wgs84", "CRS of the inputs: wgs84, gcj02, bd09")
+	fs.StringVar(&f.crs, "crs", "", "CRS of the inputs: wgs84 (default), gcj02, bd09; with --provider the provider's own")
 	fs.StringVar(&f.facCRS, "facilities-crs", "", "CRS of the facilities file (default --crs)")
 	fs.StringVar(&f.popCRS, "population-crs", "", "CRS of the population file (default --crs)")
 	fs.StringVar(&f.bndCRS, "boundaries-crs", "", "CRS of the boundaries file (default --crs)")
@@ -105,6 +113,8 @@ func (f *inputFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.snapM, "snap-m", coverage.DefaultSnapLimitM, "snap limit in metres")
 	fs.IntVar(&f.minComponent, "min-component", coverage.DefaultMinComponent, "also snap to disconnected network parts of at least N nodes (0: largest only)")
 	fs.StringVar(&f.profile, "profile", "", "walking profile: default, elderly, adult")
+	fs.StringVar(&f.provider, "provider", "", "read --facilities as a POI export of amap, baidu, tencent or osm (CSV or XLSX) and classify it")
+	fs.StringVar(&f.poiRules, "poi-rules", "", "JSON override of the POI → catalogue rules (with --provider)")
 }
 
 // load reads the inputs, or the sample when none are given, and analyses them.
@@ -130,6 +140,7 @@ func (f *inputFlags) load(logger *slog.Logger) (*coverage.Analysis, error) {
 		return nil, fmt.Errorf("--snap-m %v must be in (0, 2000] metres", f.snapM)
 	}
 	start := time.Now()
+	in.OnPOIReport = func(r *data.POIReport) { logPOIReport(logger, r) }
 	cat, ds, err := data.Load(in)
 	if err != nil {
 		return nil, err
@@ -193,6 +204,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runImport(ctx, args[1:], stdout, stderr, logger)
 	case "export":
 		return runExport(ctx, args[1:], stdout, stderr, logger)
+	case "classify":
+		return runClassify(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

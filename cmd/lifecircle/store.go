@@ -74,13 +74,21 @@ func (f *inputFlags) inputs() (data.Inputs, error) {
 		if in, err = data.SampleInputs(f.sample); err != nil {
 			return in, err
 		}
-		if f.catalog != "" {
-			return in, fmt.Errorf("--catalog needs file inputs; the sample has its own")
+		if f.catalog != "" || f.provider != "" || f.poiRules != "" {
+			return in, fmt.Errorf("--catalog, --provider and --poi-rules need file inputs; the sample has its own")
 		}
 	case f.facilities == "" || f.population == "":
 		return in, fmt.Errorf("give --facilities FILE and --population FILE (or --sample NAME)")
 	default:
-		in = data.Inputs{Facilities: f.facilities, Population: f.population, Boundaries: f.boundaries, Catalog: f.catalog}
+		in = data.Inputs{Facilities: f.facilities, Population: f.population, Boundaries: f.boundaries, Catalog: f.catalog,
+			Provider: f.provider, POIRules: f.poiRules}
+		if f.provider != "" {
+			if _, err := data.ProviderCRS(f.provider); err != nil {
+				return in, fmt.Errorf("--provider: %w", err)
+			}
+		} else if f.poiRules != "" {
+			return in, fmt.Errorf("--poi-rules needs --provider")
+		}
 		base := filepath.Base(f.population)
 		in.Name = strings.TrimSuffix(base, filepath.Ext(base))
 	}
@@ -238,6 +246,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer, log
 	if sf.name != "" {
 		inputs.Name = sf.name
 	}
+	inputs.OnPOIReport = func(r *data.POIReport) { logPOIReport(logger, r) }
 	start := time.Now()
 	logger.Info("import", "stage", "reading", "facilities", inputs.Facilities, "population", inputs.Population, "boundaries", inputs.Boundaries)
 	cat, ds, err := data.Load(inputs)
