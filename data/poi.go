@@ -146,10 +146,12 @@ func (r *POIRules) check(name string, cat *coverage.Catalog) error {
 			if l.what == "exclude" && len(ru.Types) > 0 {
 				return invalid("%s: an exclude rule gives no types", where)
 			}
-			for _, t := range ru.Types {
-				if err := cat.CheckType(t); err != nil {
+			for j, t := range ru.Types {
+				id, err := cat.CheckType(t) // an id or a Chinese name
+				if err != nil {
 					return fmt.Errorf("%s: %w", where, err)
 				}
+				ru.Types[j] = id
 			}
 		}
 	}
