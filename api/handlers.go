@@ -14,6 +14,7 @@ import (
 	"github.com/paulmach/orb/geojson"
 
 	"lifecircle/coverage"
+	"lifecircle/coverage/collection"
 )
 
 // checkParams rejects query parameters the endpoint does not know, so typos
@@ -109,8 +110,8 @@ func (s *Server) handleLayerList(c *gin.Context) {
 		return
 	}
 	var out []layerInfo
-	for _, name := range coverage.LayerNames {
-		needs := coverage.LayerNeedsType(name)
+	for _, name := range collection.LayerNames {
+		needs := collection.LayerNeedsType(name)
 		href := "/v1/layers/" + name
 		if needs {
 			href += "?type={type}"
@@ -123,19 +124,22 @@ func (s *Server) handleLayerList(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"layers": out})
 }
 
+// handleLayer: GET /v1/layers/{layer} — one layer as GeoJSON, from the same
+// indexed collections as the OGC API, with next/prev links.
 func (s *Server) handleLayer(c *gin.Context) {
 	if err := checkParams(c, "type", "bbox", "unit", "limit", "offset", "facility", "profile", "level", "f"); err != nil {
 		writeError(c, err)
 		return
 	}
-	q := coverage.Query{Type: c.Query("type"), Unit: c.Query("unit"), Facility: c.Query("facility")}
+	q := collection.Query{Unit: c.Query("unit")}
+	var level coverage.UnitLevel
 	if v := c.Query("level"); v != "" {
 		l, err := coverage.ParseUnitLevel(v)
 		if err != nil {
 			writeError(c, blame("level", err))
 			return
 		}
-		q.Level = l
+		level = l
 	}
 	profile, err := coverage.ParseProfile(c.Query("profile"))
 	if err != nil {
@@ -159,21 +163,129 @@ func (s *Server) handleLayer(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	a := s.current()
 	if q.Unit != "" {
-		u, err := a.ResolveUnit(q.Unit) // a code or a name (成华区)
+		u, err := s.current().ResolveUnit(q.Unit) // a code or a name (成华区)
 		if err != nil {
 			writeError(c, blame("unit", err))
 			return
 		}
 		q.Unit = u.Code
 	}
-	fc, err := a.Layer(c.Param("layer"), q)
+	set := s.base.Load()
+	layer := c.Param("layer")
+	var page collection.Page
+	var col *collection.Collection
+	switch layer {
+	case "catchment":
+		col, page, err = catchmentPage(set, c.Query("facility"))
+	case "units":
+		col, page, err = unitsPage(set, level, c.Query("type"), q)
+	default:
+		if col, err = set.ForLayer(layer, c.Query("type")); err == nil {
+			if layer == "facilities" && c.Query("type") != "" { // the facilities of one type
+				tc, _ := set.Analysis().Type(c.Query("type"))
+				q.Filters = map[string]string{"type": tc.Type.ID}
+			}
+			page, err = col.Query(q)
+		}
+	}
 	if err != nil {
 		writeError(c, err)
 		return
 	}
-	writeGeoJSON(c, fc)
+	members := col.Meta(profile)
+	members["numberMatched"] = page.Matched
+	members["numberReturned"] = len(page.Features)
+	members["links"] = pageLinks(c.Request, q, page.Matched, len(page.Features), "application/geo+json")
+	writeFeatureCollection(c, page, members, false, nil)
+}
+
+// unitsPage is the /v1 units layer: the admin units of one level (or of
+// every level), with a type's covered residents and share when one is asked.
+func unitsPage(set *collection.Set, level coverage.UnitLevel, typ string, q collection.Query) (*collection.Collection, collection.Page, error) {
+	a := set.Analysis()
+	var tc *coverage.TypeCoverage
+	if typ != "" {
+		var err error
+		if tc, err = a.Type(typ); err != nil {
+			return nil, collection.Page{}, blame("type", err)
+		}
+	}
+	levels := coverage.UnitLevels
+	if level != "" {
+		levels = []coverage.UnitLevel{level}
+	}
+	var col *collection.Collection
+	var page collection.Page
+	limit, offset := q.Limit, q.Offset
+	q.Limit, q.Offset = 0, 0
+	for _, l := range levels {
+		lc, err := set.Collection("admin-units-" + string(l))
+		if err != nil {
+			if level != "" {
+				return nil, page, notFound("level", "the dataset has no %s boundaries; 数据中没有该层级的边界", l)
+			}
+			continue
+		}
+		if col == nil {
+			col = lc
+		}
+		p, err := lc.Query(q)
+		if err != nil {
+			return nil, page, err
+		}
+		var stats map[string]coverage.UnitStat
+		if tc != nil {
+			stats = map[string]coverage.UnitStat{}
+			for _, st := range a.UnitStats(l, tc) {
+				stats[a.Data.Units[st.Unit].Code] = st
+			}
+		}
+		for _, f := range p.Features {
+			if tc != nil {
+				st := stats[f.Key]
+				f.Properties["type"], f.Properties["covered"], f.Properties["share"] = tc.Type.ID, st.Covered, nil
+				if sh := st.Share(); !math.IsNaN(sh) {
+					f.Properties["share"] = math.Round(sh*1e4) / 1e4
+				}
+			}
+			page.Features = append(page.Features, f)
+		}
+		page.Matched += p.Matched
+	}
+	if col == nil {
+		return nil, page, notFound("level", "the dataset has no admin units; 数据中没有行政区划边界")
+	}
+	page.Features = page.Features[min(offset, len(page.Features)):]
+	if limit > 0 && len(page.Features) > limit {
+		page.Features = page.Features[:limit]
+	}
+	return col, page, nil
+}
+
+// catchmentPage is the /v1 catchment layer: one facility's outline.
+func catchmentPage(set *collection.Set, facility string) (*collection.Collection, collection.Page, error) {
+	if facility == "" {
+		return nil, collection.Page{}, badParam("facility", "layer catchment needs a facility id (facility=…)")
+	}
+	a := set.Analysis()
+	fi, ok := a.FacilityIndex(facility)
+	if !ok {
+		return nil, collection.Page{}, notFound("facility", "facility %q does not exist", facility)
+	}
+	col, err := set.Collection("catchments-" + a.Data.Facilities[fi].Type)
+	if err != nil {
+		return nil, collection.Page{}, err
+	}
+	f, err := col.Feature(int64(fi)+1, coverage.DefaultProfile)
+	if err != nil {
+		return nil, collection.Page{}, err
+	}
+	page := collection.Page{}
+	if f.Geometry != nil {
+		page.Features, page.Matched = []collection.Feature{f}, 1
+	}
+	return col, page, nil
 }
 
 // writeGeoJSON answers with a FeatureCollection as application/geo+json.

@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"lifecircle/coverage"
+	"lifecircle/coverage/collection"
 )
 
 // Scenario state: the baseline with a scenario's changes and every site of
@@ -223,12 +224,13 @@ func (s *Server) handleScenarioDelta(c *gin.Context) {
 		return
 	}
 	defer st.mu.Unlock()
-	fc, err := coverage.DeltaLayer(st.base, st.a, c.Query("type"))
+	page, meta, err := collection.Delta(st.base, st.a, c.Query("type"))
 	if err != nil {
-		writeError(c, blame("type", err))
+		writeError(c, err)
 		return
 	}
-	writeGeoJSON(c, fc)
+	meta["numberMatched"], meta["numberReturned"] = page.Matched, len(page.Features)
+	writeFeatureCollection(c, page, meta, false, nil)
 }
 
 func (s *Server) addScenarioRoutes() {

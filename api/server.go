@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"lifecircle/coverage"
+	"lifecircle/coverage/collection"
 )
 
 // Server answers the HTTP API over the analysis it currently holds.
@@ -26,14 +27,19 @@ type Server struct {
 	// scenarios caches each scenario's analysis (scenarios.go).
 	scenarios sync.Map
 	store     atomic.Pointer[storeRef] // optional; see SetStore (proposals.go)
+	// base holds the collections of the current analysis; sets those of
+	// recent scenario analyses (collections.go).
+	base atomic.Pointer[collection.Set]
+	sets *setCache
 }
 
 // New returns a server over a; Replace swaps the analysis later without
 // blocking readers.
 func New(logger *slog.Logger, a *coverage.Analysis) *Server {
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{logger: logger, engine: gin.New(), started: time.Now()}
+	s := &Server{logger: logger, engine: gin.New(), started: time.Now(), sets: newSetCache(16)}
 	s.analysis.Store(a)
+	s.base.Store(newSet(a))
 	s.engine.Use(s.recovery(), s.logRequests(), cors())
 	s.addRoutes()
 	return s
@@ -43,7 +49,10 @@ func New(logger *slog.Logger, a *coverage.Analysis) *Server {
 func (s *Server) Handler() http.Handler { return s.engine }
 
 // Replace publishes a new analysis; requests in flight finish on the old one.
-func (s *Server) Replace(a *coverage.Analysis) { s.analysis.Store(a) }
+func (s *Server) Replace(a *coverage.Analysis) {
+	s.base.Store(newSet(a))
+	s.analysis.Store(a)
+}
 
 func (s *Server) current() *coverage.Analysis { return s.analysis.Load() }
 

@@ -483,3 +483,28 @@ func (a *Analysis) UnitContains(code string, p orb.Point) bool {
 	i, ok := a.unitIndex[code]
 	return ok && spatial.MultiPolygonContains(a.Data.Units[i].Geometry, p)
 }
+
+// Centre is the centre point of cell i.
+func (a *Analysis) Centre(i int) orb.Point { return a.centres[i] }
+
+// FacilityIndex returns the position in Data.Facilities of the facility with
+// the given id.
+func (a *Analysis) FacilityIndex(id string) (int, bool) {
+	i, ok := a.facIndex[id]
+	return i, ok
+}
+
+// InForce reports whether facility f counts in this analysis (existing, or
+// planned and due by the analysis's plan year).
+func (a *Analysis) InForce(f Facility) bool { return a.inForce(f) }
+
+// UnitCellIndex returns, per cell, the index into Data.Units of the unit of
+// the given level holding it (-1: none), or nil when the level has no units.
+// The slice is shared and must not be modified.
+func (a *Analysis) UnitCellIndex(level UnitLevel) []int32 { return a.unitOf[level] }
+
+// UnitPosition returns the index into Data.Units of the unit with the given code.
+func (a *Analysis) UnitPosition(code string) (int, bool) {
+	i, ok := a.unitIndex[code]
+	return i, ok
+}

@@ -1,6 +1,7 @@
 package coverage
 
 import (
+	"math"
 	"testing"
 )
 
@@ -13,18 +14,12 @@ func TestCellInfoAgreesWithTheCoverageLayer(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range a.Types() {
-		fc, err := a.Layer("coverage", Query{Type: tc.Type.ID})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range fc.Features {
-			p := f.Properties
-			i, err := a.CellByID(p["h3"].(string))
-			if err != nil {
-				t.Fatal(err)
+		for i, c := range a.Data.Cells {
+			if j, err := a.CellByID(c.Cell.String()); err != nil || j != i {
+				t.Fatalf("CellByID(%s) = %d, %v", c.Cell, j, err)
 			}
 			if j, err := a.CellAt(a.centres[i]); err != nil || j != i {
-				t.Fatalf("CellAt(centre of %s) = %d, %v", p["h3"], j, err)
+				t.Fatalf("CellAt(centre of %s) = %d, %v", c.Cell, j, err)
 			}
 			info := a.CellInfo(i, Profile{})
 			var ct *CellType
@@ -33,14 +28,15 @@ func TestCellInfoAgreesWithTheCoverageLayer(t *testing.T) {
 					ct = &info.Types[k]
 				}
 			}
-			if ct == nil || ct.Covered != p["covered"] || info.Population != p["population"] {
-				t.Fatalf("%s %s: info %+v, layer %v", p["h3"], tc.Type.ID, ct, p)
+			if ct == nil || ct.Covered != tc.IsCovered(i) || info.Population != round1(c.Population) {
+				t.Fatalf("%s %s: info %+v", c.Cell, tc.Type.ID, ct)
 			}
-			if (ct.DistM == nil) != (p["distance_m"] == nil) || (ct.DistM != nil && *ct.DistM != p["distance_m"]) {
-				t.Errorf("%s %s: distance %v, layer %v", p["h3"], tc.Type.ID, ct.DistM, p["distance_m"])
+			h := tc.Hit(i)
+			if (ct.DistM == nil) != !h.Found() || (ct.DistM != nil && *ct.DistM != math.Round(float64(h.DistM)*10)/10) {
+				t.Errorf("%s %s: distance %v, hit %v", c.Cell, tc.Type.ID, ct.DistM, h)
 			}
-			if ct.FacilityID != "" && ct.FacilityID != p["facility_id"] || ct.Reason != "" && ct.Reason != p["reason"] {
-				t.Errorf("%s %s: %+v, layer %v", p["h3"], tc.Type.ID, ct, p)
+			if h.Found() && ct.FacilityID != a.Data.Facilities[tc.Facilities[h.Site]].ID || ct.Reason != a.Reason(tc, i) {
+				t.Errorf("%s %s: %+v, hit %v, reason %q", c.Cell, tc.Type.ID, ct, h, a.Reason(tc, i))
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package coverage
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -101,24 +102,32 @@ func TestFixtureKindergartenExact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(areas) != 2 {
-		t.Fatalf("%d gap areas, want 2 (the two arcs)", len(areas))
+	// Arc A (6 cells × 10 residents) lies in E; arc B (10 cells × 5) crosses
+	// the W/E boundary and is split there: 8 cells in W, 2 in E.
+	if len(areas) != 3 {
+		t.Fatalf("%d gap areas, want 3 (arc A, and arc B split at the district boundary)", len(areas))
 	}
-	// arc A: 6 cells × 10 = 60 residents; arc B: 10 cells × 5 = 50
-	if areas[0].Residents != 60 || len(areas[0].Cells) != 6 || areas[0].Rank != 1 || areas[0].ID != "kindergarten-1" {
-		t.Errorf("first gap area %+v, want arc A: 60 residents, 6 cells", areas[0])
-	}
-	if areas[1].Residents != 50 || len(areas[1].Cells) != 10 || areas[1].Rank != 2 {
-		t.Errorf("second gap area %+v, want arc B: 50 residents, 10 cells", areas[1])
-	}
-	for _, g := range areas {
+	want := []struct {
+		residents float64
+		cells     int
+		unit      string
+		inUnit    int
+	}{{60, 6, "E", 1}, {40, 8, "W", 1}, {10, 2, "E", 2}}
+	for i, w := range want {
+		g := areas[i]
+		if g.Residents != w.residents || len(g.Cells) != w.cells || g.Unit == nil || g.Unit.Code != w.unit ||
+			g.Rank != i+1 || g.RankInUnit != w.inUnit || g.ID != fmt.Sprintf("kindergarten-%d", i+1) {
+			t.Errorf("gap area %d: %s %v residents, %d cells, unit %+v, rank %d/%d; want %+v", i+1, g.ID, g.Residents, len(g.Cells), g.Unit, g.Rank, g.RankInUnit, w)
+		}
 		if len(g.Geometry) != 1 || len(g.Geometry[0]) != 1 {
 			t.Errorf("%s: want one polygon without holes, got %d polygons", g.ID, len(g.Geometry))
 		}
-	}
-	// Arc A lies east of 104.066 except none; arc B west: majority units.
-	if areas[0].Unit == nil || areas[0].Unit.Code != "E" || areas[1].Unit == nil || areas[1].Unit.Code != "W" {
-		t.Errorf("gap area units: %+v / %+v, want E then W", areas[0].Unit, areas[1].Unit)
+		for _, c := range g.Cells { // never across the boundary
+			ci, _ := a.CellIndex(c)
+			if u, _ := a.UnitOf(District, ci); u.Code != g.Unit.Code {
+				t.Errorf("%s: cell %v lies in %s, not %s", g.ID, c, u.Code, g.Unit.Code)
+			}
+		}
 	}
 }
 
@@ -133,12 +142,11 @@ func TestFixtureOtherTypes(t *testing.T) {
 	if ps.Covered != 0 || ps.Hits != nil {
 		t.Errorf("primary_school covered %v", ps.Covered)
 	}
+	// The whole fixture is one gap, split at the district boundary.
 	areas, _ := a.GapAreas("primary_school")
-	if len(areas) != 1 || len(areas[0].Cells) != 35 || areas[0].Residents != 750 {
-		t.Fatalf("primary_school gap areas %+v, want one of 35 cells and 750 residents", areas)
-	}
-	if len(areas[0].Geometry) != 1 || len(areas[0].Geometry[0]) != 1 {
-		t.Errorf("the whole fixture is one polygon without a hole (the gaps in ring 3 are notches)")
+	if len(areas) != 2 || len(areas[0].Cells)+len(areas[1].Cells) != 35 || areas[0].Residents+areas[1].Residents != 750 ||
+		areas[0].Unit.Code == areas[1].Unit.Code {
+		t.Fatalf("primary_school gap areas %+v, want 35 cells and 750 residents in one area per district", areas)
 	}
 	// The supermarket is 5 km away: beyond the 2 × 500 m search limit.
 	sm, _ := a.Type("supermarket")

@@ -2,11 +2,7 @@ package coverage
 
 import (
 	"fmt"
-	"math"
 	"sort"
-
-	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/geojson"
 
 	"lifecircle/spatial"
 )
@@ -286,42 +282,36 @@ func Compare(before, after *Analysis) Comparison {
 	return c
 }
 
-// DeltaLayer is the cells whose coverage of one type changed between before
-// and after, with the distances on both sides.
-func DeltaLayer(before, after *Analysis, typeID string) (*geojson.FeatureCollection, error) {
+// DeltaCell is one cell whose coverage of a type changed.
+type DeltaCell struct {
+	Cell   int    // index into Data.Cells
+	Change string // newly_covered or newly_uncovered
+	Before Hit    // nearest facility before
+	After  Hit    // and after
+}
+
+// Delta lists the cells whose coverage of one type changed between before
+// and after (the same dataset), in cell order.
+func Delta(before, after *Analysis, typeID string) ([]DeltaCell, error) {
 	tb, err := before.Type(typeID)
 	if err != nil {
 		return nil, err
 	}
-	typeID = tb.Type.ID
-	ta, _ := after.Type(typeID)
-	fc := geojson.NewFeatureCollection()
-	fc.ExtraMembers = geojson.Properties{"layer": "delta", "type": typeID, "method": after.Method, "dataset": after.Data.Name}
-	dist := func(h Hit) any {
-		if !h.Found() {
-			return nil
-		}
-		return math.Round(float64(h.DistM)*10) / 10
+	ta, err := after.Type(tb.Type.ID)
+	if err != nil {
+		return nil, err
 	}
-	for i, c := range before.Data.Cells {
+	var out []DeltaCell
+	for i := range before.Data.Cells {
 		cb, ca := tb.IsCovered(i), ta.IsCovered(i)
 		if cb == ca {
 			continue
 		}
-		f := geojson.NewFeature(orb.Polygon{roundRing(spatial.Boundary(c.Cell))})
-		id := c.Cell.String()
-		f.ID = id
 		change := "newly_covered"
 		if cb {
 			change = "newly_uncovered"
 		}
-		f.Properties = geojson.Properties{
-			"h3": id, "population": round1(c.Population), "type": typeID, "change": change,
-			"before_m": dist(tb.Hit(i)), "after_m": dist(ta.Hit(i)),
-		}
-		fc.Append(f)
+		out = append(out, DeltaCell{Cell: i, Change: change, Before: tb.Hit(i), After: ta.Hit(i)})
 	}
-	fc.ExtraMembers["numberMatched"] = len(fc.Features)
-	fc.ExtraMembers["numberReturned"] = len(fc.Features)
-	return fc, nil
+	return out, nil
 }

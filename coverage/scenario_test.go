@@ -83,7 +83,7 @@ func TestApplyEqualsFreshAnalysis(t *testing.T) {
 		if len(c.Types) != 3 {
 			t.Errorf("%s: %d types changed, want 3 (kindergarten, pharmacy, health centre)", method, len(c.Types))
 		}
-		if fc, err := DeltaLayer(base, scen, "kindergarten"); err != nil || len(fc.Features) == 0 {
+		if cells, err := Delta(base, scen, "kindergarten"); err != nil || len(cells) == 0 {
 			t.Errorf("%s delta layer: %v", method, err)
 		}
 	}

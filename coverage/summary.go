@@ -232,3 +232,6 @@ func (a *Analysis) rollUp(groupOf func(i int) int, groups int, caps []*CapacityR
 
 func round1(v float64) float64 { return math.Round(v*10) / 10 }
 func round4(v float64) float64 { return math.Round(v*1e4) / 1e4 }
+
+// roundCoord rounds a coordinate to 1e-7° (about 1 cm).
+func roundCoord(v float64) float64 { return math.Round(v*1e7) / 1e7 }

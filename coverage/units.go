@@ -1,86 +1,69 @@
 package coverage
 
-import (
-	"math"
+import "math"
 
-	"github.com/paulmach/orb/geojson"
-)
+// UnitStat is what a choropleth of one admin unit needs: its residents and
+// cells, the population-weighted life-circle completeness per level (NaN
+// where the level has no mandatory type or nobody lives), and, for one
+// facility type, the residents it covers.
+type UnitStat struct {
+	Unit         int // index into Data.Units
+	Residents    float64
+	Cells        int
+	Completeness []float64 // per Levels
+	Covered      float64   // of the type asked for (0 without one)
+}
 
-// unitFeatures emits the admin units (of q.Level when given) as polygons
-// with code, name, level, parent, residents, cells and the
-// population-weighted completeness per life-circle level; with a type, also
-// its covered residents and share — what a choropleth needs.
-func (a *Analysis) unitFeatures(q Query, tc *TypeCoverage, unit int, add func(*geojson.Feature)) {
-	type acc struct {
-		residents, covered float64
-		cells              int
-		compl              []float64
+// Share is Covered / Residents (NaN when nobody lives there).
+func (u UnitStat) Share() float64 {
+	if u.Residents <= 0 {
+		return math.NaN()
 	}
-	accs := make([]acc, len(a.Data.Units))
+	return u.Covered / u.Residents
+}
+
+// UnitStats rolls the cells up into the units of one level, in Data.Units
+// order; tc may be nil.
+func (a *Analysis) UnitStats(level UnitLevel, tc *TypeCoverage) []UnitStat {
+	of := a.unitOf[level]
 	mand := a.mandatoryByLevel()
-	for l, of := range a.unitOf {
-		if q.Level != "" && l != q.Level {
-			continue
-		}
-		for i, ui := range of {
-			if ui < 0 {
-				continue
-			}
-			pop := a.Data.Cells[i].Population
-			u := &accs[ui]
-			u.residents += pop
-			u.cells++
-			if tc != nil && tc.IsCovered(i) {
-				u.covered += pop
-			}
-			if u.compl == nil {
-				u.compl = make([]float64, len(Levels))
-			}
-			for k, types := range mand {
-				if len(types) > 0 {
-					u.compl[k] += pop * a.coveredShare(i, types)
-				}
-			}
+	byUnit := map[int]*UnitStat{}
+	var out []UnitStat
+	for ui, u := range a.Data.Units {
+		if u.Level == level {
+			out = append(out, UnitStat{Unit: ui, Completeness: make([]float64, len(Levels))})
 		}
 	}
-	for ui, u := range a.Data.Units {
-		if q.Level != "" && u.Level != q.Level {
+	for k := range out {
+		byUnit[out[k].Unit] = &out[k]
+	}
+	for i, ui := range of {
+		if ui < 0 {
 			continue
 		}
-		if unit >= 0 && ui != unit && u.Parent != a.Data.Units[unit].Code {
-			continue
-		}
-		if q.Bound != nil && !u.Geometry.Bound().Intersects(*q.Bound) {
-			continue
-		}
-		s := accs[ui]
-		f := geojson.NewFeature(roundMultiPolygon(u.Geometry))
-		f.ID = u.Code
-		f.Properties = geojson.Properties{
-			"code": u.Code, "name": u.Name, "level": u.Level, "parent": nil,
-			"residents": round1(s.residents), "cells": s.cells,
-		}
-		if u.Parent != "" {
-			f.Properties["parent"] = u.Parent
+		pop := a.Data.Cells[i].Population
+		u := byUnit[int(ui)]
+		u.Residents += pop
+		u.Cells++
+		if tc != nil && tc.IsCovered(i) {
+			u.Covered += pop
 		}
 		for k, types := range mand {
-			if len(types) == 0 {
-				continue
-			}
-			v := any(nil)
-			if s.residents > 0 {
-				v = round4(s.compl[k] / s.residents)
-			}
-			f.Properties["completeness_"+string(Levels[k])] = v
-		}
-		if tc != nil {
-			f.Properties["type"] = tc.Type.ID
-			f.Properties["covered"] = round1(s.covered)
-			f.Properties["share"] = nil
-			if s.residents > 0 {
-				f.Properties["share"] = math.Round(s.covered/s.residents*1e4) / 1e4
+			if len(types) > 0 {
+				u.Completeness[k] += pop * a.coveredShare(i, types)
 			}
 		}
-		add(f)
 	}
+	for k := range out {
+		u := &out[k]
+		for l, types := range mand {
+			if len(types) == 0 || u.Residents <= 0 {
+				u.Completeness[l] = math.NaN()
+			} else {
+				u.Completeness[l] /= u.Residents
+			}
+		}
+		u.Residents, u.Covered = round1(u.Residents), round1(u.Covered)
+	}
+	return out
 }

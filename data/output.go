@@ -9,9 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"github.com/paulmach/orb/geojson"
-
 	"lifecircle/coverage"
+	"lifecircle/coverage/collection"
 )
 
 // SummaryFile is what summary.json holds: the citywide summary and the
@@ -118,6 +117,7 @@ func WriteOutputs(dir string, a *coverage.Analysis, p coverage.Profile) (files [
 			return bw.Flush()
 		}
 	}
+	set := collection.NewSet(a, "export")
 	summary := NewSummaryFile(a, p)
 	if err := write("summary.json", func(w io.Writer) error {
 		enc := json.NewEncoder(w)
@@ -130,7 +130,7 @@ func WriteOutputs(dir string, a *coverage.Analysis, p coverage.Profile) (files [
 		return nil, err
 	}
 	layer := func(file, name, typ string) error {
-		fc, err := a.Layer(name, coverage.Query{Type: typ, Profile: p})
+		fc, err := LayerFC(set, name, typ, p)
 		if err != nil {
 			return err
 		}
@@ -142,7 +142,11 @@ func WriteOutputs(dir string, a *coverage.Analysis, p coverage.Profile) (files [
 	if err := layer("population.geojson", "population", ""); err != nil {
 		return nil, err
 	}
-	if err := write("catchments.geojson", jsonTo(catchments(a))); err != nil {
+	cfc, err := catchments(a, set)
+	if err != nil {
+		return nil, err
+	}
+	if err := write("catchments.geojson", jsonTo(cfc)); err != nil {
 		return nil, err
 	}
 	for _, tc := range a.Types() {
@@ -167,20 +171,4 @@ func WriteOutputs(dir string, a *coverage.Analysis, p coverage.Profile) (files [
 		return nil, err
 	}
 	return files, nil
-}
-
-// catchments puts the catchment of every facility in force in one layer.
-func catchments(a *coverage.Analysis) *geojson.FeatureCollection {
-	fc := geojson.NewFeatureCollection()
-	fc.ExtraMembers = geojson.Properties{"layer": "catchments", "dataset": a.Data.Name, "method": a.Method}
-	for _, tc := range a.Types() {
-		for _, fi := range tc.Facilities {
-			l, err := a.Layer("catchment", coverage.Query{Facility: a.Data.Facilities[fi].ID})
-			if err != nil {
-				continue // cannot happen: the id comes from the dataset
-			}
-			fc.Features = append(fc.Features, l.Features...)
-		}
-	}
-	return fc
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/paulmach/orb/geojson"
 
 	"lifecircle/coverage"
+	"lifecircle/coverage/collection"
 )
 
 // NamedLayer is a computed layer ready for Store.SaveLayer.
@@ -34,19 +35,24 @@ func LayerFeatures(fc *geojson.FeatureCollection) []coverage.LayerFeature {
 // the layers `lifecircle analyze` writes as files.
 func AnalysisLayers(a *coverage.Analysis, p coverage.Profile) ([]NamedLayer, error) {
 	var out []NamedLayer
+	set := collection.NewSet(a, "export")
 	for _, tc := range a.Types() {
 		if len(tc.Facilities) == 0 {
 			continue
 		}
 		for _, l := range []string{"coverage", "gaps", "gap-areas"} {
-			fc, err := a.Layer(l, coverage.Query{Type: tc.Type.ID, Profile: p})
+			fc, err := LayerFC(set, l, tc.Type.ID, p)
 			if err != nil {
 				return nil, fmt.Errorf("layer %s/%s: %w", l, tc.Type.ID, err)
 			}
 			out = append(out, NamedLayer{Name: l + "/" + tc.Type.ID, Features: LayerFeatures(fc)})
 		}
 	}
-	out = append(out, NamedLayer{Name: "catchments", Features: LayerFeatures(catchments(a))})
+	cfc, err := catchments(a, set)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, NamedLayer{Name: "catchments", Features: LayerFeatures(cfc)})
 	return out, nil
 }
 

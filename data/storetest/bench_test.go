@@ -11,6 +11,7 @@ import (
 	"context"
 
 	"lifecircle/coverage"
+	"lifecircle/coverage/collection"
 	"lifecircle/data"
 	"lifecircle/data/gpkgstore"
 	"lifecircle/data/pgstore"
@@ -161,7 +162,7 @@ func BenchmarkStoreFirstLayer(b *testing.B) {
 						b.Fatal(err)
 					}
 					t3 := time.Now()
-					fc, err := a.Layer("facilities", coverage.Query{})
+					fc, err := data.LayerFC(collection.NewSet(a, "bench"), "facilities", "", coverage.DefaultProfile)
 					if err != nil {
 						b.Fatal(err)
 					}
