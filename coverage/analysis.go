@@ -28,6 +28,10 @@ type Options struct {
 	PlanYear int
 	// Workers is how many types are computed at once (default GOMAXPROCS).
 	Workers int
+	// Basemap, when set, is the offline basemap (roads, water, green,
+	// buildings, places) read from the same OSM extract; it is carried as
+	// Analysis.Basemap and shared by scenario analyses.
+	Basemap *Basemap
 }
 
 // DefaultDetour is the straight-line to walking distance factor of
@@ -71,6 +75,9 @@ type Analysis struct {
 	PlanYear int
 	// SearchFactor is Options.SearchFactor.
 	SearchFactor float64
+	// Basemap is Options.Basemap: the map context drawn from the OSM
+	// extract, nil when the analysis has none. Read-only.
+	Basemap *Basemap
 
 	centres    []orb.Point
 	cellIndex  map[spatial.Cell]int32
@@ -151,6 +158,7 @@ func Analyze(cat *Catalog, data *Dataset, opts Options) (*Analysis, error) {
 		Data:         data,
 		PlanYear:     opts.PlanYear,
 		SearchFactor: opts.SearchFactor,
+		Basemap:      opts.Basemap,
 		cellIndex:    make(map[spatial.Cell]int32, len(data.Cells)),
 		typeIndex:    make(map[string]int, len(cat.Types)),
 		gaps:         map[string][]GapArea{},

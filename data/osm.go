@@ -49,29 +49,8 @@ func ReadOSM(name string, r io.Reader, rule WalkRule) (*network.Graph, OSMStats,
 		return nil, st, invalid("%s: not an OSM file (neither PBF nor OSM XML)", name)
 	}
 	cr := rule.compile()
-	ctx := context.Background()
 	scan := func(skipNodes, skipWays, skipRelations bool, fn func(osm.Object)) error {
-		var s interface {
-			Scan() bool
-			Object() osm.Object
-			Err() error
-			Close() error
-		}
-		if st.Format == "pbf" {
-			ps := osmpbf.New(ctx, bytes.NewReader(src), runtime.GOMAXPROCS(0))
-			ps.SkipNodes, ps.SkipWays, ps.SkipRelations = skipNodes, skipWays, skipRelations
-			s = ps
-		} else {
-			s = osmxml.New(ctx, bytes.NewReader(src))
-		}
-		defer s.Close()
-		for s.Scan() {
-			fn(s.Object())
-		}
-		if err := s.Err(); err != nil && !errors.Is(err, io.EOF) {
-			return invalid("%s: the %s data is damaged or truncated: %v", name, st.Format, err)
-		}
-		return nil
+		return scanOSM(name, st.Format, src, skipNodes, skipWays, skipRelations, fn)
 	}
 	// Pass 1: the walkable ways, and walkable multipolygon relations
 	// (pedestrian squares) whose member ways — usually untagged, and read
@@ -205,6 +184,34 @@ func ReadOSM(name string, r io.Reader, rule WalkRule) (*network.Graph, OSMStats,
 			st.Graph.TinyIslands, TinyIsland, st.Graph.IslandNodes)
 	}
 	return g, st, nil
+}
+
+// scanOSM calls fn for every object of an OSM file held in src (format
+// "pbf" or "xml", from sniffOSM); the skip flags leave out whole object
+// kinds (cheaply in PBF).
+func scanOSM(name, format string, src []byte, skipNodes, skipWays, skipRelations bool, fn func(osm.Object)) error {
+	var s interface {
+		Scan() bool
+		Object() osm.Object
+		Err() error
+		Close() error
+	}
+	ctx := context.Background()
+	if format == "pbf" {
+		ps := osmpbf.New(ctx, bytes.NewReader(src), runtime.GOMAXPROCS(0))
+		ps.SkipNodes, ps.SkipWays, ps.SkipRelations = skipNodes, skipWays, skipRelations
+		s = ps
+	} else {
+		s = osmxml.New(ctx, bytes.NewReader(src))
+	}
+	defer s.Close()
+	for s.Scan() {
+		fn(s.Object())
+	}
+	if err := s.Err(); err != nil && !errors.Is(err, io.EOF) {
+		return invalid("%s: the %s data is damaged or truncated: %v", name, format, err)
+	}
+	return nil
 }
 
 // TinyIsland is the size (nodes) below which a disconnected component is

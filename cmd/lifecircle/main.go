@@ -91,6 +91,7 @@ type inputFlags struct {
 	minComponent                                int
 	profile                                     string
 	provider, poiRules                          string
+	basemap                                     bool // serve: also read the extract's basemap for the map tiles
 }
 
 func (f *inputFlags) register(fs *flag.FlagSet) {
@@ -133,6 +134,7 @@ func (f *inputFlags) load(logger *slog.Logger) (*coverage.Analysis, error) {
 		}
 		in.OSM = f.osm
 	}
+	extract := in.OSM // the basemap is drawn from it even with --no-network
 	if f.noNetwork {
 		in.OSM = ""
 	}
@@ -147,6 +149,11 @@ func (f *inputFlags) load(logger *slog.Logger) (*coverage.Analysis, error) {
 	}
 	logger.Info("loaded", "dataset", ds.Name, "facilities", len(ds.Facilities), "cells", len(ds.Cells), "units", len(ds.Units), "ms", time.Since(start).Milliseconds())
 	opts := coverage.Options{Detour: f.detour, SearchFactor: f.searchFactor, PlanYear: f.planYear}
+	if f.basemap && extract != "" {
+		if opts.Basemap, err = loadBasemap(data.Inputs{OSM: extract, FS: in.FS}, logger); err != nil {
+			return nil, err
+		}
+	}
 	if in.OSM != "" {
 		rule := data.DefaultWalkRule()
 		if f.walkRule != "" {
@@ -187,6 +194,18 @@ func (f *inputFlags) load(logger *slog.Logger) (*coverage.Analysis, error) {
 	}
 	logger.Info("analysed", "method", a.Method, "types", len(a.Types()), "ms", time.Since(start).Milliseconds())
 	return a, nil
+}
+
+// loadBasemap reads the map context (roads, water, green, buildings,
+// places) of the OSM extract in.OSM.
+func loadBasemap(in data.Inputs, logger *slog.Logger) (*coverage.Basemap, error) {
+	b, st, err := data.LoadBasemap(in)
+	if err != nil {
+		return nil, err
+	}
+	logger.Info("basemap", "file", in.OSM, "features", b.Len(), "layers", st.Layers, "incomplete_areas", st.IncompleteAreas,
+		"missing_node_refs", st.MissingNodeRefs, "ms", st.Elapsed.Milliseconds())
+	return b, nil
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -274,6 +293,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, logg
 	if fs.NArg() > 0 {
 		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
 	}
+	in.basemap = true
 	if sf.set() {
 		return serveStore(ctx, &in, sf, *addr, stdout, logger)
 	}

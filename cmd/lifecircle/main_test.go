@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -169,5 +170,32 @@ func TestAnalyzeNetworkBadInput(t *testing.T) {
 		if _, err := os.Stat(out); !os.IsNotExist(err) {
 			t.Errorf("%s: an output directory was left behind", filepath.Base(osmFile))
 		}
+	}
+}
+
+// TestServeLoadsBasemap checks that serving the embedded sample attaches
+// the basemap of its OSM extract to the analysis the API holds, also with
+// --no-network (the map still needs its context).
+func TestServeLoadsBasemap(t *testing.T) {
+	var in inputFlags
+	fs := newFlagSet("serve", io.Discard)
+	in.register(fs)
+	if err := fs.Parse([]string{"--no-network"}); err != nil {
+		t.Fatal(err)
+	}
+	in.basemap = true
+	a, err := in.load(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Basemap == nil {
+		t.Fatal("the served sample has no basemap")
+	}
+	layers := map[string]int{}
+	for _, l := range a.Basemap.Layers() {
+		layers[l.ID] = l.Features
+	}
+	if layers["roads"] < 2000 || layers["places"] == 0 || layers["water"] == 0 {
+		t.Errorf("sample basemap layers %v", layers)
 	}
 }

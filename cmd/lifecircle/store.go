@@ -122,6 +122,12 @@ func (f *inputFlags) noFileInputs(cmd string) error {
 // given, straight line × detour otherwise.
 func (f *inputFlags) analyzeStored(cat *coverage.Catalog, ds *coverage.Dataset, logger *slog.Logger) (*coverage.Analysis, error) {
 	opts := coverage.Options{Detour: f.detour, SearchFactor: f.searchFactor, PlanYear: f.planYear}
+	if f.basemap && f.osm != "" {
+		var err error
+		if opts.Basemap, err = loadBasemap(data.Inputs{OSM: f.osm}, logger); err != nil {
+			return nil, err
+		}
+	}
 	if f.osm != "" && !f.noNetwork {
 		if !(f.snapM > 0 && f.snapM <= 2000) {
 			return nil, fmt.Errorf("--snap-m %v must be in (0, 2000] metres", f.snapM)

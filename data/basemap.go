@@ -1,0 +1,463 @@
+package data
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/planar"
+	"github.com/paulmach/osm"
+
+	"lifecircle/coverage"
+	"lifecircle/spatial"
+)
+
+// BasemapStats reports what a basemap read found.
+type BasemapStats struct {
+	Format string         `json:"format"`
+	Layers map[string]int `json:"layers"` // features per layer
+	// MissingNodeRefs counts way nodes absent from the extract (clipped
+	// extracts): lines are cut there, areas with one are skipped.
+	MissingNodeRefs int `json:"missing_node_refs"`
+	// IncompleteAreas counts closed ways and multipolygon relations not
+	// drawn: a node or member way is missing or the rings do not close.
+	IncompleteAreas int `json:"incomplete_areas"`
+	// IncompleteRings counts the rings of drawn multipolygons left out
+	// because they do not close (members outside the extract).
+	IncompleteRings int           `json:"incomplete_rings"`
+	UnnamedPlaces   int           `json:"unnamed_places"` // place nodes without any name: no label
+	Elapsed         time.Duration `json:"-"`
+}
+
+// LoadBasemap reads the basemap of in.OSM.
+func LoadBasemap(in Inputs) (*coverage.Basemap, BasemapStats, error) {
+	f, err := in.open(in.OSM)
+	if err != nil {
+		return nil, BasemapStats{}, err
+	}
+	defer f.Close()
+	return ReadBasemap(in.OSM, f)
+}
+
+// bmClass is what a set of OSM tags becomes on the basemap.
+type bmClass struct {
+	layer, class string
+	minZoom      int
+	area         bool // drawn as a polygon (closed ways, multipolygons)
+}
+
+// Roads by OSM highway value (links folded into their road): the zoom a
+// class appears at. Other highway values (construction, proposed,
+// platform, raceway, ...) are not drawn.
+var roadMinZoom = map[string]int{
+	"motorway": 6, "trunk": 7, "primary": 9, "secondary": 10, "tertiary": 11,
+	"unclassified": 12, "residential": 12, "living_street": 13, "road": 13,
+	"service": 14, "pedestrian": 14, "track": 14,
+	"footway": 15, "path": 15, "cycleway": 15, "steps": 15, "bridleway": 15, "corridor": 16,
+}
+
+var waterwayMinZoom = map[string]int{"river": 8, "canal": 10, "stream": 13, "drain": 14, "ditch": 14}
+
+var placeMinZoom = map[string]int{
+	"city": 4, "town": 7, "suburb": 10, "village": 11, "quarter": 12, "neighbourhood": 13, "hamlet": 14,
+}
+
+// Area classes appear at their minimum zoom or, when small, once they are
+// a few pixels wide (areaMinZoom); never later than maxAreaZoom.
+const (
+	waterMinZoom     = 6
+	greenMinZoom     = 8
+	buildingsMinZoom = 14
+	maxAreaZoom      = 14
+)
+
+// classifyBasemap decides the layer of an OSM object from its tags; water
+// before green before buildings before roads.
+func classifyBasemap(t osm.Tags) (bmClass, bool) {
+	switch v := t.Find("natural"); v {
+	case "water":
+		return bmClass{coverage.BasemapWater, "water", waterMinZoom, true}, true
+	case "wood", "scrub", "grassland":
+		return bmClass{coverage.BasemapGreen, v, greenMinZoom, true}, true
+	}
+	switch v := t.Find("waterway"); v {
+	case "riverbank", "dock":
+		return bmClass{coverage.BasemapWater, v, waterMinZoom, true}, true
+	case "river", "canal", "stream", "drain", "ditch":
+		return bmClass{coverage.BasemapWater, v, waterwayMinZoom[v], false}, true
+	}
+	switch v := t.Find("landuse"); v {
+	case "reservoir", "basin":
+		return bmClass{coverage.BasemapWater, v, waterMinZoom, true}, true
+	case "grass", "forest", "meadow", "recreation_ground", "village_green":
+		return bmClass{coverage.BasemapGreen, v, greenMinZoom, true}, true
+	}
+	switch v := t.Find("leisure"); v {
+	case "park", "garden":
+		return bmClass{coverage.BasemapGreen, v, greenMinZoom, true}, true
+	}
+	if v := t.Find("building"); v != "" && v != "no" {
+		return bmClass{coverage.BasemapBuildings, "building", buildingsMinZoom, true}, true
+	}
+	if v := strings.TrimSuffix(t.Find("highway"), "_link"); v != "" {
+		if z, ok := roadMinZoom[v]; ok {
+			if v != t.Find("highway") {
+				z += 2 // links after their road
+			}
+			return bmClass{coverage.BasemapRoads, v, z, false}, true
+		}
+	}
+	return bmClass{}, false
+}
+
+// names returns name, the Chinese name and the English name.
+func names(t osm.Tags) (name, zh, en string) {
+	name = t.Find("name")
+	zh = t.Find("name:zh")
+	if zh == "" {
+		zh = t.Find("name:zh-Hans")
+	}
+	if zh == "" && hasHan(name) {
+		zh = name
+	}
+	return name, zh, t.Find("name:en")
+}
+
+func hasHan(s string) bool {
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// ReadBasemap reads the map context of an OSM extract in PBF or XML: roads
+// by class, water (areas and waterways), green areas, buildings and place
+// labels. Closed ways of area classes become polygons, multipolygon
+// relations of them are assembled from their member ways where those are
+// in the extract (rings that do not close are left out and counted).
+func ReadBasemap(name string, r io.Reader) (*coverage.Basemap, BasemapStats, error) {
+	start := time.Now()
+	st := BasemapStats{Layers: map[string]int{}}
+	src, err := io.ReadAll(r)
+	if err != nil {
+		return nil, st, fmt.Errorf("%s: %w", name, err)
+	}
+	st.Format = sniffOSM(src)
+	if st.Format == "" {
+		return nil, st, invalid("%s: not an OSM file (neither PBF nor OSM XML)", name)
+	}
+	// Pass 1: multipolygon relations of area classes and their member ways.
+	type member struct {
+		way   int64
+		inner bool
+	}
+	type relation struct {
+		id      int64
+		cls     bmClass
+		tags    osm.Tags
+		members []member
+	}
+	var rels []relation
+	memberWays := map[int64][]int64{} // way id → its node ids (filled in pass 2)
+	outerOf := map[int64]string{}     // way id → layer of a relation it is an outer of
+	if err := scanOSM(name, st.Format, src, true, true, false, func(o osm.Object) {
+		rel, ok := o.(*osm.Relation)
+		if !ok || rel.Tags.Find("type") != "multipolygon" {
+			return
+		}
+		cls, ok := classifyBasemap(rel.Tags)
+		if !ok || !cls.area {
+			return
+		}
+		rl := relation{id: int64(rel.ID), cls: cls, tags: rel.Tags}
+		for _, m := range rel.Members {
+			if m.Type != osm.TypeWay {
+				continue
+			}
+			inner := m.Role == "inner"
+			rl.members = append(rl.members, member{m.Ref, inner})
+			memberWays[m.Ref] = nil
+			if !inner {
+				outerOf[m.Ref] = cls.layer
+			}
+		}
+		rels = append(rels, rl)
+	}); err != nil {
+		return nil, st, err
+	}
+	// Pass 2: the ways drawn on their own, and the relations' member ways.
+	type way struct {
+		id    int64
+		cls   bmClass
+		tags  osm.Tags
+		nodes []int64
+	}
+	var ways []way
+	need := map[int64]orb.Point{}
+	nanPt := orb.Point{math.NaN(), math.NaN()}
+	if err := scanOSM(name, st.Format, src, true, false, true, func(o osm.Object) {
+		w, ok := o.(*osm.Way)
+		if !ok {
+			return
+		}
+		var ids []int64
+		nodeIDs := func() []int64 {
+			if ids == nil {
+				ids = make([]int64, len(w.Nodes))
+				for i, n := range w.Nodes {
+					ids[i] = int64(n.ID)
+					need[ids[i]] = nanPt
+				}
+			}
+			return ids
+		}
+		if _, ok := memberWays[int64(w.ID)]; ok {
+			memberWays[int64(w.ID)] = nodeIDs()
+		}
+		cls, ok := classifyBasemap(w.Tags)
+		if !ok || (cls.area && outerOf[int64(w.ID)] == cls.layer) {
+			return // not drawn, or drawn by its multipolygon (old-style tagging)
+		}
+		ways = append(ways, way{int64(w.ID), cls, w.Tags, nodeIDs()})
+	}); err != nil {
+		return nil, st, err
+	}
+	// Pass 3: node coordinates, and place labels.
+	var feats []coverage.BasemapFeature
+	var bad error
+	if err := scanOSM(name, st.Format, src, false, true, true, func(o osm.Object) {
+		n, ok := o.(*osm.Node)
+		if !ok {
+			return
+		}
+		id := int64(n.ID)
+		_, needed := need[id]
+		place := placeMinZoom[n.Tags.Find("place")]
+		if !needed && place == 0 {
+			return
+		}
+		p := orb.Point{n.Lon, n.Lat}
+		if err := spatial.CheckLonLat(p); err != nil {
+			if bad == nil {
+				bad = invalid("%s: node %d: %v", name, n.ID, err)
+			}
+			return
+		}
+		if needed {
+			need[id] = p
+		}
+		if place > 0 {
+			nm, zh, en := names(n.Tags)
+			if nm == "" && zh == "" && en == "" {
+				st.UnnamedPlaces++
+				return
+			}
+			feats = append(feats, coverage.BasemapFeature{
+				ID: uint64(id)*10 + 1, Layer: coverage.BasemapPlaces, Class: n.Tags.Find("place"),
+				Name: nm, NameZH: zh, NameEN: en, MinZoom: place, Geometry: p,
+			})
+		}
+	}); err != nil {
+		return nil, st, err
+	}
+	if bad != nil {
+		return nil, st, bad
+	}
+	places := feats
+	feats = make([]coverage.BasemapFeature, 0, len(ways)+len(rels)+len(places))
+	feature := func(id uint64, cls bmClass, t osm.Tags, g orb.Geometry) {
+		nm, zh, en := names(t)
+		z := cls.minZoom
+		if cls.area {
+			z = max(z, areaMinZoom(g))
+		}
+		feats = append(feats, coverage.BasemapFeature{ID: id, Layer: cls.layer, Class: cls.class,
+			Name: nm, NameZH: zh, NameEN: en, MinZoom: z, Geometry: g})
+	}
+	ring := func(ids []int64) (orb.Ring, bool) {
+		rg := make(orb.Ring, len(ids))
+		for i, id := range ids {
+			p := need[id]
+			if math.IsNaN(p[0]) {
+				return nil, false
+			}
+			rg[i] = p
+		}
+		return rg, true
+	}
+	for _, w := range ways {
+		id := uint64(w.id)*10 + 2
+		closed := len(w.nodes) >= 4 && w.nodes[0] == w.nodes[len(w.nodes)-1]
+		if w.cls.area {
+			rg, ok := ring(w.nodes)
+			if !closed || !ok {
+				st.IncompleteAreas++
+				continue
+			}
+			feature(id, w.cls, w.tags, orb.Polygon{orient(rg, orb.CCW)})
+			continue
+		}
+		// Lines: cut at nodes missing from the extract.
+		var mls orb.MultiLineString
+		var cur orb.LineString
+		for _, nid := range w.nodes {
+			p := need[nid]
+			if math.IsNaN(p[0]) {
+				st.MissingNodeRefs++
+				if len(cur) >= 2 {
+					mls = append(mls, cur)
+				}
+				cur = nil
+				continue
+			}
+			cur = append(cur, p)
+		}
+		if len(cur) >= 2 {
+			mls = append(mls, cur)
+		}
+		switch len(mls) {
+		case 0:
+		case 1:
+			feature(id, w.cls, w.tags, mls[0])
+		default:
+			feature(id, w.cls, w.tags, mls)
+		}
+	}
+	for _, rl := range rels {
+		var outer, inner [][]int64
+		for _, m := range rl.members {
+			ids := memberWays[m.way]
+			if len(ids) < 2 {
+				continue // not in the extract: its ring will not close
+			}
+			if m.inner {
+				inner = append(inner, ids)
+			} else {
+				outer = append(outer, ids)
+			}
+		}
+		outerRings, lostO := joinRings(outer)
+		innerRings, lostI := joinRings(inner)
+		mp := orb.MultiPolygon{}
+		for _, ids := range outerRings {
+			if rg, ok := ring(ids); ok {
+				mp = append(mp, orb.Polygon{orient(rg, orb.CCW)})
+			} else {
+				lostO++
+			}
+		}
+		for _, ids := range innerRings {
+			rg, ok := ring(ids)
+			if !ok {
+				lostI++
+				continue
+			}
+			placed := false
+			for k := range mp {
+				if planar.RingContains(mp[k][0], rg[0]) {
+					mp[k] = append(mp[k], orient(rg, orb.CW))
+					placed = true
+					break
+				}
+			}
+			if !placed {
+				lostI++
+			}
+		}
+		if len(mp) == 0 {
+			st.IncompleteAreas++
+			continue
+		}
+		st.IncompleteRings += lostO + lostI
+		var g orb.Geometry = mp
+		if len(mp) == 1 {
+			g = mp[0]
+		}
+		feature(uint64(rl.id)*10+3, rl.cls, rl.tags, g)
+	}
+	feats = append(feats, places...)
+	for _, f := range feats {
+		st.Layers[f.Layer]++
+	}
+	if len(feats) == 0 {
+		return nil, st, invalid("%s: the extract holds nothing to draw on a basemap (no roads, water, green, buildings or named places)", name)
+	}
+	b := coverage.NewBasemap(feats)
+	st.Elapsed = time.Since(start)
+	return b, st, nil
+}
+
+// joinRings joins way node lists into closed rings by their shared end
+// nodes; it returns the rings and how many chains did not close.
+func joinRings(ways [][]int64) (rings [][]int64, open int) {
+	used := make([]bool, len(ways))
+	byEnd := map[int64][]int{}
+	for i, w := range ways {
+		byEnd[w[0]] = append(byEnd[w[0]], i)
+		byEnd[w[len(w)-1]] = append(byEnd[w[len(w)-1]], i)
+	}
+	for i, w := range ways {
+		if used[i] {
+			continue
+		}
+		used[i] = true
+		cur := append([]int64(nil), w...)
+		for cur[0] != cur[len(cur)-1] {
+			last := cur[len(cur)-1]
+			next := -1
+			for _, j := range byEnd[last] {
+				if !used[j] {
+					next = j
+					break
+				}
+			}
+			if next < 0 {
+				break
+			}
+			used[next] = true
+			nw := ways[next]
+			if nw[0] == last {
+				cur = append(cur, nw[1:]...)
+			} else {
+				for k := len(nw) - 2; k >= 0; k-- {
+					cur = append(cur, nw[k])
+				}
+			}
+		}
+		if len(cur) >= 4 && cur[0] == cur[len(cur)-1] {
+			rings = append(rings, cur)
+		} else {
+			open++
+		}
+	}
+	return rings, open
+}
+
+// orient returns r wound in direction o (counter-clockwise for outer
+// rings, clockwise for holes, as RFC 7946).
+func orient(r orb.Ring, o orb.Orientation) orb.Ring {
+	if r.Orientation() != o {
+		r.Reverse()
+	}
+	return r
+}
+
+// areaMinZoom is the zoom at which an area is about four pixels across
+// (of a 256-pixel tile), capped at maxAreaZoom.
+func areaMinZoom(g orb.Geometry) int {
+	a := planar.Area(g) // square degrees
+	if a <= 0 {
+		return maxAreaZoom
+	}
+	lat := g.Bound().Center()[1]
+	side := math.Sqrt(a*math.Cos(lat*math.Pi/180)) * 111_320 // metres
+	px := 40_075_016.686 * math.Cos(lat*math.Pi/180) / 256   // metres per pixel at zoom 0
+	z := int(math.Ceil(math.Log2(px * 4 / side)))
+	return min(max(z, 0), maxAreaZoom)
+}
