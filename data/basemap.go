@@ -152,7 +152,17 @@ func ReadBasemap(name string, r io.Reader) (*coverage.Basemap, BasemapStats, err
 	if st.Format == "" {
 		return nil, st, invalid("%s: not an OSM file (neither PBF nor OSM XML)", name)
 	}
-	// Pass 1: multipolygon relations of area classes and their member ways.
+	// Pass 1 (ways and relations): the ways drawn on their own, the
+	// multipolygon relations of area classes, and the node lists of the
+	// ways that may be their members (untagged ways and ways that are not
+	// roads or buildings: member ways are read before their relation).
+	type way struct {
+		id    int64
+		cls   bmClass
+		tags  osm.Tags
+		nodes []int64
+		drop  bool // drawn by its multipolygon instead (old-style tagging)
+	}
 	type member struct {
 		way   int64
 		inner bool
@@ -163,72 +173,75 @@ func ReadBasemap(name string, r io.Reader) (*coverage.Basemap, BasemapStats, err
 		tags    osm.Tags
 		members []member
 	}
-	var rels []relation
-	memberWays := map[int64][]int64{} // way id → its node ids (filled in pass 2)
-	outerOf := map[int64]string{}     // way id → layer of a relation it is an outer of
-	if err := scanOSM(name, st.Format, src, true, true, false, func(o osm.Object) {
-		rel, ok := o.(*osm.Relation)
-		if !ok || rel.Tags.Find("type") != "multipolygon" {
-			return
-		}
-		cls, ok := classifyBasemap(rel.Tags)
-		if !ok || !cls.area {
-			return
-		}
-		rl := relation{id: int64(rel.ID), cls: cls, tags: rel.Tags}
-		for _, m := range rel.Members {
-			if m.Type != osm.TypeWay {
-				continue
-			}
-			inner := m.Role == "inner"
-			rl.members = append(rl.members, member{m.Ref, inner})
-			memberWays[m.Ref] = nil
-			if !inner {
-				outerOf[m.Ref] = cls.layer
-			}
-		}
-		rels = append(rels, rl)
-	}); err != nil {
-		return nil, st, err
-	}
-	// Pass 2: the ways drawn on their own, and the relations' member ways.
-	type way struct {
-		id    int64
-		cls   bmClass
-		tags  osm.Tags
-		nodes []int64
-	}
 	var ways []way
-	need := map[int64]orb.Point{}
-	nanPt := orb.Point{math.NaN(), math.NaN()}
-	if err := scanOSM(name, st.Format, src, true, false, true, func(o osm.Object) {
-		w, ok := o.(*osm.Way)
-		if !ok {
-			return
-		}
-		var ids []int64
-		nodeIDs := func() []int64 {
-			if ids == nil {
-				ids = make([]int64, len(w.Nodes))
-				for i, n := range w.Nodes {
-					ids[i] = int64(n.ID)
-					need[ids[i]] = nanPt
+	var rels []relation
+	drawn := map[int64]int{}     // way id → index in ways
+	spare := map[int64][]int64{} // way id → node ids of possible members not drawn on their own
+	if err := scanOSM(name, st.Format, src, true, false, false, func(o osm.Object) {
+		switch o := o.(type) {
+		case *osm.Way:
+			cls, ok := classifyBasemap(o.Tags)
+			if !ok && (o.Tags.Find("highway") != "" || o.Tags.Find("building") != "") {
+				return
+			}
+			ids := make([]int64, len(o.Nodes))
+			for i, n := range o.Nodes {
+				ids[i] = int64(n.ID)
+			}
+			if !ok {
+				spare[int64(o.ID)] = ids
+				return
+			}
+			drawn[int64(o.ID)] = len(ways)
+			ways = append(ways, way{id: int64(o.ID), cls: cls, tags: o.Tags, nodes: ids})
+		case *osm.Relation:
+			if o.Tags.Find("type") != "multipolygon" {
+				return
+			}
+			cls, ok := classifyBasemap(o.Tags)
+			if !ok || !cls.area {
+				return
+			}
+			rl := relation{id: int64(o.ID), cls: cls, tags: o.Tags}
+			for _, m := range o.Members {
+				if m.Type == osm.TypeWay {
+					rl.members = append(rl.members, member{m.Ref, m.Role == "inner"})
 				}
 			}
-			return ids
+			rels = append(rels, rl)
 		}
-		if _, ok := memberWays[int64(w.ID)]; ok {
-			memberWays[int64(w.ID)] = nodeIDs()
-		}
-		cls, ok := classifyBasemap(w.Tags)
-		if !ok || (cls.area && outerOf[int64(w.ID)] == cls.layer) {
-			return // not drawn, or drawn by its multipolygon (old-style tagging)
-		}
-		ways = append(ways, way{int64(w.ID), cls, w.Tags, nodeIDs()})
 	}); err != nil {
 		return nil, st, err
 	}
-	// Pass 3: node coordinates, and place labels.
+	memberWays := map[int64][]int64{} // way id → its node ids, for the relations' members present
+	for _, rl := range rels {
+		for _, m := range rl.members {
+			if i, ok := drawn[m.way]; ok {
+				memberWays[m.way] = ways[i].nodes
+				if !m.inner && ways[i].cls.area && ways[i].cls.layer == rl.cls.layer {
+					ways[i].drop = true
+				}
+			} else if ids, ok := spare[m.way]; ok {
+				memberWays[m.way] = ids
+			}
+		}
+	}
+	spare, drawn = nil, nil
+	need := map[int64]orb.Point{}
+	nanPt := orb.Point{math.NaN(), math.NaN()}
+	for _, w := range ways {
+		if !w.drop {
+			for _, id := range w.nodes {
+				need[id] = nanPt
+			}
+		}
+	}
+	for _, ids := range memberWays {
+		for _, id := range ids {
+			need[id] = nanPt
+		}
+	}
+	// Pass 2: node coordinates, and place labels.
 	var feats []coverage.BasemapFeature
 	var bad error
 	if err := scanOSM(name, st.Format, src, false, true, true, func(o osm.Object) {
@@ -292,6 +305,9 @@ func ReadBasemap(name string, r io.Reader) (*coverage.Basemap, BasemapStats, err
 		return rg, true
 	}
 	for _, w := range ways {
+		if w.drop {
+			continue
+		}
 		id := uint64(w.id)*10 + 2
 		closed := len(w.nodes) >= 4 && w.nodes[0] == w.nodes[len(w.nodes)-1]
 		if w.cls.area {

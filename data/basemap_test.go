@@ -177,10 +177,15 @@ const basemapXML = `<?xml version="1.0" encoding="UTF-8"?>
  <way id="106"><nd ref="1"/><nd ref="2"/><nd ref="998"/><nd ref="1"/><tag k="leisure" v="park"/></way>
  <way id="107"><nd ref="9"/><nd ref="10"/><tag k="waterway" v="river"/><tag k="name" v="府河"/></way>
  <way id="108"><nd ref="9"/><nd ref="12"/></way>
+ <way id="109"><nd ref="1"/><nd ref="2"/><nd ref="3"/><nd ref="4"/><nd ref="1"/><tag k="natural" v="water"/></way>
  <relation id="200">
   <member type="way" ref="100" role="outer"/><member type="way" ref="101" role="outer"/>
   <member type="way" ref="102" role="inner"/>
   <tag k="type" v="multipolygon"/><tag k="natural" v="water"/><tag k="name" v="东湖"/>
+ </relation>
+ <relation id="202">
+  <member type="way" ref="109" role="outer"/>
+  <tag k="type" v="multipolygon"/><tag k="natural" v="water"/><tag k="name" v="西湖"/>
  </relation>
  <relation id="201">
   <member type="way" ref="108" role="outer"/><member type="way" ref="555" role="outer"/>
@@ -189,7 +194,8 @@ const basemapXML = `<?xml version="1.0" encoding="UTF-8"?>
 </osm>`
 
 // TestReadBasemapSmall checks classification, multipolygon assembly (two
-// outer ways and a hole), lines cut at missing nodes, and the counts of
+// outer ways and a hole; an old-style outer way tagged like its relation
+// drawn once), lines cut at missing nodes, and the counts of
 // what could not be drawn.
 func TestReadBasemapSmall(t *testing.T) {
 	b, st, err := ReadBasemap("small.osm", strings.NewReader(basemapXML))
@@ -229,13 +235,16 @@ func TestReadBasemapSmall(t *testing.T) {
 	if f := byID[121]; f.Name != "Chengdu" || f.NameZH != "成都市" || f.MinZoom != placeMinZoom["city"] {
 		t.Errorf("node 12: %+v", f)
 	}
-	for _, id := range []uint64{1042, 1062, 2013, 111} {
+	if f := byID[2023]; f.Name != "西湖" || f.Geometry.GeoJSONType() != "Polygon" {
+		t.Errorf("relation 202: %+v", f)
+	}
+	for _, id := range []uint64{1042, 1062, 1092, 2013, 111} {
 		if f, ok := byID[id]; ok {
 			t.Errorf("feature %d should not be drawn: %+v", id, f)
 		}
 	}
 	want := BasemapStats{Format: "xml", MissingNodeRefs: 1, IncompleteAreas: 2, UnnamedPlaces: 1,
-		Layers: map[string]int{"water": 2, "buildings": 1, "roads": 1, "places": 2}}
+		Layers: map[string]int{"water": 3, "buildings": 1, "roads": 1, "places": 2}}
 	if st.Format != want.Format || st.MissingNodeRefs != want.MissingNodeRefs || st.IncompleteAreas != want.IncompleteAreas ||
 		st.UnnamedPlaces != want.UnnamedPlaces || len(st.Layers) != len(want.Layers) {
 		t.Errorf("stats %+v, want %+v", st, want)
