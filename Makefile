@@ -33,7 +33,7 @@ bench:  ## Benchmarks (synthetic Chengdu-sized city, samples, OSM); compared wit
 	$(GO) test -run='^$$' -bench='Synthetic|DetailedUnits|Network|ScenarioCompare' -benchmem -benchtime=3x -count=3 -timeout 60m ./coverage/ | tee $(BENCH_OUT)
 	$(GO) test -run='^$$' -bench='WhatIf' -benchtime=2000x -count=3 ./coverage/ | tee -a $(BENCH_OUT)
 	$(GO) test -run='^$$' -bench='Recommend$$' -benchtime=1x -count=3 ./coverage/ | tee -a $(BENCH_OUT)
-	$(GO) test -run='^$$' -bench='LoadSample|IngestSynthetic|ReadOSM|PortoAlegre' -benchtime=3x -count=3 ./data/ | tee -a $(BENCH_OUT)
+	$(GO) test -run='^$$' -bench='LoadSample|IngestSynthetic|ReadOSM|PortoAlegre|ReadBasemap|BasemapQuery' -benchtime=3x -count=3 ./data/ | tee -a $(BENCH_OUT)
 	@if command -v benchstat >/dev/null; then benchstat .ci/bench-baseline.txt $(BENCH_OUT); \
 	else echo "go install golang.org/x/perf/cmd/benchstat@latest to compare with .ci/bench-baseline.txt"; fi
 golden: ## Rewrite the API golden files after an intended change
