@@ -89,7 +89,7 @@ func writeFeatureCollection(c *gin.Context, p collection.Page, members map[strin
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		b, err := json.Marshal(members[k])
+		b, err := jsonBytes(members[k])
 		if err != nil {
 			writeError(c, err)
 			return
@@ -118,3 +118,14 @@ func writeFeatureCollection(c *gin.Context, p collection.Page, members map[strin
 }
 
 func timeStamp() string { return time.Now().UTC().Format(time.RFC3339) }
+
+// jsonBytes marshals v without escaping <, > and & (links carry & in query strings).
+func jsonBytes(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
+}

@@ -17,6 +17,7 @@ func (s *Server) addRoutes() {
 	get("/v1/summary", s.handleSummary)
 	get("/v1/layers", s.handleLayerList)
 	get("/v1/layers/:layer", s.handleLayer)
+	s.addOGCRoutes()
 	s.addProposalRoutes()
 	s.addScenarioRoutes()
 	get("/v1/plan/trajectory", s.handleTrajectory)

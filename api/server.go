@@ -31,13 +31,15 @@ type Server struct {
 	// recent scenario analyses (collections.go).
 	base atomic.Pointer[collection.Set]
 	sets *setCache
+	// tiles caches encoded vector tiles (tiles.go).
+	tiles *tileCache
 }
 
 // New returns a server over a; Replace swaps the analysis later without
 // blocking readers.
 func New(logger *slog.Logger, a *coverage.Analysis) *Server {
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{logger: logger, engine: gin.New(), started: time.Now(), sets: newSetCache(16)}
+	s := &Server{logger: logger, engine: gin.New(), started: time.Now(), sets: newSetCache(16), tiles: newTileCache(64 << 20)}
 	s.analysis.Store(a)
 	s.base.Store(newSet(a))
 	s.engine.Use(s.recovery(), s.logRequests(), cors())

@@ -1,0 +1,437 @@
+package api
+
+import (
+	"bytes"
+	"container/list"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/mvt"
+	"github.com/paulmach/orb/geojson"
+	"github.com/paulmach/orb/maptile"
+	"github.com/paulmach/orb/simplify"
+
+	"lifecircle/coverage/collection"
+)
+
+// Vector tiles (MVT v2) of every collection: XYZ at /tiles/{c}/{z}/{x}/{y}.pbf
+// with TileJSON at /tiles/{c}.json, and the OGC API – Tiles paths under
+// /ogc/collections/{c}/tiles. A tile is one bbox query of the collection's
+// index, clipped with a buffer and simplified for its zoom.
+
+const (
+	tileMaxZoom = 22
+	// cellMinZoom: below it a tile of a million-cell city holds too many
+	// hexagons to be useful; the map shows gap areas and units there.
+	cellMinZoom    = 10
+	webMercatorURI = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
+	epsg3857URI    = "http://www.opengis.net/def/crs/EPSG/0/3857"
+)
+
+// tileLayer is what can be tiled: a collection, or the basemap.
+type tileLayer interface {
+	name() string
+	minZoom() int
+	// features returns the layer's features inside b at zoom z, each with
+	// a geometry of its own (the encoder overwrites it).
+	features(b orb.Bound, z maptile.Zoom) (map[string]*geojson.FeatureCollection, error)
+	fields() map[string]string
+	bound() orb.Bound
+}
+
+type collectionTiles struct{ c *collection.Collection }
+
+func (t collectionTiles) name() string { return t.c.ID }
+
+func (t collectionTiles) minZoom() int {
+	if t.c.GeometryType == "Polygon" { // H3 cells
+		return cellMinZoom
+	}
+	return 0
+}
+
+func (t collectionTiles) bound() orb.Bound { return t.c.Extent() }
+
+func (t collectionTiles) fields() map[string]string {
+	out := map[string]string{}
+	for _, p := range t.c.Properties {
+		switch p.Type {
+		case collection.Number, collection.Integer:
+			out[p.Name] = "Number"
+		case collection.Boolean:
+			out[p.Name] = "Boolean"
+		default:
+			out[p.Name] = "String"
+		}
+	}
+	return out
+}
+
+func (t collectionTiles) features(b orb.Bound, z maptile.Zoom) (map[string]*geojson.FeatureCollection, error) {
+	page, err := t.c.Query(collection.Query{Bound: &b})
+	if err != nil {
+		return nil, err
+	}
+	fc := geojson.NewFeatureCollection()
+	for _, f := range page.Features {
+		if f.Geometry == nil {
+			continue
+		}
+		gf := geojson.NewFeature(orb.Clone(f.Geometry))
+		gf.ID = f.ID
+		gf.Properties = mvtProperties(f.Properties)
+		fc.Append(gf)
+	}
+	return map[string]*geojson.FeatureCollection{t.c.ID: fc}, nil
+}
+
+// mvtProperties keeps what MVT can carry: nulls are left out and lists
+// become comma-separated text.
+func mvtProperties(p map[string]any) geojson.Properties {
+	out := make(geojson.Properties, len(p))
+	for k, v := range p {
+		switch x := v.(type) {
+		case nil:
+		case []string:
+			out[k] = strings.Join(x, ",")
+		case string, bool, float64, float32, int, int64:
+			out[k] = x
+		default:
+			out[k] = collection.FormatValue(x)
+		}
+	}
+	return out
+}
+
+// encodeTile projects, clips, simplifies and encodes the layers of one tile
+// (nil when the tile is empty).
+func encodeTile(fcs map[string]*geojson.FeatureCollection, t maptile.Tile) ([]byte, error) {
+	var layers mvt.Layers
+	for name, fc := range fcs {
+		if len(fc.Features) == 0 {
+			continue
+		}
+		l := mvt.NewLayer(name, fc)
+		l.Version = 2
+		layers = append(layers, l)
+	}
+	if len(layers) == 0 {
+		return nil, nil
+	}
+	layers.ProjectToTile(t)
+	layers.Clip(mvt.MapboxGLDefaultExtentBound)
+	layers.Simplify(simplify.DouglasPeucker(1.0))
+	layers.RemoveEmpty(1.0, 1.0)
+	n := 0
+	for _, l := range layers {
+		n += len(l.Features)
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	return mvt.Marshal(layers)
+}
+
+// tileCache keeps encoded tiles by analysis version, layer and address,
+// under a byte budget (least recently used out first).
+type tileCache struct {
+	mu     sync.Mutex
+	order  *list.List
+	items  map[string]*list.Element
+	bytes  int
+	budget int
+}
+
+type cachedTile struct {
+	key  string
+	data []byte // nil: empty tile
+	etag string
+}
+
+func newTileCache(budget int) *tileCache {
+	return &tileCache{order: list.New(), items: map[string]*list.Element{}, budget: budget}
+}
+
+func (c *tileCache) get(key string) (*cachedTile, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.items[key]; ok {
+		c.order.MoveToFront(e)
+		return e.Value.(*cachedTile), true
+	}
+	return nil, false
+}
+
+func (c *tileCache) put(t *cachedTile) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.items[t.key]; ok {
+		return
+	}
+	c.items[t.key] = c.order.PushFront(t)
+	c.bytes += len(t.data) + len(t.key)
+	for c.bytes > c.budget && c.order.Len() > 1 {
+		last := c.order.Back()
+		old := last.Value.(*cachedTile)
+		c.order.Remove(last)
+		delete(c.items, old.key)
+		c.bytes -= len(old.data) + len(old.key)
+	}
+}
+
+func (s *Server) addTileRoutes(get func(string, gin.HandlerFunc)) {
+	get("/tiles/:c/:z/:x/:y", s.handleXYZTile)
+	get("/tiles/:c", s.handleTileJSON)
+	get("/ogc/tileMatrixSets", s.handleTileMatrixSets)
+	get("/ogc/tileMatrixSets/:tms", s.handleTileMatrixSet)
+	get("/ogc/collections/:id/tiles", s.handleTilesets)
+	get("/ogc/collections/:id/tiles/:tms", s.handleTileset)
+	get("/ogc/collections/:id/tiles/:tms/:z/:row/:col", s.handleOGCTile)
+}
+
+// tileLayerOf finds the tileable layer named id (a collection or basemap).
+func (s *Server) tileLayerOf(c *gin.Context, id string) (tileLayer, string, error) {
+	if id == basemapID {
+		if bm := s.basemapLayer(); bm != nil {
+			return bm, "basemap", nil
+		}
+		return nil, "", notFound("", "this server has no basemap (it is drawn from the OSM extract; start with --osm FILE or the embedded sample); 没有底图")
+	}
+	set, err := s.collections(c)
+	if err != nil {
+		return nil, "", err
+	}
+	col, err := set.Collection(id)
+	if err != nil {
+		return nil, "", notFound("", "%v", err)
+	}
+	return collectionTiles{col}, set.Version(), nil
+}
+
+func parseTileAddress(zs, xs, ys string) (maptile.Tile, error) {
+	z, err1 := strconv.Atoi(zs)
+	x, err2 := strconv.Atoi(xs)
+	y, err3 := strconv.Atoi(ys)
+	if err1 != nil || err2 != nil || err3 != nil || z < 0 || z > tileMaxZoom || x < 0 || y < 0 || x >= 1<<z || y >= 1<<z {
+		return maptile.Tile{}, notFound("", "tile %s/%s/%s is out of range (zoom 0–%d, x and y below 2^zoom); 瓦片超出范围", zs, xs, ys, tileMaxZoom)
+	}
+	return maptile.New(uint32(x), uint32(y), maptile.Zoom(z)), nil
+}
+
+func (s *Server) handleXYZTile(c *gin.Context) {
+	y := strings.TrimSuffix(strings.TrimSuffix(c.Param("y"), ".pbf"), ".mvt")
+	t, err := parseTileAddress(c.Param("z"), c.Param("x"), y)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	s.serveTile(c, c.Param("c"), t)
+}
+
+func (s *Server) handleOGCTile(c *gin.Context) {
+	if c.Param("tms") != "WebMercatorQuad" {
+		writeError(c, notFound("", "tile matrix set %q is not offered; use WebMercatorQuad", c.Param("tms")))
+		return
+	}
+	t, err := parseTileAddress(c.Param("z"), c.Param("col"), c.Param("row")) // row is y, col is x
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	s.serveTile(c, c.Param("id"), t)
+}
+
+func (s *Server) serveTile(c *gin.Context, id string, t maptile.Tile) {
+	if err := checkParams(c, "scenario", "f"); err != nil {
+		writeError(c, err)
+		return
+	}
+	layer, version, err := s.tileLayerOf(c, id)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	if int(t.Z) < layer.minZoom() {
+		writeError(c, notFound("", "layer %s is tiled from zoom %d; ask for gap areas or admin units at lower zooms; 该图层从 %d 级起提供瓦片", id, layer.minZoom(), layer.minZoom()))
+		return
+	}
+	key := fmt.Sprintf("%s|%s|%d/%d/%d", version, id, t.Z, t.X, t.Y)
+	ct, ok := s.tiles.get(key)
+	if !ok {
+		b := t.Bound()
+		pad := math.Max((b.Max[0]-b.Min[0])/16, 0.004) // cells are found by their centre: reach past the edge
+		qb := orb.Bound{Min: orb.Point{b.Min[0] - pad, b.Min[1] - pad}, Max: orb.Point{b.Max[0] + pad, b.Max[1] + pad}}
+		fcs, err := layer.features(qb, t.Z)
+		if err != nil {
+			writeError(c, err)
+			return
+		}
+		data, err := encodeTile(fcs, t)
+		if err != nil {
+			writeError(c, err)
+			return
+		}
+		sum := sha256.Sum256(append([]byte(key), data...))
+		ct = &cachedTile{key: key, data: data, etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
+		s.tiles.put(ct)
+	}
+	h := c.Writer.Header()
+	h.Set("ETag", ct.etag)
+	h.Set("Cache-Control", "public, max-age=0, must-revalidate")
+	if ct.data == nil {
+		if match := c.GetHeader("If-None-Match"); match == ct.etag {
+			c.Status(http.StatusNotModified)
+			return
+		}
+		c.Status(http.StatusNoContent)
+		return
+	}
+	h.Set("Content-Type", mediaMVT)
+	http.ServeContent(c.Writer, c.Request, "", time.Time{}, bytes.NewReader(ct.data))
+}
+
+// handleTileJSON: GET /tiles/{c}.json — TileJSON 3.0.0.
+func (s *Server) handleTileJSON(c *gin.Context) {
+	id, ok := strings.CutSuffix(c.Param("c"), ".json")
+	if !ok {
+		writeError(c, notFound("", "no such endpoint %s; TileJSON is at /tiles/{collection}.json, tiles at /tiles/{collection}/{z}/{x}/{y}.pbf", c.Request.URL.Path))
+		return
+	}
+	if err := checkParams(c, "scenario", "f"); err != nil {
+		writeError(c, err)
+		return
+	}
+	layer, _, err := s.tileLayerOf(c, id)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	q := ""
+	if sc := c.Query("scenario"); sc != "" {
+		q = "?scenario=" + sc
+	}
+	b := layer.bound()
+	doc := gin.H{
+		"tilejson": "3.0.0", "name": id, "scheme": "xyz",
+		"tiles":   []string{baseURL(c.Request) + "/tiles/" + id + "/{z}/{x}/{y}.pbf" + q},
+		"minzoom": layer.minZoom(), "maxzoom": tileMaxZoom,
+		"bounds": []float64{roundCoordOut(b.Min[0]), roundCoordOut(b.Min[1]), roundCoordOut(b.Max[0]), roundCoordOut(b.Max[1])},
+		"center": []float64{roundCoordOut(b.Center()[0]), roundCoordOut(b.Center()[1]), float64(max(layer.minZoom(), 11))},
+	}
+	var vls []gin.H
+	if bm, ok := layer.(*basemapTiles); ok {
+		doc["attribution"] = "© OpenStreetMap contributors (ODbL)"
+		for _, name := range bm.layerNames() {
+			vls = append(vls, gin.H{"id": name, "fields": bm.layerFields(name), "minzoom": 0, "maxzoom": tileMaxZoom})
+		}
+	} else {
+		vls = []gin.H{{"id": id, "fields": layer.fields(), "minzoom": layer.minZoom(), "maxzoom": tileMaxZoom}}
+	}
+	doc["vector_layers"] = vls
+	s.writeJSON(c, doc)
+}
+
+func (s *Server) handleTileMatrixSets(c *gin.Context) {
+	if err := checkParams(c, "f"); err != nil {
+		writeError(c, err)
+		return
+	}
+	b := baseURL(c.Request) + "/ogc/tileMatrixSets/WebMercatorQuad"
+	s.writeJSON(c, gin.H{"tileMatrixSets": []gin.H{{
+		"id": "WebMercatorQuad", "title": "Google Maps Compatible for the World", "uri": webMercatorURI,
+		"links": []link{{Href: b, Rel: "self", Type: mediaJSON, Title: "WebMercatorQuad"}},
+	}}})
+}
+
+// handleTileMatrixSet: the WebMercatorQuad definition (2D TMS 2.0 JSON).
+func (s *Server) handleTileMatrixSet(c *gin.Context) {
+	if err := checkParams(c, "f"); err != nil {
+		writeError(c, err)
+		return
+	}
+	if c.Param("tms") != "WebMercatorQuad" {
+		writeError(c, notFound("", "tile matrix set %q is not offered; use WebMercatorQuad", c.Param("tms")))
+		return
+	}
+	const origin = 20037508.3427892
+	var ms []gin.H
+	for z := 0; z <= tileMaxZoom; z++ {
+		cell := 2 * origin / 256 / float64(int(1)<<z)
+		ms = append(ms, gin.H{
+			"id": strconv.Itoa(z), "scaleDenominator": cell / 0.00028, "cellSize": cell,
+			"cornerOfOrigin": "topLeft", "pointOfOrigin": []float64{-origin, origin},
+			"tileWidth": 256, "tileHeight": 256, "matrixWidth": 1 << z, "matrixHeight": 1 << z,
+		})
+	}
+	s.writeJSON(c, gin.H{
+		"id": "WebMercatorQuad", "title": "Google Maps Compatible for the World", "uri": webMercatorURI,
+		"crs": epsg3857URI, "orderedAxes": []string{"X", "Y"}, "wellKnownScaleSet": "http://www.opengis.net/def/wkss/OGC/1.0/GoogleMapsCompatible",
+		"tileMatrices": ms,
+	})
+}
+
+func (s *Server) tilesetLinks(base, id string) []link {
+	u := base + "/ogc/collections/" + id + "/tiles/WebMercatorQuad"
+	return []link{
+		{Href: u, Rel: "self", Type: mediaJSON, Title: "tileset " + id},
+		{Href: u + "/{tileMatrix}/{tileRow}/{tileCol}", Rel: "item", Type: mediaMVT, Title: "tiles", Templated: true},
+		{Href: base + "/ogc/tileMatrixSets/WebMercatorQuad", Rel: relTilingOne, Type: mediaJSON, Title: "WebMercatorQuad"},
+	}
+}
+
+func (s *Server) handleTilesets(c *gin.Context) {
+	if err := checkParams(c, "f", "scenario"); err != nil {
+		writeError(c, err)
+		return
+	}
+	id := c.Param("id")
+	if _, _, err := s.tileLayerOf(c, id); err != nil {
+		writeError(c, err)
+		return
+	}
+	base := baseURL(c.Request)
+	s.writeJSON(c, gin.H{
+		"links": []link{{Href: base + c.Request.URL.Path, Rel: "self", Type: mediaJSON, Title: "tilesets of " + id}},
+		"tilesets": []gin.H{{"title": id, "dataType": "vector", "crs": epsg3857URI, "tileMatrixSetURI": webMercatorURI,
+			"links": s.tilesetLinks(base, id)}},
+	})
+}
+
+func (s *Server) handleTileset(c *gin.Context) {
+	if err := checkParams(c, "f", "scenario"); err != nil {
+		writeError(c, err)
+		return
+	}
+	if c.Param("tms") != "WebMercatorQuad" {
+		writeError(c, notFound("", "tile matrix set %q is not offered; use WebMercatorQuad", c.Param("tms")))
+		return
+	}
+	id := c.Param("id")
+	layer, _, err := s.tileLayerOf(c, id)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	b := layer.bound()
+	var limits []gin.H
+	for z := layer.minZoom(); z <= tileMaxZoom; z++ {
+		lo := maptile.At(orb.Point{b.Min[0], b.Max[1]}, maptile.Zoom(z))
+		hi := maptile.At(orb.Point{b.Max[0], b.Min[1]}, maptile.Zoom(z))
+		limits = append(limits, gin.H{"tileMatrix": strconv.Itoa(z), "minTileRow": lo.Y, "maxTileRow": hi.Y, "minTileCol": lo.X, "maxTileCol": hi.X})
+	}
+	s.writeJSON(c, gin.H{
+		"title": id, "dataType": "vector", "crs": epsg3857URI, "tileMatrixSetURI": webMercatorURI,
+		"tileMatrixSetLimits": limits,
+		"layers":              []gin.H{{"id": id, "dataType": "vector", "propertiesSchema": gin.H{"type": "object", "properties": layer.fields()}}},
+		"links":               s.tilesetLinks(baseURL(c.Request), id),
+	})
+}
