@@ -236,5 +236,6 @@ func (s *Server) handleScenarioDelta(c *gin.Context) {
 func (s *Server) addScenarioRoutes() {
 	s.engine.POST("/v1/scenarios/:id/changes", s.handleScenarioChanges)
 	s.engine.Match([]string{http.MethodGet, http.MethodHead}, "/v1/scenarios/:id/compare", s.handleScenarioCompare)
+	s.engine.Match([]string{http.MethodGet, http.MethodHead}, "/v1/scenarios/:id/compare.xlsx", s.handleScenarioCompareXLSX)
 	s.engine.Match([]string{http.MethodGet, http.MethodHead}, "/v1/scenarios/:id/layers/delta", s.handleScenarioDelta)
 }

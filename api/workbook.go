@@ -1,0 +1,585 @@
+package api
+
+// The Excel workbook (GET /v1/summary.xlsx, lifecircle export --xlsx) and
+// the CSV for Excel users (GET /v1/summary.csv): what planners read.
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/xuri/excelize/v2"
+
+	"lifecircle/coverage"
+)
+
+// WorkbookOptions choose what the workbook holds.
+type WorkbookOptions struct {
+	// By lists the unit levels of the per-unit sheets (empty: every level
+	// the dataset has).
+	By      []coverage.UnitLevel
+	Profile coverage.Profile
+	English bool // English headers and labels instead of Chinese
+	// GapAreasPerType caps the gap areas listed per type (default 20).
+	GapAreasPerType int
+	// Compare adds a scenario comparison sheet when set.
+	Compare *coverage.Comparison
+	// Now stamps the cover sheet (default time.Now).
+	Now time.Time
+}
+
+// column is one column of a sheet: its Chinese and English header and its
+// Excel number format (0 general; see numFmt*).
+type column struct {
+	zh, en string
+	format int
+	width  float64
+}
+
+const (
+	fmtText    = 0
+	fmtInt     = 3  // #,##0
+	fmtDecimal = 4  // #,##0.00
+	fmtPercent = 10 // 0.00%
+)
+
+type sheet struct {
+	zh, en string
+	cols   []column
+	rows   [][]any
+}
+
+func (c column) header(en bool) string {
+	if en {
+		return c.en
+	}
+	return c.zh
+}
+
+// label picks the Chinese or the English text.
+func label(en bool, zh, e string) string {
+	if en {
+		return e
+	}
+	return zh
+}
+
+var levelNames = map[coverage.Level][2]string{
+	coverage.Block: {"居住街坊", "residential block"},
+	coverage.LC5:   {"五分钟生活圈", "5-minute circle"},
+	coverage.LC10:  {"十分钟生活圈", "10-minute circle"},
+	coverage.LC15:  {"十五分钟生活圈", "15-minute circle"},
+}
+
+var unitLevelNames = map[coverage.UnitLevel][2]string{
+	coverage.District:  {"区（市）县", "district"},
+	coverage.Street:    {"街道（镇）", "street"},
+	coverage.Community: {"社区（村）", "community"},
+	coverage.Grid:      {"网格", "grid"},
+}
+
+func levelName(en bool, l coverage.Level) string {
+	n, ok := levelNames[l]
+	if !ok {
+		return string(l)
+	}
+	return label(en, n[0], n[1])
+}
+
+// workbookSheets builds every sheet's table from an analysis.
+func workbookSheets(a *coverage.Analysis, o WorkbookOptions) ([]sheet, error) {
+	en := o.English
+	city := a.Summary("", o.Profile)
+	byLevels := o.By
+	if len(byLevels) == 0 {
+		for _, l := range coverage.UnitLevels {
+			if len(a.Summary(l, o.Profile).Units) > 0 {
+				byLevels = append(byLevels, l)
+			}
+		}
+	}
+	names := map[string]coverage.TypeSummary{}
+	for _, t := range city.Types {
+		names[t.ID] = t
+	}
+	typeName := func(id string) string {
+		t := names[id]
+		if en && t.NameEN != "" {
+			return t.NameEN
+		}
+		return t.NameZH
+	}
+	var out []sheet
+
+	// Citywide, one row per type.
+	cs := sheet{zh: "全市汇总", en: "Citywide", cols: []column{
+		{"类型编码", "type id", fmtText, 28}, {"设施类型", "facility type", fmtText, 34}, {"生活圈层级", "life-circle level", fmtText, 16},
+		{"配置要求", "requirement", fmtText, 12}, {"服务半径（米）", "radius (m)", fmtInt, 12}, {"设施数", "facilities", fmtInt, 10},
+		{"常住人口", "residents", fmtInt, 14}, {"覆盖人口", "covered", fmtInt, 14}, {"未覆盖人口", "uncovered", fmtInt, 14},
+		{"覆盖率", "share covered", fmtPercent, 12}, {"步行时间内覆盖人口（" + o.Profile.Name + "）", "covered in time (" + o.Profile.Name + ")", fmtInt, 18},
+		{"容量满足人口", "served (2SFCA)", fmtInt, 14}, {"容量不足人口", "capacity-short", fmtInt, 14},
+	}}
+	for _, t := range city.Types {
+		cs.rows = append(cs.rows, []any{t.ID, typeName(t.ID), levelName(en, t.Level), string(t.Requirement), t.MaxDistM, t.Facilities,
+			t.Residents, t.Covered, t.Uncovered, t.Share, t.CoveredInTime, t.Served, t.CapacityShort})
+	}
+	out = append(out, cs)
+
+	// Per unit and type, and the completeness per unit.
+	us := sheet{zh: "分单元分类型", en: "By unit and type", cols: []column{
+		{"单元级别", "unit level", fmtText, 12}, {"单元编码", "unit code", fmtText, 14}, {"单元名称", "unit name", fmtText, 22},
+		{"类型编码", "type id", fmtText, 28}, {"设施类型", "facility type", fmtText, 30}, {"常住人口", "residents", fmtInt, 12},
+		{"覆盖人口", "covered", fmtInt, 12}, {"未覆盖人口", "uncovered", fmtInt, 12}, {"覆盖率", "share covered", fmtPercent, 10},
+		{"容量满足人口", "served (2SFCA)", fmtInt, 14}, {"容量不足人口", "capacity-short", fmtInt, 14},
+	}}
+	comp := sheet{zh: "单元完整度", en: "Completeness by unit", cols: []column{
+		{"单元级别", "unit level", fmtText, 12}, {"单元编码", "unit code", fmtText, 14}, {"单元名称", "unit name", fmtText, 22},
+		{"上级单元", "parent", fmtText, 14}, {"网格单元数", "cells", fmtInt, 10}, {"常住人口", "residents", fmtInt, 12},
+	}}
+	for _, l := range coverage.Levels {
+		comp.cols = append(comp.cols, column{levelName(en, l) + "完整度", "completeness " + string(l), fmtPercent, 14})
+	}
+	for _, by := range byLevels {
+		s := a.Summary(by, o.Profile)
+		units := s.Units
+		if s.Unassigned != nil {
+			units = append(units[:len(units):len(units)], *s.Unassigned)
+		}
+		ln := unitLevelNames[by]
+		for _, u := range units {
+			name := u.Name
+			if u.Code == "" || u.Code == "unassigned" {
+				name = label(en, "（不属于任何单元）", "(outside every unit)")
+			}
+			for _, t := range u.Types {
+				us.rows = append(us.rows, []any{label(en, ln[0], ln[1]), u.Code, name, t.ID, typeName(t.ID), u.Residents,
+					t.Covered, t.Uncovered, t.Share, t.Served, t.CapacityShort})
+			}
+			row := []any{label(en, ln[0], ln[1]), u.Code, name, u.Parent, u.Cells, u.Residents}
+			for _, l := range coverage.Levels {
+				if v, ok := u.Completeness[l]; ok {
+					row = append(row, v)
+				} else {
+					row = append(row, nil)
+				}
+			}
+			comp.rows = append(comp.rows, row)
+		}
+	}
+	out = append(out, us, comp)
+
+	// Gap areas, ranked by unserved residents across all types.
+	per := o.GapAreasPerType
+	if per <= 0 {
+		per = 20
+	}
+	gs := sheet{zh: "缺口区域排名", en: "Gap areas ranked", cols: []column{
+		{"总排名", "rank", fmtInt, 8}, {"类型编码", "type id", fmtText, 28}, {"设施类型", "facility type", fmtText, 30},
+		{"类型内排名", "rank in type", fmtInt, 10}, {"未覆盖人口", "unserved residents", fmtInt, 14}, {"网格单元数", "cells", fmtInt, 10},
+		{"主要所在单元编码", "main unit code", fmtText, 16}, {"主要所在单元", "main unit", fmtText, 22}, {"涉及单元", "units touched", fmtText, 30},
+		{"编号", "id", fmtText, 26},
+	}}
+	var gaps []coverage.GapArea
+	for _, t := range city.Types {
+		ga, err := a.GapAreas(t.ID)
+		if err != nil {
+			return nil, err
+		}
+		if len(ga) > per {
+			ga = ga[:per]
+		}
+		gaps = append(gaps, ga...)
+	}
+	sort.SliceStable(gaps, func(i, j int) bool { return gaps[i].Residents > gaps[j].Residents })
+	for i, g := range gaps {
+		code, uname := "", ""
+		if g.Unit != nil {
+			code, uname = g.Unit.Code, g.Unit.Name
+		}
+		units := ""
+		for k, u := range g.Units {
+			if k > 0 {
+				units += ", "
+			}
+			units += u
+		}
+		gs.rows = append(gs.rows, []any{i + 1, g.Type, typeName(g.Type), g.Rank, g.Residents, len(g.Cells), code, uname, units, g.ID})
+	}
+	out = append(out, gs)
+
+	if o.Compare != nil {
+		out = append(out, compareSheet(o.Compare, en, typeName))
+	}
+	return out, nil
+}
+
+// compareSheet lists a scenario's gains and losses per type and unit.
+func compareSheet(cmp *coverage.Comparison, en bool, typeName func(string) string) sheet {
+	s := sheet{zh: "方案比较", en: "Scenario comparison", cols: []column{
+		{"类型编码", "type id", fmtText, 28}, {"设施类型", "facility type", fmtText, 30}, {"单元编码", "unit code", fmtText, 14},
+		{"单元名称", "unit name", fmtText, 22}, {"新增覆盖人口", "newly covered", fmtInt, 14}, {"新增未覆盖人口", "newly uncovered", fmtInt, 14},
+	}}
+	for _, r := range comparisonRows(cmp) {
+		s.rows = append(s.rows, []any{r.typ, typeName(r.typ), r.unit, r.unitName, r.gained, r.lost})
+	}
+	return s
+}
+
+// coverSheet is the first sheet: what the numbers are and how they were made.
+func coverSheet(a *coverage.Analysis, o WorkbookOptions) [][2]any {
+	en := o.English
+	s := a.Summary("", o.Profile)
+	method := label(en, "步行路网距离（OSM 路网，多源 Dijkstra）", "walking-network distance (OSM network, multi-source Dijkstra)")
+	if s.Method == "euclidean" {
+		method = label(en, fmt.Sprintf("直线距离 × 绕行系数 %.2f（近似值）", s.Detour), fmt.Sprintf("straight line × detour factor %.2f (approximate)", s.Detour))
+	}
+	note := s.PopulationNote
+	if note == "" {
+		note = label(en, "（数据未附人口说明）", "(the dataset carries no population note)")
+	}
+	now := o.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	rows := [][2]any{
+		{label(en, "15分钟社区生活圈设施覆盖评估", "15-minute community life-circle facility coverage"), nil},
+		{label(en, "数据集", "dataset"), s.Dataset},
+		{label(en, "生成时间", "generated"), now.Format("2006-01-02 15:04 MST")},
+		{label(en, "距离方法", "distance method"), method},
+		{label(en, "覆盖口径", "what covered means"), label(en,
+			"网格中心到最近同类设施的步行距离不超过该类型服务半径（GB 50180-2018、TD/T 1062-2021）；各层级不相互替代；仅计现状设施（除非指定规划年）",
+			"the walk from the cell centre to the nearest facility of the type is within the type's radius (GB 50180-2018, TD/T 1062-2021); levels do not substitute for each other; only existing facilities count unless a plan year is given")},
+		{label(en, "完整度", "completeness"), label(en, "某层级必配设施类型中覆盖该居民的比例，按人口加权", "the population-weighted share of a level's mandatory types that cover a resident")},
+		{label(en, "步行速度", "walking profile"), fmt.Sprintf("%s (%.0f m/min)", s.Profile.Name, s.Profile.SpeedMPerMin)},
+		{label(en, "H3 分辨率", "H3 resolution"), s.Resolution},
+		{label(en, "网格单元数", "populated cells"), s.Cells},
+		{label(en, "常住人口", "residents"), s.Residents},
+		{label(en, "人口数据说明", "population note"), note},
+	}
+	if s.PlanYear > 0 {
+		rows = append(rows, [2]any{label(en, "规划年（计入规划设施）", "plan year (planned facilities counted)"), s.PlanYear})
+	}
+	for _, l := range coverage.Levels {
+		if v, ok := s.Completeness[l]; ok {
+			rows = append(rows, [2]any{levelName(en, l) + label(en, "完整度（全市）", " completeness (citywide)"), v})
+		}
+	}
+	return rows
+}
+
+// WriteWorkbook writes the workbook: a cover sheet with the method and the
+// population note, then the citywide summary, per unit and type, the
+// completeness per unit, the ranked gap areas, and the scenario comparison
+// when given. Headers are Chinese (English with o.English), header rows are
+// frozen, numbers carry Excel number formats.
+func WriteWorkbook(w io.Writer, a *coverage.Analysis, o WorkbookOptions) error {
+	if o.Profile.Name == "" {
+		o.Profile = coverage.DefaultProfile
+	}
+	sheets, err := workbookSheets(a, o)
+	if err != nil {
+		return err
+	}
+	f := excelize.NewFile()
+	defer f.Close()
+	en := o.English
+	cover := label(en, "说明", "About")
+	if err := f.SetSheetName("Sheet1", cover); err != nil {
+		return err
+	}
+	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
+	if err != nil {
+		return err
+	}
+	title, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true, Size: 14}})
+	if err != nil {
+		return err
+	}
+	wrap, err := f.NewStyle(&excelize.Style{Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
+	if err != nil {
+		return err
+	}
+	pct, err := f.NewStyle(&excelize.Style{NumFmt: fmtPercent, Alignment: &excelize.Alignment{Horizontal: "left"}})
+	if err != nil {
+		return err
+	}
+	intLeft, err := f.NewStyle(&excelize.Style{NumFmt: fmtInt, Alignment: &excelize.Alignment{Horizontal: "left"}})
+	if err != nil {
+		return err
+	}
+	for i, r := range coverSheet(a, o) {
+		row := i + 1
+		if err := f.SetCellValue(cover, cellName(1, row), r[0]); err != nil {
+			return err
+		}
+		st := bold
+		if i == 0 {
+			st = title
+		}
+		f.SetCellStyle(cover, cellName(1, row), cellName(1, row), st)
+		if r[1] == nil {
+			continue
+		}
+		f.SetCellValue(cover, cellName(2, row), r[1])
+		switch r[1].(type) {
+		case float64:
+			if v := r[1].(float64); v <= 1 && v >= 0 {
+				f.SetCellStyle(cover, cellName(2, row), cellName(2, row), pct)
+			} else {
+				f.SetCellStyle(cover, cellName(2, row), cellName(2, row), intLeft)
+			}
+		case string:
+			f.SetCellStyle(cover, cellName(2, row), cellName(2, row), wrap)
+		}
+	}
+	f.SetColWidth(cover, "A", "A", 34)
+	f.SetColWidth(cover, "B", "B", 90)
+
+	header, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}},
+		Alignment: &excelize.Alignment{WrapText: true, Vertical: "center"}})
+	if err != nil {
+		return err
+	}
+	styles := map[int]int{}
+	for _, nf := range []int{fmtInt, fmtDecimal, fmtPercent} {
+		if styles[nf], err = f.NewStyle(&excelize.Style{NumFmt: nf}); err != nil {
+			return err
+		}
+	}
+	for _, s := range sheets {
+		name := label(en, s.zh, s.en)
+		if _, err := f.NewSheet(name); err != nil {
+			return err
+		}
+		sw, err := f.NewStreamWriter(name)
+		if err != nil {
+			return err
+		}
+		for j, c := range s.cols {
+			if c.width > 0 {
+				if err := sw.SetColWidth(j+1, j+1, c.width); err != nil {
+					return err
+				}
+			}
+		}
+		if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+			return err
+		}
+		hdr := make([]any, len(s.cols))
+		for j, c := range s.cols {
+			hdr[j] = excelize.Cell{StyleID: header, Value: c.header(en)}
+		}
+		if err := sw.SetRow("A1", hdr); err != nil {
+			return err
+		}
+		for i, r := range s.rows {
+			row := make([]any, len(r))
+			for j, v := range r {
+				if nf := s.cols[j].format; nf != fmtText && v != nil {
+					row[j] = excelize.Cell{StyleID: styles[nf], Value: v}
+				} else {
+					row[j] = v
+				}
+			}
+			if err := sw.SetRow(cellName(1, i+2), row); err != nil {
+				return err
+			}
+		}
+		if err := sw.Flush(); err != nil {
+			return err
+		}
+		if len(s.rows) > 0 {
+			if err := f.AutoFilter(name, "A1:"+cellName(len(s.cols), len(s.rows)+1), nil); err != nil {
+				return err
+			}
+		}
+	}
+	f.SetActiveSheet(0)
+	_, err = f.WriteTo(w)
+	return err
+}
+
+func cellName(col, row int) string {
+	n, _ := excelize.CoordinatesToCellName(col, row)
+	return n
+}
+
+// WriteSummaryCSV writes the per-unit-and-type table (citywide rows first,
+// unit level "city") as CSV; bom prefixes the UTF-8 byte-order mark Excel
+// on Chinese Windows needs to read UTF-8.
+func WriteSummaryCSV(w io.Writer, a *coverage.Analysis, o WorkbookOptions, bom bool) error {
+	if o.Profile.Name == "" {
+		o.Profile = coverage.DefaultProfile
+	}
+	sheets, err := workbookSheets(a, o)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if bom {
+		buf.WriteString("\ufeff")
+	}
+	cw := csv.NewWriter(&buf)
+	s := sheets[1] // by unit and type
+	hdr := make([]string, len(s.cols))
+	for j, c := range s.cols {
+		hdr[j] = c.header(o.English)
+	}
+	cw.Write(hdr)
+	city := sheets[0]
+	for _, r := range city.rows { // citywide: id, name, level, req, radius, n, residents, covered, uncovered, share, in time, served, short
+		cw.Write([]string{label(o.English, "全市", "city"), "", "", csvValue(r[0]), csvValue(r[1]), csvValue(r[6]), csvValue(r[7]), csvValue(r[8]), csvValue(r[9]), csvValue(r[11]), csvValue(r[12])})
+	}
+	for _, r := range s.rows {
+		rec := make([]string, len(r))
+		for j, v := range r {
+			rec[j] = csvValue(v)
+		}
+		cw.Write(rec)
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return err
+	}
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+func csvValue(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case int:
+		return strconv.Itoa(v)
+	}
+	return fmt.Sprint(v)
+}
+
+type comparisonRow struct {
+	typ, unit, unitName string
+	gained, lost        float64
+}
+
+// comparisonRows flattens a comparison: the citywide row of each type (no
+// unit), then each unit's rows.
+func comparisonRows(c *coverage.Comparison) []comparisonRow {
+	var out []comparisonRow
+	for _, t := range c.Types {
+		out = append(out, comparisonRow{typ: t.ID, gained: t.NewlyCovered, lost: t.NewlyUncovered})
+	}
+	for _, u := range c.Units {
+		for _, t := range u.Types {
+			out = append(out, comparisonRow{typ: t.ID, unit: u.Code, unitName: u.Name, gained: t.NewlyCovered, lost: t.NewlyUncovered})
+		}
+	}
+	return out
+}
+
+// workbookParams reads by, profile and lang of a workbook or CSV request.
+func workbookParams(c *gin.Context, extra ...string) (WorkbookOptions, error) {
+	var o WorkbookOptions
+	if err := checkParams(c, append([]string{"by", "profile", "lang", "f"}, extra...)...); err != nil {
+		return o, err
+	}
+	p, err := coverage.ParseProfile(c.Query("profile"))
+	if err != nil {
+		return o, blame("profile", err)
+	}
+	o.Profile = p
+	if v := c.Query("by"); v != "" {
+		for _, part := range strings.Split(v, ",") {
+			l, err := coverage.ParseUnitLevel(strings.TrimSpace(part))
+			if err != nil {
+				return o, blame("by", err)
+			}
+			o.By = append(o.By, l)
+		}
+	}
+	switch c.Query("lang") {
+	case "", "zh", "zh-CN":
+	case "en":
+		o.English = true
+	default:
+		return o, badParam("lang", "lang %q: want zh (default) or en", c.Query("lang"))
+	}
+	return o, nil
+}
+
+const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+func (s *Server) writeWorkbook(c *gin.Context, a *coverage.Analysis, o WorkbookOptions, file string) {
+	var buf bytes.Buffer
+	if err := WriteWorkbook(&buf, a, o); err != nil {
+		writeError(c, err)
+		return
+	}
+	c.Header("Content-Disposition", `attachment; filename="`+file+`"`)
+	c.Data(http.StatusOK, xlsxType, buf.Bytes())
+}
+
+// handleSummaryXLSX: GET /v1/summary.xlsx?by=street,community&lang=en — the workbook.
+func (s *Server) handleSummaryXLSX(c *gin.Context) {
+	o, err := workbookParams(c)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	a := s.current()
+	s.writeWorkbook(c, a, o, "lifecircle-summary.xlsx")
+}
+
+// handleSummaryCSV: GET /v1/summary.csv?by=street&bom=1 — the per-unit
+// table as CSV; bom=1 for Excel on Chinese Windows.
+func (s *Server) handleSummaryCSV(c *gin.Context) {
+	o, err := workbookParams(c, "bom")
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	bom := false
+	switch c.Query("bom") {
+	case "", "0", "false":
+	case "1", "true":
+		bom = true
+	default:
+		writeError(c, badParam("bom", "bom %q: want 1 or 0", c.Query("bom")))
+		return
+	}
+	var buf bytes.Buffer
+	if err := WriteSummaryCSV(&buf, s.current(), o, bom); err != nil {
+		writeError(c, err)
+		return
+	}
+	c.Header("Content-Disposition", `attachment; filename="lifecircle-summary.csv"`)
+	c.Data(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+}
+
+// handleScenarioCompareXLSX: GET /v1/scenarios/{id}/compare.xlsx — the
+// workbook of the scenario with its comparison against the baseline.
+func (s *Server) handleScenarioCompareXLSX(c *gin.Context) {
+	o, err := workbookParams(c)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	st, sc, ok := s.loadScenario(c, "by", "profile", "lang")
+	if !ok {
+		return
+	}
+	defer st.mu.Unlock()
+	cmp := coverage.Compare(st.base, st.a)
+	o.Compare = &cmp
+	s.writeWorkbook(c, st.a, o, "lifecircle-scenario-"+sc.ID+".xlsx")
+}

@@ -1,0 +1,209 @@
+package api
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"math"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"lifecircle/coverage"
+)
+
+// openpyxl reads an .xlsx with Debian's python3-openpyxl (an independent
+// reader) and returns what the script prints as JSON. Without it the test
+// fails under CI=true and is skipped otherwise, naming make deps-xlsx.
+func openpyxl(t *testing.T, path string) map[string]any {
+	t.Helper()
+	py := "/usr/bin/python3"
+	if err := exec.Command(py, "-c", "import openpyxl").Run(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("python3-openpyxl is needed to check the workbook (%v): make deps-xlsx", err)
+		}
+		t.Skipf("python3-openpyxl missing (%v): make deps-xlsx installs it", err)
+	}
+	script := `
+import json, sys, openpyxl
+wb = openpyxl.load_workbook(sys.argv[1])
+out = {"sheets": wb.sheetnames, "active": wb.active.title, "data": {}}
+for ws in wb.worksheets:
+    rows = [[c.value for c in r] for r in ws.iter_rows()]
+    fmts = [[c.number_format for c in r] for r in ws.iter_rows(min_row=2, max_row=2)]
+    out["data"][ws.title] = {"rows": rows, "freeze": ws.freeze_panes, "formats": fmts[0] if fmts else [],
+        "filter": ws.auto_filter.ref}
+print(json.dumps(out, ensure_ascii=False, default=str))
+`
+	out, err := exec.Command(py, "-c", script, path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("openpyxl could not read %s: %v\n%s", path, err, out)
+	}
+	var v map[string]any
+	if err := json.Unmarshal(out, &v); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	return v
+}
+
+func saveBody(t *testing.T, rec interface{ Result() *http.Response }, body []byte, name string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestSummaryWorkbook(t *testing.T) {
+	h := newTestServer(t)
+	rec := get(t, h, http.MethodGet, "/v1/summary.xlsx?by=district")
+	if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != xlsxType {
+		t.Fatalf("status %d, type %q: %s", rec.Code, rec.Header().Get("Content-Type"), rec.Body.String())
+	}
+	wb := openpyxl(t, saveBody(t, rec, rec.Body.Bytes(), "s.xlsx"))
+	sheets := wb["sheets"].([]any)
+	want := []string{"说明", "全市汇总", "分单元分类型", "单元完整度", "缺口区域排名"}
+	if len(sheets) != len(want) {
+		t.Fatalf("sheets %v, want %v", sheets, want)
+	}
+	for i, w := range want {
+		if sheets[i] != w {
+			t.Errorf("sheet %d is %v, want %s", i, sheets[i], w)
+		}
+	}
+	if wb["active"] != "说明" {
+		t.Errorf("the workbook opens on %v, want the cover sheet", wb["active"])
+	}
+	data := wb["data"].(map[string]any)
+	sheet := func(name string) (rows [][]any, freeze string, formats []any) {
+		s := data[name].(map[string]any)
+		for _, r := range s["rows"].([]any) {
+			rows = append(rows, r.([]any))
+		}
+		f, _ := s["freeze"].(string)
+		formats, _ = s["formats"].([]any)
+		return rows, f, formats
+	}
+	var sum coverage.Summary
+	if err := json.Unmarshal(get(t, h, http.MethodGet, "/v1/summary?by=district").Body.Bytes(), &sum); err != nil {
+		t.Fatal(err)
+	}
+	// Citywide: one row per type, numbers as in /v1/summary, formats set.
+	rows, freeze, formats := sheet("全市汇总")
+	if freeze != "A2" {
+		t.Errorf("citywide header not frozen: freeze_panes %q", freeze)
+	}
+	if rows[0][0] != "类型编码" || rows[0][6] != "常住人口" || rows[0][9] != "覆盖率" {
+		t.Errorf("citywide headers %v", rows[0])
+	}
+	if len(rows)-1 != len(sum.Types) {
+		t.Fatalf("%d type rows, want %d", len(rows)-1, len(sum.Types))
+	}
+	if formats[9] != "0.00%" || formats[6] != "#,##0" {
+		t.Errorf("number formats %v: want 0.00%% for the share, #,##0 for residents", formats)
+	}
+	for i, ts := range sum.Types {
+		r := rows[i+1]
+		if r[0] != ts.ID || r[1] != ts.NameZH || math.Abs(r[7].(float64)-ts.Covered) > 1e-9 || math.Abs(r[9].(float64)-ts.Share) > 1e-9 {
+			t.Errorf("row %d = %v; want %s %s covered %v share %v", i+2, r, ts.ID, ts.NameZH, ts.Covered, ts.Share)
+		}
+	}
+	// Per unit and type: every district × type row, each unit's residents.
+	rows, freeze, _ = sheet("分单元分类型")
+	if freeze != "A2" {
+		t.Errorf("unit sheet not frozen: %q", freeze)
+	}
+	n := 0
+	for _, u := range sum.Units {
+		n += len(u.Types)
+		found := false
+		for _, r := range rows[1:] {
+			if r[1] == u.Code && r[3] == "kindergarten" {
+				found = true
+				if r[2] != u.Name || math.Abs(r[5].(float64)-u.Residents) > 1e-9 {
+					t.Errorf("unit row %v; want %s %s residents %v", r, u.Code, u.Name, u.Residents)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no kindergarten row for unit %s", u.Code)
+		}
+	}
+	if sum.Unassigned != nil {
+		n += len(sum.Unassigned.Types)
+	}
+	if len(rows)-1 != n {
+		t.Errorf("%d unit rows, want %d", len(rows)-1, n)
+	}
+	// Cover: method and the population note.
+	rows, _, _ = sheet("说明")
+	cover := map[any]any{}
+	for _, r := range rows {
+		if len(r) > 1 {
+			cover[r[0]] = r[1]
+		}
+	}
+	if cover["人口数据说明"] != "test fixture" || !strings.Contains(cover["距离方法"].(string), "直线距离") {
+		t.Errorf("cover sheet %v", cover)
+	}
+	// Gap areas ranked by residents.
+	rows, _, _ = sheet("缺口区域排名")
+	for i := 2; i < len(rows); i++ {
+		if rows[i][4].(float64) > rows[i-1][4].(float64) {
+			t.Errorf("gap areas not ranked: row %d %v after %v", i+1, rows[i], rows[i-1])
+		}
+	}
+
+	// English on request.
+	rec = get(t, h, http.MethodGet, "/v1/summary.xlsx?lang=en")
+	wb = openpyxl(t, saveBody(t, rec, rec.Body.Bytes(), "en.xlsx"))
+	if s := wb["sheets"].([]any); s[0] != "About" || s[1] != "Citywide" {
+		t.Errorf("English sheets %v", s)
+	}
+	for url, param := range map[string]string{"/v1/summary.xlsx?lang=fr": "lang", "/v1/summary.xlsx?by=city": "by", "/v1/summary.xlsx?x=1": "x"} {
+		rec := get(t, h, http.MethodGet, url)
+		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), param) {
+			t.Errorf("%s: %d %s; want a 400 naming %s", url, rec.Code, rec.Body.String(), param)
+		}
+	}
+}
+
+func TestWriteWorkbookDirect(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteWorkbook(&buf, fixture(t), WorkbookOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	wb := openpyxl(t, saveBody(t, nil, buf.Bytes(), "d.xlsx"))
+	if len(wb["sheets"].([]any)) != 5 {
+		t.Errorf("sheets %v", wb["sheets"])
+	}
+}
+
+func TestSummaryCSVForExcel(t *testing.T) {
+	h := newTestServer(t)
+	with := get(t, h, http.MethodGet, "/v1/summary.csv?by=district&bom=1")
+	without := get(t, h, http.MethodGet, "/v1/summary.csv?by=district")
+	if with.Code != 200 || without.Code != 200 {
+		t.Fatalf("status %d / %d", with.Code, without.Code)
+	}
+	if !bytes.HasPrefix(with.Body.Bytes(), []byte("\xef\xbb\xbf")) {
+		t.Errorf("bom=1 lacks the UTF-8 byte-order mark: % x", with.Body.Bytes()[:8])
+	}
+	if bytes.HasPrefix(without.Body.Bytes(), []byte("\xef\xbb\xbf")) || !bytes.Equal(with.Body.Bytes()[3:], without.Body.Bytes()) {
+		t.Errorf("the BOM should be the only difference")
+	}
+	recs, err := csv.NewReader(without.Body).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if recs[0][0] != "单元级别" || recs[1][0] != "全市" {
+		t.Errorf("csv starts %v / %v", recs[0], recs[1])
+	}
+	if rec := get(t, h, http.MethodGet, "/v1/summary.csv?bom=yes"); rec.Code != 400 || !strings.Contains(rec.Body.String(), "bom") {
+		t.Errorf("bom=yes: %d %s", rec.Code, rec.Body.String())
+	}
+}
