@@ -5,7 +5,7 @@ GO ?= go
 BIN := bin/lifecircle
 BENCH_OUT ?= /tmp/lifecircle-bench.txt
 
-.PHONY: help build run test check fmt vet deps race bench golden sample compare-peer deps-pg deps-gdal deps-glpk deps-proj crash bench-store deps-web vendor-web
+.PHONY: help build run test check fmt vet deps race bench golden sample compare-peer deps-pg deps-gdal deps-glpk deps-proj crash bench-store deps-web vendor-web deps-xlsx
 help:   ## List targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "%-12s %s\n", $$1, $$2}'
 build:  ## Build the binary into bin/
@@ -64,3 +64,5 @@ vendor-web: ## Re-copy the pinned MapLibre (package-lock.json in api/testdata/br
 	cp $(WEBTEST)/node_modules/maplibre-gl/dist/maplibre-gl.mjs $(WEBTEST)/node_modules/maplibre-gl/dist/maplibre-gl-worker.mjs \
 	   $(WEBTEST)/node_modules/maplibre-gl/dist/maplibre-gl.css $(WEBTEST)/node_modules/maplibre-gl/LICENSE.txt api/web/vendor/maplibre-gl/
 	@grep -o '"version": "[^"]*"' $(WEBTEST)/node_modules/maplibre-gl/package.json | head -1
+deps-xlsx: ## Install python3-openpyxl with apt (root): the independent reader the workbook tests check .xlsx files with
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-openpyxl

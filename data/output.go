@@ -76,6 +76,18 @@ func WriteCellsCSV(w io.Writer, a *coverage.Analysis) error {
 // renames it at the end, so dir is either complete or absent. An existing,
 // non-empty dir is refused rather than overwritten.
 func WriteOutputs(dir string, a *coverage.Analysis, p coverage.Profile) (files []string, err error) {
+	return WriteOutputsWith(dir, a, p, OutputOptions{})
+}
+
+// OutputOptions adjust WriteOutputs.
+type OutputOptions struct {
+	// ExcelCSV starts cells.csv with the UTF-8 byte-order mark, without
+	// which Excel on Chinese Windows shows UTF-8 as mojibake.
+	ExcelCSV bool
+}
+
+// WriteOutputsWith is WriteOutputs with options.
+func WriteOutputsWith(dir string, a *coverage.Analysis, p coverage.Profile, o OutputOptions) (files []string, err error) {
 	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
 		return nil, fmt.Errorf("output path %s exists and is not a directory: %w", dir, coverage.ErrInvalid)
 	}
@@ -126,7 +138,14 @@ func WriteOutputs(dir string, a *coverage.Analysis, p coverage.Profile) (files [
 	}); err != nil {
 		return nil, err
 	}
-	if err := write("cells.csv", func(w io.Writer) error { return WriteCellsCSV(w, a) }); err != nil {
+	if err := write("cells.csv", func(w io.Writer) error {
+		if o.ExcelCSV {
+			if _, err := io.WriteString(w, "\ufeff"); err != nil {
+				return err
+			}
+		}
+		return WriteCellsCSV(w, a)
+	}); err != nil {
 		return nil, err
 	}
 	layer := func(file, name, typ string) error {

@@ -47,6 +47,8 @@ usage:
                      load the inputs into a store in one transaction (a GeoPackage file is created when missing)
   lifecircle export  --store FILE.gpkg|--pg URL --out FILE.gpkg [--name NAME] [--osm FILE] [--no-save]
                      analyse the stored datasets, store the coverage layers, write everything as a GeoPackage
+  lifecircle export  --xlsx FILE.xlsx [--store …|inputs] [--by street,community] [--lang en]
+                     the Excel workbook: summary, per unit and type, completeness, ranked gap areas
   lifecircle serve   --store FILE.gpkg|--pg URL [--name NAME] [--addr :8080]
                      serve a stored dataset; scenarios and proposals are written to the store
 
@@ -244,6 +246,7 @@ func runAnalyze(args []string, stdout, stderr io.Writer, logger *slog.Logger) er
 	var in inputFlags
 	in.register(fs)
 	out := fs.String("out", "", "output directory (must not exist or be empty)")
+	excelCSV := fs.Bool("excel-csv", false, "start cells.csv with a UTF-8 byte-order mark (Excel on Chinese Windows)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -261,7 +264,7 @@ func runAnalyze(args []string, stdout, stderr io.Writer, logger *slog.Logger) er
 	if err != nil {
 		return err
 	}
-	files, err := data.WriteOutputs(*out, a, profile)
+	files, err := data.WriteOutputsWith(*out, a, profile, data.OutputOptions{ExcelCSV: *excelCSV})
 	if err != nil {
 		return err
 	}

@@ -288,11 +288,17 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer, log
 	sf.register(fs)
 	out := fs.String("out", "", "GeoPackage file to write (must not exist)")
 	noSave := fs.Bool("no-save", false, "do not store the computed layers back into the source store")
+	xlsx := fs.String("xlsx", "", "Excel workbook to write (must not exist): summary, per unit and type, gap areas")
+	by := fs.String("by", "", "unit levels of the workbook's per-unit sheets, e.g. street,community (default every level present)")
+	lang := fs.String("lang", "zh", "workbook language: zh or en")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("export: unexpected argument %q", fs.Arg(0))
+	}
+	if *xlsx != "" && *out == "" {
+		return exportWorkbook(ctx, &in, sf, *xlsx, *by, *lang, stdout, logger)
 	}
 	switch {
 	case !sf.set():
