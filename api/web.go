@@ -28,6 +28,10 @@ var webRoot = func() fs.FS {
 func (s *Server) addWebRoutes() {
 	files := http.FileServer(http.FS(webRoot))
 	page := func(c *gin.Context) {
+		if c.NegotiateFormat("text/html", mediaJSON) == mediaJSON { // API clients: where the APIs are
+			s.handleRootJSON(c)
+			return
+		}
 		c.Header("Cache-Control", "no-cache")
 		c.FileFromFS("/", http.FS(webRoot)) // index.html
 	}
@@ -53,5 +57,24 @@ func (s *Server) addWebRoutes() {
 		}
 		c.Request.URL.Path = p
 		files.ServeHTTP(c.Writer, c.Request)
+	})
+}
+
+// handleRootJSON answers / for clients asking for JSON: the links to the
+// OGC API, the /v1 API and the map.
+func (s *Server) handleRootJSON(c *gin.Context) {
+	b := baseURL(c.Request)
+	s.writeJSON(c, gin.H{
+		"title":       "lifecircle 15分钟社区生活圈",
+		"description": "社区生活圈设施覆盖、缺口与选址 — life-circle facility coverage, gaps and siting",
+		"links": []link{
+			{Href: b + "/", Rel: "self", Type: mediaJSON, Title: "this document"},
+			{Href: b + "/", Rel: "alternate", Type: "text/html", Title: "地图 web map"},
+			{Href: b + "/ogc", Rel: "http://www.opengis.net/def/rel/ogc/1.0/ogc-api", Type: mediaJSON, Title: "OGC API – Features and Tiles"},
+			{Href: b + "/ogc/api", Rel: "service-desc", Type: mediaOpenAPI, Title: "OpenAPI 3.0 definition of /ogc"},
+			{Href: b + "/ogc/conformance", Rel: "conformance", Type: mediaJSON, Title: "conformance classes"},
+			{Href: b + "/ogc/collections", Rel: "data", Type: mediaJSON, Title: "collections 数据集合"},
+			{Href: b + "/v1/layers", Rel: "related", Type: mediaJSON, Title: "/v1 layers"},
+		},
 	})
 }
