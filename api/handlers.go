@@ -49,9 +49,10 @@ func (s *Server) handleHealthz(c *gin.Context) {
 	a := s.current()
 	c.JSON(http.StatusOK, gin.H{
 		"status": "ok", "dataset": a.Data.Name, "cells": len(a.Data.Cells),
-		"facilities": len(a.Data.Facilities), "method": a.Method,
-		"uptime_s": math.Round(timeSince(s.started).Seconds()),
-		"store":    s.store.Load() != nil, // scenarios and proposals are kept (the workbench needs it)
+		"facilities": len(a.Data.Facilities), "method": a.Method, "approximate": a.Method == "euclidean",
+		"data_quality": a.QualitySummary(),
+		"uptime_s":     math.Round(timeSince(s.started).Seconds()),
+		"store":        s.store.Load() != nil, // scenarios and proposals are kept (the workbench needs it)
 	})
 }
 
@@ -194,6 +195,18 @@ func (s *Server) handleLayer(c *gin.Context) {
 		return
 	}
 	members := col.Meta(profile)
+	if collection.LayerNeedsType(layer) {
+		// the audit of the inventory behind the layer, for the unit asked
+		// (citywide otherwise)
+		lq, err := set.Analysis().LayerQuality(c.Query("type"), q.Unit)
+		if err != nil {
+			writeError(c, err)
+			return
+		}
+		for k, v := range lq {
+			members[k] = v
+		}
+	}
 	members["numberMatched"] = page.Matched
 	members["numberReturned"] = len(page.Features)
 	members["links"] = pageLinks(c.Request, q, page.Matched, len(page.Features), "application/geo+json")

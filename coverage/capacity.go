@@ -56,6 +56,13 @@ type CapacityResult struct {
 	AssumedServed   float64        `json:"served_capacity_unknown"`
 	UnknownCapacity int            `json:"facilities_capacity_unknown"`
 	Units           []UnitCapacity `json:"units,omitempty"`
+	// Insufficient says why the split means little (no_facilities,
+	// no_capacities, no_norm); Note explains, DataQuality audits the
+	// inventory.
+	Insufficient string `json:"insufficient,omitempty"`
+	DataQuality  string `json:"data_quality"`
+	Note         string `json:"note,omitempty"`
+	NoteZH       string `json:"note_zh,omitempty"`
 }
 
 // UnitCapacity is the split inside one admin unit.
@@ -199,6 +206,26 @@ func (a *Analysis) Capacity(typeID string, opts CapacityOptions) (*CapacityResul
 	}
 	sort.Slice(r.Units, func(i, j int) bool { return r.Units[i].Code < r.Units[j].Code })
 	r.Served, r.Short, r.Uncovered, r.AssumedServed = round1(r.Served), round1(r.Short), round1(r.Uncovered), round1(r.AssumedServed)
+	q := a.quality(tc, -1, a.population, len(tc.Facilities))
+	r.DataQuality = q.Status
+	name := tc.Type.ShortNameZH()
+	switch {
+	case len(tc.Facilities) == 0:
+		r.Insufficient = BasisNoFacilities
+		r.Note = fmt.Sprintf("no %s is in force: there is no supply to compare with demand (%s)", tc.Type.ID, q.Note)
+		r.NoteZH = fmt.Sprintf("没有在用的%s，无从比较供需（%s）", name, q.NoteZH)
+	case r.Norm == 0:
+		r.Insufficient = BasisNoNorm
+		r.Note = fmt.Sprintf("the catalogue gives %s no capacity norm: covered residents count as served", tc.Type.ID)
+		r.NoteZH = fmt.Sprintf("目录未给出%s的容量标准：被覆盖的居民均按已服务计", name)
+	case r.UnknownCapacity == len(tc.Facilities):
+		r.Insufficient = BasisNoCapacities
+		r.Note = fmt.Sprintf("none of the %d %s gives a capacity: served is only coverage (served_capacity_unknown), nothing is known of supply", len(tc.Facilities), tc.Type.ID)
+		r.NoteZH = fmt.Sprintf("%d 处%s均未给出容量：“已服务”只是覆盖，供给情况未知", len(tc.Facilities), name)
+	case q.Suspect():
+		r.Note = fmt.Sprintf("computed from a %s inventory: %s", q.Status, q.Note)
+		r.NoteZH = "依据的设施数据不完整：" + q.NoteZH
+	}
 	return r, nil
 }
 

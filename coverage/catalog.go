@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"sync"
 
 	"github.com/goccy/go-yaml"
 )
@@ -58,14 +59,37 @@ type FacilityType struct {
 	Norm         *Norm       `json:"norm,omitempty"`
 	Cohort       string      `json:"cohort,omitempty"`
 	Note         string      `json:"note,omitempty"`
-	Source       string      `json:"source"`
-	Confidence   string      `json:"confidence"`
+	// ResidentsPerFacility, when set, replaces the level's resident band
+	// for this type in the data-quality audit (e.g. community health
+	// centres: 1 per 30,000–100,000 residents).
+	ResidentsPerFacility *ResidentBand `json:"residents_per_facility,omitempty"`
+	Source               string        `json:"source"`
+	Confidence           string        `json:"confidence"`
 }
 
-// Catalog is an ordered set of facility types.
+// ResidentBand is how many residents one facility (or one circle of a
+// level) is planned for, with where the figures come from.
+type ResidentBand struct {
+	Min        float64 `json:"residents_min"`
+	Max        float64 `json:"residents_max"`
+	Source     string  `json:"source,omitempty"`
+	Confidence string  `json:"confidence,omitempty"`
+}
+
+// LevelBand is the resident band of one life-circle level (GB 50180-2018:
+// 5-minute circle 5,000–12,000 residents, ...).
+type LevelBand struct {
+	ID     Level  `json:"id"`
+	NameZH string `json:"name_zh,omitempty"`
+	ResidentBand
+}
+
+// Catalog is an ordered set of facility types, with the resident band of
+// each life-circle level.
 type Catalog struct {
-	Types []FacilityType
-	index map[string]int
+	Types  []FacilityType
+	Levels []LevelBand
+	index  map[string]int
 }
 
 //go:embed catalog.json
@@ -127,6 +151,7 @@ var idPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
 func parseCatalog(base *Catalog, src []byte, name string) (*Catalog, error) {
 	var file struct {
 		SourceDoc string            `json:"source_doc"`
+		Levels    []json.RawMessage `json:"levels"`
 		Types     []json.RawMessage `json:"types"`
 	}
 	dec := json.NewDecoder(bytes.NewReader(src))
@@ -134,14 +159,52 @@ func parseCatalog(base *Catalog, src []byte, name string) (*Catalog, error) {
 	if err := dec.Decode(&file); err != nil {
 		return nil, fmt.Errorf("%s: %v: %w", name, err, ErrInvalid)
 	}
-	if len(file.Types) == 0 {
+	if len(file.Types) == 0 && (len(file.Levels) == 0 || base == nil) {
 		return nil, fmt.Errorf("%s: no \"types\" given: %w", name, ErrInvalid)
 	}
 	out := &Catalog{index: map[string]int{}}
 	if base != nil {
 		out.Types = append(out.Types, base.Types...)
+		out.Levels = append(out.Levels, base.Levels...)
 		for k, v := range base.index {
 			out.index[k] = v
+		}
+	}
+	for i, raw := range file.Levels {
+		var probe struct {
+			ID Level `json:"id"`
+		}
+		if err := json.Unmarshal(raw, &probe); err != nil {
+			return nil, fmt.Errorf("%s: level %d: %v: %w", name, i+1, err, ErrInvalid)
+		}
+		where := fmt.Sprintf("%s: level %d (%q)", name, i+1, probe.ID)
+		j := -1
+		for k, l := range out.Levels {
+			if l.ID == probe.ID {
+				j = k
+			}
+		}
+		var l LevelBand
+		if j >= 0 {
+			l = out.Levels[j] // fields the entry gives overwrite; the rest stay
+		}
+		d := json.NewDecoder(bytes.NewReader(raw))
+		d.DisallowUnknownFields()
+		if err := d.Decode(&l); err != nil {
+			return nil, fmt.Errorf("%s: %v: %w", where, err, ErrInvalid)
+		}
+		switch l.ID {
+		case Block, LC5, LC10, LC15:
+		default:
+			return nil, fmt.Errorf("%s: level id %q is not one of block, lc5, lc10, lc15: %w", where, l.ID, ErrInvalid)
+		}
+		if err := l.ResidentBand.validate(); err != nil {
+			return nil, fmt.Errorf("%s: %v: %w", where, err, ErrInvalid)
+		}
+		if j >= 0 {
+			out.Levels[j] = l
+		} else {
+			out.Levels = append(out.Levels, l)
 		}
 	}
 	for i, raw := range file.Types {
@@ -201,8 +264,48 @@ func (t FacilityType) validate() error {
 	if t.Norm != nil && !(t.Norm.Value > 0 && t.Norm.Per > 0) {
 		return fmt.Errorf("norm needs value > 0 and per > 0")
 	}
+	if t.ResidentsPerFacility != nil {
+		if err := t.ResidentsPerFacility.validate(); err != nil {
+			return fmt.Errorf("residents_per_facility: %v", err)
+		}
+	}
 	return nil
 }
+
+func (b ResidentBand) validate() error {
+	if !(b.Min > 0 && b.Max >= b.Min && b.Max <= 1e8) {
+		return fmt.Errorf("residents_min %v and residents_max %v must satisfy 0 < min ≤ max", b.Min, b.Max)
+	}
+	return nil
+}
+
+// Band returns the resident band the data-quality audit uses for a type:
+// its own residents_per_facility, else its level's band (from this
+// catalogue, or the built-in one when the catalogue has none).
+func (c *Catalog) Band(t FacilityType) (ResidentBand, bool) {
+	if t.ResidentsPerFacility != nil {
+		return *t.ResidentsPerFacility, true
+	}
+	for _, levels := range [][]LevelBand{c.Levels, defaultLevels()} {
+		for _, l := range levels {
+			if l.ID == t.Level {
+				return l.ResidentBand, true
+			}
+		}
+	}
+	return ResidentBand{}, false
+}
+
+// defaultLevels are the resident bands of the built-in catalogue.
+func defaultLevels() []LevelBand {
+	defaultOnce.Do(func() { defaultCat = DefaultCatalog() })
+	return defaultCat.Levels
+}
+
+var (
+	defaultOnce sync.Once
+	defaultCat  *Catalog
+)
 
 // ParseCatalog reads a whole catalogue (JSON or YAML), replacing the default
 // one; every type must give every required field.

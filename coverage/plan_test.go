@@ -100,11 +100,20 @@ func TestEquityGini(t *testing.T) {
 		}
 	}
 	g /= 2 * mu
-	if math.Abs(e.Gini-g) > 1e-3 || e.Units != 2 {
-		t.Errorf("Gini %v over %d units, mean-difference formula %v", e.Gini, e.Units, g)
+	if e.Gini == nil || math.Abs(*e.Gini-g) > 1e-3 || e.Units != 2 {
+		t.Fatalf("Gini %v over %d units, mean-difference formula %v (%s)", e.Gini, e.Units, g, e.Note)
 	}
 	if n := len(e.Lorenz.X); n != 3 || e.Lorenz.X[n-1] != 1 || e.Lorenz.Y[n-1] != 1 {
 		t.Errorf("Lorenz %+v", e.Lorenz)
+	}
+	// the points name their units, lowest share first (ties by code)
+	if len(e.Lorenz.Units) != 2 || e.Lorenz.Units[0].Share > e.Lorenz.Units[1].Share || e.Lorenz.Units[1].X != 1 || e.Lorenz.Units[0].Name == "" {
+		t.Errorf("Lorenz units %+v", e.Lorenz.Units)
+	}
+	// no facility: no Gini, and the reason
+	e, err = a.Equity("primary_school", District)
+	if err != nil || e.Gini != nil || e.Insufficient != BasisNoFacilities || e.DataQuality != NoneMapped || e.NoteZH == "" {
+		t.Errorf("equity without facilities: %+v, %v", e, err)
 	}
 	if _, err := a.Equity("pharmacy", Street); err == nil {
 		t.Error("equity over missing street units accepted")

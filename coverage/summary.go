@@ -1,6 +1,7 @@
 package coverage
 
 import (
+	"fmt"
 	"math"
 	"sort"
 )
@@ -34,11 +35,22 @@ type TypeSummary struct {
 	// capacities every covered resident counts as served.
 	Served        float64 `json:"served"`
 	CapacityShort float64 `json:"capacity_short"`
+	// DataQuality audits the inventory behind Share (see Quality); when it
+	// is none_mapped or likely_incomplete, ShareNote says so.
+	DataQuality Quality `json:"data_quality"`
+	ShareNote   string  `json:"share_note,omitempty"`
+	ShareNoteZH string  `json:"share_note_zh,omitempty"`
 }
 
 // UnitTypeShare is one type's coverage inside one unit.
 type UnitTypeShare struct {
-	ID            string  `json:"id"`
+	ID string `json:"id"`
+	// Facilities are those in force inside the unit; DataQuality is the
+	// audit's status for the unit with the expected range.
+	Facilities    int     `json:"facilities"`
+	DataQuality   string  `json:"data_quality,omitempty"`
+	ExpectedMin   float64 `json:"expected_min"`
+	ExpectedMax   float64 `json:"expected_max"`
 	Covered       float64 `json:"covered"`
 	Uncovered     float64 `json:"uncovered"`
 	Share         float64 `json:"share"`
@@ -54,6 +66,8 @@ type UnitSummary struct {
 	Parent    string    `json:"parent,omitempty"`
 	Cells     int       `json:"cells"`
 	Residents float64   `json:"residents"`
+	// Facilities counts the facilities in force inside the unit.
+	Facilities int `json:"facilities"`
 	// Completeness is, per life-circle level, the population-weighted mean
 	// share of the level's mandatory types that cover a resident.
 	Completeness map[Level]float64 `json:"completeness"`
@@ -74,8 +88,11 @@ type Summary struct {
 	Residents      float64           `json:"residents"`
 	Completeness   map[Level]float64 `json:"completeness"`
 	Types          []TypeSummary     `json:"types"`
-	By             UnitLevel         `json:"by,omitempty"`
-	Units          []UnitSummary     `json:"units,omitempty"`
+	// DataQuality lists the types whose inventory is missing or likely
+	// incomplete citywide.
+	DataQuality QualityCounts `json:"data_quality"`
+	By          UnitLevel     `json:"by,omitempty"`
+	Units       []UnitSummary `json:"units,omitempty"`
 	// Unassigned holds the cells of no unit at level By.
 	Unassigned *UnitSummary `json:"unassigned,omitempty"`
 }
@@ -126,15 +143,24 @@ func (a *Analysis) summary(by UnitLevel, p Profile, withCapacity bool) Summary {
 		for k, v := range byProfile {
 			byProfile[k] = round1(v)
 		}
-		s.Types = append(s.Types, TypeSummary{
+		ts := TypeSummary{
 			CoveredInTime: round1(inTime), NoNetwork: round1(noNet), InTimeByProfile: byProfile,
 			Served: round1(tc.Covered),
 			ID:     t.ID, NameZH: t.NameZH, NameEN: t.NameEN, Category: t.Category, Level: t.Level,
 			Requirement: t.Requirement, MaxDistM: t.MaxDistM, Facilities: len(tc.Facilities),
 			Residents: round1(tc.Residents), Covered: round1(tc.Covered),
 			Uncovered: round1(tc.Residents - tc.Covered), Share: round4(tc.Share()),
-		})
+			DataQuality: a.quality(tc, -1, a.population, len(tc.Facilities)),
+		}
+		if ts.DataQuality.Suspect() {
+			q := ts.DataQuality
+			ts.ShareNote = fmt.Sprintf("share from a %s inventory (%d mapped, %s expected)", q.Status, q.Mapped, expectedRange(q.ExpectedMin, q.ExpectedMax))
+			ts.ShareNoteZH = fmt.Sprintf("覆盖率所依据的设施数据%s（已录入 %d 处，按标准应有 %s 处）",
+				map[string]string{NoneMapped: "为空", LikelyIncomplete: "很可能不完整"}[q.Status], q.Mapped, expectedRange(q.ExpectedMin, q.ExpectedMax))
+		}
+		s.Types = append(s.Types, ts)
 	}
+	s.DataQuality = a.QualitySummary()
 	caps := make([]*CapacityResult, len(a.types))
 	if withCapacity {
 		for i, tc := range a.types {
@@ -170,6 +196,13 @@ func (a *Analysis) summary(by UnitLevel, p Profile, withCapacity bool) Summary {
 		u := a.Data.Units[ui]
 		us := rolled[g]
 		us.Level, us.Code, us.Name, us.Parent = u.Level, u.Code, u.Name, u.Parent
+		for t, tc := range a.types {
+			n := a.facilitiesIn(tc, ui)
+			q := a.quality(tc, ui, residentsOf(rolled[g]), n)
+			ut := &us.Types[t]
+			ut.Facilities, ut.DataQuality, ut.ExpectedMin, ut.ExpectedMax = n, q.Status, q.ExpectedMin, q.ExpectedMax
+			us.Facilities += n
+		}
 		s.Units = append(s.Units, us)
 	}
 	sort.Slice(s.Units, func(i, j int) bool { return s.Units[i].Code < s.Units[j].Code })
@@ -229,6 +262,8 @@ func (a *Analysis) rollUp(groupOf func(i int) int, groups int, caps []*CapacityR
 	}
 	return out
 }
+
+func residentsOf(u UnitSummary) float64 { return u.Residents }
 
 func round1(v float64) float64 { return math.Round(v*10) / 10 }
 func round4(v float64) float64 { return math.Round(v*1e4) / 1e4 }

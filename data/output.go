@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/paulmach/orb/geojson"
+
 	"lifecircle/coverage"
 	"lifecircle/coverage/collection"
 )
@@ -149,7 +151,7 @@ func WriteOutputsWith(dir string, a *coverage.Analysis, p coverage.Profile, o Ou
 		return nil, err
 	}
 	layer := func(file, name, typ string) error {
-		fc, err := LayerFC(set, name, typ, p)
+		fc, err := TypedLayer(set, name, typ, p)
 		if err != nil {
 			return err
 		}
@@ -169,9 +171,6 @@ func WriteOutputsWith(dir string, a *coverage.Analysis, p coverage.Profile, o Ou
 		return nil, err
 	}
 	for _, tc := range a.Types() {
-		if len(tc.Facilities) == 0 {
-			continue
-		}
 		id := tc.Type.ID
 		for _, l := range []struct{ file, name string }{
 			{"coverage_" + id + ".geojson", "coverage"},
@@ -190,4 +189,29 @@ func WriteOutputsWith(dir string, a *coverage.Analysis, p coverage.Profile, o Ou
 		return nil, err
 	}
 	return files, nil
+}
+
+// TypedLayer is one layer as written to files and exports (LayerFC): for a
+// per-type layer the collection also carries the data-quality audit of the
+// type's inventory (data_quality, facilities_mapped, facilities_expected_*,
+// notes) and every feature its type_name_zh and data_quality, so that a
+// GeoPackage row or a GeoJSON feature says whether the inventory behind it
+// is complete.
+func TypedLayer(set *collection.Set, name, typ string, p coverage.Profile) (*geojson.FeatureCollection, error) {
+	fc, err := LayerFC(set, name, typ, p)
+	if err != nil || !collection.LayerNeedsType(name) {
+		return fc, err
+	}
+	lq, err := set.Analysis().LayerQuality(typ, "")
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range lq {
+		fc.ExtraMembers[k] = v
+	}
+	for _, f := range fc.Features {
+		f.Properties["type_name_zh"] = lq["type_name_zh"]
+		f.Properties["data_quality"] = lq["data_quality"]
+	}
+	return fc, nil
 }

@@ -81,7 +81,8 @@ func TestWriteOutputsPortoAlegre(t *testing.T) {
 	noPartials(t, parent)
 
 	want := []string{"summary.json", "cells.csv", "facilities.geojson", "population.geojson", "catchments.geojson"}
-	for _, id := range []string{"community_health_center", "primary_school"} {
+	for _, tc := range a.Types() { // every type, those without a facility too
+		id := tc.Type.ID
 		want = append(want, "coverage_"+id+".geojson", "gaps_"+id+".geojson", "gap_areas_"+id+".geojson")
 	}
 	got := listDirNames(t, dir)
@@ -294,10 +295,10 @@ func TestWriteOutputsIntoEmptyDirAndAgain(t *testing.T) {
 	if err != nil {
 		t.Fatalf("an existing empty directory: %v", err)
 	}
-	// Two types have facilities in force (kindergarten, primary school):
-	// the four common files, catchments and three layers each.
-	if n := len(listDirNames(t, dir)); n != len(files) || n != 11 {
-		t.Errorf("%d files reported, %d written, want 11", len(files), n)
+	// The four common files, catchments and three layers for every type
+	// (those without a facility in force too).
+	if want := 5 + 3*len(a.Types()); len(listDirNames(t, dir)) != len(files) || len(files) != want {
+		t.Errorf("%d files reported, %d written, want %d", len(files), len(listDirNames(t, dir)), want)
 	}
 	noPartials(t, filepath.Dir(dir))
 	before := readTestText(t, filepath.Join(dir, "cells.csv"))

@@ -30,18 +30,16 @@ func LayerFeatures(fc *geojson.FeatureCollection) []coverage.LayerFeature {
 }
 
 // AnalysisLayers is what an export stores of an analysis: for every type
-// with at least one facility coverage/<type>, gaps/<type> and
-// gap-areas/<type>, and catchments (one outline per facility in force) —
+// (those without any facility too: their gaps are everyone)
+// coverage/<type>, gaps/<type> and gap-areas/<type> with the data-quality
+// audit on every feature (TypedLayer), and catchments (one outline per facility in force) —
 // the layers `lifecircle analyze` writes as files.
 func AnalysisLayers(a *coverage.Analysis, p coverage.Profile) ([]NamedLayer, error) {
 	var out []NamedLayer
 	set := collection.NewSet(a, "export")
 	for _, tc := range a.Types() {
-		if len(tc.Facilities) == 0 {
-			continue
-		}
 		for _, l := range []string{"coverage", "gaps", "gap-areas"} {
-			fc, err := LayerFC(set, l, tc.Type.ID, p)
+			fc, err := TypedLayer(set, l, tc.Type.ID, p)
 			if err != nil {
 				return nil, fmt.Errorf("layer %s/%s: %w", l, tc.Type.ID, err)
 			}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -269,18 +270,60 @@ func runAnalyze(args []string, stdout, stderr io.Writer, logger *slog.Logger) er
 		return err
 	}
 	s := a.Summary("", profile)
-	fmt.Fprintf(stdout, "%s: %d cells, %.0f residents, method %s", s.Dataset, s.Cells, s.Residents, s.Method)
-	if s.Detour > 0 {
-		fmt.Fprintf(stdout, " (approximate, detour %.2f)", s.Detour)
+	zh := chineseLocale()
+	if zh {
+		fmt.Fprintf(stdout, "%s：%d 个网格，%.0f 名居民，距离算法 %s", s.Dataset, s.Cells, s.Residents, s.Method)
+		if s.Detour > 0 {
+			fmt.Fprintf(stdout, "（直线距离近似，绕行系数 %.2f）", s.Detour)
+		}
+		fmt.Fprintf(stdout, "\n已写出 %d 个文件到 %s\n", len(files), *out)
+	} else {
+		fmt.Fprintf(stdout, "%s: %d cells, %.0f residents, method %s", s.Dataset, s.Cells, s.Residents, s.Method)
+		if s.Detour > 0 {
+			fmt.Fprintf(stdout, " (approximate, detour %.2f)", s.Detour)
+		}
+		fmt.Fprintf(stdout, "\nwrote %d files to %s\n", len(files), *out)
 	}
-	fmt.Fprintf(stdout, "\nwrote %d files to %s\n", len(files), *out)
-	fmt.Fprintf(stdout, "%-34s %10s %12s %8s %16s\n", "type", "facilities", "covered", "share", "in time ("+profile.Name+")")
-	for _, t := range s.Types {
-		if t.Facilities > 0 {
-			fmt.Fprintf(stdout, "%-34s %10d %12.0f %7.1f%% %15.1f%%\n", t.ID, t.Facilities, t.Covered, 100*t.Share, 100*t.CoveredInTime/max(t.Residents, 1))
+	writeSummaryTable(stdout, s, profile, zh)
+	return nil
+}
+
+// chineseLocale reports whether the user's locale is Chinese (LC_ALL, then
+// LC_MESSAGES, then LANG, as POSIX orders them).
+func chineseLocale() bool {
+	for _, k := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		if v := os.Getenv(k); v != "" {
+			return strings.HasPrefix(strings.ToLower(v), "zh")
 		}
 	}
-	return nil
+	return false
+}
+
+// writeSummaryTable lists every catalogue type, those without any facility
+// included, with the data-quality status of its inventory.
+func writeSummaryTable(w io.Writer, s coverage.Summary, profile coverage.Profile, zh bool) {
+	status := map[string]string{coverage.NoneMapped: "none_mapped", coverage.LikelyIncomplete: "likely_incomplete", coverage.Plausible: "plausible"}
+	if zh {
+		status = map[string]string{coverage.NoneMapped: "未录入", coverage.LikelyIncomplete: "很可能不完整", coverage.Plausible: "基本可信"}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", "设施类型", "设施数", "应有（按标准）", "数据状态", "覆盖人口", "覆盖率", "步行时间内（"+profile.Name+"）")
+	} else {
+		fmt.Fprintf(w, "%-34s %10s %12s %-18s %12s %8s %16s\n", "type", "facilities", "expected", "data", "covered", "share", "in time ("+profile.Name+")")
+	}
+	for _, t := range s.Types {
+		q := t.DataQuality
+		exp := fmt.Sprintf("%.0f–%.0f", math.Floor(q.ExpectedMin), math.Ceil(q.ExpectedMax))
+		inTime := 100 * t.CoveredInTime / max(t.Residents, 1)
+		if zh {
+			fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%.0f\t%.1f%%\t%.1f%%\n", q.NameZH, t.Facilities, exp, status[q.Status], t.Covered, 100*t.Share, inTime)
+		} else {
+			fmt.Fprintf(w, "%-34s %10d %12s %-18s %12.0f %7.1f%% %15.1f%%\n", t.ID, t.Facilities, exp, status[q.Status], t.Covered, 100*t.Share, inTime)
+		}
+	}
+	if zh {
+		fmt.Fprintln(w, s.DataQuality.NoteZH)
+	} else {
+		fmt.Fprintln(w, s.DataQuality.Note)
+	}
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, logger *slog.Logger) error {

@@ -82,6 +82,16 @@ func TestServeEndToEnd(t *testing.T) {
 	if r := f0["reason"]; r != "no_facility_in_reach" && r != "no_walkable_network_nearby" {
 		t.Errorf("gap cell reason %v", r)
 	}
+	// the example, and the audit wherever a share appears
+	cg := fetch("/v1/layers/gaps?type=幼儿园&unit=成华区", 200)
+	if cg["type_name_zh"] != "幼儿园" || cg["data_quality"] != "likely_incomplete" || cg["numberMatched"].(float64) == 0 {
+		t.Errorf("gaps of 幼儿园 in 成华区: type %v, data_quality %v, %v cells", cg["type_name_zh"], cg["data_quality"], cg["numberMatched"])
+	}
+	h := fetch("/healthz", 200)
+	dq := h["data_quality"].(map[string]any)
+	if n := len(dq["none_mapped"].([]any)); n != 13 || !strings.Contains(fmt.Sprint(dq["likely_incomplete"]), "kindergarten") {
+		t.Errorf("healthz data quality: %v", dq)
+	}
 	fetch("/v1/layers/gaps?type=nope", 404)
 	fetch("/v1/layers/gaps?type=kindergarten&bbox=1,2", 400)
 	cancel()
@@ -113,6 +123,25 @@ func TestAnalyzeWritesOutputs(t *testing.T) {
 	// A second run into the same directory must refuse, not overwrite.
 	if err := run(context.Background(), []string{"analyze", "--sample", "porto_alegre", "--out", dir}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "not empty") {
 		t.Errorf("second analyze into %s: %v", dir, err)
+	}
+}
+
+// TestAnalyzeTableChinese: with a Chinese locale the table is in Chinese
+// and lists every type, those without any facility too, with its status.
+func TestAnalyzeTableChinese(t *testing.T) {
+	t.Setenv("LC_ALL", "zh_CN.UTF-8")
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"analyze", "--out", filepath.Join(t.TempDir(), "out")}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	text := out.String()
+	for _, want := range []string{"设施类型", "数据状态", "幼儿园\t8\t73–178\t很可能不完整", "托儿所\t0\t73–178\t未录入", "13 类设施没有任何已录入设施"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("table lacks %q:\n%s", want, text)
+		}
+	}
+	if n := strings.Count(text, "\n"); n < 35+3 {
+		t.Errorf("table has %d lines; every one of the 35 types must be listed", n)
 	}
 }
 

@@ -63,8 +63,9 @@ func ParseTime(s string) (time.Time, error) {
 // CatalogJSON is the catalogue as stored: the file format ParseCatalog reads.
 func CatalogJSON(cat *coverage.Catalog) ([]byte, error) {
 	return json.Marshal(struct {
-		Types []coverage.FacilityType `json:"types"`
-	}{cat.Types})
+		Levels []coverage.LevelBand    `json:"levels,omitempty"`
+		Types  []coverage.FacilityType `json:"types"`
+	}{cat.Levels, cat.Types})
 }
 
 func ParseCatalog(dataset string, b []byte) (*coverage.Catalog, error) {
