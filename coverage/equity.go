@@ -28,11 +28,11 @@ type LorenzPoint struct {
 
 // Reasons an equity or capacity answer gives no number.
 const (
-	BasisNoFacilities = "no_facilities"  // no facility of the type in force
-	BasisNoCoverage   = "no_coverage"    // nobody in the units is covered
-	BasisFewCovered   = "few_covered"    // under 5 % covered in every unit
-	BasisNoCapacities = "no_capacities"  // no facility gives a capacity
-	BasisNoNorm       = "no_norm"        // the catalogue has no capacity norm for the type
+	BasisNoFacilities = "no_facilities" // no facility of the type in force
+	BasisNoCoverage   = "no_coverage"   // nobody in the units is covered
+	BasisFewCovered   = "few_covered"   // under 5 % covered in every unit
+	BasisNoCapacities = "no_capacities" // no facility gives a capacity
+	BasisNoNorm       = "no_norm"       // the catalogue has no capacity norm for the type
 )
 
 // Equity is how evenly one type's coverage falls across the units of a level.
