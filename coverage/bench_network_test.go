@@ -35,7 +35,7 @@ func chengduSized(b testing.TB) {
 	city.once.Do(func() {
 		city.times = map[string]time.Duration{}
 		t := time.Now()
-		city.ds = synth.City(synth.Config{Seed: 1, Cells: 1_300_000, Facilities: 30_000, TotalPopulation: 20_900_000, Districts: 12})
+		city.ds = synth.City(synth.ChengduConfig())
 		city.times["city"] = time.Since(t)
 		t = time.Now()
 		ways := synth.Streets(city.ds, 1)

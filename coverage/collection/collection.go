@@ -62,6 +62,13 @@ type Query struct {
 type Page struct {
 	Features []Feature
 	Matched  int // every feature the query selects, before paging
+	// Scanned is how many features the index read to answer a bbox: for
+	// cell collections, every cell of the H3 groups whose bound the R-tree
+	// returned (cells of groups only partly inside have their centre
+	// tested); for short lists, the bounds the R-tree returned. It shows
+	// that a bbox reads the cells near it, not the whole city. 0 without a
+	// bbox.
+	Scanned int
 }
 
 // Collection is one published layer.
@@ -157,16 +164,17 @@ func (c *Collection) Query(q Query) (Page, error) {
 		unit = i
 	}
 	var cand []int // ordinals, ascending; nil means every ordinal
+	scanned := 0
 	switch {
 	case q.Bound != nil:
-		cand = c.src.search(*q.Bound)
+		cand, scanned = c.src.search(*q.Bound)
 		if unit >= 0 {
 			cand = filterOrdinals(cand, func(i int) bool { return c.src.inUnit(i, unit) })
 		}
 	case unit >= 0:
 		cand = c.src.unitOrdinals(unit)
 	}
-	var page Page
+	page := Page{Scanned: scanned}
 	want := func() bool { return q.Limit == 0 || len(page.Features) < q.Limit }
 	visit := func(i int) {
 		if len(q.Filters) > 0 {
@@ -272,7 +280,9 @@ type source interface {
 	len() int
 	feature(i int, p coverage.Profile) Feature
 	ordinal(id int64) (int, bool)
-	search(b orb.Bound) []int // ordinals whose geometry is in b, ascending
+	// search returns the ordinals whose geometry is in b, ascending, and
+	// how many features it read to find them.
+	search(b orb.Bound) ([]int, int)
 	inUnit(i, unit int) bool
 	unitOrdinals(unit int) []int // ascending
 	extent() orb.Bound

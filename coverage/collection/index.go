@@ -51,11 +51,14 @@ func newCellGrid(a *coverage.Analysis) *cellGrid {
 	return g
 }
 
-// search returns the indices of the cells whose centre lies in b, ascending.
-func (g *cellGrid) search(a *coverage.Analysis, b orb.Bound) []int32 {
+// search returns the indices of the cells whose centre lies in b, ascending,
+// and the number of cells read (those of the groups the R-tree returned).
+func (g *cellGrid) search(a *coverage.Analysis, b orb.Bound) ([]int32, int) {
 	var out []int32
+	read := 0
 	g.tree.Search(b.Min, b.Max, func(min, max [2]float64, gi int32) bool {
 		grp := g.groups[gi]
+		read += len(grp)
 		inside := b.Contains(orb.Point(min)) && b.Contains(orb.Point(max))
 		for _, ci := range grp {
 			if inside || b.Contains(a.Centre(int(ci))) {
@@ -65,7 +68,7 @@ func (g *cellGrid) search(a *coverage.Analysis, b orb.Bound) []int32 {
 		return true
 	})
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
-	return out
+	return out, read
 }
 
 func (s *Set) cells() *cellGrid {
@@ -94,11 +97,11 @@ func newBoundIndex(bounds []orb.Bound) *boundIndex {
 	return ix
 }
 
-func (ix *boundIndex) search(b orb.Bound) []int {
+func (ix *boundIndex) search(b orb.Bound) ([]int, int) {
 	var out []int
 	ix.tree.Search(b.Min, b.Max, func(_, _ [2]float64, i int) bool {
 		out = append(out, i)
 		return true
 	})
-	return sortedInts(out)
+	return sortedInts(out), len(out)
 }

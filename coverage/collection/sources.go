@@ -75,8 +75,9 @@ func (c *cellSource) toOrdinals(cells []int32) []int {
 	return out
 }
 
-func (c *cellSource) search(b orb.Bound) []int {
-	return c.toOrdinals(c.s.cells().search(c.s.a, b))
+func (c *cellSource) search(b orb.Bound) ([]int, int) {
+	cells, read := c.s.cells().search(c.s.a, b)
+	return c.toOrdinals(cells), read
 }
 
 func (c *cellSource) inUnit(i, unit int) bool { return c.s.cellInUnit(c.cell(i), unit) }
@@ -144,7 +145,7 @@ func (l *listSource) ordinal(id int64) (int, bool) {
 	return k, k < len(l.items) && l.items[k].id == id
 }
 
-func (l *listSource) search(b orb.Bound) []int { l.load(); return l.ix.search(b) }
+func (l *listSource) search(b orb.Bound) ([]int, int) { l.load(); return l.ix.search(b) }
 
 func (l *listSource) inUnit(i, unit int) bool {
 	l.load()
