@@ -165,7 +165,7 @@ func baseSchemas() obj {
 			"crs": obj{"type": "array", "items": obj{"type": "string"}}}},
 		"geometryGeoJSON": obj{"type": "object", "nullable": true, "required": []any{"type"}, "properties": obj{
 			"type":        obj{"type": "string", "enum": []any{"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon", "GeometryCollection"}},
-			"coordinates": obj{"type": "array"}}},
+			"coordinates": obj{"type": "array", "items": obj{}}}},
 		"featureGeoJSON": obj{"type": "object", "required": []any{"type", "geometry", "properties"}, "properties": obj{
 			"type": obj{"type": "string", "enum": []any{"Feature"}}, "id": obj{"type": "integer"},
 			"geometry": ref("#/components/schemas/geometryGeoJSON"), "properties": obj{"type": "object", "nullable": true}, "links": links}},
