@@ -13,8 +13,8 @@ build:  ## Build the binary into bin/
 ADDR ?= :8080
 run: build ## Serve the embedded Chengdu sample on :8080 (make run ADDR=:9090 for another port)
 	./$(BIN) serve --addr $(ADDR)
-test:   ## Run every test (what CI runs)
-	$(GO) test -count=1 ./...
+test:   ## Run every test (what CI runs; the map's browser test needs make deps-web)
+	$(GO) test -count=1 -timeout 30m ./...
 check: fmt vet deps race ## fmt, vet, the dependency rule, tests under -race
 fmt:    ## Fail if any file is not gofmt -s clean
 	@test -z "$$(gofmt -s -l .)" || { gofmt -s -l .; exit 1; }

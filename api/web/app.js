@@ -57,14 +57,33 @@ function typeOf(id) { return app.types.get(id); }
 // ---- map style ------------------------------------------------------------------
 const empty = { type: 'FeatureCollection', features: [] };
 
+// Cells keep their geometry for the whole session; what a type and a
+// walking profile say about each cell is its feature state (covered,
+// within_minutes, minutes, distance_m, reason, type), so switching type or
+// profile repaints without re-tiling the cells.
 function coverageColor(maxMin) {
+  const st = (k) => ['feature-state', k];
   return ['case',
-    ['==', ['get', 'reason'], 'no_walkable_network_nearby'], '#9e9e9e',
-    ['all', ['get', 'covered'], ['get', 'within_minutes']],
-    ['interpolate', ['linear'], ['/', ['coalesce', ['get', 'minutes'], 0], maxMin], 0, '#006837', 0.5, '#66bd63', 1, '#d9ef8b'],
-    ['get', 'covered'], '#fee08b',
-    ['!=', ['get', 'distance_m'], null], '#fc8d59',
+    ['==', st('reason'), 'no_walkable_network_nearby'], '#9e9e9e',
+    ['all', ['==', st('covered'), true], ['==', st('within_minutes'), true]],
+    ['interpolate', ['linear'], ['/', ['max', ['to-number', st('minutes'), 0], 0], maxMin], 0, '#006837', 0.5, '#66bd63', 1, '#d9ef8b'],
+    ['==', st('covered'), true], '#fee08b',
+    ['>=', ['to-number', st('distance_m'), -1], 0], '#fc8d59',
     '#d73027'];
+}
+
+function applyCoverage(cov) {
+  if (!app.cellsLoaded) {
+    map.getSource('coverage').setData({ type: 'FeatureCollection', features: cov.features.map((f) => ({ type: 'Feature', geometry: f.geometry, properties: { h3: f.properties.h3, population: f.properties.population } })) });
+    app.cellsLoaded = true;
+  }
+  for (const f of cov.features) {
+    const p = f.properties;
+    map.setFeatureState({ source: 'coverage', id: p.h3 }, {
+      type: p.type, covered: p.covered, within_minutes: p.within_minutes, reason: p.reason || '',
+      minutes: p.minutes ?? -1, distance_m: p.distance_m ?? -1,
+    });
+  }
 }
 
 function choroplethColor() {
@@ -76,6 +95,7 @@ function choroplethColor() {
 function buildStyle() {
   return {
     version: 8,
+    transition: { duration: 0, delay: 0 }, // repaint once, not over several frames
     sources: {
       units: { type: 'geojson', data: empty, promoteId: 'code' },
       coverage: { type: 'geojson', data: empty, promoteId: 'h3' },
@@ -88,10 +108,10 @@ function buildStyle() {
     layers: [
       { id: 'background', type: 'background', paint: { 'background-color': '#eef0ea' } },
       { id: 'units-fill', type: 'fill', source: 'units', paint: { 'fill-color': choroplethColor(), 'fill-opacity': 0.55 } },
-      { id: 'coverage-fill', type: 'fill', source: 'coverage', paint: { 'fill-color': '#ccc', 'fill-opacity': 0.78, 'fill-outline-color': 'rgba(255,255,255,0.25)' } },
+      { id: 'coverage-fill', type: 'fill', source: 'coverage', paint: { 'fill-color': '#ccc', 'fill-opacity': 0.78, 'fill-antialias': false } },
       { id: 'changed-fill', type: 'fill', source: 'changed', paint: { 'fill-color': '#00b7ff', 'fill-opacity': 0.85 } },
       { id: 'units-line', type: 'line', source: 'units', paint: { 'line-color': '#34495e', 'line-width': ['case', ['boolean', ['feature-state', 'selected'], false], 3.5, 1.4] } },
-      { id: 'gapareas-line', type: 'line', source: 'gapareas', paint: { 'line-color': '#7f0000', 'line-width': 1.6, 'line-dasharray': [2, 1] } },
+      { id: 'gapareas-line', type: 'line', source: 'gapareas', paint: { 'line-color': '#7f0000', 'line-width': 1.2, 'line-opacity': 0.7 } },
       { id: 'selected-line', type: 'line', source: 'selected', paint: { 'line-color': '#e8590c', 'line-width': 3 } },
       { id: 'facilities-circle', type: 'circle', source: 'facilities', paint: {
         'circle-radius': ['interpolate', ['linear'], ['zoom'], 11, 3.5, 15, 7],
@@ -144,7 +164,7 @@ async function loadTypeLayers() {
   app.gapAreas = gaps.features;
   app.units = units;
   app.equity = eq;
-  map.getSource('coverage').setData(cov);
+  applyCoverage(cov);
   map.getSource('facilities').setData(fac);
   map.getSource('gapareas').setData(gaps);
   map.getSource('units').setData(applyStep(units));
@@ -238,7 +258,7 @@ function legendHTML() {
     <div><span class="sw" style="background:#fc8d59"></span>${esc(t('gap_near'))}</div>
     <div><span class="sw" style="background:#d73027"></span>${esc(t('gap_none'))}</div>
     <div><span class="sw" style="background:#9e9e9e"></span>${esc(t('no_network'))}</div>
-    <div><span class="sw" style="border:2px dashed #7f0000;background:none"></span>${esc(t('gap_areas').split('（')[0].split(' in')[0])}</div>
+    <div><span class="sw" style="border:2px solid #7f0000;background:none"></span>${esc(t('gap_areas').split('（')[0].split(' in')[0])}</div>
     <div><span class="dot" style="background:#1f4e9c"></span>${esc(t('existing'))}
       <span class="dot" style="background:#fff;border:2px solid #e8590c;margin-left:.6rem"></span>${esc(t('planned'))}
       <span class="dot" style="background:#9b59b6;margin-left:.6rem"></span>${esc(t('under_construction'))}</div>
@@ -356,7 +376,7 @@ function showUnit(code, fly = true) {
     <h3>${esc(t('dq'))}</h3>
     <div class="warn">${esc(t('dq_estimate', { n: app.summary.population_note || '' }))}</div>
     ${app.summary.approximate ? `<div class="warn">${esc(t('dq_approx'))}</div>` : ''}
-    ${noFac.length ? `<div class="warn">${esc(t('dq_no_fac', { t: noFac.map((x) => typeName(typeOf(x.id))).join('、') }))}</div>` : ''}
+    ${noFac.length ? `<div class="warn">${esc(t('dq_no_fac', { t: noFac.slice(0, 4).map((x) => typeName(typeOf(x.id)).split('（')[0].split(' (')[0]).join('、') + (noFac.length > 4 ? t('and_more', { n: noFac.length }) : '') }))}</div>` : ''}
     <h3>${esc(t('unit_gaps'))}</h3>
     ${gaps.length ? `<ol class="gaps" id="unit-gaps">${gaps.slice(0, 10).map((g) => `<li data-gap="${esc(g.properties.id)}" value="${g.properties.rank}"><b>${num(g.properties.residents)}</b> ${esc(t('residents'))} · ${num(g.properties.cells)} ${esc(t('cells'))}</li>`).join('')}</ol>` : `<p class="note">—</p>`}
     <h3>${esc(t('share_per_type'))}</h3>
@@ -518,7 +538,6 @@ async function main() {
   map = new maplibregl.Map({
     container: 'map', style: buildStyle(), center: [lon, lat], zoom: state.z ? Number(state.z) : 12.6,
     attributionControl: false, maxZoom: 18, minZoom: 8, fadeDuration: 0,
-    preserveDrawingBuffer: true, // lets the print view and screenshots read the canvas
   });
   window.__map = map;
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-left');

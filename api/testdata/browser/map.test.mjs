@@ -1,0 +1,288 @@
+// Browser test of lifecircle's map, driven by cmd/lifecircle's TestBrowserMap
+// (go test): Debian chromium through playwright-core, SwiftShader WebGL.
+//
+//   node map.test.mjs --sample http://127.0.0.1:P --store http://127.0.0.1:Q --out DIR
+//
+// --sample serves the embedded sample, --store a GeoPackage-backed copy (the
+// workbench writes there). Screenshots go to DIR; the last line printed is a
+// JSON report ({"ok": true, "timings": {...}, "screenshots": [...]}).
+// Any failed check throws: the process exits 1 with the reason.
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const args = Object.fromEntries(process.argv.slice(2).reduce((acc, v, i, a) => (v.startsWith('--') ? [...acc, [v.slice(2), a[i + 1]]] : acc), []));
+const SAMPLE = args.sample, STORE = args.store, OUT = args.out;
+const CHROMIUM = args.chromium || '/usr/bin/chromium';
+if (!SAMPLE || !STORE || !OUT) throw new Error('usage: node map.test.mjs --sample URL --store URL --out DIR');
+mkdirSync(OUT, { recursive: true });
+
+const report = { ok: false, timings: {}, screenshots: [], checks: [] };
+const check = (cond, what) => {
+  if (!cond) throw new Error('check failed: ' + what);
+  report.checks.push(what);
+};
+const api = async (base, path, init) => {
+  const r = await fetch(base + path, init);
+  if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
+  return r.json();
+};
+
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+});
+// launch() gives each context a fresh profile directory (a new --user-data-dir).
+
+const problems = [];
+async function newPage() {
+  const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 }, deviceScaleFactor: 1 });
+  const page = await ctx.newPage();
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure() && r.failure().errorText}`));
+  page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (!['127.0.0.1', 'localhost'].includes(u.hostname) && !u.protocol.startsWith('blob') && !u.protocol.startsWith('data')) problems.push(`off-host request: ${r.url()}`);
+  });
+  return page;
+}
+const noProblems = (what) => {
+  check(problems.length === 0, `${what}: no console errors and no failed requests (${problems.join('; ')})`);
+};
+
+// waitDrawn waits until the app has drawn n layer loads and the map is idle.
+async function waitDrawn(page, n) {
+  await page.waitForFunction((k) => window.__app && window.__app.ready && window.__app.drawn >= k && window.__map.loaded() && !window.__map.isMoving(), n, { timeout: 60000 });
+  await page.evaluate(() => new Promise((r) => { const m = window.__map; if (m.loaded() && !m._sourcesDirty) m.once('idle', r); else m.once('idle', r); m.triggerRepaint(); }));
+}
+
+async function shot(page, name) {
+  const path = join(OUT, name + '.png');
+  await page.screenshot({ path });
+  report.screenshots.push(path);
+}
+
+// rendered looks features up at the screen position of lon/lat.
+async function renderedAt(page, layer, lonlat, pad = 0) {
+  return page.evaluate(({ layer, lonlat, pad }) => {
+    const m = window.__map;
+    const p = m.project(lonlat);
+    const box = pad ? [[p.x - pad, p.y - pad], [p.x + pad, p.y + pad]] : [p.x, p.y];
+    return m.queryRenderedFeatures(box, { layers: [layer] }).map((f) => ({ ...f.properties, ...f.state }));
+  }, { layer, lonlat, pad });
+}
+
+const centroid = (ring) => {
+  let x = 0, y = 0;
+  for (const [a, b] of ring.slice(0, -1)) { x += a; y += b; }
+  return [x / (ring.length - 1), y / (ring.length - 1)];
+};
+
+try {
+  // ---- planner view on the embedded sample ---------------------------------------------
+  let page = await newPage();
+  await page.goto(SAMPLE + '/');
+  await waitDrawn(page, 1);
+  report.timings.coverage_idle_after_navigation_ms = Math.round(await page.evaluate(() => window.__app.idleAt));
+  check(await page.evaluate(() => document.documentElement.lang) === 'zh-CN', 'Chinese is the default language');
+  check((await page.textContent('#title')).includes('生活圈'), 'the title is Chinese');
+  check((await page.textContent('#type option:checked')).includes('幼儿园'), 'the type picker shows 幼儿园');
+
+  // kindergarten gap cells and facilities are drawn where the API says
+  const gaps = await api(SAMPLE, '/v1/layers/gaps?type=kindergarten');
+  check(gaps.features.length > 100, `the API reports kindergarten gaps (${gaps.features.length})`);
+  let seen = 0;
+  for (const f of gaps.features.filter((_, i) => i % Math.floor(gaps.features.length / 12) === 0).slice(0, 12)) {
+    const hits = await renderedAt(page, 'coverage-fill', centroid(f.geometry.coordinates[0]));
+    check(hits.some((p) => p.h3 === f.properties.h3 && p.covered === false), `gap cell ${f.properties.h3} is drawn as a gap`);
+    seen++;
+  }
+  const facs = await api(SAMPLE, '/v1/layers/facilities?type=kindergarten');
+  for (const f of facs.features) {
+    const hits = await renderedAt(page, 'facilities-circle', f.geometry.coordinates, 3);
+    check(hits.some((p) => p.id === f.properties.id), `kindergarten ${f.properties.id} is drawn at its place`);
+  }
+  report.checks.push(`${seen} gap cells and ${facs.features.length} kindergartens found where the API puts them`);
+  await shot(page, '1-planner-kindergarten-zh');
+
+  // profile: elderly walkers need longer, so some covered cells turn "over time"
+  const overTime = () => page.evaluate(() => window.__map.queryRenderedFeatures({ layers: ['coverage-fill'] }).filter((f) => f.state.covered && !f.state.within_minutes).length);
+  const before = await overTime();
+  let n = await page.evaluate(() => window.__app.drawn);
+  await page.selectOption('#profile', 'elderly');
+  await waitDrawn(page, n + 1);
+  const after = await overTime();
+  check(before === 0 && after > 0, `the elderly profile redraws covered cells beyond 5 minutes' walk (${before} → ${after})`);
+  await shot(page, '2-planner-kindergarten-elderly');
+  n = await page.evaluate(() => window.__app.drawn);
+  await page.selectOption('#profile', 'default');
+  await waitDrawn(page, n + 1);
+
+  // type switch
+  n = await page.evaluate(() => window.__app.drawn);
+  const t0 = Date.now();
+  await page.selectOption('#type', 'primary_school');
+  await waitDrawn(page, n + 1);
+  report.timings.type_switch_redraw_ms = Date.now() - t0;
+  // a second switch to a type not seen yet (the first may include warming up)
+  n = await page.evaluate(() => window.__app.drawn);
+  const t1 = Date.now();
+  await page.selectOption('#type', 'community_health_center');
+  await waitDrawn(page, n + 1);
+  report.timings.type_switch_redraw_2_ms = Date.now() - t1;
+  n = await page.evaluate(() => window.__app.drawn);
+  await page.selectOption('#type', 'primary_school');
+  await waitDrawn(page, n + 1);
+  const types = await page.evaluate(() => [...new Set(window.__map.queryRenderedFeatures({ layers: ['coverage-fill'] }).map((f) => f.state.type))]);
+  check(types.length === 1 && types[0] === 'primary_school', `after the switch every drawn cell is primary_school (${types})`);
+  const schools = await api(SAMPLE, '/v1/layers/facilities?type=primary_school');
+  const drawnSchools = await page.evaluate(() => new Set(window.__map.queryRenderedFeatures({ layers: ['facilities-circle'] }).map((f) => f.properties.id)).size);
+  check(drawnSchools === schools.features.length, `all ${schools.features.length} primary schools are drawn (${drawnSchools})`);
+  check(page.url().includes('type=primary_school'), 'the URL follows the type');
+  await shot(page, '3-planner-primary-school');
+
+  // language
+  await page.click('#lang');
+  check((await page.textContent('#title')).includes('life circle'), 'English is one click away');
+  check((await page.textContent('#type option:checked')).includes('Primary school'), 'type names switch to English');
+  check(page.url().includes('lang=en'), 'the URL keeps the language');
+  await shot(page, '4-planner-english');
+  await page.click('#lang');
+  check((await page.textContent('#title')).includes('生活圈'), 'and back to Chinese');
+
+  // gap list: clicking a gap area flies the map onto it
+  n = await page.evaluate(() => window.__app.drawn);
+  await page.selectOption('#type', 'kindergarten');
+  await waitDrawn(page, n + 1);
+  const small = await page.evaluate(() => {
+    const g = window.__app.gapAreas.filter((f) => f.properties.cells <= 50).sort((a, b) => a.properties.cells - b.properties.cells)[0];
+    return g && { id: g.properties.id, bbox: window.__app.bboxOf(g.geometry) };
+  });
+  check(small, 'a small kindergarten gap area exists');
+  const zoomBefore = await page.evaluate(() => window.__map.getZoom());
+  await page.click(`#gap-list li[data-gap="${small.id}"]`);
+  await page.waitForFunction(() => !window.__map.isMoving(), null, { timeout: 20000 });
+  await page.waitForTimeout(700);
+  await page.waitForFunction(() => !window.__map.isMoving(), null, { timeout: 20000 });
+  const view = await page.evaluate(() => { const b = window.__map.getBounds(); return { z: window.__map.getZoom(), b: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()] }; });
+  const cx = (small.bbox[0] + small.bbox[2]) / 2, cy = (small.bbox[1] + small.bbox[3]) / 2;
+  check(view.z > zoomBefore + 1 && view.b[0] < cx && cx < view.b[2] && view.b[1] < cy && cy < view.b[3], `clicking gap area ${small.id} moves the map onto it (zoom ${zoomBefore.toFixed(1)} → ${view.z.toFixed(1)})`);
+  await page.evaluate(() => new Promise((r) => { window.__map.once('idle', r); window.__map.triggerRepaint(); }));
+  await shot(page, '5-gap-area');
+
+  // a unit panel, then the URL restores the whole view
+  await page.evaluate(() => window.__app.showUnit('510108', false));
+  check((await page.textContent('#info-body')).includes('成华区'), 'the unit panel opens');
+  n = await page.evaluate(() => window.__app.drawn);
+  await page.selectOption('#profile', 'elderly');
+  await waitDrawn(page, n + 1);
+  const url = page.url();
+  const want = await page.evaluate(() => ({ z: window.__map.getZoom(), c: window.__map.getCenter().toArray(), type: window.__app.state.type, profile: window.__app.state.profile }));
+  noProblems('planner view');
+  const page2 = await newPage();
+  await page2.goto(url);
+  await waitDrawn(page2, 1);
+  const got = await page2.evaluate(() => ({ z: window.__map.getZoom(), c: window.__map.getCenter().toArray(), type: window.__app.state.type, profile: window.__app.state.profile, unit: document.querySelector('#info-body').textContent }));
+  check(got.type === want.type && got.profile === want.profile && Math.abs(got.z - want.z) < 0.01 &&
+    Math.abs(got.c[0] - want.c[0]) < 1e-4 && Math.abs(got.c[1] - want.c[1]) < 1e-4 && got.unit.includes('成华区'), `the URL restores the view (${url})`);
+  await shot(page2, '6-restored-from-url');
+  await page2.close();
+
+  // print view of a unit
+  const page3 = await newPage();
+  await page3.goto(`${SAMPLE}/?type=kindergarten&unit=510108&print=1`);
+  await waitDrawn(page3, 1);
+  check(await page3.evaluate(() => document.body.classList.contains('printing')), 'the print view is laid out for paper');
+  check((await page3.textContent('#print-sheet')).includes('成华区'), 'the print view names the unit');
+  await shot(page3, '7-print-view');
+  await page3.close();
+  noProblems('print view');
+  await page.close();
+
+  // ---- the street official's workbench on a store ----------------------------------------
+  page = await newPage();
+  await page.goto(STORE + '/?view=work&type=kindergarten');
+  await waitDrawn(page, 1);
+  await page.waitForSelector('#sc-create');
+  await page.fill('#sc-name', '成华区幼儿园补缺');
+  await page.fill('#sc-author', '张科长');
+  await page.selectOption('#sc-unit', '510108');
+  await page.click('#sc-create');
+  await page.waitForSelector('#sc-title');
+  const scenarioID = await page.evaluate(() => window.__app.workbench.scenario.id);
+  check(page.url().includes('scenario=' + scenarioID), 'the URL carries the scenario');
+
+  // place a kindergarten in the largest gap of 成华区
+  const unitGaps = await api(STORE, '/v1/layers/gaps?type=kindergarten&unit=510108');
+  const target = unitGaps.features.sort((a, b) => b.properties.population - a.properties.population)[10];
+  const site = centroid(target.geometry.coordinates[0]);
+  await page.evaluate((c) => window.__map.jumpTo({ center: c, zoom: 15 }), site);
+  await page.evaluate(() => new Promise((r) => { window.__map.once('idle', r); window.__map.triggerRepaint(); }));
+  await page.click('#site-place');
+  const pt = await page.evaluate((c) => { const p = window.__map.project(c); const r = window.__map.getCanvas().getBoundingClientRect(); return { x: r.left + p.x, y: r.top + p.y }; }, site);
+  let count = await page.evaluate(() => window.__app.whatIfCount || 0);
+  await page.mouse.click(pt.x, pt.y);
+  await page.waitForFunction((k) => (window.__app.whatIfCount || 0) > k, count, { timeout: 30000 });
+  report.timings.what_if_after_placing_ms = Math.round(await page.evaluate(() => window.__app.timings.whatIfMs));
+  const shownPlaced = await page.evaluate(() => window.__app.workbench.gain);
+  check(shownPlaced[0].types[0].id === 'kindergarten' && shownPlaced[0].types[0].newly_covered > 0, `placing a kindergarten shows its gain (${shownPlaced[0].types[0].newly_covered} residents)`);
+  check(await page.evaluate(() => window.__map.queryRenderedFeatures({ layers: ['changed-fill'] }).length) > 0, 'the cells it would change are highlighted');
+  await shot(page, '8-workbench-site-placed');
+
+  // drag it 200 m east: the gain updates
+  const marker = await page.locator('.site-marker').boundingBox();
+  count = await page.evaluate(() => window.__app.whatIfCount);
+  const east = await page.evaluate((c) => { const a = window.__map.project(c); const b = window.__map.project([c[0] + 0.002, c[1]]); return b.x - a.x; }, site);
+  await page.mouse.move(marker.x + marker.width / 2, marker.y + marker.height / 2);
+  await page.mouse.down();
+  for (let i = 1; i <= 5; i++) await page.mouse.move(marker.x + marker.width / 2 + (east * i) / 5, marker.y + marker.height / 2);
+  await page.mouse.up();
+  await page.waitForFunction((k) => window.__app.whatIfCount > k, count, { timeout: 30000 });
+  report.timings.what_if_after_moving_ms = Math.round(await page.evaluate(() => window.__app.timings.whatIfMs));
+  const moved = await page.evaluate(() => ({ site: window.__app.workbench.site, gain: window.__app.workbench.gain, text: document.querySelector('#gain .gain-total').textContent }));
+  check(Math.abs(moved.site.lon - site[0] - 0.002) < 0.0004, `the site moved east by dragging (${moved.site.lon - site[0]})`);
+
+  // save: the server stores exactly the gain shown
+  await page.click('#site-submit');
+  await page.waitForSelector('#saved');
+  const stored = (await api(STORE, `/v1/scenarios/${scenarioID}/proposals`)).proposals;
+  check(stored.length === 1, 'one proposal stored');
+  check(JSON.stringify(stored[0].shown) === JSON.stringify(moved.gain), 'the stored gain is exactly the one shown before saving');
+  const fmt = new Intl.NumberFormat('zh-CN', { maximumFractionDigits: 0 }).format(stored[0].shown[0].residents_newly_covered);
+  check(moved.text === fmt, `the page showed ${moved.text} residents newly covered; the server stored ${fmt}`);
+  await shot(page, '9-workbench-saved');
+
+  // recommendations in build order, accept the first
+  await page.fill('#rec-k', '3');
+  await page.click('#rec-ask');
+  await page.waitForSelector('#rec-table');
+  const recs = await page.$$eval('#rec-table tbody tr', (rows) => rows.length);
+  check(recs === 3 && (await page.$$('.rec-marker')).length === 3, 'three recommended sites, numbered on the map');
+  await shot(page, '10-workbench-recommend');
+  await page.click('[data-accept="1"]');
+  await page.waitForFunction(() => window.__app.workbench.proposals.length === 2, null, { timeout: 30000 });
+  check((await api(STORE, `/v1/scenarios/${scenarioID}/proposals`)).proposals.length === 2, 'accepting a recommendation stores a proposal');
+
+  // compare with the baseline
+  await page.click('#cmp-load');
+  await page.waitForSelector('#cmp-types');
+  const cmpText = await page.textContent('#cmp-types');
+  check(cmpText.includes('幼儿园'), 'the comparison lists kindergartens');
+  check(await page.evaluate(() => window.__map.queryRenderedFeatures({ layers: ['changed-fill'] }).length) > 0, 'newly covered cells are highlighted');
+  await shot(page, '11-workbench-compare');
+  noProblems('workbench');
+
+  // a token that the server refuses shows its message (only when the server checks tokens)
+  report.ok = true;
+} catch (err) {
+  report.error = err.message;
+  console.error(err.stack || err.message);
+  if (problems.length) console.error('problems seen: ' + problems.join('\n'));
+} finally {
+  await browser.close();
+  console.log(JSON.stringify(report));
+  process.exitCode = report.ok ? 0 : 1;
+}
