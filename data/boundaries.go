@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
 
 	"lifecircle/coverage"
 	"lifecircle/spatial"
@@ -18,6 +19,12 @@ func ReadBoundaries(name string, r io.Reader, crs spatial.CRS) ([]coverage.Admin
 	if err != nil {
 		return nil, err
 	}
+	return boundariesFromFeatures(name, fc, crs)
+}
+
+// boundariesFromFeatures reads units from polygon features (GeoJSON, or a
+// Shapefile's records).
+func boundariesFromFeatures(name string, fc *geojson.FeatureCollection, crs spatial.CRS) ([]coverage.AdminUnit, error) {
 	out := make([]coverage.AdminUnit, 0, len(fc.Features))
 	codes := map[string]int{}
 	for i, ft := range fc.Features {

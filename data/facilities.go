@@ -267,6 +267,13 @@ func readFacilitiesGeoJSON(name string, r io.Reader, crs spatial.CRS, cat *cover
 	if err != nil {
 		return nil, err
 	}
+	return facilitiesFromFeatures(name, fc, crs, cat)
+}
+
+// facilitiesFromFeatures reads facilities from point features (GeoJSON, or
+// a Shapefile's records) with properties type, name, capacity, status,
+// plan_year, id.
+func facilitiesFromFeatures(name string, fc *geojson.FeatureCollection, crs spatial.CRS, cat *coverage.Catalog) ([]coverage.Facility, error) {
 	stem := strings.TrimSuffix(filepath.Base(name), filepath.Ext(name))
 	out := make([]coverage.Facility, 0, len(fc.Features))
 	for i, ft := range fc.Features {

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
 
 	"lifecircle/coverage"
 	"lifecircle/spatial"
@@ -27,6 +28,12 @@ type Inputs struct {
 	Provider    string
 	POIRules    string
 	OnPOIReport func(*POIReport)
+	// Encoding forces the attribute encoding of Shapefiles ("utf-8",
+	// "gbk"); otherwise the .cpg, the table's language driver, or detection.
+	Encoding string
+	// BoundariesLevel is the unit level of boundary features that carry
+	// none (a Shapefile of streets from the natural-resources bureau).
+	BoundariesLevel string
 	OSM         string // optional OSM extract (PBF or XML) for walking distances
 	// FS, when set, is where the paths are read from (the embedded
 	// samples); otherwise the operating system's files.
@@ -116,17 +123,51 @@ func Load(in Inputs) (*coverage.Catalog, *coverage.Dataset, error) {
 		if in.OnPOIReport != nil {
 			in.OnPOIReport(rep)
 		}
+	} else if IsShapefile(in.Facilities) {
+		sf, c, err := in.shapefile(in.Facilities, facCRS)
+		if err != nil {
+			return nil, nil, err
+		}
+		if ds.Facilities, err = facilitiesFromFeatures(in.Facilities, sf.Features, c, cat); err != nil {
+			return nil, nil, err
+		}
 	} else if ds.Facilities, err = readWith(in, in.Facilities, func(r io.Reader) ([]coverage.Facility, error) {
 		return ReadFacilities(in.Facilities, r, facCRS, cat)
 	}); err != nil {
 		return nil, nil, err
 	}
-	if ds.Cells, err = readWith(in, in.Population, func(r io.Reader) ([]coverage.PopulationCell, error) {
+	if IsShapefile(in.Population) {
+		if err := spatial.CheckResolution(in.Resolution); err != nil {
+			return nil, nil, invalid("%s: %v", in.Population, err)
+		}
+		sf, c, err := in.shapefile(in.Population, or(in.PopulationCRS, in.CRS))
+		if err != nil {
+			return nil, nil, err
+		}
+		acc, err := populationFromFeatures(in.Population, sf.Features, c, in.Resolution)
+		if err != nil {
+			return nil, nil, err
+		}
+		if ds.Cells, err = populationCells(in.Population, acc); err != nil {
+			return nil, nil, err
+		}
+	} else if ds.Cells, err = readWith(in, in.Population, func(r io.Reader) ([]coverage.PopulationCell, error) {
 		return ReadPopulation(in.Population, r, or(in.PopulationCRS, in.CRS), in.Resolution)
 	}); err != nil {
 		return nil, nil, err
 	}
-	if in.Boundaries != "" {
+	if in.Boundaries != "" && IsShapefile(in.Boundaries) {
+		sf, c, err := in.shapefile(in.Boundaries, or(in.BoundariesCRS, in.CRS))
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := boundaryAliases(in.Boundaries, sf.Features, in.BoundariesLevel); err != nil {
+			return nil, nil, err
+		}
+		if ds.Units, err = boundariesFromFeatures(in.Boundaries, sf.Features, c); err != nil {
+			return nil, nil, err
+		}
+	} else if in.Boundaries != "" {
 		if ds.Units, err = readWith(in, in.Boundaries, func(r io.Reader) ([]coverage.AdminUnit, error) {
 			return ReadBoundaries(in.Boundaries, r, or(in.BoundariesCRS, in.CRS))
 		}); err != nil {
@@ -140,6 +181,50 @@ func Load(in Inputs) (*coverage.Catalog, *coverage.Dataset, error) {
 		return nil, nil, err
 	}
 	return cat, ds, nil
+}
+
+// shapefile reads a Shapefile input; the CRS to apply to its coordinates
+// is WGS84 when its .prj was converted from, else def (no .prj: --crs).
+func (in Inputs) shapefile(path string, def spatial.CRS) (*Shapefile, spatial.CRS, error) {
+	sf, err := ReadShapefile(in.read, path, in.Encoding)
+	if err != nil {
+		return nil, "", err
+	}
+	if sf.Projected {
+		return sf, spatial.WGS84, nil
+	}
+	return sf, def, nil
+}
+
+// boundaryAliases fills level, code and name of Shapefile boundary
+// features from the usual Chinese field names (XZQDM/XZQMC of the land
+// survey, 代码/名称) and the given level where a feature has none.
+func boundaryAliases(name string, fc *geojson.FeatureCollection, level string) error {
+	aliases := map[string][]string{
+		"code":   {"xzqdm", "dm", "代码", "编码", "行政区代码", "街道代码", "社区代码", "adcode"},
+		"name":   {"xzqmc", "mc", "名称", "行政区名称", "街道名称", "社区名称"},
+		"parent": {"sjdm", "上级代码", "parent_code"},
+	}
+	for i, ft := range fc.Features {
+		for key, as := range aliases {
+			if prop(ft.Properties, key) != "" {
+				continue
+			}
+			for _, a := range as {
+				if v := prop(ft.Properties, a); v != "" {
+					ft.Properties[key] = v
+					break
+				}
+			}
+		}
+		if prop(ft.Properties, "level") == "" {
+			if level == "" {
+				return invalid("%s record %d: no \"level\" field (district, street, community or grid): add one or give --boundaries-level", name, i+1)
+			}
+			ft.Properties["level"] = level
+		}
+	}
+	return nil
 }
 
 func readWith[T any](in Inputs, path string, read func(io.Reader) (T, error)) (T, error) {

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
 
 	"lifecircle/coverage"
 	"lifecircle/spatial"
@@ -44,6 +45,11 @@ func ReadPopulation(name string, r io.Reader, crs spatial.CRS, res int) ([]cover
 	if err != nil {
 		return nil, err
 	}
+	return populationCells(name, acc)
+}
+
+// populationCells is the sorted list of the cells with population > 0.
+func populationCells(name string, acc map[spatial.Cell]float64) ([]coverage.PopulationCell, error) {
 	out := make([]coverage.PopulationCell, 0, len(acc))
 	for c, p := range acc {
 		if p > 0 {
@@ -140,6 +146,13 @@ func readPopulationGeoJSON(name string, r io.Reader, crs spatial.CRS, res int) (
 	if err != nil {
 		return nil, err
 	}
+	return populationFromFeatures(name, fc, crs, res)
+}
+
+// populationFromFeatures reads population from point or polygon features
+// (GeoJSON, or a Shapefile's records) with a population property.
+func populationFromFeatures(name string, fc *geojson.FeatureCollection, crs spatial.CRS, res int) (map[spatial.Cell]float64, error) {
+	var err error
 	acc := map[spatial.Cell]float64{}
 	for i, ft := range fc.Features {
 		where := fmt.Sprintf("%s feature %d", name, i+1)

@@ -54,9 +54,9 @@ usage:
                      serve a stored dataset; scenarios and proposals are written to the store
 
 inputs:
-  --facilities FILE   GeoJSON points or CSV lon,lat,type[,name,capacity,status,plan_year,id]
-  --population FILE   H3 CSV (h3,population), GeoJSON points or polygons with "population"
-  --boundaries FILE   GeoJSON polygons with level, code, name, parent (optional)
+  --facilities FILE   GeoJSON points, CSV lon,lat,type[,name,capacity,status,plan_year,id], or a Shapefile (.shp)
+  --population FILE   H3 CSV (h3,population), GeoJSON or Shapefile points or polygons with "population"
+  --boundaries FILE   GeoJSON or Shapefile polygons with level, code, name, parent (optional)
   --catalog FILE      JSON or YAML catalogue override (optional)
   --crs wgs84|gcj02|bd09   coordinates of the inputs (default wgs84); per input:
                       --facilities-crs, --population-crs, --boundaries-crs
@@ -71,6 +71,8 @@ inputs:
   --snap-m M          farthest a cell or facility may be from a walkable way (default 250)
   --min-component N   also snap to disconnected parts of ≥ N nodes (default 0: largest component only)
   --profile NAME      walking speed for minutes: default (60 m/min), elderly (50), adult (67)
+  --encoding E        Shapefile attributes: utf-8 or gbk (default: the .cpg, the table's language driver, or detected)
+  --boundaries-level L  level of boundary features without a "level" field (district, street, community, grid)
   --provider P        --facilities is a POI export (CSV/XLSX) of amap, baidu, tencent or osm: classified
                       into catalogue types as by lifecircle classify (coordinates from the provider's CRS)
   --poi-rules FILE    JSON override of the POI rules (lifecircle classify --print-rules shows them)
@@ -94,6 +96,7 @@ type inputFlags struct {
 	minComponent                                int
 	profile                                     string
 	provider, poiRules                          string
+	encoding, boundariesLevel                   string
 	basemap                                     bool // serve: also read the extract's basemap for the map tiles
 }
 
@@ -118,6 +121,8 @@ func (f *inputFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.minComponent, "min-component", coverage.DefaultMinComponent, "also snap to disconnected network parts of at least N nodes (0: largest only)")
 	fs.StringVar(&f.profile, "profile", "", "walking profile: default, elderly, adult")
 	fs.StringVar(&f.provider, "provider", "", "read --facilities as a POI export of amap, baidu, tencent or osm (CSV or XLSX) and classify it")
+	fs.StringVar(&f.encoding, "encoding", "", "attribute encoding of Shapefile inputs: utf-8 or gbk (default: the .cpg, else detected)")
+	fs.StringVar(&f.boundariesLevel, "boundaries-level", "", "unit level of boundary features without a level field: district, street, community, grid")
 	fs.StringVar(&f.poiRules, "poi-rules", "", "JSON override of the POI → catalogue rules (with --provider)")
 }
 

@@ -81,7 +81,12 @@ func (f *inputFlags) inputs() (data.Inputs, error) {
 		return in, fmt.Errorf("give --facilities FILE and --population FILE (or --sample NAME)")
 	default:
 		in = data.Inputs{Facilities: f.facilities, Population: f.population, Boundaries: f.boundaries, Catalog: f.catalog,
-			Provider: f.provider, POIRules: f.poiRules}
+			Provider: f.provider, POIRules: f.poiRules, Encoding: f.encoding, BoundariesLevel: f.boundariesLevel}
+		if f.boundariesLevel != "" {
+			if _, err := coverage.ParseUnitLevel(f.boundariesLevel); err != nil {
+				return in, fmt.Errorf("--boundaries-level: %w", err)
+			}
+		}
 		if f.provider != "" {
 			if _, err := data.ProviderCRS(f.provider); err != nil {
 				return in, fmt.Errorf("--provider: %w", err)
