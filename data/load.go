@@ -34,7 +34,7 @@ type Inputs struct {
 	// BoundariesLevel is the unit level of boundary features that carry
 	// none (a Shapefile of streets from the natural-resources bureau).
 	BoundariesLevel string
-	OSM         string // optional OSM extract (PBF or XML) for walking distances
+	OSM             string // optional OSM extract (PBF or XML) for walking distances
 	// FS, when set, is where the paths are read from (the embedded
 	// samples); otherwise the operating system's files.
 	FS fs.FS
