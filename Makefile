@@ -5,7 +5,7 @@ GO ?= go
 BIN := bin/lifecircle
 BENCH_OUT ?= /tmp/lifecircle-bench.txt
 
-.PHONY: help build run test check fmt vet deps race bench golden sample compare-peer deps-pg deps-gdal deps-glpk deps-proj crash bench-store deps-web vendor-web deps-xlsx
+.PHONY: help build run test check fmt vet deps race bench golden sample compare-peer deps-pg deps-gdal deps-glpk deps-proj crash bench-store deps-web vendor-web deps-xlsx deps-owslib
 help:   ## List targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "%-12s %s\n", $$1, $$2}'
 build:  ## Build the binary into bin/
@@ -50,6 +50,8 @@ crash: ## SIGKILL durability test of the GeoPackage store, 200 kills (make test 
 	LIFECIRCLE_CRASH_CYCLES=200 $(GO) test -count=1 -timeout 30m -run TestCrashDurability -v ./cmd/lifecircle
 bench-store: ## Store benchmarks: imports into GeoPackage and PostGIS, open + first layer
 	LIFECIRCLE_BENCH_STORE=1 $(GO) test -run='^$$' -bench=Store -benchtime=1x -count=1 -timeout 120m ./data/storetest/
+deps-owslib: ## Install python3-owslib with apt (root): OWSLib, the OGC API client test of /ogc (run with /usr/bin/python3)
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-owslib
 deps-glpk: ## Install glpk-utils with apt (root): glpsol, the exact optimum for the recommendation test
 	apt-get install -y glpk-utils
 deps-proj: ## Install proj-bin with apt (root): cs2cs, the reference for the CRS transforms (spatial/crs)
