@@ -27,6 +27,7 @@ func (s *Server) basemapLayer() tileLayer {
 func (b *basemapTiles) name() string     { return basemapID }
 func (b *basemapTiles) minZoom() int     { return 0 }
 func (b *basemapTiles) bound() orb.Bound { return b.bm.Bound() }
+func (b *basemapTiles) reachM() float64  { return 0 } // found by bound
 
 func (b *basemapTiles) fields() map[string]string {
 	return map[string]string{"class": "String", "name": "String", "name_zh": "String", "name_en": "String"}

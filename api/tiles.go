@@ -46,6 +46,9 @@ type tileLayer interface {
 	features(b orb.Bound, z maptile.Zoom) (map[string]*geojson.FeatureCollection, error)
 	fields() map[string]string
 	bound() orb.Bound
+	// reachM is how far (metres) beyond a query box a feature the query
+	// leaves out may still draw into it (H3 cells are found by centre).
+	reachM() float64
 }
 
 type collectionTiles struct{ c *collection.Collection }
@@ -60,6 +63,8 @@ func (t collectionTiles) minZoom() int {
 }
 
 func (t collectionTiles) bound() orb.Bound { return t.c.Extent() }
+
+func (t collectionTiles) reachM() float64 { return t.c.ReachM() }
 
 func (t collectionTiles) fields() map[string]string {
 	out := map[string]string{}
@@ -86,30 +91,51 @@ func (t collectionTiles) features(b orb.Bound, z maptile.Zoom) (map[string]*geoj
 		if f.Geometry == nil {
 			continue
 		}
-		gf := geojson.NewFeature(orb.Clone(f.Geometry))
-		gf.ID = f.ID
-		gf.Properties = mvtProperties(f.Properties)
+		// Query built this geometry and map for this call alone
+		// (collection.Feature), so the encoder may overwrite them.
+		gf := &geojson.Feature{Type: "Feature", ID: f.ID, Geometry: f.Geometry, Properties: mvtProperties(f.Properties)}
 		fc.Append(gf)
 	}
 	return map[string]*geojson.FeatureCollection{t.c.ID: fc}, nil
 }
 
 // mvtProperties keeps what MVT can carry: nulls are left out and lists
-// become comma-separated text.
+// become comma-separated text. It changes p in place (a map Query made for
+// this tile alone) rather than copying it.
 func mvtProperties(p map[string]any) geojson.Properties {
-	out := make(geojson.Properties, len(p))
 	for k, v := range p {
 		switch x := v.(type) {
 		case nil:
+			delete(p, k)
 		case []string:
-			out[k] = strings.Join(x, ",")
+			p[k] = strings.Join(x, ",")
 		case string, bool, float64, float32, int, int64:
-			out[k] = x
 		default:
-			out[k] = collection.FormatValue(x)
+			p[k] = collection.FormatValue(x)
 		}
 	}
-	return out
+	return geojson.Properties(p)
+}
+
+// tileBuffer is how far, in tile units (4,096 a tile), geometry is kept
+// beyond the tile's edge: 80 units, tippecanoe's default (5 pixels of 256),
+// so strokes and fills meet across tile edges. orb's
+// MapboxGLDefaultExtentBound keeps a whole tile width on every side, which
+// made every tile carry the features of the 3 × 3 tiles around it when
+// they were queried (they were not, so it only cost the query pad below).
+const tileBuffer = 80
+
+var tileClip = orb.Bound{Min: orb.Point{-tileBuffer, -tileBuffer}, Max: orb.Point{mvt.DefaultExtent + tileBuffer, mvt.DefaultExtent + tileBuffer}}
+
+// tileQueryBound is the box to query for tile t: the tile, its buffer, and
+// the layer's reach (how far a feature found by its centre may draw).
+func tileQueryBound(t maptile.Tile, reachM float64) orb.Bound {
+	b := t.Bound()
+	buf := (b.Max[0] - b.Min[0]) * tileBuffer / mvt.DefaultExtent
+	lat := math.Max(math.Abs(b.Min[1]), math.Abs(b.Max[1]))
+	dLat := reachM / 111_320
+	dLon := dLat / math.Max(math.Cos(lat*math.Pi/180), 0.01)
+	return orb.Bound{Min: orb.Point{b.Min[0] - buf - dLon, b.Min[1] - buf - dLat}, Max: orb.Point{b.Max[0] + buf + dLon, b.Max[1] + buf + dLat}}
 }
 
 // encodeTile projects, clips, simplifies and encodes the layers of one tile
@@ -128,7 +154,7 @@ func encodeTile(fcs map[string]*geojson.FeatureCollection, t maptile.Tile) ([]by
 		return nil, nil
 	}
 	layers.ProjectToTile(t)
-	layers.Clip(mvt.MapboxGLDefaultExtentBound)
+	layers.Clip(tileClip)
 	layers.Simplify(simplify.DouglasPeucker(1.0))
 	layers.RemoveEmpty(1.0, 1.0)
 	n := 0
@@ -267,10 +293,7 @@ func (s *Server) serveTile(c *gin.Context, id string, t maptile.Tile) {
 	key := fmt.Sprintf("%s|%s|%d/%d/%d", version, id, t.Z, t.X, t.Y)
 	ct, ok := s.tiles.get(key)
 	if !ok {
-		b := t.Bound()
-		pad := math.Max((b.Max[0]-b.Min[0])/16, 0.004) // cells are found by their centre: reach past the edge
-		qb := orb.Bound{Min: orb.Point{b.Min[0] - pad, b.Min[1] - pad}, Max: orb.Point{b.Max[0] + pad, b.Max[1] + pad}}
-		fcs, err := layer.features(qb, t.Z)
+		fcs, err := layer.features(tileQueryBound(t, layer.reachM()), t.Z)
 		if err != nil {
 			writeError(c, err)
 			return

@@ -37,7 +37,9 @@ type Property struct {
 	Description string // English description
 }
 
-// Feature is one feature of a collection. ID is the integer feature id
+// Feature is one feature of a collection. Query and Feature build a new
+// geometry and property map for every call, so a caller may change them
+// (the vector tile encoder projects and clips geometries in place). ID is the integer feature id
 // (stable for the analysis; cells keep the same id in every cell
 // collection); Key is the id the /v1 layers have always used (an H3 index, a
 // facility id, a gap-area id).
@@ -107,6 +109,20 @@ func (c *Collection) Property(name string) (Property, bool) {
 
 // Extent is the bound of the collection's features (WGS84).
 func (c *Collection) Extent() orb.Bound { return c.src.extent() }
+
+// ReachM is how far, in metres, a feature's geometry may reach beyond what
+// a bbox query matches it by: for H3 cells, matched by their centre, twice
+// the mean hexagon edge of the resolution (a hexagon's circumradius is its
+// edge; cells vary in size over the globe); 0 for the others, matched by
+// their bound. A tile reaches this far past its edge so that cells it cuts
+// are drawn.
+func (c *Collection) ReachM() float64 {
+	if _, ok := c.src.(*cellSource); !ok {
+		return 0
+	}
+	// H3's mean hexagon edge: 1,281,256 m at resolution 0, ÷ √7 a level.
+	return 2 * 1_281_256 / math.Pow(math.Sqrt(7), float64(c.set.a.Data.Resolution))
+}
 
 // Count is the number of features with no filter.
 func (c *Collection) Count() int { return c.src.len() }
