@@ -3,13 +3,10 @@ package api
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"math"
-	"regexp"
 	"testing"
 
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/maptile"
 
 	"lifecircle/coverage"
 	"lifecircle/coverage/collection"
@@ -97,42 +94,3 @@ func TestAppendFeatureMatchesEncodingJSON(t *testing.T) {
 		}
 	}
 }
-
-// TestTilesLeaveFeaturesAlone: orb's MVT encoder projects and clips the
-// geometries it is given in place, and the tile code hands it what Query
-// built without copying: later GeoJSON answers must not change.
-func TestTilesLeaveFeaturesAlone(t *testing.T) {
-	h := newTestServer(t)
-	ids := []string{"coverage-kindergarten", "gaps-pharmacy", "facilities", "gap-areas-pharmacy", "admin-units-district", "catchments-kindergarten", "population"}
-	before := map[string]string{}
-	for _, id := range ids {
-		rec := get(t, h, "GET", "/ogc/collections/"+id+"/items?limit=1000")
-		if rec.Code != 200 {
-			t.Fatalf("%s: %d %s", id, rec.Code, rec.Body)
-		}
-		before[id] = stripTimeStamp(rec.Body.String())
-	}
-	tiles := 0
-	for _, id := range ids {
-		for z := 10; z <= 17; z++ {
-			tl := maptile.At(orb.Point{104.0657, 30.6595}, maptile.Zoom(z))
-			rec := get(t, h, "GET", fmt.Sprintf("/tiles/%s/%d/%d/%d.pbf", id, z, tl.X, tl.Y))
-			if rec.Code == 200 {
-				tiles++
-			}
-		}
-	}
-	if tiles < 30 {
-		t.Fatalf("only %d tiles had features", tiles)
-	}
-	for _, id := range ids {
-		rec := get(t, h, "GET", "/ogc/collections/"+id+"/items?limit=1000")
-		if got := stripTimeStamp(rec.Body.String()); got != before[id] {
-			t.Errorf("%s changed after tiles were drawn", id)
-		}
-	}
-}
-
-var timeStampRE = regexp.MustCompile(`"timeStamp":"[^"]*"`)
-
-func stripTimeStamp(s string) string { return timeStampRE.ReplaceAllString(s, "") }
