@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/paulmach/orb"
@@ -159,7 +160,7 @@ func (s *Server) ogcCollection(c *gin.Context) (*collection.Collection, error) {
 	}
 	col, err := set.Collection(c.Param("id"))
 	if err != nil {
-		return nil, notFound("", "%v", err)
+		return nil, err // names the id and /ogc/collections; a 404
 	}
 	return col, nil
 }
@@ -306,6 +307,11 @@ func parseItemsRequest(c *gin.Context, col *collection.Collection) (itemsRequest
 		if len(parts) > 2 || v == "" || !datetimeRE.MatchString(parts[0]) || (len(parts) == 2 && !datetimeRE.MatchString(parts[1])) {
 			return r, badParam("datetime", "datetime %q must be an RFC 3339 instant or an interval a/b with .. for open ends", v)
 		}
+		for _, p := range parts {
+			if !validDatetime(p) {
+				return r, badParam("datetime", "datetime %q: %q is not a valid date or RFC 3339 date-time", v, p)
+			}
+		}
 	}
 	r.q.Unit = c.Query("unit")
 	profile, err := coverage.ParseProfile(c.Query("profile"))
@@ -322,6 +328,20 @@ func parseItemsRequest(c *gin.Context, col *collection.Collection) (itemsRequest
 		}
 	}
 	return r, nil
+}
+
+// validDatetime checks a date or date-time the pattern admitted (an open
+// end, "" or "..", is valid): month 13 or hour 25 are not.
+func validDatetime(v string) bool {
+	if v == "" || v == ".." {
+		return true
+	}
+	layout := time.DateOnly
+	if strings.Contains(v, "T") {
+		layout = time.RFC3339Nano
+	}
+	_, err := time.Parse(layout, v)
+	return err == nil
 }
 
 // parseOGCBBox reads 4 or 6 numbers in bbox-crs (default CRS84) and returns

@@ -188,8 +188,13 @@ func TestOGCLandingAndConformance(t *testing.T) {
 	if !strings.Contains(crsList, "http://www.opengis.net/def/crs/OGC/1.3/CRS84") || !strings.Contains(crsList, "EPSG/0/4544") {
 		t.Errorf("collection crs %v", col["crs"])
 	}
-	if rec := get(t, h, http.MethodGet, "/ogc/collections/nosuch"); rec.Code != 404 {
-		t.Errorf("unknown collection: %d", rec.Code)
+	for _, u := range []string{"/ogc/collections/nosuch", "/ogc/collections/nosuch/items", "/tiles/nosuch/14/0/0.pbf", "/tiles/nosuch.json"} {
+		rec := get(t, h, http.MethodGet, u)
+		var body errorBody
+		json.Unmarshal(rec.Body.Bytes(), &body)
+		if rec.Code != 404 || !strings.Contains(body.Error, `"nosuch" does not exist`) || strings.Count(body.Error, "not found") > 1 {
+			t.Errorf("%s: %d %q", u, rec.Code, body.Error)
+		}
 	}
 }
 
@@ -232,6 +237,9 @@ func TestOGCItemsLimitAndParams(t *testing.T) {
 		{"bbox=1,2,3,4&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/27700", "bbox-crs"},
 		{"bbox-crs=http://www.opengis.net/def/crs/EPSG/0/3857", "bbox-crs"},
 		{"datetime=yesterday", "datetime"},
+		{"datetime=2024-13-45T99:99:99Z", "datetime"},
+		{"datetime=2024-02-30", "datetime"},
+		{"datetime=2024-01-01T00:00:00Z%2F2024-01-01T25:00:00Z", "datetime"},
 		{"limit=5&limit=6", "limit"},
 		{"population=12&h3=x&colour=red", "colour"},
 	}

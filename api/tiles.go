@@ -238,7 +238,7 @@ func (s *Server) tileLayerOf(c *gin.Context, id string) (tileLayer, string, erro
 	}
 	col, err := set.Collection(id)
 	if err != nil {
-		return nil, "", notFound("", "%v", err)
+		return nil, "", err // names the id and /ogc/collections; a 404
 	}
 	return collectionTiles{col}, set.Version(), nil
 }
