@@ -8,9 +8,10 @@ import (
 )
 
 // Store keeps what planners and street officials make so that it survives
-// restarts and crashes: datasets, scenarios, proposals and plan items, and
-// computed layers. An acknowledged write (a method that returned nil) is
-// durable. Implementations: a GeoPackage file (data/gpkgstore), PostgreSQL +
+// restarts and crashes: datasets, scenarios, proposals and plan items,
+// computed layers, users and the audit. An acknowledged write (a method
+// that returned nil) is durable, and every write records the WriteNote of
+// its context in the same transaction. Implementations: a GeoPackage file (data/gpkgstore), PostgreSQL +
 // PostGIS (data/pgstore) and memory (data/memstore); data/storetest is the
 // conformance suite every one of them passes.
 type Store interface {
@@ -51,6 +52,27 @@ type Store interface {
 	// saved (ErrNotFound when there is none). Property values come back as
 	// JSON decodes them: numbers are float64, lists []any.
 	Layer(ctx context.Context, dataset, name string) ([]LayerFeature, error)
+
+	// AddUser records a user with the credential of their token. The name
+	// must not belong to another active user (ErrInvalid).
+	AddUser(ctx context.Context, u User, c Credential) error
+	// RevokeUser makes the active user of that name lose their token for
+	// good (ErrNotFound when there is none).
+	RevokeUser(ctx context.Context, name string) error
+	// Users lists every user, revoked ones included, oldest first.
+	Users(ctx context.Context) ([]User, error)
+	// UserByID returns a user and their credential by token id
+	// (ErrNotFound when unknown; a revoked user is returned as such).
+	UserByID(ctx context.Context, id string) (User, Credential, error)
+
+	// AppendAudit adds entries to the audit as they are (an export copies
+	// them); writes record their own through WithWriteNote.
+	AppendAudit(ctx context.Context, entries []AuditEntry) error
+	// Audit lists audit entries, oldest first.
+	Audit(ctx context.Context, q AuditQuery) ([]AuditEntry, error)
+	// Replay returns the answer stored for a user's idempotency key
+	// (ErrNotFound when the key is new).
+	Replay(ctx context.Context, user, key string) (Replay, error)
 
 	Close() error
 }

@@ -168,6 +168,9 @@ func TestGDALReadsGeoPackageStore(t *testing.T) {
 		"scenarios":                    {"None", 2},
 		"lifecircle_layers":            {"None", 3},
 		"lifecircle_migrations":        {"None", len(migrations)},
+		"audit":                        {"None", 0},
+		"lifecircle_users":             {"None", 0},
+		"lifecircle_replays":           {"None", 0},
 	}
 	for name, w := range want {
 		if _, ok := list[name]; !ok {

@@ -199,6 +199,7 @@ func TestGeoPackageLayout(t *testing.T) {
 		"facilities": "features", "population_cells": "features", "admin_units": "features", "proposals": "features",
 		"plan_items": "features", "layer_gaps_kindergarten": "features",
 		"datasets": "attributes", "scenarios": "attributes", "lifecircle_layers": "attributes", "lifecircle_migrations": "attributes",
+		"audit": "attributes", "lifecircle_users": "attributes", "lifecircle_replays": "attributes",
 	}
 	if !reflect.DeepEqual(contents, want) {
 		t.Errorf("gpkg_contents %v\nwant %v", contents, want)

@@ -21,6 +21,7 @@ type migration struct {
 
 var migrations = []migration{
 	{1, "GeoPackage 1.3 core tables; datasets, facilities, population cells, admin units, scenarios, proposals, plan items, layers", migrate1},
+	{2, "users, audit, idempotency replays", migrate2},
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
@@ -281,4 +282,56 @@ func touchContents(ctx context.Context, tx *sql.Tx, table string, spatial bool) 
 		(min_x, max_x, min_y, max_y) = (SELECT min(minx), max(maxx), min(miny), max(maxy) FROM %s)
 		WHERE table_name = ?`, quoteIdent("rtree_"+table+"_geom")), table)
 	return err
+}
+
+// migrate2 adds users (token credentials), the append-only audit and the
+// stored answers of writes made with an idempotency key, all registered as
+// attributes tables. Users and replays are never exported.
+func migrate2(ctx context.Context, tx *sql.Tx) error {
+	if err := execAll(ctx, tx,
+		`CREATE TABLE lifecircle_users (
+			id TEXT PRIMARY KEY NOT NULL,
+			name TEXT NOT NULL,
+			role TEXT NOT NULL,
+			units TEXT NOT NULL,
+			created TEXT NOT NULL,
+			revoked TEXT,
+			salt BLOB NOT NULL,
+			hash BLOB NOT NULL)`,
+		"CREATE UNIQUE INDEX lifecircle_users_active ON lifecircle_users (name) WHERE revoked IS NULL",
+		`CREATE TABLE audit (
+			fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+			at TEXT NOT NULL,
+			user TEXT NOT NULL,
+			role TEXT,
+			action TEXT NOT NULL,
+			dataset TEXT,
+			scenario_id TEXT,
+			request_id TEXT,
+			detail TEXT)`,
+		"CREATE INDEX audit_scenario ON audit (scenario_id)",
+		`CREATE TRIGGER audit_append_only_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit is append-only'); END`,
+		`CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit is append-only'); END`,
+		`CREATE TABLE lifecircle_replays (
+			user TEXT NOT NULL,
+			key TEXT NOT NULL,
+			method TEXT NOT NULL,
+			path TEXT NOT NULL,
+			status INTEGER NOT NULL,
+			body BLOB NOT NULL,
+			created TEXT NOT NULL,
+			PRIMARY KEY (user, key))`,
+	); err != nil {
+		return err
+	}
+	for _, a := range []struct{ table, desc string }{
+		{"audit", "lifecircle: every write (who, when, what, scenario, request id); append-only"},
+		{"lifecircle_users", "lifecircle: API users, roles, jurisdictions and salted token hashes (never exported)"},
+		{"lifecircle_replays", "lifecircle: answers to writes made with an Idempotency-Key (never exported)"},
+	} {
+		if err := registerTable(ctx, tx, a.table, "attributes", a.desc); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -28,6 +28,9 @@ func (g *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := fn(tx); err != nil {
 		return err
 	}
+	if err := recordNote(ctx, tx); err != nil {
+		return err
+	}
 	return tx.Commit()
 }
 

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/paulmach/orb"
 
@@ -29,6 +30,14 @@ type Store struct {
 	mu        sync.RWMutex
 	datasets  map[string]*dataset
 	scenarios map[string]*scenario
+	users     []user
+	audit     []coverage.AuditEntry
+	replays   map[[2]string]coverage.Replay // by user, key
+}
+
+type user struct {
+	u    coverage.User
+	cred coverage.Credential
 }
 
 type dataset struct {
@@ -52,7 +61,7 @@ type storedFeature struct {
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{datasets: map[string]*dataset{}, scenarios: map[string]*scenario{}}
+	return &Store{datasets: map[string]*dataset{}, scenarios: map[string]*scenario{}, replays: map[[2]string]coverage.Replay{}}
 }
 
 // Close does nothing: the contents stay for the next use.
@@ -60,7 +69,7 @@ func (m *Store) Close() error { return nil }
 
 // SaveDataset stores (or replaces) a dataset and its catalogue; readers see
 // the old one or the new one.
-func (m *Store) SaveDataset(ctx context.Context, cat *coverage.Catalog, ds *coverage.Dataset) error {
+func (m *Store) SaveDataset(ctx context.Context, cat *coverage.Catalog, ds *coverage.Dataset) (err error) {
 	if err := store.CheckDataset(cat, ds); err != nil {
 		return err
 	}
@@ -71,8 +80,10 @@ func (m *Store) SaveDataset(ctx context.Context, cat *coverage.Catalog, ds *cove
 	c := copyDataset(ds)
 	total := len(ds.Facilities) + len(ds.Cells) + len(ds.Units)
 	store.ProgressOf(ctx)("commit", total, total)
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	if err := m.lockWrite(ctx); err != nil {
+		return err
+	}
+	defer m.unlockWrite(ctx, &err)
 	if old, ok := m.datasets[ds.Name]; ok {
 		old.catalog, old.ds = catJSON, c
 		return nil
@@ -150,7 +161,7 @@ func roundTrip[T any](v T) (T, error) {
 }
 
 // SaveScenario creates or replaces a scenario; its proposals stay.
-func (m *Store) SaveScenario(_ context.Context, s coverage.Scenario) error {
+func (m *Store) SaveScenario(ctx context.Context, s coverage.Scenario) (err error) {
 	if err := store.CheckScenario(s); err != nil {
 		return err
 	}
@@ -162,8 +173,10 @@ func (m *Store) SaveScenario(_ context.Context, s coverage.Scenario) error {
 	if len(c.Changes) == 0 {
 		c.Changes = nil
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	if err := m.lockWrite(ctx); err != nil {
+		return err
+	}
+	defer m.unlockWrite(ctx, &err)
 	if _, ok := m.datasets[s.Dataset]; !ok {
 		return store.NotFound("dataset %q is not in the store", s.Dataset)
 	}
@@ -227,9 +240,11 @@ func (m *Store) Scenarios(_ context.Context, dataset string) ([]coverage.Scenari
 }
 
 // DeleteScenario removes a scenario and its proposals.
-func (m *Store) DeleteScenario(_ context.Context, id string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+func (m *Store) DeleteScenario(ctx context.Context, id string) (err error) {
+	if err := m.lockWrite(ctx); err != nil {
+		return err
+	}
+	defer m.unlockWrite(ctx, &err)
 	if _, ok := m.scenarios[id]; !ok {
 		return store.NotFound("scenario %q does not exist", id)
 	}
@@ -238,7 +253,7 @@ func (m *Store) DeleteScenario(_ context.Context, id string) error {
 }
 
 // AddProposal records a proposal of an existing scenario.
-func (m *Store) AddProposal(_ context.Context, p coverage.Proposal) error {
+func (m *Store) AddProposal(ctx context.Context, p coverage.Proposal) (err error) {
 	if err := store.CheckProposal(p); err != nil {
 		return err
 	}
@@ -247,8 +262,10 @@ func (m *Store) AddProposal(_ context.Context, p coverage.Proposal) error {
 		return err
 	}
 	c.Created = store.Time(p.Created)
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	if err := m.lockWrite(ctx); err != nil {
+		return err
+	}
+	defer m.unlockWrite(ctx, &err)
 	sc, ok := m.scenarios[p.ScenarioID]
 	if !ok {
 		return store.NotFound("scenario %q does not exist", p.ScenarioID)
@@ -307,7 +324,7 @@ func (m *Store) Proposals(_ context.Context, scenarioID string) ([]coverage.Prop
 }
 
 // SavePlanItems replaces the plan items of a dataset.
-func (m *Store) SavePlanItems(_ context.Context, dataset string, items []coverage.PlanItem) error {
+func (m *Store) SavePlanItems(ctx context.Context, dataset string, items []coverage.PlanItem) (err error) {
 	m.mu.RLock()
 	_, ok := m.datasets[dataset]
 	m.mu.RUnlock()
@@ -324,8 +341,10 @@ func (m *Store) SavePlanItems(_ context.Context, dataset string, items []coverag
 		}
 		return checked[i].ID < checked[j].ID
 	})
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	if err := m.lockWrite(ctx); err != nil {
+		return err
+	}
+	defer m.unlockWrite(ctx, &err)
 	d, ok := m.datasets[dataset]
 	if !ok {
 		return store.NotFound("dataset %q is not in the store", dataset)
@@ -349,7 +368,7 @@ func (m *Store) PlanItems(_ context.Context, dataset string) ([]coverage.PlanIte
 }
 
 // SaveLayer stores a computed layer of a dataset, replacing a previous one.
-func (m *Store) SaveLayer(_ context.Context, dataset, name string, features []coverage.LayerFeature) error {
+func (m *Store) SaveLayer(ctx context.Context, dataset, name string, features []coverage.LayerFeature) (err error) {
 	if err := store.CheckLayer(dataset, name); err != nil {
 		return err
 	}
@@ -365,8 +384,10 @@ func (m *Store) SaveLayer(_ context.Context, dataset, name string, features []co
 		}
 		out[i] = storedFeature{id: f.ID, geometry: g, properties: props}
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	if err := m.lockWrite(ctx); err != nil {
+		return err
+	}
+	defer m.unlockWrite(ctx, &err)
 	d, ok := m.datasets[dataset]
 	if !ok {
 		return store.NotFound("dataset %q is not in the store", dataset)
@@ -420,4 +441,159 @@ func (m *Store) Layer(_ context.Context, dataset, name string) ([]coverage.Layer
 		out[i] = coverage.LayerFeature{ID: f.id, Geometry: g, Properties: props}
 	}
 	return out, nil
+}
+
+// lockWrite takes the write lock and refuses a write whose idempotency key
+// was used before (the note is recorded by unlockWrite).
+func (m *Store) lockWrite(ctx context.Context) error {
+	m.mu.Lock()
+	if n, ok := coverage.WriteNoteOf(ctx); ok && n.Replay != nil {
+		if _, used := m.replays[[2]string{n.Replay.User, n.Replay.Key}]; used {
+			m.mu.Unlock()
+			return fmt.Errorf("idempotency key %q was used before: %w", n.Replay.Key, coverage.ErrConflict)
+		}
+	}
+	return nil
+}
+
+// unlockWrite records the context's write note when the write succeeded,
+// and releases the lock.
+func (m *Store) unlockWrite(ctx context.Context, err *error) {
+	defer m.mu.Unlock()
+	if *err != nil {
+		return
+	}
+	n, ok := coverage.WriteNoteOf(ctx)
+	if !ok {
+		return
+	}
+	if n.Audit != nil {
+		e := *n.Audit
+		e.At = store.Time(e.At)
+		e.Detail = slices.Clone(e.Detail)
+		e.Seq = int64(len(m.audit) + 1)
+		m.audit = append(m.audit, e)
+	}
+	if n.Replay != nil {
+		r := *n.Replay
+		r.Body = slices.Clone(r.Body)
+		r.Created = store.Time(r.Created)
+		m.replays[[2]string{r.User, r.Key}] = r
+	}
+}
+
+// AddUser records a user and the credential of their token.
+func (m *Store) AddUser(ctx context.Context, u coverage.User, c coverage.Credential) (err error) {
+	if err := store.CheckUser(u, c); err != nil {
+		return err
+	}
+	u.Units = slices.Clone(u.Units)
+	u.Created, u.Revoked = store.Time(u.Created), time.Time{}
+	if err := m.lockWrite(ctx); err != nil {
+		return err
+	}
+	defer m.unlockWrite(ctx, &err)
+	for _, x := range m.users {
+		if x.u.ID == u.ID {
+			return store.Invalid("user id %q already exists", u.ID)
+		}
+		if x.u.Name == u.Name && x.u.Active() {
+			return store.Invalid("an active user is already called %q (revoke them first)", u.Name)
+		}
+	}
+	m.users = append(m.users, user{u, coverage.Credential{Salt: slices.Clone(c.Salt), Hash: slices.Clone(c.Hash)}})
+	return nil
+}
+
+// RevokeUser revokes the active user of that name.
+func (m *Store) RevokeUser(ctx context.Context, name string) (err error) {
+	if err := m.lockWrite(ctx); err != nil {
+		return err
+	}
+	defer m.unlockWrite(ctx, &err)
+	for i := range m.users {
+		if m.users[i].u.Name == name && m.users[i].u.Active() {
+			m.users[i].u.Revoked = store.Time(time.Now())
+			return nil
+		}
+	}
+	return store.NotFound("no active user is called %q", name)
+}
+
+// Users lists every user, oldest first.
+func (m *Store) Users(context.Context) ([]coverage.User, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make([]coverage.User, len(m.users))
+	for i, x := range m.users {
+		out[i] = x.u
+		out[i].Units = slices.Clone(x.u.Units)
+	}
+	return out, nil
+}
+
+// UserByID returns a user and their credential by token id.
+func (m *Store) UserByID(_ context.Context, id string) (coverage.User, coverage.Credential, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	for _, x := range m.users {
+		if x.u.ID == id {
+			u := x.u
+			u.Units = slices.Clone(u.Units)
+			return u, coverage.Credential{Salt: slices.Clone(x.cred.Salt), Hash: slices.Clone(x.cred.Hash)}, nil
+		}
+	}
+	return coverage.User{}, coverage.Credential{}, store.NotFound("no user has token id %q", id)
+}
+
+// AppendAudit adds entries to the audit as they are.
+func (m *Store) AppendAudit(ctx context.Context, entries []coverage.AuditEntry) (err error) {
+	for _, e := range entries {
+		if err := store.CheckAudit(e); err != nil {
+			return err
+		}
+	}
+	if err := m.lockWrite(ctx); err != nil {
+		return err
+	}
+	defer m.unlockWrite(ctx, &err)
+	for _, e := range entries {
+		e.At = store.Time(e.At)
+		e.Detail = slices.Clone(e.Detail)
+		e.Seq = int64(len(m.audit) + 1)
+		m.audit = append(m.audit, e)
+	}
+	return nil
+}
+
+// Audit lists audit entries, oldest first.
+func (m *Store) Audit(_ context.Context, q coverage.AuditQuery) ([]coverage.AuditEntry, error) {
+	limit := store.AuditLimit(q.Limit)
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var out []coverage.AuditEntry
+	for _, e := range m.audit {
+		if e.Seq <= q.After || (q.Dataset != "" && e.Dataset != q.Dataset) ||
+			(q.Scenario != "" && e.Scenario != q.Scenario) || (q.User != "" && e.User != q.User) {
+			continue
+		}
+		if len(out) == limit {
+			break
+		}
+		e.Detail = slices.Clone(e.Detail)
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// Replay returns the answer stored for a user's idempotency key.
+func (m *Store) Replay(_ context.Context, user, key string) (coverage.Replay, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	r, ok := m.replays[[2]string{user, key}]
+	if !ok {
+		return r, store.NotFound("idempotency key %q is new", key)
+	}
+	r.Body = slices.Clone(r.Body)
+	return r, nil
 }

@@ -92,8 +92,14 @@ func str(s *string) string {
 	return *s
 }
 
+// write runs fn in one transaction with the context's write note.
 func (p *Store) write(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, p.pool, fn)
+	return pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return recordNote(ctx, tx)
+	})
 }
 
 func (p *Store) read(ctx context.Context, fn func(tx pgx.Tx) error) error {
@@ -411,14 +417,16 @@ func (p *Store) Scenarios(ctx context.Context, dataset string) ([]coverage.Scena
 
 // DeleteScenario removes a scenario and (by cascade) its proposals.
 func (p *Store) DeleteScenario(ctx context.Context, id string) error {
-	tag, err := p.pool.Exec(ctx, "DELETE FROM lifecircle.scenarios WHERE id = $1", id)
-	if err != nil {
-		return err
-	}
-	if tag.RowsAffected() == 0 {
-		return store.NotFound("scenario %q does not exist", id)
-	}
-	return nil
+	return p.write(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, "DELETE FROM lifecircle.scenarios WHERE id = $1", id)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return store.NotFound("scenario %q does not exist", id)
+		}
+		return nil
+	})
 }
 
 // AddProposal records a proposal of an existing scenario.
@@ -438,19 +446,21 @@ func (p *Store) AddProposal(ctx context.Context, pr coverage.Proposal) error {
 	if len(pr.Shown) > 0 {
 		shown = pr.Shown
 	}
-	tag, err := p.pool.Exec(ctx, `INSERT INTO lifecircle.proposals (id, scenario_id, author, unit, created, sites, facilities, shown, geom)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
-		pr.ID, pr.ScenarioID, store.NullStr(pr.Author), store.NullStr(pr.Unit), store.Time(pr.Created), len(pr.Facilities), facilities, shown, geom)
-	var pe *pgconn.PgError
-	switch {
-	case errors.As(err, &pe) && pe.Code == "23503": // foreign_key_violation
-		return store.NotFound("scenario %q does not exist", pr.ScenarioID)
-	case err != nil:
-		return err
-	case tag.RowsAffected() == 0:
-		return store.Invalid("proposal id %q already exists", pr.ID)
-	}
-	return nil
+	return p.write(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO lifecircle.proposals (id, scenario_id, author, unit, created, sites, facilities, shown, geom)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
+			pr.ID, pr.ScenarioID, store.NullStr(pr.Author), store.NullStr(pr.Unit), store.Time(pr.Created), len(pr.Facilities), facilities, shown, geom)
+		var pe *pgconn.PgError
+		switch {
+		case errors.As(err, &pe) && pe.Code == "23503": // foreign_key_violation
+			return store.NotFound("scenario %q does not exist", pr.ScenarioID)
+		case err != nil:
+			return err
+		case tag.RowsAffected() == 0:
+			return store.Invalid("proposal id %q already exists", pr.ID)
+		}
+		return nil
+	})
 }
 
 // Proposals lists the proposals of a scenario, oldest first.

@@ -125,6 +125,45 @@ CREATE TABLE lifecircle.layer_features (
 	FOREIGN KEY (dataset, layer) REFERENCES lifecircle.layers (dataset, name) ON DELETE CASCADE);
 CREATE INDEX layer_features_geom ON lifecircle.layer_features USING gist (geom);
 `},
+	{2, "users, audit, idempotency replays", `
+CREATE TABLE lifecircle.users (
+	id text PRIMARY KEY,
+	seq bigserial NOT NULL,
+	name text NOT NULL,
+	role text NOT NULL,
+	units json NOT NULL,
+	created timestamptz NOT NULL,
+	revoked timestamptz,
+	salt bytea NOT NULL,
+	hash bytea NOT NULL);
+CREATE UNIQUE INDEX users_active ON lifecircle.users (name) WHERE revoked IS NULL;
+
+CREATE TABLE lifecircle.audit (
+	seq bigserial PRIMARY KEY,
+	at timestamptz NOT NULL,
+	user_name text NOT NULL,
+	role text,
+	action text NOT NULL,
+	dataset text,
+	scenario_id text,
+	request_id text,
+	detail json);
+CREATE INDEX audit_scenario ON lifecircle.audit (scenario_id);
+CREATE FUNCTION lifecircle.audit_append_only() RETURNS trigger LANGUAGE plpgsql AS
+	$$ BEGIN RAISE EXCEPTION 'the audit is append-only'; END $$;
+CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON lifecircle.audit
+	FOR EACH ROW EXECUTE FUNCTION lifecircle.audit_append_only();
+
+CREATE TABLE lifecircle.replays (
+	user_name text NOT NULL,
+	key text NOT NULL,
+	method text NOT NULL,
+	path text NOT NULL,
+	status int NOT NULL,
+	body bytea NOT NULL,
+	created timestamptz NOT NULL,
+	PRIMARY KEY (user_name, key));
+`},
 }
 
 // migrationLock is the advisory lock key that serialises migrators

@@ -269,3 +269,57 @@ func Normalize(g orb.Geometry) orb.Geometry {
 
 // SRID is the spatial reference of every stored geometry: WGS84 lon,lat.
 const SRID = 4326
+
+// CheckUser checks a user and credential before they are stored.
+func CheckUser(u coverage.User, c coverage.Credential) error {
+	if err := u.Check(); err != nil {
+		return err
+	}
+	if err := CheckName("user id", u.ID); err != nil {
+		return err
+	}
+	if len(c.Salt) < 16 || len(c.Hash) != 32 {
+		return Invalid("user %s: the credential needs a salt of 16 bytes or more and a SHA-256 hash", u.Name)
+	}
+	return nil
+}
+
+// CheckAudit checks an audit entry before it is stored.
+func CheckAudit(e coverage.AuditEntry) error {
+	if err := CheckName("audit user", e.User); err != nil {
+		return err
+	}
+	if err := CheckName("audit action", e.Action); err != nil {
+		return err
+	}
+	if len(e.Detail) > 0 && !json.Valid(e.Detail) {
+		return Invalid("audit entry %s: detail is not valid JSON", e.Action)
+	}
+	return nil
+}
+
+// AuditLimit is the number of audit entries a query returns at most.
+func AuditLimit(n int) int {
+	if n <= 0 || n > 10000 {
+		return 1000
+	}
+	return n
+}
+
+// UnitsJSON encodes a user's unit codes ([] for none).
+func UnitsJSON(units []string) string {
+	b, _ := json.Marshal(NonNil(units))
+	return string(b)
+}
+
+// ParseUnits decodes what UnitsJSON wrote (nil for none).
+func ParseUnits(s string) ([]string, error) {
+	var units []string
+	if err := json.Unmarshal([]byte(s), &units); err != nil {
+		return nil, fmt.Errorf("store is damaged: user units %q: %v", s, err)
+	}
+	if len(units) == 0 {
+		return nil, nil
+	}
+	return units, nil
+}

@@ -47,6 +47,8 @@ func Run(t *testing.T, open Factory) {
 		{"Layers", testLayers},
 		{"ReopenKeepsEverything", testReopen},
 		{"ReadersNeverSeeHalfAnImport", testConcurrentReaders},
+		{"Users", testUsers},
+		{"AuditAndReplay", testAuditAndReplay},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
@@ -626,4 +628,126 @@ func WantInvalid(t testing.TB, err error, wants ...string) {
 			t.Errorf("error %q\n\tlacks %q", err, w)
 		}
 	}
+}
+
+func testUsers(t *testing.T, open Factory) {
+	s, reopen := open(t)
+	_, id1, c1 := coverage.NewToken()
+	_, id2, c2 := coverage.NewToken()
+	u1 := coverage.User{ID: id1, Name: "张科长", Role: coverage.StreetOfficial, Units: []string{"510108001", "510108002"}, Created: t0}
+	u2 := coverage.User{ID: id2, Name: "planner", Role: coverage.Planner, Created: t0.Add(time.Second)}
+	for _, x := range []struct {
+		u coverage.User
+		c coverage.Credential
+	}{{u1, c1}, {u2, c2}} {
+		if err := s.AddUser(bg, x.u, x.c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, id3, c3 := coverage.NewToken()
+	WantInvalid(t, s.AddUser(bg, coverage.User{ID: id3, Name: "张科长", Role: coverage.Viewer, Created: t0}, c3), "张科长")
+	WantInvalid(t, s.AddUser(bg, coverage.User{ID: id3, Name: "x", Role: coverage.StreetOfficial, Created: t0}, c3), "unit")
+	WantInvalid(t, s.AddUser(bg, coverage.User{ID: id3, Name: "x", Role: "mayor", Created: t0}, c3), "mayor")
+	s.Close()
+	s = reopen(t)
+	got, cred, err := s.UserByID(bg, id1)
+	u1.Created = store.Time(u1.Created)
+	if err != nil || !reflect.DeepEqual(got, u1) || !reflect.DeepEqual(cred, c1) {
+		t.Errorf("UserByID = %+v, %v, %v; want %+v", got, cred, err, u1)
+	}
+	_, _, err = s.UserByID(bg, "0000000000000000")
+	WantNotFound(t, "UserByID of an unknown id", err)
+	WantNotFound(t, "RevokeUser of an unknown name", s.RevokeUser(bg, "nobody"))
+	if err := s.RevokeUser(bg, "张科长"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, err := s.UserByID(bg, id1); err != nil || got.Active() {
+		t.Errorf("after revoking: %+v, %v; want a revoked user", got, err)
+	}
+	WantNotFound(t, "RevokeUser twice", s.RevokeUser(bg, "张科长"))
+	// The name is free again for a new token.
+	if err := s.AddUser(bg, coverage.User{ID: id3, Name: "张科长", Role: coverage.Viewer, Created: t0.Add(time.Minute)}, c3); err != nil {
+		t.Fatal(err)
+	}
+	users, err := s.Users(bg)
+	if err != nil || len(users) != 3 || users[0].ID != id1 || users[1].ID != id2 || users[2].ID != id3 || users[0].Active() || !users[2].Active() {
+		t.Errorf("Users = %+v, %v", users, err)
+	}
+}
+
+func testAuditAndReplay(t *testing.T, open Factory) {
+	s, reopen := open(t)
+	cat, ds := Disk("city", 3, 5)
+	MustSave(t, s, cat, ds)
+	note := func(action, scenario, key string, body string) context.Context {
+		n := coverage.WriteNote{Audit: &coverage.AuditEntry{At: t0, User: "王芳", Role: coverage.Planner, Action: action,
+			Dataset: "city", Scenario: scenario, RequestID: "req-" + action, Detail: []byte(`{"n": 1}`)}}
+		if key != "" {
+			n.Replay = &coverage.Replay{User: "王芳", Key: key, Method: "POST", Path: "/v1/scenarios", Status: 201, Body: []byte(body), Created: t0}
+		}
+		return coverage.WithWriteNote(bg, n)
+	}
+	sc := coverage.Scenario{ID: "sc", Dataset: "city", Name: "n", Created: t0}
+	if err := s.SaveScenario(note("scenario.create", "sc", "k1", `{"id":"sc"}`), sc); err != nil {
+		t.Fatal(err)
+	}
+	// The same key again: the write is refused and nothing is recorded.
+	sc2 := coverage.Scenario{ID: "sc2", Dataset: "city", Name: "n", Created: t0}
+	err := s.SaveScenario(note("scenario.create", "sc2", "k1", `{"id":"sc2"}`), sc2)
+	if !errors.Is(err, coverage.ErrConflict) {
+		t.Errorf("a reused idempotency key: %v, want ErrConflict", err)
+	}
+	if _, err := s.Scenario(bg, "sc2"); !errors.Is(err, coverage.ErrNotFound) {
+		t.Errorf("the write with a reused key was stored: %v", err)
+	}
+	// A failed write records nothing either.
+	if err := s.AddProposal(note("proposal.add", "nope", "k2", `{}`), coverage.Proposal{ID: "p", ScenarioID: "nope"}); err == nil {
+		t.Fatal("a proposal for a missing scenario was accepted")
+	}
+	p := coverage.Proposal{ID: "p", ScenarioID: "sc", Created: t0, Facilities: []coverage.Facility{{ID: "x", Type: "pharmacy", Location: orb.Point{104.066, 30.66}, Status: coverage.Planned}}}
+	if err := s.AddProposal(note("proposal.add", "sc", "k2", `{"id":"p"}`), p); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SavePlanItems(note("plan.replace", "", "", ""), "city", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AppendAudit(bg, []coverage.AuditEntry{{At: t0, User: "lifecircle users", Action: "user.add", Detail: []byte(`{"name":"x"}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	WantInvalid(t, s.AppendAudit(bg, []coverage.AuditEntry{{At: t0, User: "x", Action: "y", Detail: []byte("{")}}), "detail")
+	s.Close()
+	s = reopen(t)
+	all, err := s.Audit(bg, coverage.AuditQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, e := range all {
+		actions = append(actions, e.Action)
+	}
+	if !reflect.DeepEqual(actions, []string{"scenario.create", "proposal.add", "plan.replace", "user.add"}) {
+		t.Fatalf("audit actions %v", actions)
+	}
+	want := coverage.AuditEntry{Seq: all[0].Seq, At: store.Time(t0), User: "王芳", Role: coverage.Planner, Action: "scenario.create",
+		Dataset: "city", Scenario: "sc", RequestID: "req-scenario.create", Detail: []byte(`{"n": 1}`)}
+	if !reflect.DeepEqual(all[0], want) {
+		t.Errorf("audit entry\n got %+v\nwant %+v", all[0], want)
+	}
+	for i := 1; i < len(all); i++ {
+		if all[i].Seq <= all[i-1].Seq {
+			t.Errorf("audit sequence not increasing: %d after %d", all[i].Seq, all[i-1].Seq)
+		}
+	}
+	if got, _ := s.Audit(bg, coverage.AuditQuery{Scenario: "sc"}); len(got) != 2 {
+		t.Errorf("audit of scenario sc: %d entries, want 2", len(got))
+	}
+	if got, _ := s.Audit(bg, coverage.AuditQuery{After: all[1].Seq, Limit: 1}); len(got) != 1 || got[0].Action != "plan.replace" {
+		t.Errorf("audit after %d, limit 1: %+v", all[1].Seq, got)
+	}
+	r, err := s.Replay(bg, "王芳", "k1")
+	if err != nil || r.Status != 201 || string(r.Body) != `{"id":"sc"}` || r.Path != "/v1/scenarios" {
+		t.Errorf("Replay(k1) = %+v, %v", r, err)
+	}
+	_, err = s.Replay(bg, "someone else", "k1")
+	WantNotFound(t, "Replay of another user's key", err)
 }
