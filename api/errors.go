@@ -22,6 +22,7 @@ type errorBody struct {
 	ErrorZH   string `json:"error_zh"`
 	ErrorEN   string `json:"error_en"`
 	Parameter string `json:"parameter,omitempty"`
+	Rule      string `json:"rule,omitempty"` // the rule that refused a 401 or 403
 }
 
 // paramError blames one query parameter.
@@ -69,6 +70,12 @@ func statusOf(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, errUnavailable):
 		return http.StatusServiceUnavailable
+	case errors.Is(err, errUnauthorized):
+		return http.StatusUnauthorized
+	case errors.Is(err, coverage.ErrForbidden):
+		return http.StatusForbidden
+	case errors.Is(err, coverage.ErrConflict):
+		return http.StatusConflict
 	}
 	return http.StatusInternalServerError
 }
@@ -87,6 +94,10 @@ func zhFallback(status int, param string) string {
 		return "未找到所请求的内容" + where + "，详见英文说明"
 	case http.StatusServiceUnavailable:
 		return "本服务未启用此功能，详见英文说明"
+	case http.StatusConflict:
+		return "与先前的请求冲突" + where + "，详见英文说明"
+	case http.StatusTooManyRequests:
+		return "请求过多，请稍后重试"
 	}
 	return "服务器内部错误"
 }
@@ -136,6 +147,15 @@ func writeError(c *gin.Context, err error) {
 	case errors.As(err, &fe):
 		body.Parameter = fe.Field
 	}
+	var re *coverage.RuleError
+	var ae *authError
+	switch {
+	case errors.As(err, &re):
+		body.Rule, body.ErrorZH, body.ErrorEN = re.Rule, re.Zh, re.En
+	case errors.As(err, &ae):
+		body.Rule, body.ErrorZH, body.ErrorEN = ae.rule, ae.zh, ae.en
+		c.Header("WWW-Authenticate", `Bearer realm="lifecircle"`)
+	}
 	if status == http.StatusInternalServerError {
 		c.Error(err) //nolint:errcheck // recorded for the log line
 		body = errorBody{ErrorEN: "internal error"}
@@ -147,6 +167,17 @@ func writeError(c *gin.Context, err error) {
 		body.Error = body.ErrorEN + " — " + body.ErrorZH
 	} else {
 		body.Error = body.ErrorZH + " — " + body.ErrorEN
+	}
+	c.AbortWithStatusJSON(status, body)
+}
+
+// writeBilingual answers an error given in both languages.
+func writeBilingual(c *gin.Context, status int, rule, param, zh, en string) {
+	body := errorBody{ErrorZH: zh, ErrorEN: en, Parameter: param, Rule: rule}
+	if englishFirst(c.GetHeader("Accept-Language")) {
+		body.Error = en + " — " + zh
+	} else {
+		body.Error = zh + " — " + en
 	}
 	c.AbortWithStatusJSON(status, body)
 }

@@ -2,11 +2,13 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"reflect"
+	"net/http"
 	"strconv"
 	"strings"
 
@@ -213,9 +215,21 @@ func (s *Server) handlePutPlan(c *gin.Context) {
 	if !ok {
 		return
 	}
+	u, ok := writer(c)
+	if !ok {
+		return
+	}
+	if err := coverage.MayWritePlan(u); err != nil {
+		writeError(c, err)
+		return
+	}
 	var body planBody
 	if err := decodeBody(c, &body); err != nil {
 		writeError(c, err)
+		return
+	}
+	if body.Items == nil {
+		writeError(c, badParam("items", "items is required: the whole plan (an empty list [] clears it)"))
 		return
 	}
 	a := s.current()
@@ -224,15 +238,39 @@ func (s *Server) handlePutPlan(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
+	for i, it := range items {
+		if err := a.MayTouch(u, "plan_item", it.Location); err != nil {
+			writeError(c, blame(fmt.Sprintf("items[%d].location", i), err))
+			return
+		}
+	}
+	defer s.lock("plan")()
+	ctx := c.Request.Context()
+	if len(u.Units) > 0 {
+		// A district planner replaces the items of their district only;
+		// the others stay as stored.
+		stored, err := st.PlanItems(ctx, a.Data.Name)
+		if err != nil {
+			writeError(c, err)
+			return
+		}
+		for _, it := range stored {
+			if a.MayTouch(u, "plan_item", it.Location) != nil {
+				items = append(items, it)
+			}
+		}
+	}
 	if _, err := a.Trajectory(items, ""); err != nil {
 		writeError(c, blame("items", err))
 		return
 	}
-	if err := st.SavePlanItems(c.Request.Context(), a.Data.Name, items); err != nil {
-		writeError(c, err)
+	answer, _ := json.Marshal(gin.H{"dataset": a.Data.Name, "items": len(items)})
+	detail, _ := json.Marshal(gin.H{"items": items})
+	note := writeNote(c, u, "plan.replace", a.Data.Name, "", detail)
+	if !commit(c, st, u, note, http.StatusOK, answer, func(ctx context.Context) error { return st.SavePlanItems(ctx, a.Data.Name, items) }) {
 		return
 	}
-	c.JSON(200, gin.H{"dataset": a.Data.Name, "items": len(items)})
+	sendJSON(c, http.StatusOK, answer)
 }
 
 // handleTrajectory: GET /v1/plan/trajectory over the plan items loaded.

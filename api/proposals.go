@@ -1,13 +1,13 @@
 package api
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/paulmach/orb"
@@ -37,6 +37,7 @@ func (s *Server) addProposalRoutes() {
 	s.engine.Match([]string{http.MethodGet, http.MethodHead}, "/v1/scenarios/:id", s.handleScenario)
 	s.engine.POST("/v1/scenarios/:id/proposals", s.handleAddProposal)
 	s.engine.Match([]string{http.MethodGet, http.MethodHead}, "/v1/scenarios/:id/proposals", s.handleProposals)
+	s.engine.Match([]string{http.MethodGet, http.MethodHead}, "/v1/audit", s.handleAudit)
 }
 
 // withStore answers 503 when the server has no store.
@@ -93,9 +94,12 @@ func (s *Server) handleCreateScenario(c *gin.Context) {
 	if !ok {
 		return
 	}
+	u, ok := writer(c)
+	if !ok {
+		return
+	}
 	var req struct {
 		Name        string `json:"name"`
-		Author      string `json:"author"`
 		Unit        string `json:"unit"`
 		Description string `json:"description"`
 	}
@@ -105,8 +109,8 @@ func (s *Server) handleCreateScenario(c *gin.Context) {
 	}
 	a := s.current()
 	for _, err := range []error{
-		checkText("name", req.Name, true), checkText("author", req.Author, false),
-		s.checkUnit(a, "unit", &req.Unit), checkText("description", req.Description, false),
+		checkText("name", req.Name, true), s.checkUnit(a, "unit", &req.Unit), checkText("description", req.Description, false),
+		blame("unit", a.MayUseUnit(u, req.Unit)),
 	} {
 		if err != nil {
 			writeError(c, err)
@@ -114,15 +118,21 @@ func (s *Server) handleCreateScenario(c *gin.Context) {
 		}
 	}
 	sc := coverage.Scenario{
-		ID: newID("s-"), Dataset: a.Data.Name, Name: req.Name, Author: req.Author, Unit: req.Unit,
-		Created: time.Now().UTC().Truncate(time.Microsecond), Description: req.Description,
+		ID: newID("s-"), Dataset: a.Data.Name, Name: req.Name, Author: u.Name, Unit: req.Unit,
+		Created: timeNow(), Description: req.Description,
 	}
-	if err := st.SaveScenario(c.Request.Context(), sc); err != nil {
+	body, err := json.Marshal(scenarioResponse(sc))
+	if err != nil {
 		writeError(c, err)
 		return
 	}
+	detail, _ := json.Marshal(gin.H{"name": sc.Name, "unit": sc.Unit})
+	note := writeNote(c, u, "scenario.create", sc.Dataset, sc.ID, detail)
+	if !commit(c, st, u, note, http.StatusCreated, body, func(ctx context.Context) error { return st.SaveScenario(ctx, sc) }) {
+		return
+	}
 	c.Header("Location", "/v1/scenarios/"+sc.ID)
-	c.JSON(http.StatusCreated, scenarioResponse(sc))
+	sendJSON(c, http.StatusCreated, body)
 }
 
 func (s *Server) handleScenario(c *gin.Context) {
@@ -218,6 +228,10 @@ func (s *Server) handleAddProposal(c *gin.Context) {
 	if !ok {
 		return
 	}
+	u, ok := writer(c)
+	if !ok {
+		return
+	}
 	ctx := c.Request.Context()
 	sc, err := st.Scenario(ctx, c.Param("id"))
 	if err != nil {
@@ -225,7 +239,6 @@ func (s *Server) handleAddProposal(c *gin.Context) {
 		return
 	}
 	var req struct {
-		Author     string        `json:"author"`
 		Unit       string        `json:"unit"`
 		Facilities []siteRequest `json:"facilities"`
 	}
@@ -234,7 +247,7 @@ func (s *Server) handleAddProposal(c *gin.Context) {
 		return
 	}
 	a := s.current()
-	if err := checkText("author", req.Author, false); err != nil {
+	if err := a.MayUseUnit(u, sc.Unit); err != nil {
 		writeError(c, err)
 		return
 	}
@@ -242,13 +255,23 @@ func (s *Server) handleAddProposal(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
+	switch {
+	case req.Unit == "":
+		req.Unit = sc.Unit
+	case sc.Unit != "" && !a.UnitWithin(req.Unit, sc.Unit):
+		writeError(c, badParam("unit", "unit %s is not the scenario's unit %s nor inside it", req.Unit, sc.Unit))
+		return
+	}
+	if err := a.MayUseUnit(u, req.Unit); err != nil {
+		writeError(c, blame("unit", err))
+		return
+	}
 	if len(req.Facilities) == 0 || len(req.Facilities) > maxSites {
 		writeError(c, badParam("facilities", "facilities must list 1 to %d proposed sites, not %d", maxSites, len(req.Facilities)))
 		return
 	}
 	p := coverage.Proposal{
-		ID: newID("p-"), ScenarioID: sc.ID, Author: req.Author, Unit: req.Unit,
-		Created: time.Now().UTC().Truncate(time.Microsecond),
+		ID: newID("p-"), ScenarioID: sc.ID, Author: u.Name, Unit: req.Unit, Created: timeNow(),
 	}
 	for i, r := range req.Facilities {
 		f, err := r.facility(a, i, fmt.Sprintf("%s-%d", p.ID, i+1))
@@ -259,8 +282,13 @@ func (s *Server) handleAddProposal(c *gin.Context) {
 		p.Facilities = append(p.Facilities, f)
 	}
 	for i, f := range p.Facilities {
+		field := fmt.Sprintf("facilities[%d].lon", i)
+		if err := a.MayTouch(u, "site", f.Location); err != nil {
+			writeError(c, blame(field, err))
+			return
+		}
 		if sc.Unit != "" && !a.UnitContains(sc.Unit, f.Location) {
-			writeError(c, badParam(fmt.Sprintf("facilities[%d].lon", i), "the site lies outside the scenario's jurisdiction %s", sc.Unit))
+			writeError(c, badParam(field, "the site lies outside the scenario's jurisdiction %s", sc.Unit))
 			return
 		}
 	}
@@ -281,14 +309,20 @@ func (s *Server) handleAddProposal(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	// The store write is the last step: 201 means it is committed.
-	if err := st.AddProposal(ctx, p); err != nil {
+	body, err := json.Marshal(newProposalResponse(p))
+	if err != nil {
 		writeError(c, err)
+		return
+	}
+	detail, _ := json.Marshal(gin.H{"proposal_id": p.ID, "unit": p.Unit, "facilities": p.Facilities})
+	note := writeNote(c, u, "proposal.add", sc.Dataset, sc.ID, detail)
+	// The store write is the last step: 201 means it is committed.
+	if !commit(c, st, u, note, http.StatusCreated, body, func(ctx context.Context) error { return st.AddProposal(ctx, p) }) {
 		return
 	}
 	state.a, state.proposals = after, state.proposals+1
 	c.Header("Location", "/v1/scenarios/"+sc.ID+"/proposals")
-	c.JSON(http.StatusCreated, newProposalResponse(p))
+	sendJSON(c, http.StatusCreated, body)
 }
 
 func (s *Server) handleProposals(c *gin.Context) {

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"lifecircle/coverage"
 	"lifecircle/data/memstore"
@@ -28,6 +29,27 @@ func newStoreServer(t testing.TB) (*Server, *memstore.Store) {
 	srv := New(slog.New(slog.NewTextHandler(io.Discard, nil)), a)
 	srv.SetStore(st)
 	return srv, st
+}
+
+// addUser adds a user to the store and returns their token.
+func addUser(t testing.TB, st coverage.Store, name string, role coverage.Role, units ...string) string {
+	t.Helper()
+	token, id, cred := coverage.NewToken()
+	if err := st.AddUser(context.Background(), coverage.User{ID: id, Name: name, Role: role, Units: units, Created: time.Now()}, cred); err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
+
+// withToken sends every request with the token unless it has its own
+// Authorization header.
+func withToken(h http.Handler, token string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "" {
+			r.Header.Set("Authorization", "Bearer "+token)
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // failingStore is a real store whose proposal writes fail, as a full disk would.
@@ -81,9 +103,9 @@ func TestProposalsNeedAStore(t *testing.T) {
 
 func TestScenarioAndProposalEndpoints(t *testing.T) {
 	srv, st := newStoreServer(t)
-	h := srv.Handler()
+	h := withToken(srv.Handler(), addUser(t, st, "李伟", coverage.Admin))
 
-	rec := send(t, h, "POST", "/v1/scenarios", `{"name": "西区补短板", "author": "王芳", "unit": "E", "description": "kindergartens first"}`)
+	rec := send(t, h, "POST", "/v1/scenarios", `{"name": "西区补短板", "unit": "E", "description": "kindergartens first"}`)
 	wantStatus(t, rec, http.StatusCreated, "")
 	var sc coverage.Scenario
 	if err := json.Unmarshal(rec.Body.Bytes(), &sc); err != nil {
@@ -108,7 +130,8 @@ func TestScenarioAndProposalEndpoints(t *testing.T) {
 	wantStatus(t, send(t, h, "GET", "/v1/scenarios/nope", ""), http.StatusNotFound, "", "nope")
 
 	for _, c := range []struct{ body, param, contains string }{
-		{`{"author": "x"}`, "name", "name is required"},
+		{`{"description": "x"}`, "name", "name is required"},
+		{`{"name": "x", "author": "someone else"}`, "author", "unknown field"},
 		{`{"name": "x", "colour": "red"}`, "colour", "unknown field"},
 		{`{"name": "x", "unit": "NOWHERE"}`, "unit", "NOWHERE"},
 		{`{"name": 5}`, "name", "must be"},
@@ -121,7 +144,7 @@ func TestScenarioAndProposalEndpoints(t *testing.T) {
 	}
 
 	url := "/v1/scenarios/" + sc.ID + "/proposals"
-	rec = send(t, h, "POST", url, `{"author": "李伟", "unit": "E", "facilities": [
+	rec = send(t, h, "POST", url, `{"unit": "E", "facilities": [
 		{"type": "kindergarten", "lon": 104.0665, "lat": 30.6601, "name": "新幼儿园", "capacity": 180, "plan_year": 2027},
 		{"type": "pharmacy", "lon": 104.0712, "lat": 30.6573, "crs": "gcj02"}]}`)
 	wantStatus(t, rec, http.StatusCreated, "")

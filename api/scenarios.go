@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"sync"
@@ -126,10 +127,8 @@ func (s *Server) handleScenarioChanges(c *gin.Context) {
 	if !ok {
 		return
 	}
-	ctx := c.Request.Context()
-	sc, err := store.Scenario(ctx, c.Param("id"))
-	if err != nil {
-		writeError(c, err)
+	u, ok := writer(c)
+	if !ok {
 		return
 	}
 	var req struct {
@@ -144,7 +143,20 @@ func (s *Server) handleScenarioChanges(c *gin.Context) {
 		writeError(c, badParam("changes", "changes must list at least one add, move or remove"))
 		return
 	}
+	// Read, check, append and save under the scenario's lock: concurrent
+	// writers queue, and every acknowledged change is stored.
+	defer s.lock("scenario/" + c.Param("id"))()
+	ctx := c.Request.Context()
+	sc, err := store.Scenario(ctx, c.Param("id"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
 	a := s.current()
+	if err := a.MayUseUnit(u, sc.Unit); err != nil {
+		writeError(c, err)
+		return
+	}
 	for i := range req.Changes {
 		ch := &req.Changes[i]
 		if ch.Kind == coverage.Add || ch.Kind == coverage.Move {
@@ -154,14 +166,14 @@ func (s *Server) handleScenarioChanges(c *gin.Context) {
 				return
 			}
 			ch.Facility.Location = p
-			if sc.Unit != "" && !a.UnitContains(sc.Unit, p) {
-				writeError(c, badParam(fmt.Sprintf("changes[%d].facility.location", i), "the site lies outside the scenario's jurisdiction %s", sc.Unit))
-				return
-			}
 		}
 		if ch.Kind == coverage.Add && ch.Facility.ID == "" {
 			ch.Facility.ID = newID("f-")
 		}
+	}
+	if err := a.CheckChanges(u, sc.Unit, sc.Changes, req.Changes); err != nil {
+		writeError(c, err)
+		return
 	}
 	all := append(append([]coverage.Change(nil), sc.Changes...), req.Changes...)
 	if _, err := a.Apply(all); err != nil {
@@ -169,11 +181,17 @@ func (s *Server) handleScenarioChanges(c *gin.Context) {
 		return
 	}
 	sc.Changes = all
-	if err := store.SaveScenario(ctx, sc); err != nil {
+	body, err := json.Marshal(scenarioResponse(sc))
+	if err != nil {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, scenarioResponse(sc))
+	detail, _ := json.Marshal(gin.H{"changes": req.Changes})
+	note := writeNote(c, u, "scenario.changes", sc.Dataset, sc.ID, detail)
+	if !commit(c, store, u, note, http.StatusOK, body, func(ctx context.Context) error { return store.SaveScenario(ctx, sc) }) {
+		return
+	}
+	sendJSON(c, http.StatusOK, body)
 }
 
 // loadScenario is the common start of the read endpoints: check the query,

@@ -11,9 +11,16 @@ import (
 )
 
 func TestScenarioGainCompareDelta(t *testing.T) {
-	srv, _ := newStoreServer(t)
-	h := srv.Handler()
-	rec := send(t, h, "POST", "/v1/scenarios", `{"name": "东区药店", "unit": "E"}`)
+	srv, st := newStoreServer(t)
+	h := withToken(srv.Handler(), addUser(t, st, "planner", coverage.Planner))
+	// A scenario limited to district E may not remove K1, which stands in W.
+	rec := send(t, h, "POST", "/v1/scenarios", `{"name": "东区", "unit": "E"}`)
+	wantStatus(t, rec, http.StatusCreated, "")
+	var east coverage.Scenario
+	json.Unmarshal(rec.Body.Bytes(), &east)
+	wantStatus(t, send(t, h, "POST", "/v1/scenarios/"+east.ID+"/changes", `{"changes": [{"kind": "remove", "facility_id": "K1"}]}`),
+		http.StatusBadRequest, "changes[0].facility_id", "outside the scenario's unit E")
+	rec = send(t, h, "POST", "/v1/scenarios", `{"name": "东区药店"}`)
 	wantStatus(t, rec, http.StatusCreated, "")
 	var sc coverage.Scenario
 	json.Unmarshal(rec.Body.Bytes(), &sc)
@@ -70,20 +77,20 @@ func TestScenarioGainCompareDelta(t *testing.T) {
 		t.Errorf("removing K1 uncovers nobody: %+v", cmp.Comparison.Types)
 	}
 	// Bad input.
-	wantStatus(t, send(t, h, "POST", url+"/proposals", `{"facilities": [{"type": "pharmacy", "lon": 104.050, "lat": 30.6601}]}`),
+	wantStatus(t, send(t, h, "POST", "/v1/scenarios/"+east.ID+"/proposals", `{"facilities": [{"type": "pharmacy", "lon": 104.050, "lat": 30.6601}]}`),
 		http.StatusBadRequest, "facilities[0].lon", "outside the scenario's jurisdiction E")
 	wantStatus(t, send(t, h, "POST", url+"/proposals", `{"facilities": [{"type": "pharmacy", "lon": -51.2, "lat": -30.0, "crs": "gcj02"}]}`),
 		http.StatusBadRequest, "facilities[0].crs", "outside China")
 	wantStatus(t, send(t, h, "POST", url+"/changes", `{"changes": [{"kind": "remove", "facility_id": "nope"}]}`),
-		http.StatusNotFound, "changes", "does not exist")
+		http.StatusNotFound, "changes[0].facility_id", "does not exist")
 	wantStatus(t, send(t, h, "POST", url+"/changes", `{"changes": []}`), http.StatusBadRequest, "changes", "at least one")
 	wantStatus(t, send(t, h, "GET", url+"/layers/delta", ""), http.StatusBadRequest, "type", "needs a facility type")
 	wantStatus(t, send(t, h, "GET", "/v1/scenarios/nope/compare", ""), http.StatusNotFound, "", "nope")
 }
 
 func TestStoredPlanTrajectory(t *testing.T) {
-	srv, _ := newStoreServer(t)
-	h := srv.Handler()
+	srv, st := newStoreServer(t)
+	h := withToken(srv.Handler(), addUser(t, st, "planner", coverage.Planner))
 	rec := send(t, h, "PUT", "/v1/plan/items", `{"items": [
 	  {"id": "a", "type": "pharmacy", "year": 2026, "location": [104.0650, 30.6580]},
 	  {"id": "b", "type": "kindergarten", "year": 2027, "location": [104.0640, 30.6610], "status": "under_construction"},

@@ -33,6 +33,11 @@ type Server struct {
 	sets *setCache
 	// tiles caches encoded vector tiles (tiles.go).
 	tiles *tileCache
+	auth      Authenticator            // nil: tokens checked against the store (auth.go)
+	private   bool                     // reads need a token too
+	origins   map[string]bool          // origins that may write from a browser (cors.go)
+	// locks serialise the writes of one scenario (and of the plan).
+	locks sync.Map
 }
 
 // New returns a server over a; Replace swaps the analysis later without
@@ -41,9 +46,15 @@ func New(logger *slog.Logger, a *coverage.Analysis) *Server {
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{logger: logger, engine: gin.New(), started: time.Now(), sets: newSetCache(16), tiles: newTileCache(64 << 20)}
 	s.analysis.Store(a)
+	s.engine.HandleMethodNotAllowed = true
+	s.engine.NoMethod(func(c *gin.Context) {
+		writeBilingual(c, http.StatusMethodNotAllowed, "method.not_allowed", "",
+			"此路径不接受 "+c.Request.Method+" 方法（见响应头 Allow）", "method "+c.Request.Method+" is not allowed here (see the Allow header)")
+	})
 	s.base.Store(newSet(a))
-	s.engine.Use(s.recovery(), s.logRequests(), cors())
+	s.engine.Use(s.recovery(), requestID(), s.logRequests(), s.cors(), s.authenticate())
 	s.addRoutes()
+	s.addPreflights()
 	return s
 }
 
@@ -64,7 +75,8 @@ func (s *Server) logRequests() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
-		s.logger.Info("request",
+		user, _ := userOf(c)
+		s.logger.Info("request", "request_id", requestIDOf(c), "user", user.Name,
 			"method", c.Request.Method, "route", c.FullPath(), "path", c.Request.URL.Path,
 			"status", c.Writer.Status(), "bytes", c.Writer.Size(), "ms", float64(time.Since(start).Microseconds())/1000)
 	}
@@ -78,17 +90,13 @@ func (s *Server) recovery() gin.HandlerFunc {
 	})
 }
 
-// cors lets browser GIS clients on other origins read every resource.
-func cors() gin.HandlerFunc {
-	return func(c *gin.Context) {
-		h := c.Writer.Header()
-		h.Set("Access-Control-Allow-Origin", "*")
-		if c.Request.Method == http.MethodOptions {
-			h.Set("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, OPTIONS")
-			h.Set("Access-Control-Allow-Headers", "Content-Type, Accept, Range")
-			c.AbortWithStatus(http.StatusNoContent)
-		}
-	}
-}
-
 var timeSince = time.Since
+
+// lock serialises the writes of one key (a scenario id, "plan"): a read,
+// change and save of one scenario never interleaves with another.
+func (s *Server) lock(key string) func() {
+	v, _ := s.locks.LoadOrStore(key, &sync.Mutex{})
+	mu := v.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
+}

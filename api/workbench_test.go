@@ -127,7 +127,7 @@ func TestWhatIfIsWhatTheProposalStores(t *testing.T) {
 		t.Errorf("healthz store %v without a store", health["store"])
 	}
 	s, st := newStoreServer(t)
-	h := s.Handler()
+	h := withToken(s.Handler(), addUser(t, st, "workbench", coverage.Planner))
 	decode(t, get(t, h, http.MethodGet, "/healthz").Body.Bytes(), &health)
 	if health["store"] != true {
 		t.Errorf("healthz store %v with a store", health["store"])

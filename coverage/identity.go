@@ -154,8 +154,8 @@ type RuleError struct {
 func (e *RuleError) Error() string { return e.Zh + " / " + e.En }
 func (e *RuleError) Unwrap() error { return ErrForbidden }
 
-func forbid(rule, zh, en string, args ...any) error {
-	return &RuleError{Rule: rule, Zh: fmt.Sprintf(zh, args...), En: fmt.Sprintf(en, args...)}
+func forbid(rule, zh, en string) error {
+	return &RuleError{Rule: rule, Zh: zh, En: en}
 }
 
 // MayWrite says whether the user may write at all (not a viewer).
@@ -169,7 +169,7 @@ func MayWrite(u User) error {
 // MayWritePlan says whether the user may write plan items.
 func MayWritePlan(u User) error {
 	if u.Role != Planner && u.Role != Admin {
-		return forbid("role.plan_needs_planner", "只有规划人员（planner）或管理员（admin）可以修改规划项目", "only planners and admins write plan items (you are %s)", u.Role)
+		return forbid("role.plan_needs_planner", "只有规划人员（planner）或管理员（admin）可以修改规划项目（您是 "+string(u.Role)+"）", "only planners and admins write plan items (you are "+string(u.Role)+")")
 	}
 	return nil
 }
@@ -205,9 +205,13 @@ func (a *Analysis) MayUseUnit(u User, unit string) error {
 	case citywide(u):
 		return nil
 	case unit == "":
-		return forbid("jurisdiction.scenario_unit_required", "您的辖区是 %s：情景必须限定在其中的一个单元（unit）", "your jurisdiction is %s: a scenario must name one of its units (unit)", strings.Join(u.Units, ", "))
+		units := strings.Join(u.Units, ", ")
+		return forbid("jurisdiction.scenario_unit_required", fmt.Sprintf("您的辖区是 %s：情景必须限定在其中的一个单元（unit）", units),
+			fmt.Sprintf("your jurisdiction is %s: a scenario must name one of its units (unit)", units))
 	case !a.holds(u, unit):
-		return forbid("jurisdiction.scenario_unit", "单元 %s 不在您的辖区（%s）内", "unit %s is outside your jurisdiction (%s)", unit, strings.Join(u.Units, ", "))
+		units := strings.Join(u.Units, ", ")
+		return forbid("jurisdiction.scenario_unit", fmt.Sprintf("单元 %s 不在您的辖区（%s）内", unit, units),
+			fmt.Sprintf("unit %s is outside your jurisdiction (%s)", unit, units))
 	}
 	return nil
 }
@@ -223,8 +227,9 @@ func (a *Analysis) MayTouch(u User, what string, p orb.Point) error {
 			return nil
 		}
 	}
-	return forbid("jurisdiction."+what, "%s（%.5f, %.5f）不在您的辖区（%s）内", "the %s (%.5f, %.5f) lies outside your jurisdiction (%s)",
-		whatZh(what), p[0], p[1], strings.Join(u.Units, ", "))
+	units := strings.Join(u.Units, ", ")
+	return forbid("jurisdiction."+what, fmt.Sprintf("%s（%.5f, %.5f）不在您的辖区（%s）内", whatZh(what), p[0], p[1], units),
+		fmt.Sprintf("the %s (%.5f, %.5f) lies outside your jurisdiction (%s)", strings.ReplaceAll(what, "_", " "), p[0], p[1], units))
 }
 
 func whatZh(what string) string {
@@ -333,20 +338,20 @@ func (a *Analysis) CheckChanges(u User, scenarioUnit string, prior, changes []Ch
 			if !ok {
 				return fieldErr(field+".facility_id", fmt.Errorf("%s: facility %q does not exist: %w", field, ch.FacilityID, ErrNotFound))
 			}
-			if scenarioUnit != "" && !a.UnitContains(scenarioUnit, p) {
-				return fieldErr(field+".facility_id", fmt.Errorf("%s: facility %s stands outside the scenario's unit %s: %w", field, ch.FacilityID, scenarioUnit, ErrInvalid))
-			}
 			if err := a.MayTouch(u, "origin", p); err != nil {
 				return fieldErr(field+".facility_id", err)
+			}
+			if scenarioUnit != "" && !a.UnitContains(scenarioUnit, p) {
+				return fieldErr(field+".facility_id", fmt.Errorf("%s: facility %s stands outside the scenario's unit %s: %w", field, ch.FacilityID, scenarioUnit, ErrInvalid))
 			}
 		}
 		if ch.Kind == Add || ch.Kind == Move {
 			p := ch.Facility.Location
-			if scenarioUnit != "" && !a.UnitContains(scenarioUnit, p) {
-				return fieldErr(field+".facility.location", fmt.Errorf("%s: the site lies outside the scenario's unit %s: %w", field, scenarioUnit, ErrInvalid))
-			}
 			if err := a.MayTouch(u, "destination", p); err != nil {
 				return fieldErr(field+".facility.location", err)
+			}
+			if scenarioUnit != "" && !a.UnitContains(scenarioUnit, p) {
+				return fieldErr(field+".facility.location", fmt.Errorf("%s: the site lies outside the scenario's unit %s: %w", field, scenarioUnit, ErrInvalid))
 			}
 		}
 		step(ch)

@@ -56,12 +56,14 @@ func AnalysisLayers(a *coverage.Analysis, p coverage.Profile) ([]NamedLayer, err
 
 // CopyStats counts what CopyStore copied.
 type CopyStats struct {
-	Datasets, Scenarios, Proposals, PlanItems, Layers int
+	Datasets, Scenarios, Proposals, PlanItems, Layers, Audit int
 }
 
 // CopyStore copies datasets from src to dst with everything that belongs to
 // them: catalogue, scenarios and their proposals, plan items and stored
-// layers. names empty copies every dataset.
+// layers, and the audit entries of those datasets and of no dataset (user
+// management). Users and their tokens are never copied. names empty copies
+// every dataset.
 func CopyStore(ctx context.Context, dst coverage.Store, src coverage.Store, names []string) (CopyStats, error) {
 	var st CopyStats
 	if len(names) == 0 {
@@ -123,6 +125,30 @@ func CopyStore(ctx context.Context, dst coverage.Store, src coverage.Store, name
 			}
 			st.Layers++
 		}
+	}
+	keep := map[string]bool{"": true}
+	for _, n := range names {
+		keep[n] = true
+	}
+	for after := int64(0); ; {
+		entries, err := src.Audit(ctx, coverage.AuditQuery{After: after, Limit: 1000})
+		if err != nil {
+			return st, err
+		}
+		if len(entries) == 0 {
+			break
+		}
+		var batch []coverage.AuditEntry
+		for _, e := range entries {
+			if keep[e.Dataset] {
+				batch = append(batch, e)
+			}
+		}
+		if err := dst.AppendAudit(ctx, batch); err != nil {
+			return st, fmt.Errorf("audit: %w", err)
+		}
+		st.Audit += len(batch)
+		after = entries[len(entries)-1].Seq
 	}
 	return st, nil
 }

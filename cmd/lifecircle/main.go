@@ -13,8 +13,6 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -52,6 +50,11 @@ usage:
                      the Excel workbook: summary, per unit and type, completeness, ranked gap areas
   lifecircle serve   --store FILE.gpkg|--pg URL [--name NAME] [--addr :8080]
                      serve a stored dataset; scenarios and proposals are written to the store
+  lifecircle users   add|list|revoke --store FILE.gpkg|--pg URL [--name NAME --role ROLE [--unit CODE ...]]
+                     API users: add prints the new token once
+serve options:
+  --private           reads need a token too (writes always do)
+  --allow-origin URL  a web origin allowed to write from a browser (repeat for several)
 
 inputs:
   --facilities FILE   GeoJSON points, CSV lon,lat,type[,name,capacity,status,plan_year,id], or a Shapefile (.shp)
@@ -233,6 +236,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runExport(ctx, args[1:], stdout, stderr, logger)
 	case "classify":
 		return runClassify(args[1:], stdout, stderr)
+	case "users":
+		return runUsers(ctx, args[1:], stdout, stderr, logger)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -337,7 +342,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, logg
 	in.register(fs)
 	var sf storeFlags
 	sf.register(fs)
-	addr := fs.String("addr", ":8080", "listen address HOST:PORT")
+	var srvf serverFlags
+	srvf.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -346,13 +352,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, logg
 	}
 	in.basemap = true
 	if sf.set() {
-		return serveStore(ctx, &in, sf, *addr, stdout, logger)
+		return serveStore(ctx, &in, sf, &srvf, stdout, logger)
 	}
 	a, err := in.load(logger)
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
@@ -364,16 +366,5 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, logg
 	}
 	s := api.New(logger, a)
 	s.SetStore(mem)
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(stdout, "lifecircle serving %s on http://%s (scenarios in memory: give --store to keep them)\n", a.Data.Name, ln.Addr())
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	return srv.Shutdown(shutdown)
+	return srvf.serveHTTP(ctx, s, stdout, fmt.Sprintf("lifecircle serving %s (scenarios in memory: give --store to keep them)", a.Data.Name))
 }

@@ -5,13 +5,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -416,14 +413,14 @@ func exportTo(ctx context.Context, src coverage.Store, names []string, extra map
 	}
 	os.Remove(tmp)
 	ok = true
-	fmt.Fprintf(stdout, "exported %d datasets (%d scenarios, %d proposals, %d plan items, %d layers) to %s in %.1fs\n",
-		stats.Datasets, stats.Scenarios, stats.Proposals, stats.PlanItems, stats.Layers, out, time.Since(start).Seconds())
+	fmt.Fprintf(stdout, "exported %d datasets (%d scenarios, %d proposals, %d plan items, %d layers, %d audit entries) to %s in %.1fs\n",
+		stats.Datasets, stats.Scenarios, stats.Proposals, stats.PlanItems, stats.Layers, stats.Audit, out, time.Since(start).Seconds())
 	return nil
 }
 
 // serveStore serves a stored dataset and gives the API the store for
 // scenarios and proposals.
-func serveStore(ctx context.Context, in *inputFlags, sf storeFlags, addr string, stdout io.Writer, logger *slog.Logger) error {
+func serveStore(ctx context.Context, in *inputFlags, sf storeFlags, srvf *serverFlags, stdout io.Writer, logger *slog.Logger) error {
 	if err := in.noFileInputs("serve --store/--pg"); err != nil {
 		return err
 	}
@@ -446,24 +443,9 @@ func serveStore(ctx context.Context, in *inputFlags, sf storeFlags, addr string,
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
 	s := api.New(logger, a)
 	s.SetStore(st)
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(stdout, "lifecircle serving %s from %s on http://%s\n", ds.Name, sf.where(), ln.Addr())
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := srvf.serveHTTP(ctx, s, stdout, fmt.Sprintf("lifecircle serving %s from %s", ds.Name, sf.where())); err != nil {
 		return err
 	}
 	return st.Close()

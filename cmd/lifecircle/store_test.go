@@ -92,9 +92,12 @@ func waitHealthy(t *testing.T, base string, done <-chan error) {
 	}
 }
 
-func postJSON(t *testing.T, url, body string, want int) map[string]any {
+func postJSON(t *testing.T, url, token, body string, want int) map[string]any {
 	t.Helper()
-	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,6 +145,15 @@ func storeCLI(t *testing.T, storeArgs ...string) (out string) {
 	runErr(t, "--facilities FILE and --population FILE", append([]string{"import"}, storeArgs...)...)
 	runErr(t, "keeps no walking network", append(append([]string{"import"}, storeArgs...), "--sample", "chengdu", "--osm", "x.pbf")...)
 
+	// Users: the token is printed once; list shows them; a revoked one stays listed.
+	token := strings.TrimSpace(runOK(t, append(append([]string{"users", "add"}, storeArgs...), "--name", "王芳", "--role", "planner")...))
+	runOK(t, append(append([]string{"users", "add"}, storeArgs...), "--name", "temp", "--role", "viewer")...)
+	runErr(t, "needs at least one admin unit", append(append([]string{"users", "add"}, storeArgs...), "--name", "x", "--role", "street_official")...)
+	runOK(t, append(append([]string{"users", "revoke"}, storeArgs...), "--name", "temp")...)
+	if list := runOK(t, append([]string{"users", "list"}, storeArgs...)...); !strings.Contains(list, "王芳") || !strings.Contains(list, "temp") || strings.Contains(list, token) {
+		t.Errorf("users list printed %q", list)
+	}
+
 	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -153,10 +165,11 @@ func storeCLI(t *testing.T, storeArgs ...string) (out string) {
 	if h := getJSON(t, base+"/healthz"); h["dataset"] != "tiny" || h["facilities"] != 4.0 {
 		t.Errorf("healthz %v", h)
 	}
-	sc := postJSON(t, base+"/v1/scenarios", `{"name": "more kindergartens", "author": "王芳", "unit": "510104"}`, 201)
+	postJSON(t, base+"/v1/scenarios", "", `{"name": "no token"}`, 401)
+	sc := postJSON(t, base+"/v1/scenarios", token, `{"name": "more kindergartens", "unit": "510104"}`, 201)
 	id := sc["id"].(string)
-	postJSON(t, base+"/v1/scenarios/"+id+"/proposals",
-		`{"author": "李伟", "facilities": [{"type": "kindergarten", "lon": 104.0662, "lat": 30.6605, "name": "东幼儿园"}, {"type": "pharmacy", "lon": 104.0645, "lat": 30.6590}]}`, 201)
+	postJSON(t, base+"/v1/scenarios/"+id+"/proposals", token,
+		`{"facilities": [{"type": "kindergarten", "lon": 104.0662, "lat": 30.6605, "name": "东幼儿园"}, {"type": "pharmacy", "lon": 104.0645, "lat": 30.6590}]}`, 201)
 	ps := getJSON(t, base+"/v1/scenarios/"+id+"/proposals")["proposals"].([]any)
 	if len(ps) != 1 {
 		t.Errorf("%d proposals listed", len(ps))
@@ -167,7 +180,7 @@ func storeCLI(t *testing.T, storeArgs ...string) (out string) {
 	}
 
 	msg = runOK(t, append(append([]string{"export"}, storeArgs...), "--out", out)...)
-	if !strings.Contains(msg, "exported 1 datasets (1 scenarios, 1 proposals, 0 plan items, ") {
+	if !strings.Contains(msg, "exported 1 datasets (1 scenarios, 1 proposals, 0 plan items, ") || !strings.Contains(msg, " layers, 5 audit entries)") {
 		t.Errorf("export printed %q", msg)
 	}
 	runErr(t, "exists", append(append([]string{"export"}, storeArgs...), "--out", out)...)
@@ -183,8 +196,11 @@ func storeCLI(t *testing.T, storeArgs ...string) (out string) {
 	if err != nil || len(ds.Facilities) != 4 || len(ds.Cells) != 19 || len(ds.Units) != 3 {
 		t.Fatalf("exported dataset: %v", err)
 	}
-	if got, err := g.Proposals(context.Background(), id); err != nil || len(got) != 1 || len(got[0].Facilities) != 2 || got[0].Author != "李伟" {
+	if got, err := g.Proposals(context.Background(), id); err != nil || len(got) != 1 || len(got[0].Facilities) != 2 || got[0].Author != "王芳" {
 		t.Errorf("exported proposals %+v, %v", got, err)
+	}
+	if audit, err := g.Audit(context.Background(), coverage.AuditQuery{}); err != nil || len(audit) != 5 || audit[4].Action != "proposal.add" || audit[4].User != "王芳" {
+		t.Errorf("exported audit %+v, %v", audit, err)
 	}
 	layers, _ := g.Layers(context.Background(), "tiny")
 	for _, want := range []string{"coverage/kindergarten", "gaps/kindergarten", "gap-areas/kindergarten", "catchments"} {
@@ -318,7 +334,8 @@ func buildBinary(t *testing.T) string {
 
 // sentProposal is one proposal a writer sent, and what came of it.
 type sentProposal struct {
-	author string
+	author string // also the Idempotency-Key and the prefix of the site names
+	body   string
 	sites  int
 	acked  bool
 }
@@ -342,6 +359,20 @@ func TestCrashDurability(t *testing.T) {
 	store := filepath.Join(dir, "store.gpkg")
 	if out, err := exec.Command(bin, "import", "--store", store, "--sample", "chengdu").CombinedOutput(); err != nil {
 		t.Fatalf("import: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "users", "add", "--store", store, "--name", "crash", "--role", "admin").Output()
+	if err != nil {
+		t.Fatalf("users add: %v", err)
+	}
+	token := strings.TrimSpace(string(out))
+	post := func(client *http.Client, url, key, body string) (*http.Response, error) {
+		req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		if key != "" {
+			req.Header.Set("Idempotency-Key", key)
+		}
+		return client.Do(req)
 	}
 	seed := time.Now().UnixNano()
 	t.Logf("seed %d", seed)
@@ -380,7 +411,6 @@ func TestCrashDurability(t *testing.T) {
 		var list struct {
 			Proposals []struct {
 				ID         string              `json:"id"`
-				Author     string              `json:"author"`
 				Facilities []coverage.Facility `json:"facilities"`
 			} `json:"proposals"`
 		}
@@ -393,22 +423,26 @@ func TestCrashDurability(t *testing.T) {
 		defer mu.Unlock()
 		seen := map[string]bool{}
 		for _, p := range list.Proposals {
-			s, ok := sent[p.Author]
+			author := ""
+			if len(p.Facilities) > 0 {
+				author, _, _ = strings.Cut(p.Facilities[0].Name, " site ")
+			}
+			s, ok := sent[author]
 			switch {
 			case !ok:
-				t.Errorf("proposal %s by %q was never sent", p.ID, p.Author)
+				t.Errorf("proposal %s by %q was never sent", p.ID, author)
 				continue
-			case seen[p.Author]:
-				t.Errorf("proposal by %q stored twice", p.Author)
+			case seen[author]:
+				t.Errorf("proposal by %q stored twice", author)
 			case len(p.Facilities) != s.sites:
-				t.Errorf("proposal by %q is half-written: %d of %d sites", p.Author, len(p.Facilities), s.sites)
+				t.Errorf("proposal by %q is half-written: %d of %d sites", author, len(p.Facilities), s.sites)
 			}
 			for i, f := range p.Facilities {
-				if f.Name != fmt.Sprintf("%s site %d", p.Author, i) || math.IsNaN(f.Location[0]) || f.Type == "" {
-					t.Errorf("proposal by %q: site %d is %+v", p.Author, i, f)
+				if f.Name != fmt.Sprintf("%s site %d", author, i) || math.IsNaN(f.Location[0]) || f.Type == "" {
+					t.Errorf("proposal by %q: site %d is %+v", author, i, f)
 				}
 			}
-			seen[p.Author] = true
+			seen[author] = true
 		}
 		for author, s := range sent {
 			if s.acked && !seen[author] {
@@ -431,7 +465,7 @@ func TestCrashDurability(t *testing.T) {
 		}
 		ready(cmd, base)
 		if scenario == "" {
-			resp, err := http.Post(base+"/v1/scenarios", "application/json", strings.NewReader(`{"name": "crash test"}`))
+			resp, err := post(http.DefaultClient, base+"/v1/scenarios", "", `{"name": "crash test"}`)
 			if err != nil || resp.StatusCode != 201 {
 				t.Fatalf("creating the scenario: %v", err)
 			}
@@ -441,7 +475,26 @@ func TestCrashDurability(t *testing.T) {
 			scenario = sc.ID
 		}
 		stored := check(base)
+		// Retry what was sent without an answer, with the same key: each is
+		// stored once (the next check finds any duplicate).
+		mu.Lock()
+		for _, s := range sent {
+			if s.acked {
+				continue
+			}
+			resp, err := post(http.DefaultClient, base+"/v1/scenarios/"+scenario+"/proposals", s.author, s.body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 201 {
+				t.Fatalf("retry of %s: %d", s.author, resp.StatusCode)
+			}
+			s.acked = true
+		}
+		mu.Unlock()
 		if cycle == cycles {
+			stored = check(base)
 			cmd.Process.Signal(syscall.SIGTERM)
 			cmd.Wait()
 			t.Logf("%d kills; %d proposals stored, %d acknowledged, %d sent without an answer", cycles, stored, acked, unacked)
@@ -468,11 +521,11 @@ func TestCrashDurability(t *testing.T) {
 						sites = append(sites, fmt.Sprintf(`{"type": %q, "lon": %.6f, "lat": %.6f, "name": "%s site %d", "capacity": %d}`,
 							types[(seq+i)%len(types)], 104.05+float64((seq*7+i)%70)/1000, 30.66+float64((seq*3+i)%60)/1000, author, i, 10*i))
 					}
+					body := fmt.Sprintf(`{"facilities": [%s]}`, strings.Join(sites, ", "))
 					mu.Lock()
-					sent[author] = &sentProposal{author: author, sites: n}
+					sent[author] = &sentProposal{author: author, body: body, sites: n}
 					mu.Unlock()
-					body := fmt.Sprintf(`{"author": %q, "facilities": [%s]}`, author, strings.Join(sites, ", "))
-					resp, err := client.Post(base+"/v1/scenarios/"+scenario+"/proposals", "application/json", strings.NewReader(body))
+					resp, err := post(client, base+"/v1/scenarios/"+scenario+"/proposals", author, body)
 					if err != nil {
 						return // the server is gone
 					}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"golang.org/x/net/netutil"
+
+	"lifecircle/api"
+)
+
+// serverFlags are the HTTP server's options, shared by both ways to serve.
+type serverFlags struct {
+	addr     string
+	private  bool
+	origins  listFlag
+	maxConns int
+}
+
+func (f *serverFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.addr, "addr", ":8080", "listen address HOST:PORT")
+	fs.BoolVar(&f.private, "private", false, "reads need a token too (writes always do)")
+	fs.Var(&f.origins, "allow-origin", "a web origin (https://host[:port]) allowed to write from a browser; repeat for several")
+	fs.IntVar(&f.maxConns, "max-conns", 1024, "most connections open at once (more wait to be accepted)")
+}
+
+// Server limits: a slow or idle client cannot hold a connection for long,
+// headers are small, and WriteTimeout is longer than the longest
+// legitimate answer (an export-sized layer or a bounded recommendation).
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 120 * time.Second
+	idleTimeout       = 60 * time.Second
+	maxHeaderBytes    = 64 << 10
+)
+
+// serveHTTP serves s on the flags' address until ctx ends, then shuts down.
+func (f *serverFlags) serveHTTP(ctx context.Context, s *api.Server, stdout io.Writer, banner string) error {
+	if f.maxConns < 1 {
+		return fmt.Errorf("--max-conns must be at least 1")
+	}
+	s.SetPrivate(f.private)
+	s.SetAllowedOrigins(f.origins)
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+	}
+	fmt.Fprintf(stdout, "%s on http://%s\n", banner, ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(netutil.LimitListener(ln, f.maxConns)) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
