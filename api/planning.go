@@ -7,8 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"reflect"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 

@@ -32,10 +32,10 @@ type Server struct {
 	base atomic.Pointer[collection.Set]
 	sets *setCache
 	// tiles caches encoded vector tiles (tiles.go).
-	tiles *tileCache
-	auth      Authenticator            // nil: tokens checked against the store (auth.go)
-	private   bool                     // reads need a token too
-	origins   map[string]bool          // origins that may write from a browser (cors.go)
+	tiles   *tileCache
+	auth    Authenticator   // nil: tokens checked against the store (auth.go)
+	private bool            // reads need a token too
+	origins map[string]bool // origins that may write from a browser (cors.go)
 	// locks serialise the writes of one scenario (and of the plan).
 	locks sync.Map
 }
