@@ -124,6 +124,10 @@ func collectionDoc(base string, col *collection.Collection, scenario string) gin
 	}
 	if col.Type != "" {
 		doc["facility_type"] = col.Type
+		// the audit of the inventory behind every number of the collection
+		if q, err := col.Analysis().Quality(col.Type, ""); err == nil {
+			doc["data_quality"] = q
+		}
 	}
 	return doc
 }

@@ -200,3 +200,10 @@ func (a *Analysis) quality(tc *TypeCoverage, ui int, residents float64, mapped i
 	}
 	return q
 }
+
+// QualityIn audits tc's inventory inside unit ui (an index into Data.Units)
+// whose residents the caller already knows (UnitStats gives every unit's in
+// one pass over the cells), for callers auditing many units at once.
+func (a *Analysis) QualityIn(tc *TypeCoverage, ui int, residents float64) Quality {
+	return a.quality(tc, ui, residents, a.facilitiesIn(tc, ui))
+}

@@ -107,6 +107,9 @@ func (c *Collection) Property(name string) (Property, bool) {
 	return Property{}, false
 }
 
+// Analysis is the analysis the collection publishes.
+func (c *Collection) Analysis() *coverage.Analysis { return c.set.a }
+
 // Extent is the bound of the collection's features (WGS84).
 func (c *Collection) Extent() orb.Bound { return c.src.extent() }
 

@@ -165,6 +165,9 @@ func (s *Set) registerType(tc *coverage.TypeCoverage) {
 		{"unit_name", String, "所在单元名称", "name of that unit"},
 		{"unit_level", String, "所在单元层级", "level of that unit"},
 		{"units", Array, "所属单元", "codes of the unit and its parents, coarse to fine"},
+		{"data_quality", String, "数据完整性", "the type's inventory in the area's unit: none_mapped, likely_incomplete or plausible"},
+		{"facilities_mapped", Integer, "已录入设施数", "facilities of the type in force in the area's unit"},
+		{"facilities_expected_min", Number, "按标准应有设施数（下限）", "facilities the norms lead one to expect in the unit, low end"},
 	}
 	for _, l := range coverage.UnitLevels {
 		gapProps = append(gapProps, Property{string(l) + "_code", String, levelZH[l] + "代码", "code of the " + string(l) + " holding the area"})
@@ -270,6 +273,32 @@ func (s *Set) gapItems(typeID string) []item {
 		return nil
 	}
 	tc, _ := a.Type(typeID)
+	// the audit of the type's inventory in each area's unit, with the
+	// units' residents from one pass over the cells
+	city, _ := a.Quality(typeID, "")
+	audits := map[string]coverage.Quality{}
+	residents := map[coverage.UnitLevel]map[int]float64{}
+	var qmu sync.Mutex
+	quality := func(u *coverage.UnitRef) coverage.Quality {
+		if u == nil {
+			return city
+		}
+		qmu.Lock()
+		defer qmu.Unlock()
+		if q, ok := audits[u.Code]; ok {
+			return q
+		}
+		if residents[u.Level] == nil {
+			residents[u.Level] = map[int]float64{}
+			for _, st := range a.UnitStats(u.Level, nil) {
+				residents[u.Level][st.Unit] = st.Residents
+			}
+		}
+		ui, _ := a.UnitPosition(u.Code)
+		q := a.QualityIn(tc, ui, residents[u.Level][ui])
+		audits[u.Code] = q
+		return q
+	}
 	out := make([]item, len(areas))
 	for i := range areas {
 		g := &areas[i]
@@ -295,6 +324,8 @@ func (s *Set) gapItems(typeID string) []item {
 			for _, p := range g.Parents {
 				m[string(p.Level)+"_code"] = p.Code
 			}
+			q := quality(g.Unit)
+			m["data_quality"], m["facilities_mapped"], m["facilities_expected_min"] = q.Status, q.Mapped, q.ExpectedMin
 			return Feature{ID: int64(g.Rank), Key: g.ID, Geometry: roundMultiPolygon(g.Geometry), Properties: m}
 		}}
 	}
