@@ -5,7 +5,7 @@ GO ?= go
 BIN := bin/lifecircle
 BENCH_OUT ?= /tmp/lifecircle-bench.txt
 
-.PHONY: help build run test check fmt vet deps race bench golden sample compare-peer deps-pg deps-gdal deps-glpk deps-proj crash bench-store deps-web vendor-web deps-xlsx deps-owslib
+.PHONY: help build run test check fmt vet deps race bench load-tiles load-items golden sample compare-peer deps-pg deps-gdal deps-glpk deps-proj crash bench-store deps-web vendor-web deps-xlsx deps-owslib
 help:   ## List targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "%-12s %s\n", $$1, $$2}'
 build:  ## Build the binary into bin/
@@ -34,8 +34,19 @@ bench:  ## Benchmarks (synthetic Chengdu-sized city, samples, OSM); compared wit
 	$(GO) test -run='^$$' -bench='WhatIf' -benchtime=2000x -count=3 ./coverage/ | tee -a $(BENCH_OUT)
 	$(GO) test -run='^$$' -bench='Recommend$$' -benchtime=1x -count=3 ./coverage/ | tee -a $(BENCH_OUT)
 	$(GO) test -run='^$$' -bench='LoadSample|IngestSynthetic|ReadOSM|PortoAlegre|ReadBasemap|BasemapQuery' -benchtime=3x -count=3 ./data/ | tee -a $(BENCH_OUT)
+	$(GO) test -run='^$$' -bench='CollectionBBox' -benchmem -benchtime=300x -count=3 ./coverage/collection/ | tee -a $(BENCH_OUT)
+	$(GO) test -run='^$$' -bench='ItemsPage1000|TileUncached' -benchmem -benchtime=200x -count=3 ./api/ | tee -a $(BENCH_OUT)
+	$(GO) test -run='^$$' -bench='TileCached' -benchmem -benchtime=20000x -count=3 ./api/ | tee -a $(BENCH_OUT)
 	@if command -v benchstat >/dev/null; then benchstat .ci/bench-baseline.txt $(BENCH_OUT); \
 	else echo "go install golang.org/x/perf/cmd/benchstat@latest to compare with .ci/bench-baseline.txt"; fi
+LOAD_ADDR ?= 127.0.0.1:18080
+LOAD_TIME ?= 20s
+load-tiles: build ## 64 clients on loopback fetch cached z14 tiles from `lifecircle serve` (embedded sample) for 20 s (vegeta)
+	@./$(BIN) serve --addr $(LOAD_ADDR) 2>/dev/null & pid=$$!; \
+	$(GO) run ./cmd/loadgen --target http://$(LOAD_ADDR) --scenario tiles --clients 64 --duration $(LOAD_TIME); rc=$$?; kill $$pid; exit $$rc
+load-items: build ## 64 clients on loopback fetch 1,000-feature items pages from `lifecircle serve` for 20 s (vegeta)
+	@./$(BIN) serve --addr $(LOAD_ADDR) 2>/dev/null & pid=$$!; \
+	$(GO) run ./cmd/loadgen --target http://$(LOAD_ADDR) --scenario items --clients 64 --duration $(LOAD_TIME); rc=$$?; kill $$pid; exit $$rc
 golden: ## Rewrite the API golden files after an intended change
 	$(GO) test ./api -update
 sample: ## Regenerate data/sample from ../shared

@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
 	"testing"
+	"time"
 
 	"github.com/paulmach/orb"
 
@@ -92,5 +96,27 @@ func TestAppendFeatureMatchesEncodingJSON(t *testing.T) {
 		if got, ok := appendFeature([]byte("x"), f, false, nil, &keys); ok || string(got) != "x" {
 			t.Errorf("feature %d: the fast writer wrote %s (ok %v) where encoding/json must", f.ID, got, ok)
 		}
+	}
+}
+
+// TestPlainTileGETAsServeContent: a cached tile's plain GET skips
+// http.ServeContent; it must answer exactly what ServeContent would (and
+// HEAD, Range and If-None-Match still go through it: TestTileProtocol).
+func TestPlainTileGETAsServeContent(t *testing.T) {
+	h := newTestServer(t)
+	u := "/tiles/population/14/12928/6724.pbf"
+	got := get(t, h, http.MethodGet, u)
+	if got.Code != http.StatusOK || got.Body.Len() < 200 {
+		t.Fatalf("tile: %d, %d bytes", got.Code, got.Body.Len())
+	}
+	want := httptest.NewRecorder()
+	for k, v := range got.Header() {
+		if k != "Accept-Ranges" && k != "Content-Length" {
+			want.Header()[k] = v
+		}
+	}
+	http.ServeContent(want, httptest.NewRequest(http.MethodGet, u, nil), "", time.Time{}, bytes.NewReader(got.Body.Bytes()))
+	if !reflect.DeepEqual(got.Header(), want.Header()) || want.Code != got.Code || !bytes.Equal(want.Body.Bytes(), got.Body.Bytes()) {
+		t.Errorf("plain GET answered %d %v; ServeContent %d %v", got.Code, got.Header(), want.Code, want.Header())
 	}
 }
