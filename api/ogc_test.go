@@ -334,6 +334,12 @@ func TestOGCHead(t *testing.T) {
 		if g.Code != 200 || hd.Code != 200 || hd.Header().Get("Content-Type") != g.Header().Get("Content-Type") {
 			t.Errorf("%s: GET %d %q, HEAD %d %q", u, g.Code, g.Header().Get("Content-Type"), hd.Code, hd.Header().Get("Content-Type"))
 		}
+		// GDAL's /vsicurl/ learns a tile's size from HEAD, then reads ranges.
+		if g.Header().Get("Content-Type") == mediaMVT && (hd.Header().Get("Content-Length") != strconv.Itoa(g.Body.Len()) ||
+			hd.Header().Get("Accept-Ranges") != "bytes" || hd.Header().Get("ETag") != g.Header().Get("ETag")) {
+			t.Errorf("%s: HEAD Content-Length %q, Accept-Ranges %q, ETag %q; GET %d bytes, ETag %q", u, hd.Header().Get("Content-Length"),
+				hd.Header().Get("Accept-Ranges"), hd.Header().Get("ETag"), g.Body.Len(), g.Header().Get("ETag"))
+		}
 	}
 }
 

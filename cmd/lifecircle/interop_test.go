@@ -182,6 +182,14 @@ func gdalChecks(t *testing.T, base string) {
 			t.Errorf("ogrinfo -so facilities lacks %q:\n%s", want, out)
 		}
 	}
+	// The layer extent is the collection's extent.spatial.bbox.
+	var bb []float64
+	for _, v := range getJSON(t, ogc+"/collections/facilities")["extent"].(map[string]any)["spatial"].(map[string]any)["bbox"].([]any)[0].([]any) {
+		bb = append(bb, v.(float64))
+	}
+	if ext := ogrExtent(t, out); math.Abs(ext.Min[0]-bb[0]) > 1e-5 || math.Abs(ext.Min[1]-bb[1]) > 1e-5 || math.Abs(ext.Max[0]-bb[2]) > 1e-5 || math.Abs(ext.Max[1]-bb[3]) > 1e-5 {
+		t.Errorf("ogrinfo extent %v, collection bbox %v", ext, bb)
+	}
 	t.Logf("facilities: %s; %s; %s", line(out, regexp.MustCompile(`Feature Count: \d+`)), line(out, regexp.MustCompile(`(?m)^capacity: .*$`)), line(out, regexp.MustCompile(`(?m)^plan_year: .*$`)))
 	out = runTool(t, "ogrinfo", "-ro", "-so", src, "population")
 	n = matched(t, ogc+"/collections/population/items?limit=1")
