@@ -166,6 +166,12 @@ func readFeatures(name string, r io.Reader) (*geojson.FeatureCollection, error) 
 	if fc.Type != "FeatureCollection" {
 		return nil, invalid("%s: GeoJSON type %q, want FeatureCollection", name, fc.Type)
 	}
+	var members map[string]json.RawMessage
+	if json.Unmarshal(b, &members) == nil {
+		if f, ok := members["features"]; !ok || len(f) == 0 || f[0] != '[' {
+			return nil, invalid("%s: the FeatureCollection has no \"features\" array (RFC 7946 §3.3)", name)
+		}
+	}
 	for i, f := range fc.Features {
 		if f == nil || f.Geometry == nil {
 			return nil, invalid("%s feature %d: no geometry", name, i+1)
