@@ -136,7 +136,21 @@ func Load(in Inputs) (*coverage.Catalog, *coverage.Dataset, error) {
 	}); err != nil {
 		return nil, nil, err
 	}
-	if IsShapefile(in.Population) {
+	if IsRaster(in.Population) {
+		if err := spatial.CheckResolution(in.Resolution); err != nil {
+			return nil, nil, invalid("%s: %v", in.Population, err)
+		}
+		var acc map[spatial.Cell]float64
+		if acc, err = readWith(in, in.Population, func(r io.Reader) (map[spatial.Cell]float64, error) {
+			acc, _, err := ReadPopulationRaster(in.Population, r, in.Resolution)
+			return acc, err
+		}); err != nil {
+			return nil, nil, err
+		}
+		if ds.Cells, err = populationCells(in.Population, acc); err != nil {
+			return nil, nil, err
+		}
+	} else if IsShapefile(in.Population) {
 		if err := spatial.CheckResolution(in.Resolution); err != nil {
 			return nil, nil, invalid("%s: %v", in.Population, err)
 		}

@@ -58,7 +58,8 @@ serve options:
 
 inputs:
   --facilities FILE   GeoJSON points, CSV lon,lat,type[,name,capacity,status,plan_year,id], or a Shapefile (.shp)
-  --population FILE   H3 CSV (h3,population), GeoJSON or Shapefile points or polygons with "population"
+  --population FILE   H3 CSV (h3,population), GeoJSON or Shapefile points or polygons with "population",
+                      or a GeoTIFF raster (WorldPop WGS 84, GHS-POP Mollweide)
   --boundaries FILE   GeoJSON or Shapefile polygons with level, code, name, parent (optional)
   --catalog FILE      JSON or YAML catalogue override (optional)
   --crs wgs84|gcj02|bd09   coordinates of the inputs (default wgs84); per input:
