@@ -53,16 +53,16 @@ type geoTIFF struct {
 	predictor          int
 	samples            int
 	// strips or tiles
-	offsets, counts     []uint64
-	tileW, tileH        int // 0 for strips
-	rowsPerStrip        int
-	scale, tiepoint     []float64
-	transform           []float64
-	geoKeys             []uint16
-	geoDoubles          []float64
-	geoASCII            string
-	noData              string
-	order               binary.ByteOrder
+	offsets, counts []uint64
+	tileW, tileH    int // 0 for strips
+	rowsPerStrip    int
+	scale, tiepoint []float64
+	transform       []float64
+	geoKeys         []uint16
+	geoDoubles      []float64
+	geoASCII        string
+	noData          string
+	order           binary.ByteOrder
 }
 
 const (
