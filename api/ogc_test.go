@@ -252,9 +252,27 @@ func TestOGCItemsLimitAndParams(t *testing.T) {
 			t.Errorf("%s: %d, parameter %q (%s); want 400 naming %q", u, rec.Code, body.Parameter, body.Error, b.param)
 		}
 	}
-	// Property filters declared as queryables are accepted.
-	if p := items(t, h, "/ogc/collections/facilities/items?type=kindergarten"); p.NumberMatched != 1 {
-		t.Errorf("type=kindergarten matched %d", p.NumberMatched)
+	// Property filters declared as queryables are accepted; booleans as
+	// true/false or 1/0 (GDAL sends its Boolean fields as 1 and 0), numbers
+	// by value.
+	for q, want := range map[string]int{"type=kindergarten": 1, "in_force=1": 2, "in_force=true": 2, "in_force=TRUE": 2,
+		"in_force=0": 0, "in_force=false": 0, "capacity=180": 1, "capacity=180.0": 1, "capacity=1.8e2": 1, "capacity=181": 0,
+		"capacity=": 1, "type=pharmacy&in_force=1": 1} {
+		if p := items(t, h, "/ogc/collections/facilities/items?"+q); p.NumberMatched != want {
+			t.Errorf("%s matched %d, want %d", q, p.NumberMatched, want)
+		}
+	}
+	for q, param := range map[string]string{"in_force=yes": "in_force", "capacity=many": "capacity", "population=NaN": "population"} {
+		u := "/ogc/collections/facilities/items?" + q
+		if strings.HasPrefix(q, "population") {
+			u = "/ogc/collections/population/items?" + q
+		}
+		rec := get(t, h, http.MethodGet, u)
+		var body errorBody
+		json.Unmarshal(rec.Body.Bytes(), &body)
+		if rec.Code != 400 || body.Parameter != param {
+			t.Errorf("%s: %d %+v; want 400 naming %s", u, rec.Code, body, param)
+		}
 	}
 	// QGIS 3.22 sends datetime sentinels instead of open ends; no
 	// collection has a time dimension, so every form selects everything.

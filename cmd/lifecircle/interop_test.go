@@ -244,11 +244,16 @@ func gdalChecks(t *testing.T, base string) {
 	if !strings.Contains(out, fmt.Sprintf("OGRFeature(facilities):%d\n", fac[0])) || !strings.Contains(out, "id (String) = "+key) {
 		t.Errorf("ogrinfo -fid %d:\n%.1500s", fac[0], out)
 	}
-	want, _ := serverIDs(t, ogc+"/collections/facilities/items?limit=10000&type=kindergarten")
-	slices.Sort(want)
-	out = runTool(t, "ogrinfo", "-ro", "-q", src, "facilities", "-oo", "PAGE_SIZE=1000", "-where", "type = 'kindergarten'")
-	if got := ogrFIDs(out); !slices.Equal(got, want) || len(want) == 0 {
-		t.Errorf(`-where "type = 'kindergarten'": GDAL %v, server %v`, got, want)
+	// GDAL sends these to the server (declared in /ogc/api), a Boolean
+	// field as in_force=1.
+	for where, query := range map[string]string{"type = 'kindergarten'": "type=kindergarten", "in_force = 1": "in_force=true",
+		"type = 'kindergarten' AND in_force = 1": "type=kindergarten&in_force=true"} {
+		want, _ := serverIDs(t, ogc+"/collections/facilities/items?limit=10000&"+query)
+		slices.Sort(want)
+		out = runTool(t, "ogrinfo", "-ro", "-q", src, "facilities", "-oo", "PAGE_SIZE=1000", "-where", where)
+		if got := ogrFIDs(out); !slices.Equal(got, want) || len(want) == 0 {
+			t.Errorf("-where %q: GDAL %d features %v, server (%s) %d", where, len(got), got, query, len(want))
+		}
 	}
 
 	// Vector tiles: the tile of a gap cell holds it, over /vsicurl/ (HEAD

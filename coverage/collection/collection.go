@@ -169,10 +169,20 @@ func (c *Collection) Query(q Query) (Page, error) {
 		return Page{}, &coverage.FieldError{Field: "limit", Err: fmt.Errorf("limit and offset must not be negative: %w", ErrInvalid)}
 	}
 	q.Profile = profileOrDefault(q.Profile)
-	for name := range q.Filters {
-		if _, ok := c.Property(name); !ok {
-			return Page{}, &coverage.FieldError{Field: name, Err: fmt.Errorf("collection %s has no property %q to filter on: %w", c.ID, name, ErrInvalid)}
+	if len(q.Filters) > 0 {
+		filters := make(map[string]string, len(q.Filters))
+		for name, v := range q.Filters {
+			p, ok := c.Property(name)
+			if !ok {
+				return Page{}, &coverage.FieldError{Field: name, Err: fmt.Errorf("collection %s has no property %q to filter on: %w", c.ID, name, ErrInvalid)}
+			}
+			canon, err := canonicalFilter(p, v)
+			if err != nil {
+				return Page{}, &coverage.FieldError{Field: name, Err: err}
+			}
+			filters[name] = canon
 		}
+		q.Filters = filters
 	}
 	unit := -1
 	if q.Unit != "" {
@@ -265,6 +275,30 @@ func matches(p map[string]any, filters map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// canonicalFilter writes a filter value the way FormatValue writes the
+// property's values: booleans from true/false/1/0 (GDAL sends its Boolean
+// fields as 1 and 0), numbers in their shortest form (180.0 matches 180).
+func canonicalFilter(p Property, v string) (string, error) {
+	if v == "" { // matches null
+		return v, nil
+	}
+	switch p.Type {
+	case Boolean:
+		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		if err != nil {
+			return "", fmt.Errorf("%s=%q: %s is true or false (1 or 0); %s 取值为 true 或 false: %w", p.Name, v, p.Name, p.Name, ErrInvalid)
+		}
+		return strconv.FormatBool(b), nil
+	case Number, Integer:
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return "", fmt.Errorf("%s=%q: %s is a number; %s 须为数字: %w", p.Name, v, p.Name, p.Name, ErrInvalid)
+		}
+		return FormatValue(f), nil
+	}
+	return v, nil
 }
 
 // FormatValue writes a property value as text, the way filters compare it
