@@ -1,6 +1,7 @@
 package data
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
@@ -9,7 +10,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/paulmach/orb"
+
 	"lifecircle/coverage"
+	"lifecircle/coverage/collection"
 	"lifecircle/spatial"
 )
 
@@ -172,4 +176,102 @@ func TestShapefileRefusals(t *testing.T) {
 	if _, ds, err := Load(in); err != nil || len(ds.Units) == 0 {
 		t.Errorf("with --boundaries-level: %v", err)
 	}
+}
+
+// A layer written as a Shapefile (GBK and UTF-8) opens in GDAL with its
+// Chinese text, and reads back with the same values and geometry.
+func TestWriteShapefileOpensInGDAL(t *testing.T) {
+	if _, err := exec.LookPath("ogrinfo"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("ogrinfo (gdal-bin) is needed: make deps-gdal")
+		}
+		t.Skip("ogrinfo missing: make deps-gdal installs gdal-bin")
+	}
+	in, err := SampleInputs("chengdu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, ds, err := Load(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := coverage.Analyze(cat, ds, coverage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := collection.NewSet(a, "test")
+	dir := t.TempDir()
+	for _, c := range []struct{ layer, typ, enc string }{
+		{"facilities", "", "gbk"},
+		{"gap-areas", "kindergarten", "utf-8"},
+		{"gap-areas", "kindergarten", "gbk"},
+	} {
+		fc, err := TypedLayer(set, c.layer, c.typ, coverage.DefaultProfile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, c.layer+"-"+c.enc+".shp")
+		st, err := WriteShapefile(path, fc, c.enc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command("ogrinfo", "-ro", "-al", path).CombinedOutput()
+		if err != nil {
+			t.Fatalf("ogrinfo %s: %v\n%s", path, err, out)
+		}
+		s := string(out)
+		if !strings.Contains(s, fmt.Sprintf("Feature Count: %d", len(fc.Features))) {
+			t.Errorf("%s: ogrinfo does not count %d features:\n%.2000s", path, len(fc.Features), s)
+		}
+		// A Chinese value from the layer appears as text in GDAL's output.
+		zh := ""
+		for _, f := range fc.Features {
+			for _, k := range []string{"name", "unit_name", "type_name_zh"} {
+				if v, ok := f.Properties[k].(string); ok && v != "" && !isASCII(v) && zh == "" {
+					zh = v
+				}
+			}
+		}
+		if zh == "" || !strings.Contains(s, zh) {
+			t.Errorf("%s (%s): ogrinfo output lacks %q", path, c.enc, zh)
+		}
+		back, err := ReadShapefile(os.ReadFile, path, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(back.Features.Features) != len(fc.Features) || !strings.HasPrefix(back.Encoding, strings.ToUpper(strings.ReplaceAll(c.enc, "utf-8", "UTF-8"))) {
+			t.Errorf("%s: read back %d features (%s)", path, len(back.Features.Features), back.Encoding)
+		}
+		for i, f := range fc.Features {
+			g := back.Features.Features[i]
+			if math.Abs(planarArea(g.Geometry)-planarArea(f.Geometry)) > 1e-12 || g.Geometry.Bound() != f.Geometry.Bound() {
+				t.Errorf("%s feature %d: geometry changed", path, i+1)
+				break
+			}
+		}
+		_ = st
+	}
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+func planarArea(g orb.Geometry) float64 {
+	switch g := g.(type) {
+	case orb.Polygon:
+		return spatial.PolygonAreaM2(g)
+	case orb.MultiPolygon:
+		a := 0.0
+		for _, p := range g {
+			a += spatial.PolygonAreaM2(p)
+		}
+		return a
+	}
+	return 0
 }
