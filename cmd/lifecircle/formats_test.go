@@ -75,3 +75,23 @@ func TestExportWorkbook(t *testing.T) {
 		t.Errorf("second export over %s: %v", path, err)
 	}
 }
+
+func TestExportShapefile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "gaps.shp")
+	var stdout bytes.Buffer
+	if err := run(context.Background(), []string{"export", "--shp", path, "--layer", "gap-areas", "--type", "幼儿园", "--encoding", "gbk"}, &stdout, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, ext := range []string{".shp", ".shx", ".dbf", ".prj", ".cpg"} {
+		if _, err := os.Stat(filepath.Join(dir, "gaps"+ext)); err != nil {
+			t.Errorf("missing gaps%s", ext)
+		}
+	}
+	if cpg, _ := os.ReadFile(filepath.Join(dir, "gaps.cpg")); string(cpg) != "GBK" {
+		t.Errorf(".cpg %q, want GBK", cpg)
+	}
+	if err := run(context.Background(), []string{"export", "--shp", filepath.Join(dir, "x.shp")}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "--layer") {
+		t.Errorf("--shp without --layer: %v", err)
+	}
+}

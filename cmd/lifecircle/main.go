@@ -48,6 +48,8 @@ usage:
                      analyse the stored datasets, store the coverage layers, write everything as a GeoPackage
   lifecircle export  --xlsx FILE.xlsx [--store …|inputs] [--by street,community] [--lang en]
                      the Excel workbook: summary, per unit and type, completeness, ranked gap areas
+  lifecircle export  --shp FILE.shp --layer L [--type T] [--encoding gbk] [--store …|inputs]
+                     one layer as a Shapefile (UTF-8 or GBK)
   lifecircle serve   --store FILE.gpkg|--pg URL [--name NAME] [--addr :8080]
                      serve a stored dataset; scenarios and proposals are written to the store
   lifecircle users   add|list|revoke --store FILE.gpkg|--pg URL [--name NAME --role ROLE [--unit CODE ...]]

@@ -293,6 +293,9 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer, log
 	xlsx := fs.String("xlsx", "", "Excel workbook to write (must not exist): summary, per unit and type, gap areas")
 	by := fs.String("by", "", "unit levels of the workbook's per-unit sheets, e.g. street,community (default every level present)")
 	lang := fs.String("lang", "zh", "workbook language: zh or en")
+	shp := fs.String("shp", "", "write one layer as a Shapefile (FILE.shp with .shx/.dbf/.prj/.cpg); --encoding gbk for GBK")
+	layer := fs.String("layer", "", "the layer of --shp: facilities, population, coverage, gaps, gap-areas, …")
+	typ := fs.String("type", "", "the facility type of a per-type --shp layer")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -301,6 +304,9 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer, log
 	}
 	if *xlsx != "" && *out == "" {
 		return exportWorkbook(ctx, &in, sf, *xlsx, *by, *lang, stdout, logger)
+	}
+	if *shp != "" && *out == "" {
+		return exportShapefile(ctx, &in, sf, *shp, *layer, *typ, in.encoding, stdout, logger)
 	}
 	switch {
 	case !sf.set():
