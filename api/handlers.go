@@ -52,7 +52,8 @@ func (s *Server) handleHealthz(c *gin.Context) {
 		"facilities": len(a.Data.Facilities), "method": a.Method, "approximate": a.Method == "euclidean",
 		"data_quality": a.QualitySummary(),
 		"uptime_s":     math.Round(timeSince(s.started).Seconds()),
-		"store":        s.store.Load() != nil, // scenarios and proposals are kept (the workbench needs it)
+		"store":        s.store.Load() != nil,   // scenarios and proposals are kept (the workbench needs it)
+		"basemap":      s.basemapLayer() != nil, // /tiles/basemap/… is served (the map draws it)
 	})
 }
 

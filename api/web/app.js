@@ -13,7 +13,7 @@ const PROFILES = ['default', 'elderly', 'adult'];
 const UNIT_LEVELS = ['district', 'street', 'community', 'grid'];
 
 // ---- state and URL --------------------------------------------------------
-const defaults = { view: 'plan', type: 'kindergarten', unit: '', by: 'district', metric: 'share', profile: 'default', step: '0', scenario: '', lang: 'zh', z: '', c: '', print: '' };
+const defaults = { view: 'plan', type: 'kindergarten', unit: '', by: 'district', metric: 'share', profile: 'default', step: '0', scenario: '', lang: 'zh', z: '', c: '', print: '', tiles: '' };
 export const state = { ...defaults };
 
 function readURL() {
@@ -62,14 +62,27 @@ const empty = { type: 'FeatureCollection', features: [] };
 // within_minutes, minutes, distance_m, reason, type), so switching type or
 // profile repaints without re-tiling the cells.
 function coverageColor(maxMin) {
-  const st = (k) => ['feature-state', k];
+  // GeoJSON cells carry the type's figures as feature state; tiled cells as properties
+  const st = (k) => [app.tileMode ? 'get' : 'feature-state', k];
   return ['case',
     ['==', st('reason'), 'no_walkable_network_nearby'], '#9e9e9e',
     ['all', ['==', st('covered'), true], ['==', st('within_minutes'), true]],
-    ['interpolate', ['linear'], ['/', ['max', ['to-number', st('minutes'), 0], 0], maxMin], 0, '#006837', 0.5, '#66bd63', 1, '#d9ef8b'],
+    ['interpolate', ['linear'], ['/', ['max', ['coalesce', st('minutes'), 0], 0], maxMin], 0, '#006837', 0.5, '#66bd63', 1, '#d9ef8b'],
     ['==', st('covered'), true], '#fee08b',
-    ['>=', ['to-number', st('distance_m'), -1], 0], '#fc8d59',
+    ['>=', ['coalesce', st('distance_m'), -1], 0], '#fc8d59',
     '#d73027'];
+}
+
+// Big datasets (or ?tiles=1) draw the cells from the vector tiles of the
+// type's coverage collection: only what is in view is sent, from zoom 10.
+const TILE_MODE_CELLS = 200000;
+function setCoverageTiles(type) {
+  const layer = map.getLayer('coverage-fill') && map.getStyle().layers.find((l) => l.id === 'coverage-fill');
+  const before = map.getStyle().layers[map.getStyle().layers.findIndex((l) => l.id === 'coverage-fill') + 1].id;
+  map.removeLayer('coverage-fill');
+  map.removeSource('coverage');
+  map.addSource('coverage', { type: 'vector', tiles: [`${location.origin}/tiles/coverage-${type}/{z}/{x}/{y}.pbf`], minzoom: 10, maxzoom: 16, promoteId: 'h3' });
+  map.addLayer({ ...layer, source: 'coverage', 'source-layer': `coverage-${type}` }, before);
 }
 
 function applyCoverage(cov) {
@@ -92,6 +105,29 @@ function choroplethColor() {
     ['interpolate', ['linear'], ['get', prop], 0, '#f7fcf5', 0.25, '#c7e9c0', 0.5, '#74c476', 0.75, '#31a354', 1, '#006d2c']];
 }
 
+// The offline basemap: the service's own tiles of the OSM extract (water,
+// green, buildings, roads). Names are left to the unit labels (no glyphs).
+function basemapLayers() {
+  if (!app.basemap) return [];
+  const src = { source: 'basemap' };
+  return [
+    { id: 'bm-green', type: 'fill', ...src, 'source-layer': 'green', paint: { 'fill-color': '#d4e8c4' } },
+    { id: 'bm-water', type: 'fill', ...src, 'source-layer': 'water', filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': '#a9cfe0' } },
+    { id: 'bm-waterway', type: 'line', ...src, 'source-layer': 'water', filter: ['==', ['geometry-type'], 'LineString'], paint: { 'line-color': '#a9cfe0', 'line-width': 1.5 } },
+    { id: 'bm-buildings', type: 'fill', ...src, 'source-layer': 'buildings', minzoom: 14, paint: { 'fill-color': '#dcd6cf' } },
+  ];
+}
+function roadLayers() {
+  if (!app.basemap) return [];
+  const major = ['match', ['get', 'class'], ['motorway', 'trunk', 'primary', 'motorway_link', 'trunk_link', 'primary_link'], true, false];
+  return [
+    { id: 'bm-roads-minor', type: 'line', source: 'basemap', 'source-layer': 'roads', filter: ['!', major], minzoom: 13,
+      paint: { 'line-color': '#ffffff', 'line-opacity': 0.75, 'line-width': ['interpolate', ['linear'], ['zoom'], 13, 0.4, 17, 2.5] } },
+    { id: 'bm-roads-major', type: 'line', source: 'basemap', 'source-layer': 'roads', filter: major,
+      paint: { 'line-color': '#fffbe6', 'line-opacity': 0.9, 'line-width': ['interpolate', ['linear'], ['zoom'], 10, 0.8, 17, 5] } },
+  ];
+}
+
 function buildStyle() {
   return {
     version: 8,
@@ -104,11 +140,14 @@ function buildStyle() {
       selected: { type: 'geojson', data: empty },
       changed: { type: 'geojson', data: empty },
       sites: { type: 'geojson', data: empty },
+      ...(app.basemap ? { basemap: { type: 'vector', tiles: [`${location.origin}/tiles/basemap/{z}/{x}/{y}.pbf`], minzoom: 0, maxzoom: 16, attribution: '© OpenStreetMap contributors (ODbL)' } } : {}),
     },
     layers: [
       { id: 'background', type: 'background', paint: { 'background-color': '#eef0ea' } },
+      ...basemapLayers(),
       { id: 'units-fill', type: 'fill', source: 'units', paint: { 'fill-color': choroplethColor(), 'fill-opacity': 0.55 } },
       { id: 'coverage-fill', type: 'fill', source: 'coverage', paint: { 'fill-color': '#ccc', 'fill-opacity': 0.78, 'fill-antialias': false } },
+      ...roadLayers(),
       { id: 'changed-fill', type: 'fill', source: 'changed', paint: { 'fill-color': '#00b7ff', 'fill-opacity': 0.85 } },
       { id: 'units-line', type: 'line', source: 'units', paint: { 'line-color': '#34495e', 'line-width': ['case', ['boolean', ['feature-state', 'selected'], false], 3.5, 1.4] } },
       { id: 'gapareas-line', type: 'line', source: 'gapareas', paint: { 'line-color': '#7f0000', 'line-width': 1.2, 'line-opacity': 0.7 } },
@@ -131,6 +170,9 @@ async function loadCatalog() {
   app.catalog = cat;
   for (const ty of cat.types) app.types.set(ty.id, ty);
   app.health = health;
+  // the basemap tileset exists when the server read an OSM extract
+  app.basemap = !!health.basemap;
+  app.tileMode = state.tiles === '1' || health.cells > TILE_MODE_CELLS;
   app.allUnits = units.features;
   app.unitLevels = UNIT_LEVELS.filter((l) => units.features.some((f) => f.properties.level === l));
   if (!app.unitLevels.includes(state.by)) state.by = app.unitLevels[0] || 'district';
@@ -152,19 +194,23 @@ async function loadTypeLayers() {
   const ty = typeOf(type);
   const t0 = performance.now();
   const [cov, fac, gaps, units, eq] = await Promise.all([
-    fetchCoverage(type, state.profile),
+    app.tileMode ? get(`/v1/layers/coverage${qs({ type, limit: 1 })}`) : fetchCoverage(type, state.profile),
     get(`/v1/layers/facilities${qs({ type })}`),
-    get(`/v1/layers/gap-areas${qs({ type })}`),
+    get(`/v1/layers/gap-areas${qs({ type, limit: app.tileMode ? 1000 : '' })}`),
     get(`/v1/layers/units${qs({ level: state.by, type })}`),
     get(`/v1/equity${qs({ type, by: state.by })}`).catch(() => null),
   ]);
   if (type !== state.type) return; // a newer choice won
   app.coverage = cov;
-  if (app.cellGeom.size === 0) for (const f of cov.features) app.cellGeom.set(f.properties.h3, f.geometry);
   app.gapAreas = gaps.features;
   app.units = units;
   app.equity = eq;
-  applyCoverage(cov);
+  if (app.tileMode) {
+    setCoverageTiles(type);
+  } else {
+    if (app.cellGeom.size === 0) for (const f of cov.features) app.cellGeom.set(f.properties.h3, f.geometry);
+    applyCoverage(cov);
+  }
   map.getSource('facilities').setData(fac);
   map.getSource('gapareas').setData(gaps);
   map.getSource('units').setData(applyStep(units));
@@ -263,6 +309,7 @@ function legendHTML() {
       <span class="dot" style="background:#fff;border:2px solid #e8590c;margin-left:.6rem"></span>${esc(t('planned'))}
       <span class="dot" style="background:#9b59b6;margin-left:.6rem"></span>${esc(t('under_construction'))}</div>
     <div class="note">${esc(method)}</div>
+    ${app.tileMode ? `<div class="note">${esc(t('tile_mode'))}</div>` : ''}
     <div class="note">${esc(t('pop_estimate'))}：${esc(cov.population_note || '')}</div>
   </div>`;
 }
@@ -285,11 +332,10 @@ function gapListHTML() {
 function equityHTML() {
   const eq = app.equity;
   if (!eq || !eq.lorenz) return '';
-  // the Lorenz points follow the units ordered by covered share, low to high
-  const units = (app.units ? app.units.features : []).map((f) => f.properties).filter((p) => p.residents > 0)
-    .sort((a, b) => (a.share ?? 0) - (b.share ?? 0) || a.code.localeCompare(b.code));
-  const names = units.map((u) => u.name);
-  return `<h2>${esc(t('equity'))}</h2><div>${esc(t('gini'))}：<b id="gini">${num(eq.gini, 3)}</b>（${esc(t('ul_' + eq.level))} × ${num(eq.units)}）</div>
+  const names = (eq.lorenz.units || []).map((u) => u.name);
+  const note = getLang() === 'zh' ? eq.note_zh : eq.note;
+  return `<h2>${esc(t('equity'))}</h2><div>${esc(t('gini'))}：<b id="gini">${eq.gini == null ? '—' : num(eq.gini, 3)}</b>（${esc(t('ul_' + eq.level))} × ${num(eq.units)}）</div>
+    ${note ? `<div class="warn">${esc(note)}</div>` : ''}
     ${charts.lorenz(eq.lorenz.x, eq.lorenz.y, names, t('lorenz_x'), t('lorenz_y'))}`;
 }
 
@@ -314,6 +360,7 @@ function renderPlanPanel() {
     <h2>${esc(t('type'))}</h2>
     <select id="type" aria-label="${esc(t('type'))}">${typeOptions(state.type)}</select>
     ${st ? `<p>${esc(t('share'))} <b id="city-share">${pct(st.share)}</b> · ${esc(t('covered'))} ${num(st.covered)} / ${num(st.residents)} ${esc(t('residents'))} · ${esc(t('facilities_n'))} ${num(st.facilities)}</p>` : ''}
+    ${st && (st.share_note_zh || st.share_note) ? `<div class="warn" id="share-note">${esc(getLang() === 'zh' ? st.share_note_zh : st.share_note)}</div>` : ''}
     <label><span>${esc(t('profile'))}</span><select id="profile">${PROFILES.map((p) => `<option value="${p}" ${p === state.profile ? 'selected' : ''}>${esc(t('prof_' + p))}</option>`).join('')}</select></label>
     <label><span>${esc(t('choropleth'))}</span><select id="by">${app.unitLevels.map((l) => `<option value="${l}" ${l === state.by ? 'selected' : ''}>${esc(t('ul_' + l))}</option>`).join('')}</select></label>
     <label><span>${esc(t('metric'))}</span><select id="metric">
@@ -368,6 +415,7 @@ function showUnit(code, fly = true) {
   const rows = s.types.map((x) => ({ ...x, ty: typeOf(x.id) })).filter((x) => x.ty)
     .sort((a, b) => LEVELS.indexOf(a.ty.level) - LEVELS.indexOf(b.ty.level) || a.share - b.share);
   const noFac = app.summary.types.filter((x) => x.facilities === 0);
+  const dqName = (q) => ({ none_mapped: t('dq_none_mapped'), likely_incomplete: t('dq_likely_incomplete') }[q] || '');
   const gaps = app.gapAreas.filter((g) => (g.properties.units || []).includes(code));
   $('#info-body').innerHTML = `
     <h2>${esc(s.name)} <small class="note">${esc(t('ul_' + s.level))} ${esc(s.code)}</small></h2>
@@ -381,7 +429,7 @@ function showUnit(code, fly = true) {
     ${gaps.length ? `<ol class="gaps" id="unit-gaps">${gaps.slice(0, 10).map((g) => `<li data-gap="${esc(g.properties.id)}" value="${g.properties.rank}"><b>${num(g.properties.residents)}</b> ${esc(t('residents'))} · ${num(g.properties.cells)} ${esc(t('cells'))}</li>`).join('')}</ol>` : `<p class="note">—</p>`}
     <h3>${esc(t('share_per_type'))}</h3>
     <table><thead><tr><th>${esc(t('type'))}</th><th class="n">${esc(t('share'))}</th><th class="n">${esc(t('gap'))}</th></tr></thead><tbody>
-    ${rows.map((x) => `<tr${x.id === state.type ? ' style="background:#eef6f1"' : ''}><td>${esc(typeName(x.ty))}<br><small class="note">${esc(t('level_' + x.ty.level))}</small></td><td class="n">${pct(x.share)}</td><td class="n">${num(x.uncovered)}</td></tr>`).join('')}
+    ${rows.map((x) => `<tr${x.id === state.type ? ' style="background:#eef6f1"' : ''}><td>${esc(typeName(x.ty))}<br><small class="note">${esc(t('level_' + x.ty.level))}</small></td><td class="n">${pct(x.share)}${dqName(x.data_quality) ? `<br><small class="note">${esc(dqName(x.data_quality))}</small>` : ''}</td><td class="n">${num(x.uncovered)}</td></tr>`).join('')}
     </tbody></table>
     <p><button class="act sec" id="unit-print">${esc(t('print_view'))}</button></p>`;
   $('#info').hidden = false;

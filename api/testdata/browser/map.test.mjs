@@ -202,6 +202,18 @@ try {
   noProblems('print view');
   await page.close();
 
+  // the same cells from the vector tiles (what a big city uses)
+  const page4 = await newPage();
+  const g0 = gaps.features[Math.floor(gaps.features.length / 2)];
+  const c0 = centroid(g0.geometry.coordinates[0]);
+  await page4.goto(`${SAMPLE}/?type=kindergarten&tiles=1&z=15&c=${c0[0]},${c0[1]}`);
+  await waitDrawn(page4, 1);
+  const tiled = await renderedAt(page4, 'coverage-fill', c0);
+  check(tiled.some((p) => p.h3 === g0.properties.h3 && p.covered === false), `from the vector tiles, gap cell ${g0.properties.h3} is drawn as a gap`);
+  await shot(page4, '7b-tiles');
+  await page4.close();
+  noProblems('tiles');
+
   // ---- the street official's workbench on a store ----------------------------------------
   page = await newPage();
   await page.goto(STORE + '/?view=work&type=kindergarten');
