@@ -299,8 +299,8 @@ function legendHTML() {
   const prof = t('prof_' + state.profile);
   return `<div class="legend">
     <div><b>${esc(typeName(ty))}</b> · ${esc(t('radius', { m: ty.max_dist_m }))} · ${num(ty.max_walk_min)} ${t('minutes')}（${esc(prof)}）</div>
-    <div><span class="ramp"></span> ${esc(t('covered'))}：${esc(t('distance_ramp'))}</div>
-    <div><span class="sw" style="background:#fee08b"></span>${esc(t('covered'))}，${getLang() === 'zh' ? '但该人群步行超过 ' + num(ty.max_walk_min) + ' 分钟' : 'but over ' + num(ty.max_walk_min) + ' min for these walkers'}</div>
+    <div><span class="ramp"></span> ${esc(t('covered'))}${getLang() === 'zh' ? '：' : ': '}${esc(t('distance_ramp'))}</div>
+    <div><span class="sw" style="background:#fee08b"></span>${esc(t('covered'))}${getLang() === 'zh' ? '，' : ', '}${getLang() === 'zh' ? '但该人群步行超过 ' + num(ty.max_walk_min) + ' 分钟' : 'but over ' + num(ty.max_walk_min) + ' min for these walkers'}</div>
     <div><span class="sw" style="background:#fc8d59"></span>${esc(t('gap_near'))}</div>
     <div><span class="sw" style="background:#d73027"></span>${esc(t('gap_none'))}</div>
     <div><span class="sw" style="background:#9e9e9e"></span>${esc(t('no_network'))}</div>
@@ -310,7 +310,7 @@ function legendHTML() {
       <span class="dot" style="background:#9b59b6;margin-left:.6rem"></span>${esc(t('under_construction'))}</div>
     <div class="note">${esc(method)}</div>
     ${app.tileMode ? `<div class="note">${esc(t('tile_mode'))}</div>` : ''}
-    <div class="note">${esc(t('pop_estimate'))}：${esc(cov.population_note || '')}</div>
+    <div class="note">${esc(t('pop_estimate'))}${getLang() === 'zh' ? '：' : ': '}${esc(cov.population_note || '')}</div>
   </div>`;
 }
 
@@ -482,23 +482,15 @@ function exportLinks() {
   const el = $('#export-links');
   const type = state.type;
   const unit = state.unit;
-  const layer = `/v1/layers/coverage${qs({ type, unit, profile: state.profile === 'default' ? '' : state.profile })}`;
+  const prof = state.profile === 'default' ? '' : state.profile;
+  const layer = `/v1/layers/coverage${qs({ type, unit, profile: prof })}`;
+  const lang = getLang() === 'en' ? 'en' : '';
   el.innerHTML = `
     <a id="exp-geojson" href="${layer}" download="coverage_${type}${unit ? '_' + unit : ''}.geojson">${esc(t('geojson_layer'))}</a>
     <a id="exp-gaps" href="/v1/layers/gap-areas${qs({ type, unit })}" download="gap_areas_${type}.geojson">${esc(t('gaps_geojson'))}</a>
-    <a id="exp-gpkg" href="${layer}${layer.includes('?') ? '&' : '?'}f=gpkg" download="coverage_${type}.gpkg">${esc(t('gpkg_layer'))}</a>
-    <a id="exp-csv" href="#" download="units_${state.by}.csv">${esc(t('csv_units'))}</a>`;
-  $('#exp-csv').onclick = (e) => { e.currentTarget.href = unitsCSV(); };
-}
-
-// unitsCSV is the unit table of the summary the page holds (from
-// /v1/summary?by=…), one row per unit and type.
-function unitsCSV() {
-  const s = app.summary;
-  const rows = [['level', 'code', 'name', 'residents', 'type', 'type_name_zh', 'covered', 'uncovered', 'share']];
-  for (const u of s.units || []) for (const x of u.types) rows.push([u.level, u.code, u.name, u.residents, x.id, (typeOf(x.id) || {}).name_zh || '', x.covered, x.uncovered, x.share]);
-  const csv = '\ufeff' + rows.map((r) => r.map((v) => (/[",\n]/.test(String(v)) ? `"${String(v).replaceAll('"', '""')}"` : v)).join(',')).join('\n');
-  return URL.createObjectURL(new Blob([csv], { type: 'text/csv;charset=utf-8' }));
+    <a id="exp-csv" href="/v1/summary.csv${qs({ by: state.by, profile: prof, bom: 1 })}" download="summary_${state.by}.csv">${esc(t('csv_units'))}</a>
+    <a id="exp-xlsx" href="/v1/summary.xlsx${qs({ by: state.by, profile: prof, lang })}" download="summary_${state.by}.xlsx">${esc(t('xlsx_units'))}</a>
+    <p class="note">${esc(t('gpkg_note'))}<br><code>ogr2ogr -f GPKG coverage.gpkg OAPIF:${esc(location.origin)}/ogc coverage-${esc(type)}</code></p>`;
 }
 
 function openPrint() {
@@ -522,13 +514,19 @@ function renderPrintSheet() {
     <h1>${esc(area.name)} · ${esc(typeName(ty))}</h1>
     <p class="note">${esc(app.health.dataset)} · ${esc(legendMethod())} · ${esc(t('pop_estimate'))}</p>
     <p>${esc(t('residents'))} <b>${num(area.residents)}</b> · ${LEVELS.map((l) => (area.completeness[l] != null ? `${t('level_' + l)} ${pct(area.completeness[l])}` : '')).filter(Boolean).join(' · ')}</p>
-    <h3>${esc(t('unit_gaps'))}</h3>
+    <h3>${esc(t('gap_areas_print'))}</h3>
     <table><thead><tr><th>${esc(t('rank'))}</th><th class="n">${esc(t('residents'))}</th><th class="n">${esc(t('cells'))}</th><th>${esc(t('unit'))}</th></tr></thead><tbody>
     ${gaps.map((g) => `<tr><td>${g.properties.rank}</td><td class="n">${num(g.properties.residents)}</td><td class="n">${num(g.properties.cells)}</td><td>${esc(g.properties.unit_name || '')}</td></tr>`).join('')}</tbody></table>
     <h3>${esc(t('share_per_type'))}</h3>
     <table><thead><tr><th>${esc(t('type'))}</th><th>${esc(t('level_lc15').slice(0, 0))}</th><th class="n">${esc(t('share'))}</th><th class="n">${esc(t('gap'))}</th></tr></thead><tbody>
     ${area.types.map((x) => ({ ...x, ty: typeOf(x.id) })).sort((a, b) => LEVELS.indexOf(a.ty.level) - LEVELS.indexOf(b.ty.level)).map((x) => `<tr><td>${esc(typeName(x.ty))}</td><td>${esc(t('level_' + x.ty.level))}</td><td class="n">${pct(x.share)}</td><td class="n">${num(x.uncovered)}</td></tr>`).join('')}
     </tbody></table>`;
+  map.resize();
+  const f = code && (app.units ? app.units.features : []).find((x) => x.properties.code === code);
+  if (f) {
+    const [x0, y0, x1, y1] = bboxOf(f.geometry);
+    map.fitBounds([[x0, y0], [x1, y1]], { padding: 20, duration: 0 });
+  }
 }
 
 function legendMethod() {

@@ -287,6 +287,23 @@ try {
   await shot(page, '11-workbench-compare');
   noProblems('workbench');
 
+  // the three-year plan: the plan-year slider recolours the units with each year's share
+  const planSites = unitGaps.features.slice(0, 60).filter((_, i) => i % 20 === 0).map((f, i) => ({
+    id: `k${i + 1}`, type: 'kindergarten', name: `规划幼儿园${i + 1}`, year: 2026 + i, status: 'planned', location: centroid(f.geometry.coordinates[0]),
+  }));
+  await api(STORE, '/v1/plan/items', { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ items: planSites }) });
+  await page.goto(STORE + '/?type=kindergarten');
+  await waitDrawn(page, 1);
+  const shareOf = () => page.evaluate(() => window.__map.querySourceFeatures('units').find((f) => f.properties.code === '510108').properties.share);
+  const s0 = await shareOf();
+  check(await page.$eval('#step', (e) => Number(e.max)) === 3, 'the plan-year slider spans baseline and three plan years');
+  await page.$eval('#step', (e) => { e.value = '3'; e.dispatchEvent(new Event('input', { bubbles: true })); });
+  await page.evaluate(() => new Promise((r) => { window.__map.once('idle', r); window.__map.triggerRepaint(); }));
+  const s3 = await shareOf();
+  check(s3 > s0 && page.url().includes('step=3'), `成华区's kindergarten share in the last plan year ${s3} > baseline ${s0}`);
+  await shot(page, '12-plan-year');
+  noProblems('plan years');
+
   // a token that the server refuses shows its message (only when the server checks tokens)
   report.ok = true;
 } catch (err) {
