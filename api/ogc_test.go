@@ -683,3 +683,59 @@ func TestOGCGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestOGCSchemaCoversItems: every property an item carries is declared in
+// the collection's schema (GDAL 3.6 types fields from it, and the OpenAPI
+// item schemas come from the same registry) with a type its values fit.
+func TestOGCSchemaCoversItems(t *testing.T) {
+	h := newTestServer(t)
+	var cols struct {
+		Collections []struct{ ID string } `json:"collections"`
+	}
+	json.Unmarshal(getOK(t, h, "/ogc/collections").Body.Bytes(), &cols)
+	if len(cols.Collections) < len(ogcKinds) {
+		t.Fatalf("%d collections", len(cols.Collections))
+	}
+	fits := func(typ string, v any) bool {
+		switch x := v.(type) {
+		case nil:
+			return true
+		case string:
+			return typ == "string"
+		case bool:
+			return typ == "boolean"
+		case float64:
+			return typ == "number" || (typ == "integer" && x == math.Trunc(x))
+		case []any:
+			return typ == "array"
+		}
+		return false
+	}
+	for _, c := range cols.Collections {
+		var schema struct {
+			Properties struct {
+				Properties struct {
+					Properties map[string]struct {
+						Type string `json:"type"`
+					} `json:"properties"`
+				} `json:"properties"`
+			} `json:"properties"`
+		}
+		json.Unmarshal(getOK(t, h, "/ogc/collections/"+c.ID+"/schema").Body.Bytes(), &schema)
+		declared := schema.Properties.Properties.Properties
+		if len(declared) == 0 {
+			t.Errorf("%s: the schema declares no properties", c.ID)
+		}
+		p := items(t, h, "/ogc/collections/"+c.ID+"/items?limit=10000")
+		for _, f := range p.Features {
+			for k, v := range f.Properties {
+				d, ok := declared[k]
+				if !ok {
+					t.Errorf("%s: property %s is not in the schema", c.ID, k)
+				} else if !fits(d.Type, v) {
+					t.Errorf("%s: property %s = %v does not fit its schema type %s", c.ID, k, v, d.Type)
+				}
+			}
+		}
+	}
+}
