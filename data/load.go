@@ -34,6 +34,9 @@ type Inputs struct {
 	// BoundariesLevel is the unit level of boundary features that carry
 	// none (a Shapefile of streets from the natural-resources bureau).
 	BoundariesLevel string
+	// FacilitiesLayer, PopulationLayer and BoundariesLayer name the layer
+	// of a GeoPackage input ("" when it has one).
+	FacilitiesLayer, PopulationLayer, BoundariesLayer string
 	OSM             string // optional OSM extract (PBF or XML) for walking distances
 	// FS, when set, is where the paths are read from (the embedded
 	// samples); otherwise the operating system's files.
@@ -123,8 +126,8 @@ func Load(in Inputs) (*coverage.Catalog, *coverage.Dataset, error) {
 		if in.OnPOIReport != nil {
 			in.OnPOIReport(rep)
 		}
-	} else if IsShapefile(in.Facilities) {
-		sf, c, err := in.shapefile(in.Facilities, facCRS)
+	} else if isVector(in.Facilities) {
+		sf, c, err := in.vector(in.Facilities, in.FacilitiesLayer, facCRS)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -150,11 +153,11 @@ func Load(in Inputs) (*coverage.Catalog, *coverage.Dataset, error) {
 		if ds.Cells, err = populationCells(in.Population, acc); err != nil {
 			return nil, nil, err
 		}
-	} else if IsShapefile(in.Population) {
+	} else if isVector(in.Population) {
 		if err := spatial.CheckResolution(in.Resolution); err != nil {
 			return nil, nil, invalid("%s: %v", in.Population, err)
 		}
-		sf, c, err := in.shapefile(in.Population, or(in.PopulationCRS, in.CRS))
+		sf, c, err := in.vector(in.Population, in.PopulationLayer, or(in.PopulationCRS, in.CRS))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -170,8 +173,8 @@ func Load(in Inputs) (*coverage.Catalog, *coverage.Dataset, error) {
 	}); err != nil {
 		return nil, nil, err
 	}
-	if in.Boundaries != "" && IsShapefile(in.Boundaries) {
-		sf, c, err := in.shapefile(in.Boundaries, or(in.BoundariesCRS, in.CRS))
+	if in.Boundaries != "" && isVector(in.Boundaries) {
+		sf, c, err := in.vector(in.Boundaries, in.BoundariesLayer, or(in.BoundariesCRS, in.CRS))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -197,10 +200,22 @@ func Load(in Inputs) (*coverage.Catalog, *coverage.Dataset, error) {
 	return cat, ds, nil
 }
 
-// shapefile reads a Shapefile input; the CRS to apply to its coordinates
-// is WGS84 when its .prj was converted from, else def (no .prj: --crs).
-func (in Inputs) shapefile(path string, def spatial.CRS) (*Shapefile, spatial.CRS, error) {
-	sf, err := ReadShapefile(in.read, path, in.Encoding)
+func isVector(path string) bool { return IsShapefile(path) || IsGeoPackage(path) }
+
+// vector reads a Shapefile or a GeoPackage layer; the CRS to apply to its
+// coordinates is WGS84 when it was converted from a projection, else def
+// (geographic, or a Shapefile without .prj: --crs).
+func (in Inputs) vector(path, layer string, def spatial.CRS) (*Shapefile, spatial.CRS, error) {
+	var sf *Shapefile
+	var err error
+	if IsGeoPackage(path) {
+		if in.FS != nil {
+			return nil, "", invalid("%s: GeoPackage inputs are read from files", path)
+		}
+		sf, err = ReadGeoPackageLayer(path, layer)
+	} else {
+		sf, err = ReadShapefile(in.read, path, in.Encoding)
+	}
 	if err != nil {
 		return nil, "", err
 	}

@@ -77,6 +77,8 @@ inputs:
   --snap-m M          farthest a cell or facility may be from a walkable way (default 250)
   --min-component N   also snap to disconnected parts of ≥ N nodes (default 0: largest component only)
   --profile NAME      walking speed for minutes: default (60 m/min), elderly (50), adult (67)
+  --facilities-layer, --population-layer, --boundaries-layer NAME
+                      the layer of a GeoPackage (.gpkg) input (default: its only feature layer)
   --encoding E        Shapefile attributes: utf-8 or gbk (default: the .cpg, the table's language driver, or detected)
   --boundaries-level L  level of boundary features without a "level" field (district, street, community, grid)
   --provider P        --facilities is a POI export (CSV/XLSX) of amap, baidu, tencent or osm: classified
@@ -103,6 +105,7 @@ type inputFlags struct {
 	profile                                     string
 	provider, poiRules                          string
 	encoding, boundariesLevel                   string
+	facLayer, popLayer, bndLayer                string
 	basemap                                     bool // serve: also read the extract's basemap for the map tiles
 }
 
@@ -128,6 +131,9 @@ func (f *inputFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.profile, "profile", "", "walking profile: default, elderly, adult")
 	fs.StringVar(&f.provider, "provider", "", "read --facilities as a POI export of amap, baidu, tencent or osm (CSV or XLSX) and classify it")
 	fs.StringVar(&f.encoding, "encoding", "", "attribute encoding of Shapefile inputs: utf-8 or gbk (default: the .cpg, else detected)")
+	fs.StringVar(&f.facLayer, "facilities-layer", "", "layer of a GeoPackage --facilities (default its only layer)")
+	fs.StringVar(&f.popLayer, "population-layer", "", "layer of a GeoPackage --population (default its only layer)")
+	fs.StringVar(&f.bndLayer, "boundaries-layer", "", "layer of a GeoPackage --boundaries (default its only layer)")
 	fs.StringVar(&f.boundariesLevel, "boundaries-level", "", "unit level of boundary features without a level field: district, street, community, grid")
 	fs.StringVar(&f.poiRules, "poi-rules", "", "JSON override of the POI → catalogue rules (with --provider)")
 }

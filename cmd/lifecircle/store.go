@@ -78,7 +78,8 @@ func (f *inputFlags) inputs() (data.Inputs, error) {
 		return in, fmt.Errorf("give --facilities FILE and --population FILE (or --sample NAME)")
 	default:
 		in = data.Inputs{Facilities: f.facilities, Population: f.population, Boundaries: f.boundaries, Catalog: f.catalog,
-			Provider: f.provider, POIRules: f.poiRules, Encoding: f.encoding, BoundariesLevel: f.boundariesLevel}
+			Provider: f.provider, POIRules: f.poiRules, Encoding: f.encoding, BoundariesLevel: f.boundariesLevel,
+			FacilitiesLayer: f.facLayer, PopulationLayer: f.popLayer, BoundariesLayer: f.bndLayer}
 		if f.boundariesLevel != "" {
 			if _, err := coverage.ParseUnitLevel(f.boundariesLevel); err != nil {
 				return in, fmt.Errorf("--boundaries-level: %w", err)
