@@ -37,7 +37,7 @@ type Inputs struct {
 	// FacilitiesLayer, PopulationLayer and BoundariesLayer name the layer
 	// of a GeoPackage input ("" when it has one).
 	FacilitiesLayer, PopulationLayer, BoundariesLayer string
-	OSM             string // optional OSM extract (PBF or XML) for walking distances
+	OSM                                               string // optional OSM extract (PBF or XML) for walking distances
 	// FS, when set, is where the paths are read from (the embedded
 	// samples); otherwise the operating system's files.
 	FS fs.FS
