@@ -237,7 +237,9 @@ func commit(c *gin.Context, st coverage.Store, u coverage.User, note coverage.Wr
 		note.Replay = &coverage.Replay{User: u.Name, Key: key, Method: c.Request.Method, Path: c.Request.URL.Path,
 			Status: status, Body: body, Created: timeNow()}
 	}
+	start := time.Now()
 	err = write(coverage.WithWriteNote(c.Request.Context(), note))
+	metricStoreWrite.WithLabelValues(note.Audit.Action).Observe(time.Since(start).Seconds())
 	if errors.Is(err, coverage.ErrConflict) && key != "" && replayed(c, st, u, key) {
 		return false // a concurrent try with the same key won
 	}

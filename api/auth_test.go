@@ -215,6 +215,7 @@ func TestPrivateServerAndAudit(t *testing.T) {
 // scenario; every acknowledged change is stored.
 func TestConcurrentWritersLoseNothing(t *testing.T) {
 	srv, st := newStoreServer(t)
+	srv.SetLimits(Limits{WritesPerSec: 1000, WriteBurst: 1000})
 	h := srv.Handler()
 	tok := addUser(t, st, "planner", coverage.Planner)
 	rec := sendWith(t, h, "POST", "/v1/scenarios", `{"name": "并发"}`, "Authorization", "Bearer "+tok)
@@ -262,6 +263,7 @@ func TestConcurrentWritersLoseNothing(t *testing.T) {
 // answer and stores nothing new; PUT /v1/plan/items without items is a 400.
 func TestIdempotencyKey(t *testing.T) {
 	srv, st := newStoreServer(t)
+	srv.SetLimits(Limits{Expensive: 16})
 	h := srv.Handler()
 	tok := addUser(t, st, "planner", coverage.Planner)
 	auth := []string{"Authorization", "Bearer " + tok, "Idempotency-Key", "create-1"}

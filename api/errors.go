@@ -76,6 +76,10 @@ func statusOf(err error) int {
 		return http.StatusForbidden
 	case errors.Is(err, coverage.ErrConflict):
 		return http.StatusConflict
+	case errors.Is(err, errTooLarge):
+		return http.StatusRequestEntityTooLarge
+	case isDeadline(err):
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }

@@ -24,6 +24,10 @@ const maxBody = 32 << 20
 // the field, so typos never pass silently.
 func decodeBody(c *gin.Context, v any) error {
 	body, err := io.ReadAll(io.LimitReader(c.Request.Body, maxBody+1))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return &paramError{"body", fmt.Errorf("the request body is over %d KiB, the limit of %s: %w", mbe.Limit>>10, c.FullPath(), errTooLarge)}
+	}
 	if err != nil {
 		return badParamZH("body", "无法读取请求体", "cannot read the request body: %v", err)
 	}
@@ -57,8 +61,15 @@ func decodeBody(c *gin.Context, v any) error {
 		}
 		return badParamZH("body", "请求体不是有效的 JSON", "the request body is not valid JSON: %v", err)
 	}
+	if off := dec.InputOffset(); len(bytes.TrimSpace(body[off:])) > 0 {
+		return badParamZH("body", fmt.Sprintf("JSON 之后还有多余内容（第 %d 字节起）", off),
+			"the request body has more after its JSON value (from byte %d): send exactly one JSON object", off)
+	}
 	return nil
 }
+
+// errTooLarge marks a body over its route's limit (413).
+var errTooLarge = errors.New("request body too large")
 
 // jsonKind names the JSON a Go type expects, in English and Chinese, so
 // that no Go type name (coverage.WeightedType) reaches a message.
@@ -143,7 +154,7 @@ func (s *Server) handleRecommend(c *gin.Context) {
 		req.Candidates[i].Location = p
 	}
 	a := s.current()
-	rec, err := a.Recommend(req.RecommendRequest)
+	rec, err := a.RecommendContext(c.Request.Context(), req.RecommendRequest)
 	if err != nil {
 		writeError(c, blame("types", err))
 		return

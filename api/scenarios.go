@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -29,20 +30,22 @@ type scenarioState struct {
 // scenarioAnalysis returns the current analysis of a scenario (locked state:
 // the caller must unlock st.mu).
 func (s *Server) scenarioAnalysis(ctx context.Context, store coverage.Store, sc coverage.Scenario) (*scenarioState, error) {
-	v, _ := s.scenarios.LoadOrStore(sc.ID, &scenarioState{})
-	st := v.(*scenarioState)
+	st := s.scenarios.get(sc.ID)
 	st.mu.Lock()
 	base := s.current()
 	if st.base != base || st.changes != len(sc.Changes) {
 		st.a, st.base, st.changes, st.proposals = nil, base, len(sc.Changes), 0
 	}
 	if st.a == nil {
+		start := time.Now()
 		a, err := base.Apply(sc.Changes)
 		if err != nil {
 			st.mu.Unlock()
 			return nil, err
 		}
 		st.a = a
+		metricAnalysis.WithLabelValues("scenario").Observe(time.Since(start).Seconds())
+		s.scenarios.charge(sc.ID, analysisCost(a))
 	}
 	ps, err := store.Proposals(ctx, sc.ID)
 	if err != nil {
@@ -54,14 +57,22 @@ func (s *Server) scenarioAnalysis(ctx context.Context, store coverage.Store, sc 
 		for _, p := range ps[st.proposals:] {
 			adds = append(adds, proposalChanges(p)...)
 		}
+		start := time.Now()
 		a, err := st.a.Apply(adds)
 		if err != nil {
 			st.mu.Unlock()
 			return nil, err
 		}
 		st.a, st.proposals = a, len(ps)
+		metricAnalysis.WithLabelValues("recompute").Observe(time.Since(start).Seconds())
 	}
 	return st, nil
+}
+
+// analysisCost estimates the memory of an analysis: per type a hit per
+// cell, plus the cells and facilities themselves.
+func analysisCost(a *coverage.Analysis) int64 {
+	return int64(len(a.Data.Cells))*int64(len(a.Types())+2)*16 + int64(len(a.Data.Facilities))*128
 }
 
 // proposalChanges turns a proposal's sites into scenario additions; they

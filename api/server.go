@@ -24,8 +24,10 @@ type Server struct {
 	engine   *gin.Engine
 	started  time.Time
 	plan     atomic.Pointer[[]coverage.PlanItem]
-	// scenarios caches each scenario's analysis (scenarios.go).
-	scenarios sync.Map
+	// scenarios caches scenario analyses in an LRU (limits.go).
+	scenarios *scenarioCache
+	limiter   *limiter
+	logs      *asyncLog
 	store     atomic.Pointer[storeRef] // optional; see SetStore (proposals.go)
 	// base holds the collections of the current analysis; sets those of
 	// recent scenario analyses (collections.go).
@@ -52,8 +54,12 @@ func New(logger *slog.Logger, a *coverage.Analysis) *Server {
 			"此路径不接受 "+c.Request.Method+" 方法（见响应头 Allow）", "method "+c.Request.Method+" is not allowed here (see the Allow header)")
 	})
 	s.base.Store(newSet(a))
-	s.engine.Use(s.recovery(), requestID(), s.logRequests(), s.cors(), s.authenticate())
+	s.limiter = newLimiter(Limits{})
+	s.scenarios = newScenarioCache(s.limiter.limits.ScenarioMemory)
+	s.logs = newAsyncLog()
+	s.engine.Use(s.recovery(), requestID(), s.logRequests(), s.cors(), s.authenticate(), s.bound())
 	s.addRoutes()
+	s.addOpsRoutes()
 	s.addPreflights()
 	return s
 }
@@ -75,10 +81,15 @@ func (s *Server) logRequests() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
+		observe(c, start)
 		user, _ := userOf(c)
-		s.logger.Info("request", "request_id", requestIDOf(c), "user", user.Name,
+		attrs := []any{"request_id", requestIDOf(c), "user", user.Name,
 			"method", c.Request.Method, "route", c.FullPath(), "path", c.Request.URL.Path,
-			"status", c.Writer.Status(), "bytes", c.Writer.Size(), "ms", float64(time.Since(start).Microseconds())/1000)
+			"status", c.Writer.Status(), "bytes", c.Writer.Size(), "ms", float64(time.Since(start).Microseconds()) / 1000}
+		if errs := c.Errors.String(); errs != "" {
+			attrs = append(attrs, "error", errs)
+		}
+		s.logs.log(func() { s.logger.Info("request", attrs...) })
 	}
 }
 

@@ -1,6 +1,7 @@
 package coverage
 
 import (
+	"context"
 	"bytes"
 	"container/heap"
 	"encoding/json"
@@ -103,6 +104,32 @@ type Recommendation struct {
 // count as built). Maximal coverage is submodular, so greedy is within
 // 1 − 1/e of the optimum; in practice much closer (see the MILP test).
 func (a *Analysis) Recommend(req RecommendRequest) (*Recommendation, error) {
+	return a.RecommendContext(context.Background(), req)
+}
+
+// Recommendation budgets: a request asks for at most MaxRecommendTypes
+// distinct types, MaxGeneratedCandidates generated candidates, and
+// k × candidates × types of at most RecommendWorkBudget (past it the
+// request is refused naming the limit, before any work is done).
+const (
+	MaxRecommendTypes      = 40
+	MaxGeneratedCandidates = 100_000
+	MaxCandidates          = 20_000
+	RecommendWorkBudget    = 20_000_000
+)
+
+// RecommendContext is Recommend that stops (with ctx's error) when ctx
+// ends: the client left or its time is up.
+func (a *Analysis) RecommendContext(ctx context.Context, req RecommendRequest) (*Recommendation, error) {
+	if len(req.Types) > MaxRecommendTypes {
+		return nil, fieldErr("types", fmt.Errorf("types lists %d entries; at most %d: %w", len(req.Types), MaxRecommendTypes, ErrInvalid))
+	}
+	if req.MaxGenerated < 0 || req.MaxGenerated > MaxGeneratedCandidates {
+		return nil, fieldErr("max_generated", fmt.Errorf("max_generated %d must be from 0 (the default, %d) to %d: %w", req.MaxGenerated, MaxGeneratedCandidates, MaxGeneratedCandidates, ErrInvalid))
+	}
+	if len(req.Candidates) > MaxCandidates {
+		return nil, fieldErr("candidates", fmt.Errorf("candidates lists %d sites; at most %d: %w", len(req.Candidates), MaxCandidates, ErrInvalid))
+	}
 	if len(req.Types) == 0 {
 		return nil, fmt.Errorf("recommend needs at least one facility type: %w", ErrInvalid)
 	}
@@ -134,11 +161,16 @@ func (a *Analysis) Recommend(req RecommendRequest) (*Recommendation, error) {
 	types := make([]*TypeCoverage, len(req.Types))
 	weights := make([]float64, len(req.Types))
 	maxRadius := 0.0
+	seen := map[string]bool{}
 	for t, wt := range req.Types {
 		tc, err := fixed.Type(wt.ID)
 		if err != nil {
 			return nil, fieldErr(fmt.Sprintf("types[%d].id", t), AsInvalid(err))
 		}
+		if seen[tc.Type.ID] {
+			return nil, fieldErr(fmt.Sprintf("types[%d].id", t), fmt.Errorf("type %s is listed twice (give each type once, with its weight): %w", tc.Type.ID, ErrInvalid))
+		}
+		seen[tc.Type.ID] = true
 		types[t] = tc
 		weights[t] = wt.Weight
 		if weights[t] == 0 {
@@ -202,6 +234,13 @@ func (a *Analysis) Recommend(req RecommendRequest) (*Recommendation, error) {
 	if len(cands) == 0 {
 		return rec, nil
 	}
+	if work := float64(min(k, len(cands))) * float64(len(cands)) * float64(len(types)); work > RecommendWorkBudget {
+		return nil, fieldErr("k", fmt.Errorf("k × candidates × types = %d × %d × %d = %.3g is over the limit of %d: ask for fewer sites, types or candidates, or limit the search to a unit: %w",
+			min(k, len(cands)), len(cands), len(types), work, RecommendWorkBudget, ErrInvalid))
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 
 	// Coverage sets: the uncovered demand each candidate reaches, per type,
 	// nearest first (capacity fills nearest residents first).
@@ -256,6 +295,9 @@ func (a *Analysis) Recommend(req RecommendRequest) (*Recommendation, error) {
 	// optionally with a forced first site.
 	initial := make(celfHeap, 0, len(cands))
 	for ci := range cands {
+		if ci%1024 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		g, _ := gainOf(ci)
 		rec.Evaluations++
 		if g > 0 {
@@ -272,7 +314,7 @@ func (a *Analysis) Recommend(req RecommendRequest) (*Recommendation, error) {
 			take(first)
 			chosen, chosenAt = append(chosen, first), append(chosenAt, cands[first].Location)
 		}
-		for len(chosen) < k && h.Len() > 0 {
+		for len(chosen) < k && h.Len() > 0 && ctx.Err() == nil {
 			if req.TargetShare > 0 && weightedShare() >= req.TargetShare {
 				break
 			}
@@ -300,6 +342,9 @@ func (a *Analysis) Recommend(req RecommendRequest) (*Recommendation, error) {
 		return chosen
 	}
 	chosen := greedy(-1)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 
 	// Phase 2: interchange (Teitz–Bart): swap a chosen site for another
 	// candidate while that covers more, from the greedy solution and from
@@ -332,7 +377,7 @@ func (a *Analysis) Recommend(req RecommendRequest) (*Recommendation, error) {
 		sort.Slice(initial, func(i, j int) bool {
 			return initial[i].gain > initial[j].gain || (initial[i].gain == initial[j].gain && initial[i].cand < initial[j].cand)
 		})
-		for r := 0; r < restarts; r++ {
+		for r := 0; r < restarts && ctx.Err() == nil; r++ {
 			sol := greedy(initial[r].cand)
 			sol, n := interchange(sol, cands, sets, types, weights, a.Data.Cells, start, req.MinSpacingM, budget)
 			swaps += n
@@ -346,6 +391,9 @@ func (a *Analysis) Recommend(req RecommendRequest) (*Recommendation, error) {
 	// Phase 3: report in build order — greedy among the chosen sites, so
 	// each site's gain is what it adds to the ones before it.
 	reset()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	left := append([]int(nil), chosen...)
 	for len(left) > 0 {
 		best, bestG := 0, -1.0

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"time"
 
 	"golang.org/x/net/netutil"
@@ -21,6 +22,8 @@ type serverFlags struct {
 	private  bool
 	origins  listFlag
 	maxConns int
+	limits   api.Limits
+	scenMiB  int
 }
 
 func (f *serverFlags) register(fs *flag.FlagSet) {
@@ -28,6 +31,10 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.private, "private", false, "reads need a token too (writes always do)")
 	fs.Var(&f.origins, "allow-origin", "a web origin (https://host[:port]) allowed to write from a browser; repeat for several")
 	fs.IntVar(&f.maxConns, "max-conns", 1024, "most connections open at once (more wait to be accepted)")
+	fs.IntVar(&f.limits.Expensive, "max-expensive", runtime.NumCPU(), "expensive requests (recommend, trajectory, compare, workbooks) at once; more get 429")
+	fs.Float64Var(&f.limits.WritesPerSec, "write-rate", 10, "writes per second per client (user, or address)")
+	fs.IntVar(&f.limits.WriteBurst, "write-burst", 50, "writes a client may make at once before --write-rate applies")
+	fs.IntVar(&f.scenMiB, "scenario-memory", 512, "MiB of scenario analyses kept in memory (least recently used go first)")
 }
 
 // Server limits: a slow or idle client cannot hold a connection for long,
@@ -46,6 +53,11 @@ func (f *serverFlags) serveHTTP(ctx context.Context, s *api.Server, stdout io.Wr
 	if f.maxConns < 1 {
 		return fmt.Errorf("--max-conns must be at least 1")
 	}
+	if f.limits.Expensive < 1 || f.limits.WritesPerSec <= 0 || f.limits.WriteBurst < 1 || f.scenMiB < 1 {
+		return fmt.Errorf("--max-expensive, --write-rate, --write-burst and --scenario-memory must be positive")
+	}
+	f.limits.ScenarioMemory = int64(f.scenMiB) << 20
+	s.SetLimits(f.limits)
 	s.SetPrivate(f.private)
 	s.SetAllowedOrigins(f.origins)
 	ln, err := net.Listen("tcp", f.addr)

@@ -409,7 +409,7 @@ func TestCrashDurability(t *testing.T) {
 	scenario := ""
 	start := func() (*exec.Cmd, string) {
 		addr := freeAddr(t)
-		cmd := exec.Command(bin, "serve", "--store", store, "--addr", addr)
+		cmd := exec.Command(bin, "serve", "--store", store, "--addr", addr, "--write-rate", "10000", "--write-burst", "10000")
 		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
