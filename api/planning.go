@@ -61,12 +61,17 @@ func decodeBody(c *gin.Context, v any) error {
 		}
 		return badParamZH("body", "请求体不是有效的 JSON", "the request body is not valid JSON: %v", err)
 	}
+	if err := checkLocationsJSON(body); err != nil {
+		return err
+	}
 	if off := dec.InputOffset(); len(bytes.TrimSpace(body[off:])) > 0 {
 		return badParamZH("body", fmt.Sprintf("JSON 之后还有多余内容（第 %d 字节起）", off),
 			"the request body has more after its JSON value (from byte %d): send exactly one JSON object", off)
 	}
 	return nil
 }
+
+const maxPlanItems = 10000
 
 // errTooLarge marks a body over its route's limit (413).
 var errTooLarge = errors.New("request body too large")
@@ -154,6 +159,12 @@ func (s *Server) handleRecommend(c *gin.Context) {
 		req.Candidates[i].Location = p
 	}
 	a := s.current()
+	for i := range req.Candidates {
+		if err := checkInExtent(a, fmt.Sprintf("candidates[%d].location", i), req.Candidates[i].Location); err != nil {
+			writeError(c, err)
+			return
+		}
+	}
 	rec, err := a.RecommendContext(c.Request.Context(), req.RecommendRequest)
 	if err != nil {
 		writeError(c, blame("types", err))
@@ -181,15 +192,28 @@ type planItemInput struct {
 }
 
 // planItemsOf checks and converts the items of a plan body to WGS84.
-func planItemsOf(body planBody, dataset string) ([]coverage.PlanItem, error) {
+func planItemsOf(body planBody, a *coverage.Analysis) ([]coverage.PlanItem, error) {
+	if len(body.Items) > maxPlanItems {
+		return nil, badParam("items", "items lists %d plan items; at most %d", len(body.Items), maxPlanItems)
+	}
 	items := make([]coverage.PlanItem, len(body.Items))
 	for i, in := range body.Items {
+		field := func(f string) string { return fmt.Sprintf("items[%d].%s", i, f) }
 		p, err := coverage.ConvertPoint(in.Location, body.CRS)
 		if err != nil {
-			return nil, blame(fmt.Sprintf("items[%d].location", i), err)
+			return nil, blame(field("location"), err)
+		}
+		if err := checkInExtent(a, field("location"), p); err != nil {
+			return nil, err
+		}
+		if in.Cost < 0 || in.Cost > 1e9 {
+			return nil, badParam(field("cost"), "%s %g must be from 0 to 1,000,000,000 (10k yuan)", field("cost"), in.Cost)
+		}
+		if in.Year != 0 && (in.Year < 1900 || in.Year > 2200) {
+			return nil, badParam(field("year"), "%s %d is not a plan year", field("year"), in.Year)
 		}
 		it := in.PlanItem
-		it.Location, it.Dataset = p, dataset
+		it.Location, it.Dataset = p, a.Data.Name
 		if it.ID == "" {
 			it.ID = strconv.Itoa(i + 1)
 		}
@@ -211,7 +235,11 @@ func (s *Server) handleTrajectoryPost(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	items, err := planItemsOf(body, s.current().Data.Name)
+	if body.Items == nil {
+		writeError(c, badParam("items", "items is required: the plan items to lay out"))
+		return
+	}
+	items, err := planItemsOf(body, s.current())
 	if err != nil {
 		writeError(c, err)
 		return
@@ -244,7 +272,7 @@ func (s *Server) handlePutPlan(c *gin.Context) {
 		return
 	}
 	a := s.current()
-	items, err := planItemsOf(body, a.Data.Name)
+	items, err := planItemsOf(body, a)
 	if err != nil {
 		writeError(c, err)
 		return

@@ -188,6 +188,9 @@ func (r siteRequest) facility(a *coverage.Analysis, i int, id string) (coverage.
 	if err != nil {
 		return coverage.Facility{}, blame(field("crs"), err)
 	}
+	if err := checkInExtent(a, field("lon"), loc); err != nil {
+		return coverage.Facility{}, err
+	}
 	if err := checkText(field("name"), r.Name, false); err != nil {
 		return coverage.Facility{}, err
 	}

@@ -177,6 +177,10 @@ func (s *Server) handleScenarioChanges(c *gin.Context) {
 				return
 			}
 			ch.Facility.Location = p
+			if err := checkInExtent(a, fmt.Sprintf("changes[%d].facility.location", i), p); err != nil {
+				writeError(c, err)
+				return
+			}
 		}
 		if ch.Kind == coverage.Add && ch.Facility.ID == "" {
 			ch.Facility.ID = newID("f-")

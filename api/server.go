@@ -57,7 +57,7 @@ func New(logger *slog.Logger, a *coverage.Analysis) *Server {
 	s.limiter = newLimiter(Limits{})
 	s.scenarios = newScenarioCache(s.limiter.limits.ScenarioMemory)
 	s.logs = newAsyncLog()
-	s.engine.Use(s.recovery(), requestID(), s.logRequests(), s.cors(), s.authenticate(), s.bound())
+	s.engine.Use(s.recovery(), requestID(), s.logRequests(), checkQuery(), s.cors(), s.authenticate(), s.bound())
 	s.addRoutes()
 	s.addOpsRoutes()
 	s.addPreflights()

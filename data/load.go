@@ -1,6 +1,7 @@
 package data
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"io/fs"
@@ -46,20 +47,39 @@ type Inputs struct {
 	FacilitiesCRS, PopulationCRS, BoundariesCRS spatial.CRS
 	Resolution                                  int
 	PopulationNote                              string
+	// AllowNoFacilities accepts a facility file with no facility (otherwise
+	// refused: it is almost always the wrong file or filter).
+	AllowNoFacilities bool
 }
 
 func (in Inputs) open(path string) (io.ReadCloser, error) {
 	if in.FS != nil {
-		return in.FS.Open(path)
+		f, err := in.FS.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		return skipBOM(f), nil
 	}
-	return os.Open(path)
+	if err := checkInputFile(path); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	return skipBOM(f), nil
 }
 
 func (in Inputs) read(path string) ([]byte, error) {
 	if in.FS != nil {
-		return fs.ReadFile(in.FS, path)
+		b, err := fs.ReadFile(in.FS, path)
+		return bytes.TrimPrefix(b, []byte("\ufeff")), err
 	}
-	return os.ReadFile(path)
+	if err := checkInputFile(path); err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(path)
+	return bytes.TrimPrefix(b, []byte("\ufeff")), err
 }
 
 func or(c, def spatial.CRS) spatial.CRS {
@@ -138,6 +158,9 @@ func Load(in Inputs) (*coverage.Catalog, *coverage.Dataset, error) {
 		return ReadFacilities(in.Facilities, r, facCRS, cat)
 	}); err != nil {
 		return nil, nil, err
+	}
+	if len(ds.Facilities) == 0 && !in.AllowNoFacilities {
+		return nil, nil, noFacilities(in.Facilities)
 	}
 	if IsRaster(in.Population) {
 		if err := spatial.CheckResolution(in.Resolution); err != nil {

@@ -95,6 +95,7 @@ type inputFlags struct {
 	facilities, population, boundaries, catalog string
 	crs, facCRS, popCRS, bndCRS                 string
 	sample                                      string
+	allowNoFacilities                           bool
 	res                                         int
 	detour, searchFactor                        float64
 	planYear                                    int
@@ -111,6 +112,7 @@ type inputFlags struct {
 
 func (f *inputFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.facilities, "facilities", "", "facilities file")
+	fs.BoolVar(&f.allowNoFacilities, "allow-no-facilities", false, "accept a facilities file with no facility (refused otherwise)")
 	fs.StringVar(&f.population, "population", "", "population file")
 	fs.StringVar(&f.boundaries, "boundaries", "", "admin boundaries file")
 	fs.StringVar(&f.catalog, "catalog", "", "catalogue override file")

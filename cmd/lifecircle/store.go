@@ -107,6 +107,7 @@ func (f *inputFlags) inputs() (data.Inputs, error) {
 			return in, err
 		}
 	}
+	in.AllowNoFacilities = f.allowNoFacilities
 	if f.res != 0 {
 		in.Resolution = f.res
 	}
