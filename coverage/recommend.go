@@ -1,9 +1,9 @@
 package coverage
 
 import (
-	"context"
 	"bytes"
 	"container/heap"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
