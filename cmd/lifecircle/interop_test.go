@@ -225,7 +225,10 @@ func gdalChecks(t *testing.T, base string) {
 	w, h := e[2]-e[0], e[3]-e[1]
 	box := [4]float64{e[0] + w*0.3, e[1] + h*0.3, e[0] + w*0.6, e[1] + h*0.6}
 	bbox := fmt.Sprintf("%v,%v,%v,%v", box[0], box[1], box[2], box[3])
-	for _, c := range []string{"facilities", gaps} {
+	// GDAL also filters what it gets with its own geometry test (GEOS), so
+	// a polygon whose bound meets the box but whose outline does not
+	// would show here.
+	for _, c := range []string{"facilities", gaps, "gap-areas-kindergarten", "catchments-kindergarten", "admin-units-district", "catchments-primary_school"} {
 		want, _ := serverIDs(t, ogc+"/collections/"+c+"/items?limit=10000&bbox="+bbox)
 		slices.Sort(want)
 		out := runTool(t, "ogrinfo", "-ro", "-q", src, c, "-oo", "PAGE_SIZE=1000", "-spat",

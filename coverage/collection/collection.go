@@ -52,7 +52,7 @@ type Feature struct {
 
 // Query selects features. The zero value selects everything.
 type Query struct {
-	Bound   *orb.Bound        // features whose geometry's bound intersects it (cells and points: centre inside it)
+	Bound   *orb.Bound        // features whose geometry intersects it (cells and points: centre inside it)
 	Unit    string            // admin unit code: features inside it
 	Filters map[string]string // property name → value, compared as text
 	Limit   int               // at most this many (0: no limit)

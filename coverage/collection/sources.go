@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/clip"
+	"github.com/paulmach/orb/planar"
 
 	"lifecircle/coverage"
 	"lifecircle/spatial"
@@ -148,7 +150,50 @@ func (l *listSource) ordinal(id int64) (int, bool) {
 	return k, k < len(l.items) && l.items[k].id == id
 }
 
-func (l *listSource) search(b orb.Bound) ([]int, int) { l.load(); return l.ix.search(b) }
+// search returns the features whose geometry intersects b (OGC API
+// Features /req/core/fc-bbox-response): the R-tree of the bounds gives the
+// candidates, and a candidate whose bound is not inside b is kept only if
+// its shape reaches into b (a catchment's bound is its facility's radius, a
+// gap area's bound a rectangle around an irregular outline).
+func (l *listSource) search(b orb.Bound) ([]int, int) {
+	l.load()
+	cand, scanned := l.ix.search(b)
+	out := cand[:0]
+	for _, i := range cand {
+		it := l.items[i]
+		if it.bound.Min == it.bound.Max || (b.Contains(it.bound.Min) && b.Contains(it.bound.Max)) ||
+			shapeIntersects(it.build(coverage.DefaultProfile).Geometry, b) {
+			out = append(out, i)
+		}
+	}
+	return out, scanned
+}
+
+// shapeIntersects reports whether a polygon or multipolygon reaches into
+// b with some area: its outer ring clipped to b is not empty. Other
+// geometries are judged by their bound.
+func shapeIntersects(g orb.Geometry, b orb.Bound) bool {
+	var polys []orb.Polygon
+	switch x := g.(type) {
+	case nil:
+		return false
+	case orb.Polygon:
+		polys = []orb.Polygon{x}
+	case orb.MultiPolygon:
+		polys = x
+	default:
+		return b.Intersects(g.Bound())
+	}
+	for _, p := range polys {
+		if len(p) == 0 || !b.Intersects(p[0].Bound()) {
+			continue
+		}
+		if r := clip.Ring(b, p[0].Clone()); r != nil && planar.Area(orb.Polygon{r}) > 0 { // clip writes into its input
+			return true
+		}
+	}
+	return false
+}
 
 func (l *listSource) inUnit(i, unit int) bool {
 	l.load()
