@@ -5,7 +5,7 @@ GO ?= go
 BIN := bin/lifecircle
 BENCH_OUT ?= /tmp/lifecircle-bench.txt
 
-.PHONY: help build run test check fmt vet deps race bench load-tiles load-items golden sample compare-peer deps-pg deps-gdal deps-glpk deps-proj crash bench-store deps-web vendor-web deps-xlsx deps-owslib
+.PHONY: load help build run test check fmt vet deps race bench load-tiles load-items golden sample compare-peer deps-pg deps-gdal deps-glpk deps-proj crash bench-store deps-web vendor-web deps-xlsx deps-owslib
 help:   ## List targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "%-12s %s\n", $$1, $$2}'
 build:  ## Build the binary into bin/
@@ -47,6 +47,18 @@ load-tiles: build ## 64 clients on loopback fetch cached z14 tiles from `lifecir
 load-items: build ## 64 clients on loopback fetch 1,000-feature items pages from `lifecircle serve` for 20 s (vegeta)
 	@./$(BIN) serve --addr $(LOAD_ADDR) 2>/dev/null & pid=$$!; \
 	$(GO) run ./cmd/loadgen --target http://$(LOAD_ADDR) --scenario items --clients 64 --duration $(LOAD_TIME); rc=$$?; kill $$pid; exit $$rc
+LOAD_MIX_ADDR ?= 127.0.0.1:18191
+load: build ## 64 clients of mixed reads on the embedded sample, then the same with 16 proposal writers and a recommend loop on a GeoPackage-backed server (vegeta; LOAD_TIME=60s for the BENCHMARKS figures)
+	@! curl -s -o /dev/null http://$(LOAD_MIX_ADDR)/healthz || { echo "$(LOAD_MIX_ADDR) is taken: set LOAD_MIX_ADDR"; exit 1; }
+	@./$(BIN) serve --addr $(LOAD_MIX_ADDR) 2>/dev/null & pid=$$!; \
+	$(GO) run ./cmd/loadgen --target http://$(LOAD_MIX_ADDR) --scenario mixed --clients 64 --duration $(LOAD_TIME); rc=$$?; \
+	kill $$pid || { echo "the server had stopped"; exit 1; }; wait $$pid 2>/dev/null; [ $$rc = 0 ] || exit $$rc; \
+	d=$$(mktemp -d); trap 'rm -rf $$d' EXIT; \
+	./$(BIN) import --store $$d/load.gpkg --sample chengdu >/dev/null 2>&1 || exit 1; \
+	tok=$$(./$(BIN) users add --store $$d/load.gpkg --name load --role admin 2>/dev/null) || exit 1; \
+	./$(BIN) serve --store $$d/load.gpkg --addr $(LOAD_MIX_ADDR) --write-rate 1000 --write-burst 1000 2>/dev/null & pid=$$!; \
+	$(GO) run ./cmd/loadgen --target http://$(LOAD_MIX_ADDR) --scenario mixed-writes --token $$tok --clients 64 --duration $(LOAD_TIME); rc=$$?; \
+	kill $$pid || { echo "the server had stopped"; exit 1; }; wait $$pid 2>/dev/null; exit $$rc
 golden: ## Rewrite the API golden files after an intended change
 	$(GO) test ./api -update
 sample: ## Regenerate data/sample from ../shared

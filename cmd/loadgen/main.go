@@ -13,6 +13,7 @@
 //	       fetched once first so the load hits the tile cache
 //	items  1,000-feature OGC API items pages of the collection at offsets
 //	       spread over it (nothing cached)
+//	mixed, mixed-writes  see mixed.go (make load)
 //
 // `make load-tiles` starts `lifecircle serve` (the embedded sample) on
 // loopback and runs the tiles scenario against it.
@@ -45,6 +46,8 @@ type options struct {
 	target, scenario, collection string
 	clients, zoom, tiles         int
 	duration, wait               time.Duration
+	token                        string
+	writers                      int
 }
 
 func run(args []string, out io.Writer) error {
@@ -58,6 +61,8 @@ func run(args []string, out io.Writer) error {
 	fs.IntVar(&o.zoom, "zoom", 14, "tiles: zoom")
 	fs.IntVar(&o.tiles, "tiles", 64, "tiles: how many distinct tiles")
 	fs.DurationVar(&o.wait, "wait", 60*time.Second, "wait this long for /healthz to answer before starting")
+	fs.StringVar(&o.token, "token", os.Getenv("LIFECIRCLE_TOKEN"), "mixed-writes: API token of a planner or admin (default $LIFECIRCLE_TOKEN)")
+	fs.IntVar(&o.writers, "writers", 16, "mixed-writes: concurrent writers")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -75,11 +80,16 @@ func run(args []string, out io.Writer) error {
 		urls, err = tileURLs(o)
 	case "items":
 		urls, err = itemURLs(o)
+	case "mixed", "mixed-writes":
+		urls, err = mixedURLs(o)
 	default:
-		return fmt.Errorf("--scenario %q: use tiles or items", o.scenario)
+		return fmt.Errorf("--scenario %q: use tiles, items, mixed or mixed-writes", o.scenario)
 	}
 	if err != nil {
 		return err
+	}
+	if o.scenario == "mixed-writes" {
+		return mixedWrites(o, urls, out)
 	}
 	m := attack(o, urls)
 	report(out, o, len(urls), m)
