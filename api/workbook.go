@@ -126,10 +126,13 @@ func workbookSheets(a *coverage.Analysis, o WorkbookOptions) ([]sheet, error) {
 		{"常住人口", "residents", fmtInt, 14}, {"覆盖人口", "covered", fmtInt, 14}, {"未覆盖人口", "uncovered", fmtInt, 14},
 		{"覆盖率", "share covered", fmtPercent, 12}, {"步行时间内覆盖人口（" + o.Profile.Name + "）", "covered in time (" + o.Profile.Name + ")", fmtInt, 18},
 		{"容量满足人口", "served (2SFCA)", fmtInt, 14}, {"容量不足人口", "capacity-short", fmtInt, 14},
+		{"数据质量", "data quality", fmtText, 16}, {"预期设施数（下限）", "facilities expected (min)", fmtDecimal, 14},
+		{"预期设施数（上限）", "facilities expected (max)", fmtDecimal, 14}, {"数据质量说明", "data quality note", fmtText, 50},
 	}}
 	for _, t := range city.Types {
-		cs.rows = append(cs.rows, []any{t.ID, typeName(t.ID), levelName(en, t.Level), string(t.Requirement), t.MaxDistM, t.Facilities,
-			t.Residents, t.Covered, t.Uncovered, t.Share, t.CoveredInTime, t.Served, t.CapacityShort})
+		row := []any{t.ID, typeName(t.ID), levelName(en, t.Level), string(t.Requirement), t.MaxDistM, t.Facilities,
+			t.Residents, t.Covered, t.Uncovered, t.Share, t.CoveredInTime, t.Served, t.CapacityShort}
+		cs.rows = append(cs.rows, append(row, qualityCells(a, t.ID, "", en)...))
 	}
 	out = append(out, cs)
 
@@ -139,6 +142,8 @@ func workbookSheets(a *coverage.Analysis, o WorkbookOptions) ([]sheet, error) {
 		{"类型编码", "type id", fmtText, 28}, {"设施类型", "facility type", fmtText, 30}, {"常住人口", "residents", fmtInt, 12},
 		{"覆盖人口", "covered", fmtInt, 12}, {"未覆盖人口", "uncovered", fmtInt, 12}, {"覆盖率", "share covered", fmtPercent, 10},
 		{"容量满足人口", "served (2SFCA)", fmtInt, 14}, {"容量不足人口", "capacity-short", fmtInt, 14},
+		{"数据质量", "data quality", fmtText, 16}, {"预期设施数（下限）", "facilities expected (min)", fmtDecimal, 14},
+		{"预期设施数（上限）", "facilities expected (max)", fmtDecimal, 14}, {"数据质量说明", "data quality note", fmtText, 50},
 	}}
 	comp := sheet{zh: "单元完整度", en: "Completeness by unit", cols: []column{
 		{"单元级别", "unit level", fmtText, 12}, {"单元编码", "unit code", fmtText, 14}, {"单元名称", "unit name", fmtText, 22},
@@ -160,8 +165,14 @@ func workbookSheets(a *coverage.Analysis, o WorkbookOptions) ([]sheet, error) {
 				name = label(en, "（不属于任何单元）", "(outside every unit)")
 			}
 			for _, t := range u.Types {
-				us.rows = append(us.rows, []any{label(en, ln[0], ln[1]), u.Code, name, t.ID, typeName(t.ID), u.Residents,
-					t.Covered, t.Uncovered, t.Share, t.Served, t.CapacityShort})
+				row := []any{label(en, ln[0], ln[1]), u.Code, name, t.ID, typeName(t.ID), u.Residents,
+					t.Covered, t.Uncovered, t.Share, t.Served, t.CapacityShort}
+				if s.Unassigned != nil && u.Code == s.Unassigned.Code {
+					row = append(row, nil, nil, nil, nil)
+				} else {
+					row = append(row, qualityCells(a, t.ID, u.Code, en)...)
+				}
+				us.rows = append(us.rows, row)
 			}
 			row := []any{label(en, ln[0], ln[1]), u.Code, name, u.Parent, u.Cells, u.Residents}
 			for _, l := range coverage.Levels {
@@ -436,7 +447,8 @@ func WriteSummaryCSV(w io.Writer, a *coverage.Analysis, o WorkbookOptions, bom b
 	cw.Write(hdr)
 	city := sheets[0]
 	for _, r := range city.rows { // citywide: id, name, level, req, radius, n, residents, covered, uncovered, share, in time, served, short
-		cw.Write([]string{label(o.English, "全市", "city"), "", "", csvValue(r[0]), csvValue(r[1]), csvValue(r[6]), csvValue(r[7]), csvValue(r[8]), csvValue(r[9]), csvValue(r[11]), csvValue(r[12])})
+		cw.Write([]string{label(o.English, "全市", "city"), "", "", csvValue(r[0]), csvValue(r[1]), csvValue(r[6]), csvValue(r[7]), csvValue(r[8]), csvValue(r[9]), csvValue(r[11]), csvValue(r[12]),
+			csvValue(r[13]), csvValue(r[14]), csvValue(r[15]), csvValue(r[16])})
 	}
 	for _, r := range s.rows {
 		rec := make([]string, len(r))
@@ -582,4 +594,22 @@ func (s *Server) handleScenarioCompareXLSX(c *gin.Context) {
 	cmp := coverage.Compare(st.base, st.a)
 	o.Compare = &cmp
 	s.writeWorkbook(c, st.a, o, "lifecircle-scenario-"+sc.ID+".xlsx")
+}
+
+// qualityCells are the data-quality columns of a type, citywide (unit "")
+// or in a unit: status, expected facilities (min, max) and the note.
+func qualityCells(a *coverage.Analysis, typ, unit string, en bool) []any {
+	q, err := a.Quality(typ, unit)
+	if err != nil {
+		return []any{nil, nil, nil, nil}
+	}
+	note := q.NoteZH
+	if en || note == "" {
+		note = q.Note
+	}
+	var lo, hi any
+	if q.ExpectedMax > 0 {
+		lo, hi = q.ExpectedMin, q.ExpectedMax
+	}
+	return []any{q.Status, lo, hi, note}
 }

@@ -139,6 +139,20 @@ func TestSummaryWorkbook(t *testing.T) {
 	if len(rows)-1 != n {
 		t.Errorf("%d unit rows, want %d", len(rows)-1, n)
 	}
+	// Data quality beside the numbers, citywide and per unit.
+	rows, _, _ = sheet("全市汇总")
+	if rows[0][13] != "数据质量" {
+		t.Errorf("citywide headers lack 数据质量: %v", rows[0])
+	}
+	for i, ts := range sum.Types {
+		q, err := fixture(t).Quality(ts.ID, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rows[i+1][13] != q.Status || rows[i+1][16] != q.NoteZH {
+			t.Errorf("%s: quality %v / %v, want %s / %s", ts.ID, rows[i+1][13], rows[i+1][16], q.Status, q.NoteZH)
+		}
+	}
 	// Cover: method and the population note.
 	rows, _, _ = sheet("说明")
 	cover := map[any]any{}
