@@ -39,14 +39,11 @@ bench:  ## Benchmarks (synthetic Chengdu-sized city, samples, OSM); compared wit
 	$(GO) test -run='^$$' -bench='TileCached' -benchmem -benchtime=20000x -count=3 ./api/ | tee -a $(BENCH_OUT)
 	@if command -v benchstat >/dev/null; then benchstat .ci/bench-baseline.txt $(BENCH_OUT); \
 	else echo "go install golang.org/x/perf/cmd/benchstat@latest to compare with .ci/bench-baseline.txt"; fi
-LOAD_ADDR ?= 127.0.0.1:18080
 LOAD_TIME ?= 20s
-load-tiles: build ## 64 clients on loopback fetch cached z14 tiles from `lifecircle serve` (embedded sample) for 20 s (vegeta)
-	@./$(BIN) serve --addr $(LOAD_ADDR) 2>/dev/null & pid=$$!; \
-	$(GO) run ./cmd/loadgen --target http://$(LOAD_ADDR) --scenario tiles --clients 64 --duration $(LOAD_TIME); rc=$$?; kill $$pid; exit $$rc
+load-tiles: build ## 64 clients on loopback fetch cached z14 tiles from `lifecircle serve` (embedded sample, free port) for 20 s (vegeta)
+	$(GO) run ./cmd/loadgen --serve ./$(BIN) --scenario tiles --clients 64 --duration $(LOAD_TIME)
 load-items: build ## 64 clients on loopback fetch 1,000-feature items pages from `lifecircle serve` for 20 s (vegeta)
-	@./$(BIN) serve --addr $(LOAD_ADDR) 2>/dev/null & pid=$$!; \
-	$(GO) run ./cmd/loadgen --target http://$(LOAD_ADDR) --scenario items --clients 64 --duration $(LOAD_TIME); rc=$$?; kill $$pid; exit $$rc
+	$(GO) run ./cmd/loadgen --serve ./$(BIN) --scenario items --clients 64 --duration $(LOAD_TIME)
 LOAD_MIX_ADDR ?= 127.0.0.1:18191
 load: build ## 64 clients of mixed reads on the embedded sample, then the same with 16 proposal writers and a recommend loop on a GeoPackage-backed server (vegeta; LOAD_TIME=60s for the BENCHMARKS figures)
 	@! curl -s -o /dev/null http://$(LOAD_MIX_ADDR)/healthz || { echo "$(LOAD_MIX_ADDR) is taken: set LOAD_MIX_ADDR"; exit 1; }

@@ -5,6 +5,11 @@
 //
 //	loadgen --target http://127.0.0.1:8080 --scenario tiles [--clients 64] [--duration 20s]
 //	        [--collection coverage-kindergarten] [--zoom 14] [--tiles 64] [--wait 60s]
+//	loadgen --serve bin/lifecircle [same options]
+//
+// With --serve, loadgen starts `BIN serve` itself on a free loopback port
+// (so it cannot measure some other server already on a port) and stops it
+// afterwards.
 //
 // Scenarios:
 //
@@ -15,8 +20,8 @@
 //	       spread over it (nothing cached)
 //	mixed, mixed-writes  see mixed.go (make load)
 //
-// `make load-tiles` starts `lifecircle serve` (the embedded sample) on
-// loopback and runs the tiles scenario against it.
+// `make load-tiles` runs the tiles scenario with --serve bin/lifecircle
+// (the embedded sample).
 package main
 
 import (
@@ -26,10 +31,15 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"os"
+	"os/exec"
+	"runtime"
 	"sort"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -43,11 +53,11 @@ func main() {
 }
 
 type options struct {
-	target, scenario, collection string
-	clients, zoom, tiles         int
-	duration, wait               time.Duration
-	token                        string
-	writers                      int
+	target, scenario, collection, serve string
+	clients, zoom, tiles                int
+	duration, wait                      time.Duration
+	token                               string
+	writers                             int
 }
 
 func run(args []string, out io.Writer) error {
@@ -63,8 +73,18 @@ func run(args []string, out io.Writer) error {
 	fs.DurationVar(&o.wait, "wait", 60*time.Second, "wait this long for /healthz to answer before starting")
 	fs.StringVar(&o.token, "token", os.Getenv("LIFECIRCLE_TOKEN"), "mixed-writes: API token of a planner or admin (default $LIFECIRCLE_TOKEN)")
 	fs.IntVar(&o.writers, "writers", 16, "mixed-writes: concurrent writers")
+	fs.StringVar(&o.serve, "serve", "", "start this lifecircle binary (serve, embedded sample) on a free loopback port and load it instead of --target")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	serverPID := 0
+	if o.serve != "" {
+		target, pid, stop, err := startServer(o.serve)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		o.target, serverPID = target, pid
 	}
 	if o.clients < 1 || o.duration <= 0 || o.tiles < 1 || o.zoom < 0 || o.zoom > 22 {
 		return errors.New("--clients and --tiles must be ≥ 1, --duration > 0 and --zoom 0–22")
@@ -88,15 +108,85 @@ func run(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	srv0, self0 := cpuTime(serverPID), cpuTime(os.Getpid())
 	if o.scenario == "mixed-writes" {
 		return mixedWrites(o, urls, out)
 	}
 	m := attack(o, urls)
 	report(out, o, len(urls), m)
+	if serverPID > 0 && m.Requests > 0 {
+		srv, self := cpuTime(serverPID)-srv0, cpuTime(os.Getpid())-self0
+		if srv > 0 {
+			fmt.Fprintf(out, "CPU per request (user+system): server %.0f µs, load tool %.0f µs; server CPU %.2f s in %v on %d cores\n",
+				srv.Seconds()*1e6/float64(m.Requests), self.Seconds()*1e6/float64(m.Requests), srv.Seconds(), o.duration, runtime.NumCPU())
+		}
+	}
 	if m.Success < 1 {
 		return fmt.Errorf("%.2f %% of the requests failed", 100*(1-m.Success))
 	}
 	return nil
+}
+
+// startServer runs `bin serve` on a loopback port the kernel just handed
+// out, its log discarded, and returns its URL and a function that stops it.
+func startServer(bin string) (string, int, func(), error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", 0, nil, err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(bin, "serve", "--addr", addr)
+	if err := cmd.Start(); err != nil {
+		return "", 0, nil, fmt.Errorf("--serve: %w", err)
+	}
+	done := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(done) }()
+	var stopping atomic.Bool
+	go func() { // the server must not exit before we stop it (a port taken meanwhile, a bad binary)
+		<-done
+		if !stopping.Load() {
+			fmt.Fprintf(os.Stderr, "loadgen: %s serve exited: %v\n", bin, waitErr)
+			os.Exit(1)
+		}
+	}()
+	stop := func() {
+		stopping.Store(true)
+		cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	}
+	return "http://" + addr, cmd.Process.Pid, stop, nil
+}
+
+// cpuTime is the user + system CPU time process pid has used, from
+// /proc/PID/stat (0 where there is no /proc or pid is 0).
+func cpuTime(pid int) time.Duration {
+	if pid <= 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces) in parentheses;
+	// utime and stime are fields 14 and 15, in clock ticks (100 a second).
+	rest := string(b[strings.LastIndexByte(string(b), ')')+1:])
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	return time.Duration(ut+st) * 10 * time.Millisecond
 }
 
 func waitHealthy(target string, wait time.Duration) error {
@@ -163,6 +253,7 @@ func tileURLs(o options) ([]string, error) {
 		return di < dj || di == dj && (all[i].x < all[j].x || all[i].x == all[j].x && all[i].y < all[j].y)
 	})
 	var urls []string
+	tileBytes = 0
 	for _, t := range all {
 		if len(urls) == o.tiles {
 			break
@@ -172,11 +263,12 @@ func tileURLs(o options) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		io.Copy(io.Discard, resp.Body)
+		n, _ := io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 		switch resp.StatusCode {
 		case http.StatusOK:
 			urls = append(urls, u)
+			tileBytes += n
 		case http.StatusNoContent:
 		default:
 			return nil, fmt.Errorf("GET %s: %d", u, resp.StatusCode)
@@ -187,6 +279,9 @@ func tileURLs(o options) ([]string, error) {
 	}
 	return urls, nil
 }
+
+// tileBytes is the size of the chosen tiles together (for the report).
+var tileBytes int64
 
 // tileXY is the XYZ tile holding lon, lat at zoom z (Web Mercator).
 func tileXY(lon, lat float64, z int) (int, int) {
@@ -230,6 +325,10 @@ func attack(o options, urls []string) vegeta.Metrics {
 		vegeta.Workers(uint64(o.clients)), vegeta.MaxWorkers(uint64(o.clients)),
 		vegeta.Connections(o.clients), vegeta.MaxConnections(o.clients),
 		vegeta.KeepAlive(true), vegeta.Timeout(30*time.Second),
+		// Read every body to the end but keep none of it: keeping it
+		// (vegeta's default) doubled the load tool's CPU per request,
+		// which shares the machine with the server.
+		vegeta.MaxBody(0),
 	)
 	var m vegeta.Metrics
 	// Rate 0: no pacing; the clients are the limit.
@@ -243,9 +342,12 @@ func attack(o options, urls []string) vegeta.Metrics {
 func report(out io.Writer, o options, distinct int, m vegeta.Metrics) {
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/1e6) }
 	fmt.Fprintf(out, "scenario %s: %s, %d distinct URLs, %d clients, %v\n", o.scenario, o.collection, distinct, o.clients, o.duration)
+	if o.scenario == "tiles" {
+		fmt.Fprintf(out, "tiles: zoom %d, mean %d bytes\n", o.zoom, tileBytes/int64(distinct))
+	}
 	fmt.Fprintf(out, "requests %d  rate %.0f/s  throughput (successful) %.0f/s  success %.2f %%\n", m.Requests, m.Rate, m.Throughput, 100*m.Success)
 	fmt.Fprintf(out, "latency  p50 %s  p90 %s  p99 %s  max %s  mean %s\n", ms(m.Latencies.P50), ms(m.Latencies.P90), ms(m.Latencies.P99), ms(m.Latencies.Max), ms(m.Latencies.Mean))
-	fmt.Fprintf(out, "bytes in mean %.0f  status codes %v\n", m.BytesIn.Mean, m.StatusCodes)
+	fmt.Fprintf(out, "status codes %v\n", m.StatusCodes)
 	if len(m.Errors) > 0 {
 		fmt.Fprintf(out, "errors (%d distinct): %s\n", len(m.Errors), strings.Join(m.Errors[:min(len(m.Errors), 5)], "; "))
 	} else {
