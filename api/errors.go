@@ -185,3 +185,13 @@ func writeBilingual(c *gin.Context, status int, rule, param, zh, en string) {
 	}
 	c.AbortWithStatusJSON(status, body)
 }
+
+// e adapts a handler that returns its error: the error is written here,
+// through the one mapping above.
+func (s *Server) e(h func(*gin.Context) error) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := h(c); err != nil {
+			writeError(c, err)
+		}
+	}
+}

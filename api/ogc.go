@@ -57,23 +57,22 @@ func (s *Server) addOGCRoutes() {
 	get := func(path string, h gin.HandlerFunc) {
 		s.engine.Match([]string{http.MethodGet, http.MethodHead}, path, h)
 	}
-	get("/ogc", s.handleOGCLanding)
-	get("/ogc/", s.handleOGCLanding)
-	get("/ogc/conformance", s.handleConformance)
-	get("/ogc/api", s.handleOpenAPI)
-	get("/ogc/collections", s.handleOGCCollections)
-	get("/ogc/collections/:id", s.handleOGCCollection)
-	get("/ogc/collections/:id/items", s.handleOGCItems)
-	get("/ogc/collections/:id/items/:fid", s.handleOGCItem)
-	get("/ogc/collections/:id/queryables", s.handleOGCSchema)
-	get("/ogc/collections/:id/schema", s.handleOGCSchema)
+	get("/ogc", s.e(s.handleOGCLanding))
+	get("/ogc/", s.e(s.handleOGCLanding))
+	get("/ogc/conformance", s.e(s.handleConformance))
+	get("/ogc/api", s.e(s.handleOpenAPI))
+	get("/ogc/collections", s.e(s.handleOGCCollections))
+	get("/ogc/collections/:id", s.e(s.handleOGCCollection))
+	get("/ogc/collections/:id/items", s.e(s.handleOGCItems))
+	get("/ogc/collections/:id/items/:fid", s.e(s.handleOGCItem))
+	get("/ogc/collections/:id/queryables", s.e(s.handleOGCSchema))
+	get("/ogc/collections/:id/schema", s.e(s.handleOGCSchema))
 	s.addTileRoutes(get)
 }
 
-func (s *Server) handleOGCLanding(c *gin.Context) {
+func (s *Server) handleOGCLanding(c *gin.Context) error {
 	if err := checkParams(c, "f"); err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	b := baseURL(c.Request) + "/ogc"
 	s.writeJSON(c, gin.H{
@@ -88,14 +87,15 @@ func (s *Server) handleOGCLanding(c *gin.Context) {
 			{Href: b + "/tileMatrixSets", Rel: relTiling, Type: mediaJSON, Title: "tile matrix sets"},
 		},
 	})
+	return nil
 }
 
-func (s *Server) handleConformance(c *gin.Context) {
+func (s *Server) handleConformance(c *gin.Context) error {
 	if err := checkParams(c, "f"); err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	s.writeJSON(c, gin.H{"conformsTo": conformance})
+	return nil
 }
 
 // collectionDoc is one collection's metadata.
@@ -134,15 +134,13 @@ func collectionDoc(base string, col *collection.Collection, scenario string) gin
 
 func roundCoordOut(v float64) float64 { return math.Round(v*1e7) / 1e7 }
 
-func (s *Server) handleOGCCollections(c *gin.Context) {
+func (s *Server) handleOGCCollections(c *gin.Context) error {
 	if err := checkParams(c, "f", "scenario"); err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	set, err := s.collections(c)
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	base := baseURL(c.Request)
 	var cols []gin.H
@@ -153,6 +151,16 @@ func (s *Server) handleOGCCollections(c *gin.Context) {
 		"links": []link{{Href: base + c.Request.URL.RequestURI(), Rel: "self", Type: mediaJSON, Title: "collections"}},
 		"crs":   collection.CRSURIs(), "collections": cols,
 	})
+	return nil
+}
+
+// collectionOf checks the query against params and finds the collection
+// the request names.
+func (s *Server) collectionOf(c *gin.Context, params ...string) (*collection.Collection, error) {
+	if err := checkParams(c, params...); err != nil {
+		return nil, err
+	}
+	return s.ogcCollection(c)
 }
 
 // ogcCollection finds the collection of the request (of its scenario when
@@ -169,17 +177,13 @@ func (s *Server) ogcCollection(c *gin.Context) (*collection.Collection, error) {
 	return col, nil
 }
 
-func (s *Server) handleOGCCollection(c *gin.Context) {
-	if err := checkParams(c, "f", "scenario"); err != nil {
-		writeError(c, err)
-		return
-	}
-	col, err := s.ogcCollection(c)
+func (s *Server) handleOGCCollection(c *gin.Context) error {
+	col, err := s.collectionOf(c, "f", "scenario")
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	s.writeJSON(c, collectionDoc(baseURL(c.Request), col, c.Query("scenario")))
+	return nil
 }
 
 // queryables are the properties a client may filter on with name=value.
@@ -195,15 +199,10 @@ func queryables(col *collection.Collection) []collection.Property {
 
 // handleOGCSchema answers /schema and /queryables: JSON Schema of the
 // features' properties (GDAL types fields from it).
-func (s *Server) handleOGCSchema(c *gin.Context) {
-	if err := checkParams(c, "f", "scenario"); err != nil {
-		writeError(c, err)
-		return
-	}
-	col, err := s.ogcCollection(c)
+func (s *Server) handleOGCSchema(c *gin.Context) error {
+	col, err := s.collectionOf(c, "f", "scenario")
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	ps := gin.H{}
 	body := gin.H{
@@ -233,10 +232,10 @@ func (s *Server) handleOGCSchema(c *gin.Context) {
 	}
 	b, err := jsonBytes(body)
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	c.Data(http.StatusOK, mediaSchema, b)
+	return nil
 }
 
 func propertySchema(p collection.Property) gin.H {
@@ -385,21 +384,18 @@ func parseOGCBBox(v, bboxCRS string) (orb.Bound, error) {
 
 func fmtF(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
-func (s *Server) handleOGCItems(c *gin.Context) {
+func (s *Server) handleOGCItems(c *gin.Context) error {
 	col, err := s.ogcCollection(c)
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	r, err := parseItemsRequest(c, col)
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	page, err := col.Query(r.q)
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	links := pageLinks(c.Request, r.q, page.Matched, len(page.Features), mediaGeoJSON)
 	links = append(links, link{Href: baseURL(c.Request) + "/ogc/collections/" + col.ID, Rel: "collection", Type: mediaJSON, Title: col.Title})
@@ -407,39 +403,34 @@ func (s *Server) handleOGCItems(c *gin.Context) {
 	writeFeatureCollection(c, page, map[string]any{
 		"numberMatched": page.Matched, "numberReturned": len(page.Features), "timeStamp": timeStamp(), "links": links,
 	}, true, r.proj)
+	return nil
 }
 
-func (s *Server) handleOGCItem(c *gin.Context) {
+func (s *Server) handleOGCItem(c *gin.Context) error {
 	if err := checkParams(c, "crs", "f", "scenario", "profile"); err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	col, err := s.ogcCollection(c)
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	fid, err := strconv.ParseInt(c.Param("fid"), 10, 64)
 	if err != nil {
-		writeError(c, notFound("", "feature id %q is not an integer; feature ids are integers (the H3 index is the h3 property)", c.Param("fid")))
-		return
+		return notFound("", "feature id %q is not an integer; feature ids are integers (the H3 index is the h3 property)", c.Param("fid"))
 	}
 	cr := collection.CRS84
 	if v, ok := c.GetQuery("crs"); ok {
 		if cr, err = collection.LookupCRS(v); err != nil {
-			writeError(c, blame("crs", err))
-			return
+			return blame("crs", err)
 		}
 	}
 	profile, err := coverage.ParseProfile(c.Query("profile"))
 	if err != nil {
-		writeError(c, blame("profile", err))
-		return
+		return blame("profile", err)
 	}
 	f, err := col.Feature(fid, profile)
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	var proj project
 	if cr.URI != collection.CRS84.URI {
@@ -453,9 +444,9 @@ func (s *Server) handleOGCItem(c *gin.Context) {
 	}
 	b, err := jsonBytes(out)
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	c.Header("Content-Crs", "<"+cr.URI+">")
 	c.Data(http.StatusOK, mediaGeoJSON, b)
+	return nil
 }

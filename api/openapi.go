@@ -178,15 +178,14 @@ func baseSchemas() obj {
 }
 
 // handleOpenAPI: GET /ogc/api.
-func (s *Server) handleOpenAPI(c *gin.Context) {
+func (s *Server) handleOpenAPI(c *gin.Context) error {
 	if err := checkParams(c, "f"); err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	b, err := jsonBytes(openAPIDoc(baseURL(c.Request), s.base.Load()))
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	c.Data(http.StatusOK, mediaOpenAPI, b)
+	return nil
 }

@@ -215,13 +215,13 @@ func (c *tileCache) put(t *cachedTile) {
 }
 
 func (s *Server) addTileRoutes(get func(string, gin.HandlerFunc)) {
-	get("/tiles/:c/:z/:x/:y", s.handleXYZTile)
-	get("/tiles/:c", s.handleTileJSON)
-	get("/ogc/tileMatrixSets", s.handleTileMatrixSets)
-	get("/ogc/tileMatrixSets/:tms", s.handleTileMatrixSet)
-	get("/ogc/collections/:id/tiles", s.handleTilesets)
-	get("/ogc/collections/:id/tiles/:tms", s.handleTileset)
-	get("/ogc/collections/:id/tiles/:tms/:z/:row/:col", s.handleOGCTile)
+	get("/tiles/:c/:z/:x/:y", s.e(s.handleXYZTile))
+	get("/tiles/:c", s.e(s.handleTileJSON))
+	get("/ogc/tileMatrixSets", s.e(s.handleTileMatrixSets))
+	get("/ogc/tileMatrixSets/:tms", s.e(s.handleTileMatrixSet))
+	get("/ogc/collections/:id/tiles", s.e(s.handleTilesets))
+	get("/ogc/collections/:id/tiles/:tms", s.e(s.handleTileset))
+	get("/ogc/collections/:id/tiles/:tms/:z/:row/:col", s.e(s.handleOGCTile))
 }
 
 // tileLayerOf finds the tileable layer named id (a collection or basemap).
@@ -253,55 +253,47 @@ func parseTileAddress(zs, xs, ys string) (maptile.Tile, error) {
 	return maptile.New(uint32(x), uint32(y), maptile.Zoom(z)), nil
 }
 
-func (s *Server) handleXYZTile(c *gin.Context) {
+func (s *Server) handleXYZTile(c *gin.Context) error {
 	y := strings.TrimSuffix(strings.TrimSuffix(c.Param("y"), ".pbf"), ".mvt")
 	t, err := parseTileAddress(c.Param("z"), c.Param("x"), y)
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
-	s.serveTile(c, c.Param("c"), t)
+	return s.serveTile(c, c.Param("c"), t)
 }
 
-func (s *Server) handleOGCTile(c *gin.Context) {
+func (s *Server) handleOGCTile(c *gin.Context) error {
 	if c.Param("tms") != "WebMercatorQuad" {
-		writeError(c, notFound("", "tile matrix set %q is not offered; use WebMercatorQuad", c.Param("tms")))
-		return
+		return notFound("", "tile matrix set %q is not offered; use WebMercatorQuad", c.Param("tms"))
 	}
 	t, err := parseTileAddress(c.Param("z"), c.Param("col"), c.Param("row")) // row is y, col is x
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
-	s.serveTile(c, c.Param("id"), t)
+	return s.serveTile(c, c.Param("id"), t)
 }
 
-func (s *Server) serveTile(c *gin.Context, id string, t maptile.Tile) {
+func (s *Server) serveTile(c *gin.Context, id string, t maptile.Tile) error {
 	if err := checkParams(c, "scenario", "f"); err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	layer, version, err := s.tileLayerOf(c, id)
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	if int(t.Z) < layer.minZoom() {
-		writeError(c, notFound("", "layer %s is tiled from zoom %d; ask for gap areas or admin units at lower zooms; 该图层从 %d 级起提供瓦片", id, layer.minZoom(), layer.minZoom()))
-		return
+		return notFound("", "layer %s is tiled from zoom %d; ask for gap areas or admin units at lower zooms; 该图层从 %d 级起提供瓦片", id, layer.minZoom(), layer.minZoom())
 	}
 	key := fmt.Sprintf("%s|%s|%d/%d/%d", version, id, t.Z, t.X, t.Y)
 	ct, ok := s.tiles.get(key)
 	if !ok {
 		fcs, err := layer.features(tileQueryBound(t, layer.reachM()), t.Z)
 		if err != nil {
-			writeError(c, err)
-			return
+			return err
 		}
 		data, err := encodeTile(fcs, t)
 		if err != nil {
-			writeError(c, err)
-			return
+			return err
 		}
 		sum := sha256.Sum256(append([]byte(key), data...))
 		ct = &cachedTile{key: key, data: data, etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
@@ -313,10 +305,10 @@ func (s *Server) serveTile(c *gin.Context, id string, t maptile.Tile) {
 	if ct.data == nil {
 		if match := c.GetHeader("If-None-Match"); match == ct.etag {
 			c.Status(http.StatusNotModified)
-			return
+			return nil
 		}
 		c.Status(http.StatusNoContent)
-		return
+		return nil
 	}
 	h.Set("Content-Type", mediaMVT)
 	r := c.Request
@@ -329,26 +321,24 @@ func (s *Server) serveTile(c *gin.Context, id string, t maptile.Tile) {
 		h.Set("Content-Length", strconv.Itoa(len(ct.data)))
 		c.Status(http.StatusOK)
 		c.Writer.Write(ct.data)
-		return
+		return nil
 	}
 	http.ServeContent(c.Writer, r, "", time.Time{}, bytes.NewReader(ct.data))
+	return nil
 }
 
 // handleTileJSON: GET /tiles/{c}.json — TileJSON 3.0.0.
-func (s *Server) handleTileJSON(c *gin.Context) {
+func (s *Server) handleTileJSON(c *gin.Context) error {
 	id, ok := strings.CutSuffix(c.Param("c"), ".json")
 	if !ok {
-		writeError(c, notFound("", "no such endpoint %s; TileJSON is at /tiles/{collection}.json, tiles at /tiles/{collection}/{z}/{x}/{y}.pbf", c.Request.URL.Path))
-		return
+		return notFound("", "no such endpoint %s; TileJSON is at /tiles/{collection}.json, tiles at /tiles/{collection}/{z}/{x}/{y}.pbf", c.Request.URL.Path)
 	}
 	if err := checkParams(c, "scenario", "f"); err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	layer, _, err := s.tileLayerOf(c, id)
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	q := ""
 	if sc := c.Query("scenario"); sc != "" {
@@ -373,29 +363,28 @@ func (s *Server) handleTileJSON(c *gin.Context) {
 	}
 	doc["vector_layers"] = vls
 	s.writeJSON(c, doc)
+	return nil
 }
 
-func (s *Server) handleTileMatrixSets(c *gin.Context) {
+func (s *Server) handleTileMatrixSets(c *gin.Context) error {
 	if err := checkParams(c, "f"); err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	b := baseURL(c.Request) + "/ogc/tileMatrixSets/WebMercatorQuad"
 	s.writeJSON(c, gin.H{"tileMatrixSets": []gin.H{{
 		"id": "WebMercatorQuad", "title": "Google Maps Compatible for the World", "uri": webMercatorURI,
 		"links": []link{{Href: b, Rel: "self", Type: mediaJSON, Title: "WebMercatorQuad"}},
 	}}})
+	return nil
 }
 
 // handleTileMatrixSet: the WebMercatorQuad definition (2D TMS 2.0 JSON).
-func (s *Server) handleTileMatrixSet(c *gin.Context) {
+func (s *Server) handleTileMatrixSet(c *gin.Context) error {
 	if err := checkParams(c, "f"); err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	if c.Param("tms") != "WebMercatorQuad" {
-		writeError(c, notFound("", "tile matrix set %q is not offered; use WebMercatorQuad", c.Param("tms")))
-		return
+		return notFound("", "tile matrix set %q is not offered; use WebMercatorQuad", c.Param("tms"))
 	}
 	const origin = 20037508.3427892
 	var ms []gin.H
@@ -412,6 +401,7 @@ func (s *Server) handleTileMatrixSet(c *gin.Context) {
 		"crs": epsg3857URI, "orderedAxes": []string{"X", "Y"}, "wellKnownScaleSet": "http://www.opengis.net/def/wkss/OGC/1.0/GoogleMapsCompatible",
 		"tileMatrices": ms,
 	})
+	return nil
 }
 
 func (s *Server) tilesetLinks(base, id string) []link {
@@ -423,15 +413,13 @@ func (s *Server) tilesetLinks(base, id string) []link {
 	}
 }
 
-func (s *Server) handleTilesets(c *gin.Context) {
+func (s *Server) handleTilesets(c *gin.Context) error {
 	if err := checkParams(c, "f", "scenario"); err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	id := c.Param("id")
 	if _, _, err := s.tileLayerOf(c, id); err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	base := baseURL(c.Request)
 	s.writeJSON(c, gin.H{
@@ -439,22 +427,20 @@ func (s *Server) handleTilesets(c *gin.Context) {
 		"tilesets": []gin.H{{"title": id, "dataType": "vector", "crs": epsg3857URI, "tileMatrixSetURI": webMercatorURI,
 			"links": s.tilesetLinks(base, id)}},
 	})
+	return nil
 }
 
-func (s *Server) handleTileset(c *gin.Context) {
+func (s *Server) handleTileset(c *gin.Context) error {
 	if err := checkParams(c, "f", "scenario"); err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	if c.Param("tms") != "WebMercatorQuad" {
-		writeError(c, notFound("", "tile matrix set %q is not offered; use WebMercatorQuad", c.Param("tms")))
-		return
+		return notFound("", "tile matrix set %q is not offered; use WebMercatorQuad", c.Param("tms"))
 	}
 	id := c.Param("id")
 	layer, _, err := s.tileLayerOf(c, id)
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	b := layer.bound()
 	var limits []gin.H
@@ -469,4 +455,5 @@ func (s *Server) handleTileset(c *gin.Context) {
 		"layers":              []gin.H{{"id": id, "dataType": "vector", "propertiesSchema": gin.H{"type": "object", "properties": layer.fields()}}},
 		"links":               s.tilesetLinks(baseURL(c.Request), id),
 	})
+	return nil
 }
