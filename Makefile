@@ -28,7 +28,7 @@ deps:   ## Fail if a package imports against cmd → api → coverage → spatia
 	@! $(GO) list -f '{{join .Imports "\n"}}' ./api | grep -E '^lifecircle/spatial' || { echo "api must not import spatial (coverage wraps what it needs)"; exit 1; }
 	@echo "dependency rule holds"
 race:   ## Tests under the race detector
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 45m ./...
 bench:  ## Benchmarks (synthetic Chengdu-sized city, samples, OSM); compared with .ci/bench-baseline.txt when benchstat is installed
 	$(GO) test -run='^$$' -bench='Synthetic|DetailedUnits|Network|ScenarioCompare' -benchmem -benchtime=3x -count=3 -timeout 60m ./coverage/ | tee $(BENCH_OUT)
 	$(GO) test -run='^$$' -bench='WhatIf' -benchtime=2000x -count=3 ./coverage/ | tee -a $(BENCH_OUT)
