@@ -121,7 +121,6 @@ func (s *Server) handleWhatIf(c *gin.Context) {
 		return
 	}
 	var req struct {
-		Author     string        `json:"author"`
 		Unit       string        `json:"unit"`
 		Facilities []siteRequest `json:"facilities"`
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -212,4 +213,21 @@ func TestWebPage(t *testing.T) {
 	wantStatus(t, get(t, h, http.MethodGet, "/web/nope.js"), http.StatusNotFound, "")
 	wantStatus(t, get(t, h, http.MethodGet, "/web/"), http.StatusNotFound, "")
 	wantStatus(t, get(t, h, http.MethodGet, "/v1/nope"), http.StatusNotFound, "")
+}
+
+// The map's own page writes with the user's token: its origin (the
+// server itself) passes the CORS rule; another page's does not.
+func TestSameOriginWrites(t *testing.T) {
+	s, _ := newStoreServer(t)
+	h := s.Handler()
+	for origin, want := range map[string]int{"http://example.com": http.StatusUnauthorized, "http://evil.test": http.StatusForbidden} {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("POST", "/v1/scenarios", strings.NewReader(`{"name": "x"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Origin", origin) // httptest requests are for host example.com
+		h.ServeHTTP(rec, req)
+		if rec.Code != want {
+			t.Errorf("write from %s: %d, want %d: %s", origin, rec.Code, want, rec.Body)
+		}
+	}
 }

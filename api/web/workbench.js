@@ -6,7 +6,6 @@ import { t, typeName, num, pct, esc } from './i18n.js';
 import { get, post, qs, token } from './api.js';
 
 const $ = (sel) => document.querySelector(sel);
-const AUTHOR_KEY = 'lifecircle.author';
 
 export class Workbench {
   constructor(app, map, maplibregl) {
@@ -70,11 +69,9 @@ export class Workbench {
 
   async createScenario() {
     const name = $('#sc-name').value.trim();
-    const author = $('#sc-author').value.trim();
     const unit = $('#sc-unit').value;
-    localStorage.setItem(AUTHOR_KEY, author);
     try {
-      const sc = await post('/v1/scenarios', { name, author, unit, description: '' });
+      const sc = await post('/v1/scenarios', { name, unit, description: '' });
       this.scenarios = [...(this.scenarios || []), sc];
       await this.openScenario(sc.id);
       this.error = '';
@@ -118,7 +115,6 @@ export class Workbench {
     const name = ($('#site-name') || {}).value || '';
     const cap = Number(($('#site-cap') || {}).value || 0);
     return {
-      author: localStorage.getItem(AUTHOR_KEY) || '',
       facilities: this.types.map((type) => ({ type, lon: this.site.lon, lat: this.site.lat, name, ...(cap > 0 ? { capacity: cap } : {}) })),
     };
   }
@@ -261,7 +257,6 @@ export class Workbench {
         <button class="act sec" id="sc-open">${esc(t('open'))}</button></label>
       <details ${this.scenarios && this.scenarios.length ? '' : 'open'}><summary>${esc(t('create'))}</summary>
         <label><span>${esc(t('name'))}</span><input type="text" id="sc-name" value="${esc(t('type') === '设施类型' ? '幼儿园补缺' : 'More kindergartens')}"></label>
-        <label><span>${esc(t('author'))}</span><input type="text" id="sc-author" value="${esc(localStorage.getItem(AUTHOR_KEY) || '')}"></label>
         <label><span>${esc(t('jurisdiction'))}</span><select id="sc-unit"><option value="">${esc(t('whole_city'))}</option>${units.map((u) => `<option value="${esc(u.code)}">${esc(u.name)} · ${esc(t('ul_' + u.level))}</option>`).join('')}</select></label>
         <button class="act" id="sc-create">${esc(t('create'))}</button>
       </details>`;

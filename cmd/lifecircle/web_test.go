@@ -77,6 +77,7 @@ func TestBrowserMap(t *testing.T) {
 	sample := serveInProcess(t)
 	store := filepath.Join(t.TempDir(), "chengdu.gpkg")
 	runOK(t, "import", "--store", store, "--sample", "chengdu")
+	token := strings.TrimSpace(runOK(t, "users", "add", "--store", store, "--name", "张科长", "--role", "planner"))
 	stored := serveInProcess(t, "--store", store)
 
 	out := filepath.Join(t.TempDir(), "screenshots")
@@ -85,7 +86,7 @@ func TestBrowserMap(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "map.test.mjs", "--sample", sample, "--store", stored, "--out", out, "--chromium", chromium)
+	cmd := exec.CommandContext(ctx, node, "map.test.mjs", "--sample", sample, "--store", stored, "--token", token, "--out", out, "--chromium", chromium)
 	cmd.Dir = browserTestDir
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

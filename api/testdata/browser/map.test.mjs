@@ -1,7 +1,7 @@
 // Browser test of lifecircle's map, driven by cmd/lifecircle's TestBrowserMap
 // (go test): Debian chromium through playwright-core, SwiftShader WebGL.
 //
-//   node map.test.mjs --sample http://127.0.0.1:P --store http://127.0.0.1:Q --out DIR
+//   node map.test.mjs --sample http://127.0.0.1:P --store http://127.0.0.1:Q --token lc_… --out DIR
 //
 // --sample serves the embedded sample, --store a GeoPackage-backed copy (the
 // workbench writes there). Screenshots go to DIR; the last line printed is a
@@ -12,7 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const args = Object.fromEntries(process.argv.slice(2).reduce((acc, v, i, a) => (v.startsWith('--') ? [...acc, [v.slice(2), a[i + 1]]] : acc), []));
-const SAMPLE = args.sample, STORE = args.store, OUT = args.out;
+const SAMPLE = args.sample, STORE = args.store, OUT = args.out, TOKEN = args.token || '';
 const CHROMIUM = args.chromium || '/usr/bin/chromium';
 if (!SAMPLE || !STORE || !OUT) throw new Error('usage: node map.test.mjs --sample URL --store URL --out DIR');
 mkdirSync(OUT, { recursive: true });
@@ -219,8 +219,18 @@ try {
   await page.goto(STORE + '/?view=work&type=kindergarten');
   await waitDrawn(page, 1);
   await page.waitForSelector('#sc-create');
+  // writes need a token: without one the server's 401 is shown, then the token field is used
   await page.fill('#sc-name', '成华区幼儿园补缺');
-  await page.fill('#sc-author', '张科长');
+  await page.selectOption('#sc-unit', '510108');
+  await page.click('#sc-create');
+  await page.waitForSelector('#wb-error');
+  check((await page.textContent('#wb-error')).includes('需要登录'), 'a write without a token shows the 401 message');
+  problems.length = 0; // that 401 was the point
+  await page.fill('#token', TOKEN);
+  await page.click('#token-save');
+  check(await page.evaluate(() => localStorage.getItem('lifecircle.token')) === TOKEN, 'the token is kept in the browser');
+  await page.waitForSelector('#sc-create');
+  await page.fill('#sc-name', '成华区幼儿园补缺');
   await page.selectOption('#sc-unit', '510108');
   await page.click('#sc-create');
   await page.waitForSelector('#sc-title');
@@ -291,7 +301,7 @@ try {
   const planSites = unitGaps.features.slice(0, 60).filter((_, i) => i % 20 === 0).map((f, i) => ({
     id: `k${i + 1}`, type: 'kindergarten', name: `规划幼儿园${i + 1}`, year: 2026 + i, status: 'planned', location: centroid(f.geometry.coordinates[0]),
   }));
-  await api(STORE, '/v1/plan/items', { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ items: planSites }) });
+  await api(STORE, '/v1/plan/items', { method: 'PUT', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ items: planSites }) });
   await page.goto(STORE + '/?type=kindergarten');
   await waitDrawn(page, 1);
   const shareOf = () => page.evaluate(() => window.__map.querySourceFeatures('units').find((f) => f.properties.code === '510108').properties.share);
