@@ -51,9 +51,16 @@ func (s *Server) handleHealthz(c *gin.Context) {
 		"status": "ok", "dataset": a.Data.Name, "cells": len(a.Data.Cells),
 		"facilities": len(a.Data.Facilities), "method": a.Method, "approximate": a.Method == "euclidean",
 		"data_quality": a.QualitySummary(),
-		"uptime_s":     math.Round(timeSince(s.started).Seconds()),
-		"store":        s.store.Load() != nil,   // scenarios and proposals are kept (the workbench needs it)
-		"basemap":      s.basemapLayer() != nil, // /tiles/basemap/… is served (the map draws it)
+		"network":      a.Network, // the walking network measured on (null: straight line)
+		"distance_warning": func() any {
+			if en, zh := a.DistanceWarning(); en != "" {
+				return gin.H{"en": en, "zh": zh}
+			}
+			return nil
+		}(),
+		"uptime_s": math.Round(timeSince(s.started).Seconds()),
+		"store":    s.store.Load() != nil,   // scenarios and proposals are kept (the workbench needs it)
+		"basemap":  s.basemapLayer() != nil, // /tiles/basemap/… is served (the map draws it)
 	})
 }
 

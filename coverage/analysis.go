@@ -32,6 +32,31 @@ type Options struct {
 	// buildings, places) read from the same OSM extract; it is carried as
 	// Analysis.Basemap and shared by scenario analyses.
 	Basemap *Basemap
+	// Network describes the walking network Source was built from (nil:
+	// none, distances are straight line × detour).
+	Network *NetworkRef
+}
+
+// NetworkRef identifies the walking network an analysis measured on: the
+// OSM extract's name, its SHA-256 and when it was taken into use, so two
+// answers can be checked to rest on the same network.
+type NetworkRef struct {
+	Source   string `json:"source"`
+	SHA256   string `json:"sha256"`
+	Bytes    int    `json:"bytes"`
+	Imported string `json:"imported,omitempty"` // RFC 3339, when a store keeps it
+	Nodes    int    `json:"graph_nodes,omitempty"`
+	Edges    int    `json:"graph_edges,omitempty"`
+}
+
+// DistanceWarning is the warning every output of a straight-line analysis
+// carries, in English and Chinese ("" for network analyses).
+func (a *Analysis) DistanceWarning() (en, zh string) {
+	if a.Method != "euclidean" {
+		return "", ""
+	}
+	return fmt.Sprintf("APPROXIMATE: no walking network was given or stored, distances are straight line × %.2f; give an OSM extract (--osm, or import it into the store) for walking distances", a.Detour),
+		fmt.Sprintf("近似结果：未提供也未存储步行路网，距离按直线 × %.2f 估算；请提供 OSM 路网（--osm，或导入存储）以得到步行距离", a.Detour)
 }
 
 // DefaultDetour is the straight-line to walking distance factor of
@@ -78,6 +103,8 @@ type Analysis struct {
 	// Basemap is Options.Basemap: the map context drawn from the OSM
 	// extract, nil when the analysis has none. Read-only.
 	Basemap *Basemap
+	// Network is Options.Network (nil for straight-line analyses).
+	Network *NetworkRef
 
 	centres    []orb.Point
 	cellIndex  map[spatial.Cell]int32
@@ -159,6 +186,7 @@ func Analyze(cat *Catalog, data *Dataset, opts Options) (*Analysis, error) {
 		PlanYear:     opts.PlanYear,
 		SearchFactor: opts.SearchFactor,
 		Basemap:      opts.Basemap,
+		Network:      opts.Network,
 		cellIndex:    make(map[spatial.Cell]int32, len(data.Cells)),
 		typeIndex:    make(map[string]int, len(cat.Types)),
 		gaps:         map[string][]GapArea{},

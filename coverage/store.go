@@ -139,3 +139,23 @@ type LayerFeature struct {
 	Geometry   orb.Geometry
 	Properties map[string]any
 }
+
+// StoredNetwork is the walking network (the OSM extract itself) a dataset
+// was imported with, so that every later analysis of the stored dataset
+// measures on the same network without being told again.
+type StoredNetwork struct {
+	Name     string    // the extract's file name as imported
+	SHA256   string    // of Extract
+	Imported time.Time // UTC
+	Extract  []byte    // OSM PBF or XML
+}
+
+// NetworkStore is a Store that keeps each dataset's walking network. The
+// GeoPackage and memory stores are; a store that is not keeps no network,
+// and its datasets are analysed by straight line unless one is given.
+type NetworkStore interface {
+	// SaveNetwork stores (or replaces) the network of a stored dataset.
+	SaveNetwork(ctx context.Context, dataset string, n StoredNetwork) error
+	// Network returns the network of a dataset (ErrNotFound when none).
+	Network(ctx context.Context, dataset string) (StoredNetwork, error)
+}

@@ -76,18 +76,23 @@ type UnitSummary struct {
 
 // Summary is the citywide coverage, and per unit when asked.
 type Summary struct {
-	Dataset        string            `json:"dataset"`
-	Method         string            `json:"method"`
-	Detour         float64           `json:"detour,omitempty"`
-	Profile        Profile           `json:"profile"`
-	Approximate    bool              `json:"approximate"`
-	Resolution     int               `json:"resolution"`
-	PlanYear       int               `json:"plan_year,omitempty"`
-	PopulationNote string            `json:"population_note,omitempty"`
-	Cells          int               `json:"cells"`
-	Residents      float64           `json:"residents"`
-	Completeness   map[Level]float64 `json:"completeness"`
-	Types          []TypeSummary     `json:"types"`
+	Dataset     string  `json:"dataset"`
+	Method      string  `json:"method"`
+	Detour      float64 `json:"detour,omitempty"`
+	Profile     Profile `json:"profile"`
+	Approximate bool    `json:"approximate"`
+	// Network is the walking network measured on; DistanceWarning(ZH)
+	// says loudly when there was none (straight line × detour).
+	Network           *NetworkRef       `json:"network,omitempty"`
+	DistanceWarning   string            `json:"distance_warning,omitempty"`
+	DistanceWarningZH string            `json:"distance_warning_zh,omitempty"`
+	Resolution        int               `json:"resolution"`
+	PlanYear          int               `json:"plan_year,omitempty"`
+	PopulationNote    string            `json:"population_note,omitempty"`
+	Cells             int               `json:"cells"`
+	Residents         float64           `json:"residents"`
+	Completeness      map[Level]float64 `json:"completeness"`
+	Types             []TypeSummary     `json:"types"`
 	// DataQuality lists the types whose inventory is missing or likely
 	// incomplete citywide.
 	DataQuality QualityCounts `json:"data_quality"`
@@ -115,7 +120,9 @@ func (a *Analysis) summary(by UnitLevel, p Profile, withCapacity bool) Summary {
 		PopulationNote: a.Data.PopulationNote,
 		Cells:          len(a.Data.Cells),
 		Residents:      round1(a.population),
+		Network:        a.Network,
 	}
+	s.DistanceWarning, s.DistanceWarningZH = a.DistanceWarning()
 	noNet := 0.0
 	for i, c := range a.Data.Cells {
 		if a.unreachable(i) {

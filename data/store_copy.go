@@ -2,12 +2,16 @@ package data
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
+	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 
 	"lifecircle/coverage"
 	"lifecircle/coverage/collection"
+	"lifecircle/spatial"
 )
 
 // NamedLayer is a computed layer ready for Store.SaveLayer.
@@ -51,7 +55,37 @@ func AnalysisLayers(a *coverage.Analysis, p coverage.Profile) ([]NamedLayer, err
 		return nil, err
 	}
 	out = append(out, NamedLayer{Name: "catchments", Features: LayerFeatures(cfc)})
+	out = append(out, NamedLayer{Name: "metadata", Features: []coverage.LayerFeature{MetadataFeature(a)}})
 	return out, nil
+}
+
+// MetadataFeature is the row of an export's metadata layer for one
+// analysis: how distances were measured (method, detour, the network's
+// source and SHA-256, or the straight-line warning), the population note
+// and the data-quality summary. Its point is the centre of the data, so
+// that GIS tools list it beside the layers.
+func MetadataFeature(a *coverage.Analysis) coverage.LayerFeature {
+	var b orb.Bound
+	for i, c := range a.Data.Cells {
+		p := spatial.Center(c.Cell)
+		if i == 0 {
+			b = orb.Bound{Min: p, Max: p}
+		}
+		b = b.Extend(p)
+	}
+	warn, warnZH := a.DistanceWarning()
+	q := a.QualitySummary()
+	props := map[string]any{
+		"dataset": a.Data.Name, "method": a.Method, "approximate": a.Method == "euclidean", "detour": a.Detour,
+		"distance_warning": warn, "distance_warning_zh": warnZH, "population_note": a.Data.PopulationNote,
+		"network_source": nil, "network_sha256": nil, "network_imported": nil,
+		"types_none_mapped": strings.Join(q.NoneMapped, ","), "types_likely_incomplete": strings.Join(q.LikelyIncomplete, ","),
+		"data_quality_note": q.Note, "data_quality_note_zh": q.NoteZH,
+	}
+	if n := a.Network; n != nil {
+		props["network_source"], props["network_sha256"], props["network_imported"] = n.Source, n.SHA256, n.Imported
+	}
+	return coverage.LayerFeature{ID: a.Data.Name, Geometry: b.Center(), Properties: props}
 }
 
 // CopyStats counts what CopyStore copied.
@@ -99,6 +133,20 @@ func CopyStore(ctx context.Context, dst coverage.Store, src coverage.Store, name
 					return st, fmt.Errorf("proposal %s: %w", p.ID, err)
 				}
 				st.Proposals++
+			}
+		}
+		// the walking network goes along, so the copy measures the same way
+		if sn, ok := src.(coverage.NetworkStore); ok {
+			if dn, ok := dst.(coverage.NetworkStore); ok {
+				n, err := sn.Network(ctx, name)
+				switch {
+				case err == nil:
+					if err := dn.SaveNetwork(ctx, name, n); err != nil {
+						return st, fmt.Errorf("walking network of %s: %w", name, err)
+					}
+				case !errors.Is(err, coverage.ErrNotFound):
+					return st, err
+				}
 			}
 		}
 		items, err := src.PlanItems(ctx, name)

@@ -140,7 +140,29 @@ func (f *inputFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.poiRules, "poi-rules", "", "JSON override of the POI → catalogue rules (with --provider)")
 }
 
-// load reads the inputs, or the sample when none are given, and analyses them.
+// buildOptions are the flags of the one builder (data.Build).
+func (f *inputFlags) buildOptions(logger *slog.Logger) (data.BuildOptions, error) {
+	o := data.BuildOptions{Detour: f.detour, SearchFactor: f.searchFactor, PlanYear: f.planYear,
+		SnapM: f.snapM, MinComponent: f.minComponent, NoNetwork: f.noNetwork, Basemap: f.basemap, Logger: logger}
+	if !(f.snapM > 0 && f.snapM <= 2000) {
+		return o, fmt.Errorf("--snap-m %v must be in (0, 2000] metres", f.snapM)
+	}
+	if f.walkRule != "" {
+		src, err := os.ReadFile(f.walkRule)
+		if err != nil {
+			return o, err
+		}
+		rule, err := data.ParseWalkRule(f.walkRule, src)
+		if err != nil {
+			return o, err
+		}
+		o.Rule = &rule
+	}
+	return o, nil
+}
+
+// load reads the inputs, or the sample when none are given, and analyses
+// them with the one builder.
 func (f *inputFlags) load(logger *slog.Logger) (*coverage.Analysis, error) {
 	g := *f
 	if g.facilities == "" && g.population == "" && g.boundaries == "" && g.sample == "" {
@@ -156,78 +178,13 @@ func (f *inputFlags) load(logger *slog.Logger) (*coverage.Analysis, error) {
 		}
 		in.OSM = f.osm
 	}
-	extract := in.OSM // the basemap is drawn from it even with --no-network
-	if f.noNetwork {
-		in.OSM = ""
+	opts, err := f.buildOptions(logger)
+	if err != nil {
+		return nil, err
 	}
-	if !(f.snapM > 0 && f.snapM <= 2000) {
-		return nil, fmt.Errorf("--snap-m %v must be in (0, 2000] metres", f.snapM)
-	}
-	start := time.Now()
 	in.OnPOIReport = func(r *data.POIReport) { logPOIReport(logger, r) }
-	cat, ds, err := data.Load(in)
-	if err != nil {
-		return nil, err
-	}
-	logger.Info("loaded", "dataset", ds.Name, "facilities", len(ds.Facilities), "cells", len(ds.Cells), "units", len(ds.Units), "ms", time.Since(start).Milliseconds())
-	opts := coverage.Options{Detour: f.detour, SearchFactor: f.searchFactor, PlanYear: f.planYear}
-	if f.basemap && extract != "" {
-		if opts.Basemap, err = loadBasemap(data.Inputs{OSM: extract, FS: in.FS}, logger); err != nil {
-			return nil, err
-		}
-	}
-	if in.OSM != "" {
-		rule := data.DefaultWalkRule()
-		if f.walkRule != "" {
-			src, err := os.ReadFile(f.walkRule)
-			if err != nil {
-				return nil, err
-			}
-			if rule, err = data.ParseWalkRule(f.walkRule, src); err != nil {
-				return nil, err
-			}
-		}
-		g, st, err := data.LoadNetwork(in, rule)
-		if err != nil {
-			return nil, err
-		}
-		logger.Info("network", "file", in.OSM, "format", st.Format, "nodes_read", st.NodesRead, "ways_kept", st.WaysKept,
-			"graph_nodes", st.Graph.Nodes, "graph_edges", st.Graph.Edges, "km", int(st.Graph.LengthKm), "components", st.Graph.Components,
-			"tiny_islands", st.Graph.TinyIslands, "missing_node_refs", st.MissingRefs, "ms", st.Elapsed.Milliseconds())
-		if st.WarningIslands != "" {
-			logger.Warn("network", "warning", st.WarningIslands)
-		}
-		start = time.Now()
-		src := coverage.NewNetwork(g, coverage.Centres(ds), f.snapM, f.minComponent)
-		warn, err := data.CheckNetworkOverlap(in, ds, src.Unsnapped(), st, f.snapM)
-		if err != nil {
-			return nil, err
-		}
-		if warn != "" {
-			logger.Warn("network", "warning", warn)
-		}
-		logger.Info("snapped", "cells", len(ds.Cells), "unsnapped", src.Unsnapped(), "ms", time.Since(start).Milliseconds())
-		opts.Source = src
-	}
-	start = time.Now()
-	a, err := coverage.Analyze(cat, ds, opts)
-	if err != nil {
-		return nil, err
-	}
-	logger.Info("analysed", "method", a.Method, "types", len(a.Types()), "ms", time.Since(start).Milliseconds())
-	return a, nil
-}
-
-// loadBasemap reads the map context (roads, water, green, buildings,
-// places) of the OSM extract in.OSM.
-func loadBasemap(in data.Inputs, logger *slog.Logger) (*coverage.Basemap, error) {
-	b, st, err := data.LoadBasemap(in)
-	if err != nil {
-		return nil, err
-	}
-	logger.Info("basemap", "file", in.OSM, "features", b.Len(), "layers", st.Layers, "incomplete_areas", st.IncompleteAreas,
-		"missing_node_refs", st.MissingNodeRefs, "ms", st.Elapsed.Milliseconds())
-	return b, nil
+	a, _, err := data.BuildInputs(in, opts)
+	return a, err
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {

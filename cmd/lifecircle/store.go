@@ -122,53 +122,37 @@ func (f *inputFlags) noFileInputs(cmd string) error {
 	return nil
 }
 
-// analyzeStored analyses a stored dataset: walking network when --osm is
-// given, straight line × detour otherwise.
-func (f *inputFlags) analyzeStored(cat *coverage.Catalog, ds *coverage.Dataset, logger *slog.Logger) (*coverage.Analysis, error) {
-	opts := coverage.Options{Detour: f.detour, SearchFactor: f.searchFactor, PlanYear: f.planYear}
-	if f.basemap && f.osm != "" {
-		var err error
-		if opts.Basemap, err = loadBasemap(data.Inputs{OSM: f.osm}, logger); err != nil {
-			return nil, err
-		}
-	}
-	if f.osm != "" && !f.noNetwork {
-		if !(f.snapM > 0 && f.snapM <= 2000) {
-			return nil, fmt.Errorf("--snap-m %v must be in (0, 2000] metres", f.snapM)
-		}
-		rule := data.DefaultWalkRule()
-		if f.walkRule != "" {
-			src, err := os.ReadFile(f.walkRule)
-			if err != nil {
-				return nil, err
-			}
-			if rule, err = data.ParseWalkRule(f.walkRule, src); err != nil {
-				return nil, err
-			}
-		}
-		in := data.Inputs{OSM: f.osm, Population: "the stored dataset " + ds.Name}
-		g, st, err := data.LoadNetwork(in, rule)
-		if err != nil {
-			return nil, err
-		}
-		logger.Info("network", "file", f.osm, "graph_nodes", st.Graph.Nodes, "graph_edges", st.Graph.Edges, "ms", st.Elapsed.Milliseconds())
-		src := coverage.NewNetwork(g, coverage.Centres(ds), f.snapM, f.minComponent)
-		warn, err := data.CheckNetworkOverlap(in, ds, src.Unsnapped(), st, f.snapM)
-		if err != nil {
-			return nil, err
-		}
-		if warn != "" {
-			logger.Warn("network", "warning", warn)
-		}
-		opts.Source = src
-	}
-	start := time.Now()
-	a, err := coverage.Analyze(cat, ds, opts)
+// analyzeStored analyses a stored dataset with the one builder, on the
+// walking network: --osm when given, else the extract the store keeps with
+// the dataset; straight line × detour (with a warning) only when there is
+// neither, or with --no-network.
+func (f *inputFlags) analyzeStored(ctx context.Context, st coverage.Store, cat *coverage.Catalog, ds *coverage.Dataset, logger *slog.Logger) (*coverage.Analysis, error) {
+	opts, err := f.buildOptions(logger)
 	if err != nil {
 		return nil, err
 	}
-	logger.Info("analysed", "dataset", ds.Name, "method", a.Method, "types", len(a.Types()), "ms", time.Since(start).Milliseconds())
-	return a, nil
+	var ex *data.Extract
+	switch {
+	case f.osm != "":
+		if ex, err = data.ReadExtract(nil, f.osm); err != nil {
+			return nil, err
+		}
+	case st != nil:
+		if ns, ok := st.(coverage.NetworkStore); ok {
+			n, err := ns.Network(ctx, ds.Name)
+			switch {
+			case err == nil:
+				ex = &data.Extract{Name: n.Name, Data: n.Extract, Imported: n.Imported}
+				if ex.SHA256() != n.SHA256 {
+					return nil, fmt.Errorf("the walking network stored with %s is damaged (SHA-256 differs from the one recorded at import)", ds.Name)
+				}
+			case !errors.Is(err, coverage.ErrNotFound):
+				return nil, err
+			}
+		}
+	}
+	a, _, err := data.Build(cat, ds, ex, "the stored dataset "+ds.Name, opts)
+	return a, err
 }
 
 // pickDataset is --name, or the store's only dataset.
@@ -246,12 +230,21 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer, log
 	if !sf.set() {
 		return fmt.Errorf("import: give the store: --store FILE.gpkg or --pg URL")
 	}
-	if in.osm != "" || in.walkRule != "" {
-		return fmt.Errorf("import: the store keeps no walking network; give --osm to serve or export instead")
+	if in.walkRule != "" {
+		return fmt.Errorf("import: the store keeps the extract, not a walk rule; give --walk-rule to serve or export instead")
 	}
 	inputs, err := in.inputs()
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
+	}
+	if in.osm != "" {
+		if in.sample != "" {
+			return fmt.Errorf("import: --osm needs file inputs; the sample brings its own extract")
+		}
+		inputs.OSM = in.osm
+	}
+	if in.noNetwork {
+		inputs.OSM = ""
 	}
 	if sf.name != "" {
 		inputs.Name = sf.name
@@ -264,6 +257,22 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer, log
 		return err
 	}
 	logger.Info("import", "stage", "read", "dataset", ds.Name, "facilities", len(ds.Facilities), "cells", len(ds.Cells), "units", len(ds.Units), "ms", time.Since(start).Milliseconds())
+	// the extract is checked (readable, overlapping the population) before
+	// anything is written, then kept with the dataset
+	var ex *data.Extract
+	if inputs.OSM != "" {
+		if ex, err = data.ReadExtract(inputs.FS, inputs.OSM); err != nil {
+			return err
+		}
+		opts, err := in.buildOptions(logger)
+		if err != nil {
+			return err
+		}
+		opts.Basemap = false
+		if _, _, err := data.Build(cat, ds, ex, inputs.Population, opts); err != nil {
+			return fmt.Errorf("import: %w (nothing was written)", err)
+		}
+	}
 	st, err := sf.open(ctx)
 	if err != nil {
 		return err
@@ -276,11 +285,23 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer, log
 	if err != nil {
 		return fmt.Errorf("import into %s: %w (the store is as it was)", sf.where(), err)
 	}
+	netNote := "no walking network (serve and export will measure straight line × detour unless given --osm)"
+	if ex != nil {
+		ns, ok := st.(coverage.NetworkStore)
+		if !ok {
+			logger.Warn("import", "warning", "this store keeps no walking network: serve --store and export need --osm "+ex.Name)
+		} else {
+			if err := ns.SaveNetwork(ctx, ds.Name, coverage.StoredNetwork{Name: ex.Name, SHA256: ex.SHA256(), Imported: time.Now().UTC(), Extract: ex.Data}); err != nil {
+				return fmt.Errorf("import into %s: storing the walking network: %w", sf.where(), err)
+			}
+			netNote = fmt.Sprintf("walking network %s (%d bytes, sha256 %.12s…)", ex.Name, len(ex.Data), ex.SHA256())
+		}
+	}
 	if err := st.Close(); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "imported %s into %s: %d facilities, %d population cells, %d admin units in %.1fs (write %.1fs)\n",
-		ds.Name, sf.where(), len(ds.Facilities), len(ds.Cells), len(ds.Units), time.Since(start).Seconds(), time.Since(saveStart).Seconds())
+	fmt.Fprintf(stdout, "imported %s into %s: %d facilities, %d population cells, %d admin units, %s in %.1fs (write %.1fs)\n",
+		ds.Name, sf.where(), len(ds.Facilities), len(ds.Cells), len(ds.Units), netNote, time.Since(start).Seconds(), time.Since(saveStart).Seconds())
 	return nil
 }
 
@@ -356,7 +377,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer, log
 		if err != nil {
 			return err
 		}
-		a, err := in.analyzeStored(cat, ds, logger)
+		a, err := in.analyzeStored(ctx, src, cat, ds, logger)
 		if err != nil {
 			return err
 		}
@@ -447,7 +468,7 @@ func serveStore(ctx context.Context, in *inputFlags, sf storeFlags, srvf *server
 		return err
 	}
 	logger.Info("loaded", "store", sf.where(), "dataset", ds.Name, "facilities", len(ds.Facilities), "cells", len(ds.Cells), "units", len(ds.Units), "ms", time.Since(start).Milliseconds())
-	a, err := in.analyzeStored(cat, ds, logger)
+	a, err := in.analyzeStored(ctx, st, cat, ds, logger)
 	if err != nil {
 		return err
 	}

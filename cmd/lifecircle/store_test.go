@@ -143,7 +143,7 @@ func storeCLI(t *testing.T, storeArgs ...string) (out string) {
 	os.WriteFile(bad, []byte("lon,lat,type\n104.0657,30.6598,casino\n"), 0o644)
 	runErr(t, "casino", append(append([]string{"import"}, storeArgs...), "--facilities", bad, "--population", tinyDir+"/population.csv", "--name", "tiny")...)
 	runErr(t, "--facilities FILE and --population FILE", append([]string{"import"}, storeArgs...)...)
-	runErr(t, "keeps no walking network", append(append([]string{"import"}, storeArgs...), "--sample", "chengdu", "--osm", "x.pbf")...)
+	runErr(t, "the sample brings its own extract", append(append([]string{"import"}, storeArgs...), "--sample", "chengdu", "--osm", "x.pbf")...)
 
 	// Users: the token is printed once; list shows them; a revoked one stays listed.
 	token := strings.TrimSpace(runOK(t, append(append([]string{"users", "add"}, storeArgs...), "--name", "王芳", "--role", "planner")...))

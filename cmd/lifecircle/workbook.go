@@ -80,7 +80,7 @@ func (in *inputFlags) exportAnalysis(ctx context.Context, sf storeFlags, logger 
 	if err != nil {
 		return nil, err
 	}
-	return in.analyzeStored(cat, ds, logger)
+	return in.analyzeStored(ctx, st, cat, ds, logger)
 }
 
 // exportShapefile writes one layer of the analysis as a Shapefile.

@@ -200,6 +200,7 @@ func TestGeoPackageLayout(t *testing.T) {
 		"plan_items": "features", "layer_gaps_kindergarten": "features",
 		"datasets": "attributes", "scenarios": "attributes", "lifecircle_layers": "attributes", "lifecircle_migrations": "attributes",
 		"audit": "attributes", "lifecircle_users": "attributes", "lifecircle_replays": "attributes",
+		"lifecircle_networks": "attributes",
 	}
 	if !reflect.DeepEqual(contents, want) {
 		t.Errorf("gpkg_contents %v\nwant %v", contents, want)

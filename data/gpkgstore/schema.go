@@ -22,6 +22,7 @@ type migration struct {
 var migrations = []migration{
 	{1, "GeoPackage 1.3 core tables; datasets, facilities, population cells, admin units, scenarios, proposals, plan items, layers", migrate1},
 	{2, "users, audit, idempotency replays", migrate2},
+	{3, "walking networks: the OSM extract each dataset was imported with", migrate3},
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {

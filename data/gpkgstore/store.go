@@ -84,7 +84,8 @@ func (g *Store) SaveDataset(ctx context.Context, cat *coverage.Catalog, ds *cove
 		}
 	}
 	return g.write(ctx, func(tx *sql.Tx) error {
-		for _, t := range []string{"facilities", "population_cells", "admin_units"} {
+		// a replaced dataset loses its old network too (SaveNetwork adds one)
+		for _, t := range []string{"facilities", "population_cells", "admin_units", "lifecircle_networks"} {
 			if _, err := tx.ExecContext(ctx, "DELETE FROM "+t+" WHERE dataset = ?", ds.Name); err != nil {
 				return err
 			}

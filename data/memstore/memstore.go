@@ -45,6 +45,7 @@ type dataset struct {
 	ds      coverage.Dataset
 	plan    []coverage.PlanItem
 	layers  map[string][]storedFeature
+	network *coverage.StoredNetwork
 }
 
 type scenario struct {
@@ -596,4 +597,28 @@ func (m *Store) Replay(_ context.Context, user, key string) (coverage.Replay, er
 	}
 	r.Body = slices.Clone(r.Body)
 	return r, nil
+var _ coverage.NetworkStore = (*Store)(nil)
+
+// SaveNetwork keeps the walking network of a stored dataset.
+func (m *Store) SaveNetwork(ctx context.Context, dataset string, n coverage.StoredNetwork) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	d, ok := m.datasets[dataset]
+	if !ok {
+		return store.NotFound("dataset %q is not in the store", dataset)
+	}
+	n.Extract = append([]byte(nil), n.Extract...)
+	d.network = &n
+	return nil
+}
+
+// Network returns the walking network of a dataset.
+func (m *Store) Network(ctx context.Context, dataset string) (coverage.StoredNetwork, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	d, ok := m.datasets[dataset]
+	if !ok || d.network == nil {
+		return coverage.StoredNetwork{}, store.NotFound("dataset %q has no stored walking network", dataset)
+	}
+	return *d.network, nil
 }

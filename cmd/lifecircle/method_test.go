@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"lifecircle/data/gpkgstore"
+)
+
+// TestOneDistanceMethodEverywhere: analyze, serve (embedded sample), serve
+// --store and export give the same per-cell coverage on the same inputs —
+// all on the walking network, the store's taken in by import --sample.
+func TestOneDistanceMethodEverywhere(t *testing.T) {
+	types := []string{"kindergarten", "primary_school", "bus_stop", "nursery"}
+	// analyze
+	dir := filepath.Join(t.TempDir(), "out")
+	runOK(t, "analyze", "--out", dir)
+	f, err := os.Open(filepath.Join(dir, "cells.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(f).ReadAll()
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	want := map[string]map[string]bool{}
+	for _, typ := range types {
+		want[typ] = map[string]bool{}
+		for _, r := range rows[1:] {
+			i, ok := col[typ+"_covered"]
+			want[typ][r[col["h3"]]] = ok && r[i] == "1"
+		}
+	}
+	compare := func(who string, got map[string]map[string]bool) {
+		t.Helper()
+		for _, typ := range types {
+			n, diff := 0, 0
+			for h, w := range want[typ] {
+				g, ok := got[typ][h]
+				if ok {
+					n++
+				}
+				if !ok || g != w {
+					diff++
+				}
+			}
+			if diff > 0 || n != len(want[typ]) {
+				t.Errorf("%s, %s: %d of %d cells differ from analyze (%d compared)", who, typ, diff, len(want[typ]), n)
+			}
+		}
+	}
+	served := func(who string, args ...string) {
+		t.Helper()
+		addr := freeAddr(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- run(ctx, append([]string{"serve", "--addr", addr}, args...), io.Discard, io.Discard) }()
+		base := "http://" + addr
+		waitHealthy(t, base, done)
+		if h := getJSON(t, base+"/healthz"); h["method"] != "network" || h["network"] == nil || h["distance_warning"] != nil {
+			t.Errorf("%s: healthz method %v, network %v, warning %v", who, h["method"], h["network"], h["distance_warning"])
+		}
+		got := map[string]map[string]bool{}
+		for _, typ := range types {
+			got[typ] = map[string]bool{}
+			fc := getJSON(t, base+"/v1/layers/coverage?type="+typ+"&limit=100000")
+			for _, f := range fc["features"].([]any) {
+				p := f.(map[string]any)["properties"].(map[string]any)
+				got[typ][fmt.Sprint(p["h3"])] = p["covered"] == true
+			}
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("%s: %v", who, err)
+		}
+		compare(who, got)
+	}
+	served("serve (embedded sample)")
+	store := filepath.Join(t.TempDir(), "s.gpkg")
+	if msg := runOK(t, "import", "--store", store, "--sample", "chengdu"); !strings.Contains(msg, "walking network sample/chengdu/osm.pbf") {
+		t.Errorf("import printed %q", msg)
+	}
+	served("serve --store", "--store", store)
+	out := filepath.Join(t.TempDir(), "e.gpkg")
+	runOK(t, "export", "--store", store, "--out", out, "--no-save")
+	g, err := gpkgstore.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	ctx := context.Background()
+	names, _ := g.Datasets(ctx)
+	got := map[string]map[string]bool{}
+	for _, typ := range types {
+		got[typ] = map[string]bool{}
+		fs, err := g.Layer(ctx, names[0], "coverage/"+typ)
+		if err != nil {
+			t.Fatalf("export lacks coverage/%s: %v", typ, err)
+		}
+		for _, f := range fs {
+			got[typ][fmt.Sprint(f.Properties["h3"])] = f.Properties["covered"] == true
+		}
+	}
+	compare("export", got)
+	meta, err := g.Layer(ctx, names[0], "metadata")
+	if err != nil || len(meta) != 1 || meta[0].Properties["method"] != "network" || meta[0].Properties["network_sha256"] == nil {
+		t.Errorf("export metadata %v, %v", meta, err)
+	}
+	// the export keeps the network too: serving it measures the same way
+	if n, err := g.Network(ctx, names[0]); err != nil || len(n.Extract) == 0 {
+		t.Errorf("export lacks the walking network: %v", err)
+	}
+}
+
+// TestStraightLineSaysSo: a store imported without any network is served
+// by straight line, and healthz and the export say so.
+func TestStraightLineSaysSo(t *testing.T) {
+	store := filepath.Join(t.TempDir(), "s.gpkg")
+	if msg := runOK(t, append([]string{"import", "--store", store, "--name", "tiny"}, tinyArgs()...)...); !strings.Contains(msg, "no walking network") {
+		t.Errorf("import printed %q", msg)
+	}
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve", "--addr", addr, "--store", store}, io.Discard, io.Discard) }()
+	base := "http://" + addr
+	waitHealthy(t, base, done)
+	h := getJSON(t, base+"/healthz")
+	w, _ := h["distance_warning"].(map[string]any)
+	if h["method"] != "euclidean" || h["approximate"] != true || !strings.Contains(fmt.Sprint(w["zh"]), "近似") {
+		t.Errorf("healthz %v", h)
+	}
+	s := getJSON(t, base+"/v1/summary")
+	if !strings.Contains(fmt.Sprint(s["distance_warning"]), "APPROXIMATE") {
+		t.Errorf("summary warning %v", s["distance_warning"])
+	}
+	cancel()
+	<-done
+	out := filepath.Join(t.TempDir(), "e.gpkg")
+	runOK(t, "export", "--store", store, "--out", out)
+	g, err := gpkgstore.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	meta, err := g.Layer(context.Background(), "tiny", "metadata")
+	if err != nil || len(meta) != 1 || meta[0].Properties["method"] != "euclidean" || !strings.Contains(fmt.Sprint(meta[0].Properties["distance_warning"]), "APPROXIMATE") {
+		t.Errorf("export metadata %v, %v", meta, err)
+	}
+}
