@@ -98,3 +98,13 @@ func TestErrorsBilingual(t *testing.T) {
 		t.Errorf("unknown parameter: %+v", eb)
 	}
 }
+
+// Planners write status "built" (or 已建); it is accepted as existing.
+func TestTrajectoryAcceptsBuilt(t *testing.T) {
+	h := newTestServer(t)
+	rec := post(t, h, "/v1/plan/trajectory", `{"items":[{"type":"kindergarten","year":2020,"status":"built","location":[104.0657,30.6595]},
+	  {"type":"幼儿园","year":2020,"status":"已建","location":[104.0667,30.6595]}]}`)
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"built":2`) {
+		t.Errorf("status built: %d %s", rec.Code, rec.Body)
+	}
+}

@@ -220,9 +220,11 @@ func planItemsOf(body planBody, a *coverage.Analysis) ([]coverage.PlanItem, erro
 		if it.Status == "" {
 			it.Status = coverage.Planned
 		}
-		if _, err := coverage.ParseStatus(string(it.Status)); err != nil {
+		st, err := coverage.ParseStatus(string(it.Status)) // built, 已建 … are existing
+		if err != nil {
 			return nil, blame(fmt.Sprintf("items[%d].status", i), err)
 		}
+		it.Status = st
 		items[i] = it
 	}
 	return items, nil

@@ -84,13 +84,14 @@ func TestTrajectoryEquityCapacityEndpoints(t *testing.T) {
 	h := newTestServer(t)
 	rec := post(t, h, "/v1/plan/trajectory", `{"by":"district","items":[
 	  {"id":"p1","type":"pharmacy","year":2026,"location":[104.0650,30.6580]},
-	  {"id":"p2","type":"pharmacy","year":2027,"location":[104.0640,30.6610],"status":"existing"}]}`)
+	  {"id":"p2","type":"pharmacy","year":2099,"location":[104.0640,30.6610],"status":"existing"}]}`)
 	if rec.Code != 200 {
 		t.Fatalf("%d %s", rec.Code, rec.Body)
 	}
 	var tr coverage.Trajectory
 	json.Unmarshal(rec.Body.Bytes(), &tr)
-	if len(tr.Steps) != 2 || tr.ImplementationRate != 0.5 || len(tr.Steps[0].Units) != 2 {
+	// p2 is built but dated 2099, after this year: it enters in 2099, not at baseline
+	if len(tr.Steps) != 3 || tr.Steps[2].Year != 2099 || tr.ImplementationRate != 0.5 || len(tr.Steps[0].Units) != 2 {
 		t.Errorf("trajectory %+v", tr)
 	}
 	if rec := get(t, h, http.MethodGet, "/v1/plan/trajectory"); rec.Code != 200 || !strings.Contains(rec.Body.String(), `"baseline"`) {

@@ -3,6 +3,7 @@ package coverage
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/paulmach/orb"
 
@@ -20,7 +21,9 @@ const (
 	UnderConstruction Status = "under_construction"
 )
 
-// ParseStatus accepts the three states; empty means existing.
+// ParseStatus accepts the three states, the words planners write for them
+// (built, 已建, 建成 → existing; 规划, 拟建 → planned; 在建 →
+// under_construction); empty means existing.
 func ParseStatus(s string) (Status, error) {
 	switch Status(s) {
 	case "":
@@ -28,7 +31,16 @@ func ParseStatus(s string) (Status, error) {
 	case Existing, Planned, UnderConstruction:
 		return Status(s), nil
 	}
-	return "", fmt.Errorf("status %q is not one of existing, planned, under_construction: %w", s, ErrInvalid)
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "built", "completed", "已建", "已建成", "建成", "现状":
+		return Existing, nil
+	case "规划", "拟建", "计划":
+		return Planned, nil
+	case "在建", "under construction":
+		return UnderConstruction, nil
+	}
+	return "", WithZH(fmt.Errorf("status %q is not one of existing, planned, under_construction (built, 已建, 规划, 在建 are understood too): %w", s, ErrInvalid),
+		"状态「%s」不是 existing（已建）、planned（规划）、under_construction（在建）之一", s)
 }
 
 // Facility is one site offering one facility type.

@@ -3,6 +3,7 @@ package coverage
 import (
 	"fmt"
 	"sort"
+	"time"
 )
 
 // TrajectoryStep is coverage at one point of a multi-year plan.
@@ -29,7 +30,8 @@ type Trajectory struct {
 // Trajectory computes coverage at baseline and after each plan year,
 // assuming every item is built in its year. The baseline is a (existing
 // facilities); items already built (status existing) but not yet in the
-// dataset are added at baseline.
+// dataset are added at baseline, unless they are dated in a year after the
+// current one: those go into their year like any other item.
 func (a *Analysis) Trajectory(items []PlanItem, by UnitLevel) (*Trajectory, error) {
 	tr := &Trajectory{}
 	years := map[int]bool{}
@@ -46,7 +48,8 @@ func (a *Analysis) Trajectory(items []PlanItem, by UnitLevel) (*Trajectory, erro
 		tr.Planned++
 		if it.Status == Existing {
 			tr.Built++
-		} else {
+		}
+		if !atBaseline(it) {
 			years[it.Year] = true
 		}
 	}
@@ -57,7 +60,7 @@ func (a *Analysis) Trajectory(items []PlanItem, by UnitLevel) (*Trajectory, erro
 	}
 	var built []Change
 	for _, it := range items {
-		if it.Status == Existing {
+		if atBaseline(it) {
 			built = append(built, planChange(it))
 		}
 	}
@@ -75,7 +78,7 @@ func (a *Analysis) Trajectory(items []PlanItem, by UnitLevel) (*Trajectory, erro
 	for _, y := range ys {
 		var ch []Change
 		for _, it := range items {
-			if it.Status != Existing && it.Year == y {
+			if !atBaseline(it) && it.Year == y {
 				ch = append(ch, planChange(it))
 			}
 		}
@@ -87,6 +90,13 @@ func (a *Analysis) Trajectory(items []PlanItem, by UnitLevel) (*Trajectory, erro
 	}
 	return tr, nil
 }
+
+// thisYear is the current year (a variable for tests).
+var thisYear = func() int { return time.Now().Year() }
+
+// atBaseline reports whether a plan item is counted at baseline: built
+// (status existing) and not dated after the current year.
+func atBaseline(it PlanItem) bool { return it.Status == Existing && it.Year <= thisYear() }
 
 func planChange(it PlanItem) Change {
 	return Change{Kind: Add, Facility: Facility{ID: "plan-" + it.ID, Type: it.Type, Name: it.Name,

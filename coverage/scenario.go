@@ -271,7 +271,27 @@ func Compare(before, after *Analysis) Comparison {
 	for ui, types := range unitTypes {
 		u := before.Data.Units[ui]
 		ud := UnitDelta{Level: u.Level, Code: u.Code, Name: u.Name}
-		for _, td := range types {
+		// the unit's own shares before and after, beside its gains
+		of := before.unitOf[u.Level]
+		residents := 0.0
+		covB, covA := map[string]float64{}, map[string]float64{}
+		for i, cell := range before.Data.Cells {
+			if int(of[i]) != ui {
+				continue
+			}
+			residents += cell.Population
+			for id := range types {
+				t := before.typeIndex[id]
+				if before.types[t].IsCovered(i) {
+					covB[id] += cell.Population
+				}
+				if after.types[t].IsCovered(i) {
+					covA[id] += cell.Population
+				}
+			}
+		}
+		for id, td := range types {
+			td.ShareBefore, td.ShareAfter = round4(share(covB[id], residents)), round4(share(covA[id], residents))
 			td.NewlyCovered, td.NewlyUncovered = round1(td.NewlyCovered), round1(td.NewlyUncovered)
 			ud.Types = append(ud.Types, *td)
 		}

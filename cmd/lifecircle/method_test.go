@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -157,5 +158,34 @@ func TestStraightLineSaysSo(t *testing.T) {
 	meta, err := g.Layer(context.Background(), "tiny", "metadata")
 	if err != nil || len(meta) != 1 || meta[0].Properties["method"] != "euclidean" || !strings.Contains(fmt.Sprint(meta[0].Properties["distance_warning"]), "APPROXIMATE") {
 		t.Errorf("export metadata %v, %v", meta, err)
+	}
+}
+
+// The README's first example must not pour megabytes into a terminal, and
+// make run takes a port.
+func TestReadmeAndMakeRun(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	i := strings.Index(readme, "curl ")
+	if i < 0 {
+		t.Fatal("README has no curl example")
+	}
+	first := readme[i : i+strings.IndexByte(readme[i:], '\n')]
+	if !strings.Contains(first, "limit=") {
+		t.Errorf("the README's first example %q has no limit=", first)
+	}
+	mk, err := exec.LookPath("make")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("make is missing")
+		}
+		t.Skip("make is missing (apt-get install make)")
+	}
+	out, err := exec.Command(mk, "-n", "-C", "../..", "run", "ADDR=:9090").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "serve --addr :9090") {
+		t.Errorf("make -n run ADDR=:9090: %v\n%s", err, out)
 	}
 }

@@ -597,6 +597,8 @@ func (m *Store) Replay(_ context.Context, user, key string) (coverage.Replay, er
 	}
 	r.Body = slices.Clone(r.Body)
 	return r, nil
+}
+
 var _ coverage.NetworkStore = (*Store)(nil)
 
 // SaveNetwork keeps the walking network of a stored dataset.
