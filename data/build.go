@@ -54,6 +54,10 @@ type BuildOptions struct {
 	Basemap bool
 	// Logger receives the steps (nil: none).
 	Logger *slog.Logger
+	// Declared, when set, holds the CRS each file was declared in: the
+	// facilities and boundaries are checked against the walking network
+	// for the GCJ-02 / BD-09 trap (CheckCRS), loudly warned.
+	Declared *Inputs
 }
 
 // BuildInfo says how a build went, for logs and comparisons.
@@ -65,6 +69,10 @@ type BuildInfo struct {
 	Warnings                     []string
 	Graph, Snap, Analyse         time.Duration
 	Cells, Unsnapped, Facilities int
+	// CRS holds the coordinate-trap checks (with Declared); CRSSuspect is
+	// true when an input looks like GCJ-02 or BD-09 declared as WGS84.
+	CRS        []CRSCheck
+	CRSSuspect bool
 }
 
 // BuildInputs loads the inputs (in.OSM, when set, is the extract) and
@@ -81,6 +89,9 @@ func BuildInputs(in Inputs, opts BuildOptions) (*coverage.Analysis, BuildInfo, e
 		if ex, err = ReadExtract(in.FS, in.OSM); err != nil {
 			return nil, BuildInfo{}, err
 		}
+	}
+	if opts.Declared == nil {
+		opts.Declared = &in
 	}
 	return Build(cat, ds, ex, in.Population, opts)
 }
@@ -122,6 +133,15 @@ func Build(cat *coverage.Catalog, ds *coverage.Dataset, ex *Extract, population 
 			"tiny_islands", st.Graph.TinyIslands, "missing_node_refs", st.MissingRefs, "ms", st.Elapsed.Milliseconds())
 		if st.WarningIslands != "" {
 			info.warn(opts.Logger, st.WarningIslands)
+		}
+		if opts.Declared != nil {
+			info.CRS = CheckDatasetCRS(*opts.Declared, ds, g)
+			for _, c := range info.CRS {
+				if c.Suspect() {
+					info.CRSSuspect = true
+					info.warn(opts.Logger, "COORDINATES: "+c.Message+" / "+c.MessageZH)
+				}
+			}
 		}
 		t0 := time.Now()
 		src := coverage.NewNetwork(g, coverage.Centres(ds), snapM, opts.MinComponent)

@@ -231,6 +231,8 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer, log
 	if !sf.set() {
 		return fmt.Errorf("import: give the store: --store FILE.gpkg or --pg URL")
 	}
+	explicit := map[string]bool{} // flags given on the command line
+	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
 	if in.walkRule != "" {
 		return fmt.Errorf("import: the store keeps the extract, not a walk rule; give --walk-rule to serve or export instead")
 	}
@@ -270,8 +272,18 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer, log
 			return err
 		}
 		opts.Basemap = false
-		if _, _, err := data.Build(cat, ds, ex, inputs.Population, opts); err != nil {
+		opts.Declared = &inputs
+		_, info, err := data.Build(cat, ds, ex, inputs.Population, opts)
+		if err != nil {
 			return fmt.Errorf("import: %w (nothing was written)", err)
+		}
+		// the coordinate trap: a store is not written from input that looks
+		// like GCJ-02 or BD-09 declared WGS84 unless the CRS is confirmed
+		for _, c := range info.CRS {
+			confirmed := explicit["crs"] || explicit[strings.TrimPrefix(map[string]string{"facilities": "--facilities-crs", "boundaries": "--boundaries-crs"}[c.Input], "--")]
+			if c.Suspect() && !confirmed {
+				return fmt.Errorf("import: %s (nothing was written) / %s: %w", c.Message, c.MessageZH, coverage.ErrInvalid)
+			}
 		}
 	}
 	st, err := sf.open(ctx)

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/paulmach/orb"
+
+	"lifecircle/spatial"
+)
+
+// TestCoordinateTrap: the sample's facilities shifted into GCJ-02 and given
+// without --crs are caught at ingest with the numbers and the flag that
+// fixes it; import refuses to write the store until the CRS is confirmed.
+func TestCoordinateTrap(t *testing.T) {
+	dir := t.TempDir()
+	b, err := os.ReadFile("../../data/sample/chengdu/facilities.geojson")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fc map[string]any
+	if err := json.Unmarshal(b, &fc); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fc["features"].([]any) {
+		g := f.(map[string]any)["geometry"].(map[string]any)
+		c := g["coordinates"].([]any)
+		p := spatial.WGS84ToGCJ02(orb.Point{c[0].(float64), c[1].(float64)})
+		g["coordinates"] = []float64{p[0], p[1]}
+	}
+	gcj := filepath.Join(dir, "facilities_gcj02.geojson")
+	out, _ := json.Marshal(fc)
+	os.WriteFile(gcj, out, 0o644)
+	args := []string{"--facilities", gcj, "--population", "../../data/sample/chengdu/population.csv", "--osm", "../../data/sample/chengdu/osm.pbf"}
+
+	var stderr bytes.Buffer
+	if err := run(context.Background(), append([]string{"analyze", "--out", filepath.Join(dir, "a")}, args...), &bytes.Buffer{}, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stderr.String(), "look like gcj02") || !strings.Contains(stderr.String(), "--facilities-crs gcj02") {
+		t.Errorf("analyze did not warn of the GCJ-02 trap:\n%.2000s", stderr.String())
+	}
+	store := filepath.Join(dir, "s.gpkg")
+	runErr(t, "--facilities-crs gcj02 to convert them", append([]string{"import", "--store", store}, args...)...)
+	if _, err := os.Stat(store); err == nil {
+		runErr(t, "holds no dataset", "serve", "--store", store)
+	}
+	// converting fixes it, and raises nothing
+	stderr.Reset()
+	if err := run(context.Background(), append([]string{"import", "--store", store, "--facilities-crs", "gcj02"}, args...), &bytes.Buffer{}, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(stderr.String(), "COORDINATES") {
+		t.Errorf("converted input still flagged:\n%.1000s", stderr.String())
+	}
+	// confirming WGS84 explicitly writes the store (the user's word)
+	runOK(t, append([]string{"import", "--store", filepath.Join(dir, "s2.gpkg"), "--facilities-crs", "wgs84"}, args...)...)
+}
