@@ -92,6 +92,10 @@ func (s *Server) handleSummary(c *gin.Context) {
 		}
 		by = l
 	}
+	if err := s.current().CheckLevel(by); err != nil { // the same 404 as equity and trajectory
+		writeError(c, err)
+		return
+	}
 	s.writeJSON(c, s.current().Summary(by, profile))
 }
 

@@ -338,6 +338,10 @@ func (s *Server) trajectory(c *gin.Context, items []coverage.PlanItem, by string
 		}
 		level = l
 	}
+	if err := s.current().CheckLevel(level); err != nil {
+		writeError(c, err)
+		return
+	}
 	tr, err := s.current().Trajectory(items, level)
 	if err != nil {
 		writeError(c, blame("items", err))

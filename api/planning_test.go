@@ -62,7 +62,7 @@ func TestPlanningBadRequests(t *testing.T) {
 		{"POST", "/v1/plan/trajectory", `{"items":[{"type":"castle","year":2026,"location":[104.06,30.66]}]}`, 400, "items[0].type", "valid types"},
 		{"POST", "/v1/plan/trajectory", `{"items":[{"type":"pharmacy","year":2026,"status":"dreamt","location":[104.06,30.66]}]}`, 400, "items[0].status", "not one of"},
 		{"GET", "/v1/equity", ``, 400, "type", "needs a facility type"},
-		{"GET", "/v1/equity?type=pharmacy&by=street", ``, 404, "by", "no street units"},
+		{"GET", "/v1/equity?type=pharmacy&by=street", ``, 404, "by", "no street boundaries"},
 		{"GET", "/v1/capacity?type=pharmacy&decay=cubic", ``, 400, "decay", "not none or e2sfca"},
 	}
 	for _, c := range cases {

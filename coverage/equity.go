@@ -63,10 +63,10 @@ func (a *Analysis) Equity(typeID string, level UnitLevel) (*Equity, error) {
 	if err != nil {
 		return nil, fieldErr("type", err)
 	}
-	of := a.unitOf[level]
-	if of == nil {
-		return nil, fieldErr("by", WithZH(fmt.Errorf("no %s units are loaded: %w", level, ErrNotFound), "未加载%s级行政单元的边界", level.LevelNameZH()))
+	if err := a.CheckLevel(level); err != nil {
+		return nil, err
 	}
+	of := a.unitOf[level]
 	pop := map[int32]float64{}
 	cov := map[int32]float64{}
 	for i, c := range a.Data.Cells {

@@ -191,3 +191,14 @@ func (a *Analysis) resolveUnit(s string) (int, error) {
 	return -1, WithZH(fmt.Errorf("admin unit %q does not exist in dataset %s (code or name; see /v1/summary?by=district for the units): %w", s, a.Data.Name, ErrNotFound),
 		"数据集 %s 中没有行政单元「%s」（代码或名称均可；单元列表见 /v1/summary?by=district）", a.Data.Name, s)
 }
+
+// CheckLevel is nil when the dataset has units of level l, and otherwise
+// the one answer every endpoint gives for a level without polygons: an
+// ErrNotFound error on the field "by" naming what is missing.
+func (a *Analysis) CheckLevel(l UnitLevel) error {
+	if l == "" || a.unitOf[l] != nil {
+		return nil
+	}
+	return fieldErr("by", WithZH(fmt.Errorf("dataset %s has no %s boundaries: load them with --boundaries (GeoJSON with level %q) to roll up by %s: %w", a.Data.Name, l, l, l, ErrNotFound),
+		"数据集 %s 没有%s边界：请用 --boundaries 导入（GeoJSON，level 为 %q）后再按%s汇总", a.Data.Name, l.LevelNameZH(), l, l.LevelNameZH()))
+}

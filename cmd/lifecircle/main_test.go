@@ -60,7 +60,12 @@ func TestServeEndToEnd(t *testing.T) {
 	if s["method"] != "network" || len(s["units"].([]any)) != 5 || !strings.Contains(fmt.Sprint(s["population_note"]), "ESTIMATE") {
 		t.Errorf("summary: method %v, %d units, note %v", s["method"], len(s["units"].([]any)), s["population_note"])
 	}
-	fetch("/v1/summary?by=street", 200) // no street units in the sample: everything unassigned, still 200
+	// no street polygons in the sample: the same 404 naming what is missing everywhere
+	for _, u := range []string{"/v1/summary?by=street", "/v1/equity?type=kindergarten&by=street", "/v1/plan/trajectory?by=street"} {
+		if e := fetch(u, 404); e["parameter"] != "by" || !strings.Contains(fmt.Sprint(e["error"]), "no street boundaries") {
+			t.Errorf("%s: %v", u, e)
+		}
+	}
 	fetch("/v1/layers", 200)
 	for _, l := range []string{"facilities", "population", "coverage?type=kindergarten", "gaps?type=kindergarten", "gap-areas?type=kindergarten"} {
 		fc := fetch("/v1/layers/"+l, 200)
