@@ -41,7 +41,12 @@ async function newPage() {
   const page = await ctx.newPage();
   page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure() && r.failure().errorText}`));
+  page.on('requestfailed', (r) => {
+    const why = r.failure() && r.failure().errorText;
+    // MapLibre cancels the tiles it no longer needs when the map moves: not a failure
+    if (why === 'net::ERR_ABORTED' && new URL(r.url()).pathname.startsWith('/tiles/')) return;
+    problems.push(`request failed: ${r.url()} ${why}`);
+  });
   page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
   page.on('request', (r) => {
     const u = new URL(r.url());
