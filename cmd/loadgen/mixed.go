@@ -28,7 +28,7 @@ func mixedURLs(o options) ([]string, error) {
 		return nil, err
 	}
 	reads := []string{
-		"/v1/summary", "/v1/summary?by=district", "/v1/summary?by=street",
+		"/v1/summary", "/v1/summary?by=district", "/v1/summary?by=district&profile=elderly",
 		"/v1/layers/gap-areas?type=kindergarten", "/v1/layers/gap-areas?type=primary_school&limit=100",
 		"/v1/layers/gap-areas?type=community_health_center", "/v1/layers/gaps?type=pharmacy&limit=500",
 	}
