@@ -11,7 +11,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/geojson"
 
 	"lifecircle/coverage"
 	"lifecircle/coverage/collection"
@@ -311,16 +310,6 @@ func catchmentPage(set *collection.Set, facility string) (*collection.Collection
 		page.Features, page.Matched = []collection.Feature{f}, 1
 	}
 	return col, page, nil
-}
-
-// writeGeoJSON answers with a FeatureCollection as application/geo+json.
-func writeGeoJSON(c *gin.Context, fc *geojson.FeatureCollection) {
-	b, err := json.Marshal(fc)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	c.Data(http.StatusOK, "application/geo+json", b)
 }
 
 // parseBBox reads minLon,minLat,maxLon,maxLat in WGS84 degrees.

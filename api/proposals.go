@@ -226,6 +226,33 @@ func newProposalResponse(p coverage.Proposal) proposalResponse {
 
 const maxSites = 100
 
+// proposedSites turns a proposal body's sites into facilities with the
+// given id prefix, checking their count and that each lies inside the
+// scenario's unit (the proposal and its what-if check the same); may, when
+// given, is asked first whether the user may touch each site.
+func proposedSites(a *coverage.Analysis, sc coverage.Scenario, reqs []siteRequest, idPrefix string, may func(i int, f coverage.Facility) error) ([]coverage.Facility, error) {
+	if len(reqs) == 0 || len(reqs) > maxSites {
+		return nil, badParam("facilities", "facilities must list 1 to %d proposed sites, not %d", maxSites, len(reqs))
+	}
+	facs := make([]coverage.Facility, 0, len(reqs))
+	for i, r := range reqs {
+		f, err := r.facility(a, i, fmt.Sprintf("%s-%d", idPrefix, i+1))
+		if err != nil {
+			return nil, err
+		}
+		if may != nil {
+			if err := may(i, f); err != nil {
+				return nil, err
+			}
+		}
+		if sc.Unit != "" && !a.UnitContains(sc.Unit, f.Location) {
+			return nil, badParam(fmt.Sprintf("facilities[%d].lon", i), "the site lies outside the scenario's jurisdiction %s", sc.Unit)
+		}
+		facs = append(facs, f)
+	}
+	return facs, nil
+}
+
 func (s *Server) handleAddProposal(c *gin.Context) {
 	st, ok := s.withStore(c)
 	if !ok {
@@ -269,32 +296,17 @@ func (s *Server) handleAddProposal(c *gin.Context) {
 		writeError(c, blame("unit", err))
 		return
 	}
-	if len(req.Facilities) == 0 || len(req.Facilities) > maxSites {
-		writeError(c, badParam("facilities", "facilities must list 1 to %d proposed sites, not %d", maxSites, len(req.Facilities)))
-		return
-	}
 	p := coverage.Proposal{
 		ID: newID("p-"), ScenarioID: sc.ID, Author: u.Name, Unit: req.Unit, Created: timeNow(),
 	}
-	for i, r := range req.Facilities {
-		f, err := r.facility(a, i, fmt.Sprintf("%s-%d", p.ID, i+1))
-		if err != nil {
-			writeError(c, err)
-			return
-		}
-		p.Facilities = append(p.Facilities, f)
+	facs, err := proposedSites(a, sc, req.Facilities, p.ID, func(i int, f coverage.Facility) error {
+		return blame(fmt.Sprintf("facilities[%d].lon", i), a.MayTouch(u, "site", f.Location))
+	})
+	if err != nil {
+		writeError(c, err)
+		return
 	}
-	for i, f := range p.Facilities {
-		field := fmt.Sprintf("facilities[%d].lon", i)
-		if err := a.MayTouch(u, "site", f.Location); err != nil {
-			writeError(c, blame(field, err))
-			return
-		}
-		if sc.Unit != "" && !a.UnitContains(sc.Unit, f.Location) {
-			writeError(c, badParam(field, "the site lies outside the scenario's jurisdiction %s", sc.Unit))
-			return
-		}
-	}
+	p.Facilities = facs
 	// The gain, scored against the scenario as it stands (its changes and
 	// earlier proposals): only what each site reaches is re-scored.
 	state, err := s.scenarioAnalysis(ctx, st, sc)

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"fmt"
 	"net/http"
 	"strconv"
 
@@ -129,22 +128,10 @@ func (s *Server) handleWhatIf(c *gin.Context) {
 		return
 	}
 	a := s.current()
-	if len(req.Facilities) == 0 || len(req.Facilities) > maxSites {
-		writeError(c, badParam("facilities", "facilities must list 1 to %d proposed sites, not %d", maxSites, len(req.Facilities)))
+	facs, err := proposedSites(a, sc, req.Facilities, "whatif", nil)
+	if err != nil {
+		writeError(c, err)
 		return
-	}
-	var facs []coverage.Facility
-	for i, r := range req.Facilities {
-		f, err := r.facility(a, i, fmt.Sprintf("whatif-%d", i+1))
-		if err != nil {
-			writeError(c, err)
-			return
-		}
-		if sc.Unit != "" && !a.UnitContains(sc.Unit, f.Location) {
-			writeError(c, badParam(fmt.Sprintf("facilities[%d].lon", i), "the site lies outside the scenario's jurisdiction %s", sc.Unit))
-			return
-		}
-		facs = append(facs, f)
 	}
 	state, err := s.scenarioAnalysis(ctx, st, sc)
 	if err != nil {
