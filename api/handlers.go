@@ -258,19 +258,16 @@ func unitsPage(set *collection.Set, level coverage.UnitLevel, typ string, q coll
 		if err != nil {
 			return nil, page, err
 		}
-		var stats map[string]coverage.UnitStat
+		var residents, covered []float64
 		if tc != nil {
-			stats = map[string]coverage.UnitStat{}
-			for _, st := range a.UnitStats(l, tc) {
-				stats[a.Data.Units[st.Unit].Code] = st
-			}
+			residents, covered = a.UnitTotals(l, tc)
 		}
 		for _, f := range p.Features {
 			if tc != nil {
-				st := stats[f.Key]
-				f.Properties["type"], f.Properties["covered"], f.Properties["share"] = tc.Type.ID, st.Covered, nil
-				if sh := st.Share(); !math.IsNaN(sh) {
-					f.Properties["share"] = math.Round(sh*1e4) / 1e4
+				ui, _ := a.UnitPosition(f.Key)
+				f.Properties["type"], f.Properties["covered"], f.Properties["share"] = tc.Type.ID, math.Round(covered[ui]*10)/10, nil
+				if residents[ui] > 0 {
+					f.Properties["share"] = math.Round(covered[ui]/residents[ui]*1e4) / 1e4
 				}
 			}
 			page.Features = append(page.Features, f)

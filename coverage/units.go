@@ -3,28 +3,19 @@ package coverage
 import "math"
 
 // UnitStat is what a choropleth of one admin unit needs: its residents and
-// cells, the population-weighted life-circle completeness per level (NaN
-// where the level has no mandatory type or nobody lives), and, for one
-// facility type, the residents it covers.
+// cells and the population-weighted life-circle completeness per level (NaN
+// where the level has no mandatory type or nobody lives). UnitTotals gives a
+// type's covered residents.
 type UnitStat struct {
 	Unit         int // index into Data.Units
 	Residents    float64
 	Cells        int
 	Completeness []float64 // per Levels
-	Covered      float64   // of the type asked for (0 without one)
-}
-
-// Share is Covered / Residents (NaN when nobody lives there).
-func (u UnitStat) Share() float64 {
-	if u.Residents <= 0 {
-		return math.NaN()
-	}
-	return u.Covered / u.Residents
 }
 
 // UnitStats rolls the cells up into the units of one level, in Data.Units
-// order; tc may be nil.
-func (a *Analysis) UnitStats(level UnitLevel, tc *TypeCoverage) []UnitStat {
+// order.
+func (a *Analysis) UnitStats(level UnitLevel) []UnitStat {
 	of := a.unitOf[level]
 	mand := a.mandatoryByLevel()
 	byUnit := map[int]*UnitStat{}
@@ -45,9 +36,6 @@ func (a *Analysis) UnitStats(level UnitLevel, tc *TypeCoverage) []UnitStat {
 		u := byUnit[int(ui)]
 		u.Residents += pop
 		u.Cells++
-		if tc != nil && tc.IsCovered(i) {
-			u.Covered += pop
-		}
 		for k, types := range mand {
 			if len(types) > 0 {
 				u.Completeness[k] += pop * a.coveredShare(i, types)
@@ -63,7 +51,26 @@ func (a *Analysis) UnitStats(level UnitLevel, tc *TypeCoverage) []UnitStat {
 				u.Completeness[l] /= u.Residents
 			}
 		}
-		u.Residents, u.Covered = round1(u.Residents), round1(u.Covered)
+		u.Residents = round1(u.Residents)
 	}
 	return out
+}
+
+// UnitTotals sums, per admin unit of one level (indexed like Data.Units),
+// its residents and the residents tc covers (tc may be nil): one pass over
+// the cells, without the completeness UnitStats also works out.
+func (a *Analysis) UnitTotals(level UnitLevel, tc *TypeCoverage) (residents, covered []float64) {
+	residents = make([]float64, len(a.Data.Units))
+	covered = make([]float64, len(a.Data.Units))
+	for i, ui := range a.unitOf[level] {
+		if ui < 0 {
+			continue
+		}
+		pop := a.Data.Cells[i].Population
+		residents[ui] += pop
+		if tc != nil && tc.IsCovered(i) {
+			covered[ui] += pop
+		}
+	}
+	return residents, covered
 }

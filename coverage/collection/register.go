@@ -240,7 +240,7 @@ func (s *Set) facilityItems() []item {
 func (s *Set) unitItems(l coverage.UnitLevel) []item {
 	a := s.a
 	var out []item
-	for _, st := range a.UnitStats(l, nil) {
+	for _, st := range a.UnitStats(l) {
 		st := st
 		u := a.Data.Units[st.Unit]
 		units := []int{st.Unit}
@@ -277,7 +277,7 @@ func (s *Set) gapItems(typeID string) []item {
 	// units' residents from one pass over the cells
 	city, _ := a.Quality(typeID, "")
 	audits := map[string]coverage.Quality{}
-	residents := map[coverage.UnitLevel]map[int]float64{}
+	residents := map[coverage.UnitLevel][]float64{}
 	var qmu sync.Mutex
 	quality := func(u *coverage.UnitRef) coverage.Quality {
 		if u == nil {
@@ -289,10 +289,7 @@ func (s *Set) gapItems(typeID string) []item {
 			return q
 		}
 		if residents[u.Level] == nil {
-			residents[u.Level] = map[int]float64{}
-			for _, st := range a.UnitStats(u.Level, nil) {
-				residents[u.Level][st.Unit] = st.Residents
-			}
+			residents[u.Level], _ = a.UnitTotals(u.Level, nil)
 		}
 		ui, _ := a.UnitPosition(u.Code)
 		q := a.QualityIn(tc, ui, residents[u.Level][ui])
