@@ -72,18 +72,9 @@ func (s *Server) collections(c *gin.Context) (*collection.Set, error) {
 
 // scenarioOf returns the analysis of a stored scenario.
 func (s *Server) scenarioOf(c *gin.Context, id string) (*coverage.Analysis, error) {
-	ref := s.store.Load()
-	if ref == nil {
-		return nil, notFound("scenario", "this server keeps no scenarios (start it with --store FILE.gpkg or --pg URL); 本服务未配置存储，没有方案")
-	}
-	store := ref.Store
-	sc, err := store.Scenario(c.Request.Context(), id)
+	st, _, err := s.openScenario(c.Request.Context(), id)
 	if err != nil {
 		return nil, blame("scenario", err)
-	}
-	st, err := s.scenarioAnalysis(c.Request.Context(), store, sc)
-	if err != nil {
-		return nil, err
 	}
 	defer st.mu.Unlock()
 	return st.a, nil

@@ -44,11 +44,30 @@ func (s *Server) addProposalRoutes() {
 func (s *Server) withStore(c *gin.Context) (coverage.Store, bool) {
 	ref := s.store.Load()
 	if ref == nil {
-		writeError(c, coverage.WithZH(fmt.Errorf("this server keeps no scenarios or proposals: start it with --store FILE.gpkg or --pg URL: %w", errUnavailable),
-			"本服务未连接存储，不保存方案和提案：请以 --store FILE.gpkg 或 --pg URL 启动"))
+		writeError(c, errNoStore())
 		return nil, false
 	}
 	return ref.Store, true
+}
+
+func errNoStore() error {
+	return coverage.WithZH(fmt.Errorf("this server keeps no scenarios or proposals: start it with --store FILE.gpkg or --pg URL: %w", errUnavailable),
+		"本服务未连接存储，不保存方案和提案：请以 --store FILE.gpkg 或 --pg URL 启动")
+}
+
+// openScenario finds a stored scenario and its analysis, locked (the caller
+// unlocks st.mu).
+func (s *Server) openScenario(ctx context.Context, id string) (*scenarioState, coverage.Scenario, error) {
+	ref := s.store.Load()
+	if ref == nil {
+		return nil, coverage.Scenario{}, errNoStore()
+	}
+	sc, err := ref.Store.Scenario(ctx, id)
+	if err != nil {
+		return nil, sc, err
+	}
+	st, err := s.scenarioAnalysis(ctx, ref.Store, sc)
+	return st, sc, err
 }
 
 func newID(prefix string) string {

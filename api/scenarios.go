@@ -216,17 +216,7 @@ func (s *Server) loadScenario(c *gin.Context, params ...string) (*scenarioState,
 		writeError(c, err)
 		return nil, coverage.Scenario{}, false
 	}
-	store, ok := s.withStore(c)
-	if !ok {
-		return nil, coverage.Scenario{}, false
-	}
-	ctx := c.Request.Context()
-	sc, err := store.Scenario(ctx, c.Param("id"))
-	if err != nil {
-		writeError(c, err)
-		return nil, sc, false
-	}
-	st, err := s.scenarioAnalysis(ctx, store, sc)
+	st, sc, err := s.openScenario(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		writeError(c, err)
 		return nil, sc, false
