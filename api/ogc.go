@@ -63,7 +63,7 @@ func (s *Server) addOGCRoutes() {
 	get("/ogc/api", s.e(s.handleOpenAPI))
 	get("/ogc/collections", s.e(s.handleOGCCollections))
 	get("/ogc/collections/:id", s.e(s.handleOGCCollection))
-	get("/ogc/collections/:id/items", s.e(s.handleOGCItems))
+	get("/ogc/collections/:id/items", s.cached(s.e(s.handleOGCItems)))
 	get("/ogc/collections/:id/items/:fid", s.e(s.handleOGCItem))
 	get("/ogc/collections/:id/queryables", s.e(s.handleOGCSchema))
 	get("/ogc/collections/:id/schema", s.e(s.handleOGCSchema))

@@ -14,11 +14,11 @@ func (s *Server) addRoutes() {
 	}
 	get("/healthz", s.handleHealthz)
 	get("/v1/catalog", s.handleCatalog)
-	get("/v1/summary", s.handleSummary)
+	get("/v1/summary", s.cached(s.handleSummary))
 	get("/v1/summary.xlsx", s.handleSummaryXLSX)
 	get("/v1/summary.csv", s.handleSummaryCSV)
 	get("/v1/layers", s.handleLayerList)
-	get("/v1/layers/:layer", s.handleLayer)
+	get("/v1/layers/:layer", s.cached(s.handleLayer))
 	s.addOGCRoutes()
 	s.addProposalRoutes()
 	s.addScenarioRoutes()

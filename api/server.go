@@ -34,7 +34,9 @@ type Server struct {
 	base atomic.Pointer[collection.Set]
 	sets *setCache
 	// tiles caches encoded vector tiles (tiles.go).
-	tiles   *tileCache
+	tiles *tileCache
+	// resp caches the bytes of read answers by analysis version (respcache.go).
+	resp    *respCache
 	auth    Authenticator   // nil: tokens checked against the store (auth.go)
 	private bool            // reads need a token too
 	origins map[string]bool // origins that may write from a browser (cors.go)
@@ -46,7 +48,7 @@ type Server struct {
 // blocking readers.
 func New(logger *slog.Logger, a *coverage.Analysis) *Server {
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{logger: logger, engine: gin.New(), started: time.Now(), sets: newSetCache(16), tiles: newTileCache(64 << 20)}
+	s := &Server{logger: logger, engine: gin.New(), started: time.Now(), sets: newSetCache(16), tiles: newTileCache(64 << 20), resp: newRespCache(128 << 20)}
 	s.analysis.Store(a)
 	s.engine.HandleMethodNotAllowed = true
 	s.engine.NoMethod(func(c *gin.Context) {
@@ -68,9 +70,12 @@ func New(logger *slog.Logger, a *coverage.Analysis) *Server {
 func (s *Server) Handler() http.Handler { return s.engine }
 
 // Replace publishes a new analysis; requests in flight finish on the old one.
+// The analysis goes first: a cached answer is keyed by the version read
+// from base before its handler runs, so it can only be newer than its key
+// (and that key is never asked for again), never older.
 func (s *Server) Replace(a *coverage.Analysis) {
-	s.base.Store(newSet(a))
 	s.analysis.Store(a)
+	s.base.Store(newSet(a))
 }
 
 func (s *Server) current() *coverage.Analysis { return s.analysis.Load() }

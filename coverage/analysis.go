@@ -124,6 +124,11 @@ type Analysis struct {
 
 	capMu sync.Mutex
 	caps  map[string]*CapacityResult // plain 2SFCA per type, for summaries
+
+	rings *ringCache // shared with derived (scenario) analyses
+
+	residentsOnce sync.Once
+	unitRes       []float64 // per admin unit: its residents (unitResidents)
 }
 
 // TypeCoverage is the coverage of one facility type.
@@ -190,6 +195,7 @@ func Analyze(cat *Catalog, data *Dataset, opts Options) (*Analysis, error) {
 		cellIndex:    make(map[spatial.Cell]int32, len(data.Cells)),
 		typeIndex:    make(map[string]int, len(cat.Types)),
 		gaps:         map[string][]GapArea{},
+		rings:        &ringCache{},
 	}
 	src := opts.Source
 	if src == nil {

@@ -132,15 +132,22 @@ func (a *Analysis) LayerQuality(typeID, unit string) (map[string]any, error) {
 	}, nil
 }
 
+// unitResidents is the residents of unit ui, from one pass over the cells
+// per analysis (it was a pass per request: the audit of a layer asked for
+// one unit read every cell of the city).
 func (a *Analysis) unitResidents(ui int) float64 {
-	of := a.unitOf[a.Data.Units[ui].Level]
-	sum := 0.0
-	for i, c := range a.Data.Cells {
-		if of != nil && int(of[i]) == ui {
-			sum += c.Population
+	a.residentsOnce.Do(func() {
+		res := make([]float64, len(a.Data.Units))
+		for _, of := range a.unitOf {
+			for i, u := range of {
+				if u >= 0 {
+					res[u] += a.Data.Cells[i].Population
+				}
+			}
 		}
-	}
-	return sum
+		a.unitRes = res
+	})
+	return a.unitRes[ui]
 }
 
 // facilitiesIn counts tc's facilities in force inside unit ui.

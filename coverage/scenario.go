@@ -124,7 +124,7 @@ func (a *Analysis) derive(data *Dataset) *Analysis {
 		Catalog: a.Catalog, Data: data, Method: a.Method, Detour: a.Detour, PlanYear: a.PlanYear,
 		SearchFactor: a.SearchFactor, Basemap: a.Basemap, Network: a.Network, centres: a.centres, cellIndex: a.cellIndex, unitIndex: a.unitIndex,
 		unitOf: a.unitOf, typeIndex: a.typeIndex, population: a.population, source: a.source,
-		unreachable: a.unreachable, gaps: map[string][]GapArea{}, mandatory: a.mandatory,
+		unreachable: a.unreachable, gaps: map[string][]GapArea{}, mandatory: a.mandatory, rings: a.rings,
 		types: make([]*TypeCoverage, len(a.types)),
 	}
 	b.facIndex = make(map[string]int, len(data.Facilities))

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"runtime"
 	"time"
 
@@ -24,6 +25,8 @@ type serverFlags struct {
 	maxConns int
 	limits   api.Limits
 	scenMiB  int
+	pprof    string
+	respMiB  int
 }
 
 func (f *serverFlags) register(fs *flag.FlagSet) {
@@ -35,6 +38,8 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.limits.WritesPerSec, "write-rate", 10, "writes per second per client (user, or address)")
 	fs.IntVar(&f.limits.WriteBurst, "write-burst", 50, "writes a client may make at once before --write-rate applies")
 	fs.IntVar(&f.scenMiB, "scenario-memory", 512, "MiB of scenario analyses kept in memory (least recently used go first)")
+	fs.IntVar(&f.respMiB, "response-cache", 128, "MiB of read answers (summaries, layers, OGC API items) kept by analysis version; 0 turns the cache off")
+	fs.StringVar(&f.pprof, "pprof", "", "serve Go's profiler (/debug/pprof/) on this separate address, e.g. 127.0.0.1:6060 (never on the API's port; off by default)")
 }
 
 // Server limits: a slow or idle client cannot hold a connection for long,
@@ -53,6 +58,10 @@ func (f *serverFlags) serveHTTP(ctx context.Context, s *api.Server, stdout io.Wr
 	if f.maxConns < 1 {
 		return fmt.Errorf("--max-conns must be at least 1")
 	}
+	if f.respMiB < 0 {
+		return fmt.Errorf("--response-cache must be 0 (off) or more MiB")
+	}
+	s.SetResponseCache(f.respMiB << 20)
 	if f.limits.Expensive < 1 || f.limits.WritesPerSec <= 0 || f.limits.WriteBurst < 1 || f.scenMiB < 1 {
 		return fmt.Errorf("--max-expensive, --write-rate, --write-burst and --scenario-memory must be positive")
 	}
@@ -71,6 +80,22 @@ func (f *serverFlags) serveHTTP(ctx context.Context, s *api.Server, stdout io.Wr
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
+	}
+	if f.pprof != "" {
+		pl, err := net.Listen("tcp", f.pprof)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("--pprof: %w", err)
+		}
+		defer pl.Close()
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		go (&http.Server{Handler: mux, ReadHeaderTimeout: readHeaderTimeout}).Serve(pl) //nolint:errcheck // ends when pl closes
+		fmt.Fprintf(stdout, "profiler on http://%s/debug/pprof/\n", pl.Addr())
 	}
 	fmt.Fprintf(stdout, "%s on http://%s\n", banner, ln.Addr())
 	errc := make(chan error, 1)

@@ -58,6 +58,7 @@ type options struct {
 	duration, wait                      time.Duration
 	token                               string
 	writers                             int
+	gzip                                bool
 }
 
 func run(args []string, out io.Writer) error {
@@ -73,6 +74,7 @@ func run(args []string, out io.Writer) error {
 	fs.DurationVar(&o.wait, "wait", 60*time.Second, "wait this long for /healthz to answer before starting")
 	fs.StringVar(&o.token, "token", os.Getenv("LIFECIRCLE_TOKEN"), "mixed-writes: API token of a planner or admin (default $LIFECIRCLE_TOKEN)")
 	fs.IntVar(&o.writers, "writers", 16, "mixed-writes: concurrent writers")
+	fs.BoolVar(&o.gzip, "gzip", false, "ask for gzip (Accept-Encoding: gzip) and decompress every body, as a browser does; off: Accept-Encoding: identity")
 	fs.StringVar(&o.serve, "serve", "", "start this lifecircle binary (serve, embedded sample) on a free loopback port and load it instead of --target")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -320,6 +322,9 @@ func attack(o options, urls []string) vegeta.Metrics {
 	targets := make([]vegeta.Target, len(urls))
 	for i, u := range urls {
 		targets[i] = vegeta.Target{Method: http.MethodGet, URL: u}
+		if !o.gzip { // with gzip, Go's transport asks for it and decompresses
+			targets[i].Header = http.Header{"Accept-Encoding": {"identity"}}
+		}
 	}
 	atk := vegeta.NewAttacker(
 		vegeta.Workers(uint64(o.clients)), vegeta.MaxWorkers(uint64(o.clients)),
@@ -341,7 +346,7 @@ func attack(o options, urls []string) vegeta.Metrics {
 
 func report(out io.Writer, o options, distinct int, m vegeta.Metrics) {
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/1e6) }
-	fmt.Fprintf(out, "scenario %s: %s, %d distinct URLs, %d clients, %v\n", o.scenario, o.collection, distinct, o.clients, o.duration)
+	fmt.Fprintf(out, "scenario %s: %s, %d distinct URLs, %d clients, %v, gzip %v\n", o.scenario, o.collection, distinct, o.clients, o.duration, o.gzip)
 	if o.scenario == "tiles" {
 		fmt.Fprintf(out, "tiles: zoom %d, mean %d bytes\n", o.zoom, tileBytes/int64(distinct))
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/paulmach/orb/planar"
 
 	"lifecircle/coverage"
-	"lifecircle/spatial"
 )
 
 // cellSource publishes cells as hexagons: every cell, or the subset that
@@ -105,7 +104,7 @@ func (c *cellSource) feature(i int, p coverage.Profile) Feature {
 	if c.props != nil {
 		c.props(ci, p, m)
 	}
-	return Feature{ID: int64(ci) + 1, Key: key, Geometry: orb.Polygon{roundRingInPlace(spatial.Boundary(cell.Cell))}, Properties: m}
+	return Feature{ID: int64(ci) + 1, Key: key, Geometry: orb.Polygon{roundRingInPlace(a.CellRing(ci))}, Properties: m}
 }
 
 // item is one feature of a short list.
