@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -198,8 +199,16 @@ func idempotencyKey(c *gin.Context) (string, error) {
 	return k, nil
 }
 
+// bodySHA256Key holds the hex SHA-256 of the request body decodeBody read.
+const bodySHA256Key = "lifecircle.body_sha256"
+
+// errKeyReused: an Idempotency-Key comes back with another request body.
+var errKeyReused = errors.New("idempotency key reused with another body")
+
 // replayed answers a retried write with the answer stored for its
-// Idempotency-Key, and says whether it did.
+// Idempotency-Key, and says whether it did. The retry must be the same
+// request: another method, path or body under the key is refused (409,
+// 422) rather than answered with the first request's answer.
 func replayed(c *gin.Context, st coverage.Store, u coverage.User, key string) bool {
 	if key == "" {
 		return false
@@ -214,6 +223,13 @@ func replayed(c *gin.Context, st coverage.Store, u coverage.User, key string) bo
 	case r.Method != c.Request.Method || r.Path != c.Request.URL.Path:
 		writeError(c, fmt.Errorf("Idempotency-Key %q was used for %s %s, not this request: %w", key, r.Method, r.Path, coverage.ErrConflict))
 		return true
+	case r.RequestSHA256 != "" && r.RequestSHA256 != c.GetString(bodySHA256Key):
+		writeError(c, &paramError{"Idempotency-Key", coverage.WithZH(
+			fmt.Errorf("Idempotency-Key %q was used for a request with another body (%s %s at %s); a retry must send the same body, a new request a new key: %w",
+				key, r.Method, r.Path, r.Created.Format(time.RFC3339), errKeyReused), "%s",
+			fmt.Sprintf("幂等键「%s」已用于另一个请求体不同的请求（%s %s，%s）：重试必须发送相同的请求体，新的请求请使用新的键",
+				key, r.Method, r.Path, r.Created.Format(time.RFC3339)))})
+		return true
 	}
 	c.Header("Idempotent-Replayed", "true")
 	c.Data(r.Status, "application/json; charset=utf-8", r.Body)
@@ -224,9 +240,11 @@ func replayed(c *gin.Context, st coverage.Store, u coverage.User, key string) bo
 var timeNow = func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
 // commit runs a store write with its note (audit entry; the answer, when
-// the request has an Idempotency-Key) in the write's own transaction. It
-// returns true when the caller should now send body with status; false
-// when an error or the stored answer of an earlier try was sent instead.
+// the request has an Idempotency-Key; the version it bumps) in the write's
+// own transaction. It returns true when the caller should now send body
+// with status; false when an error or the stored answer of an earlier try
+// was sent instead. A write whose version is stale is a 409 naming the
+// version now stored (the ETag to send as If-Match after reading again).
 func commit(c *gin.Context, st coverage.Store, u coverage.User, note coverage.WriteNote, status int, body []byte, write func(ctx context.Context) error) bool {
 	key, err := idempotencyKey(c)
 	if err != nil {
@@ -235,7 +253,11 @@ func commit(c *gin.Context, st coverage.Store, u coverage.User, note coverage.Wr
 	}
 	if key != "" {
 		note.Replay = &coverage.Replay{User: u.Name, Key: key, Method: c.Request.Method, Path: c.Request.URL.Path,
-			Status: status, Body: body, Created: timeNow()}
+			Status: status, Body: body, Created: timeNow(), RequestSHA256: c.GetString(bodySHA256Key)}
+	}
+	var got int64
+	if note.Version != nil {
+		note.Version.Got = &got
 	}
 	start := time.Now()
 	err = write(coverage.WithWriteNote(c.Request.Context(), note))
@@ -243,11 +265,58 @@ func commit(c *gin.Context, st coverage.Store, u coverage.User, note coverage.Wr
 	if errors.Is(err, coverage.ErrConflict) && key != "" && replayed(c, st, u, key) {
 		return false // a concurrent try with the same key won
 	}
+	if errors.Is(err, coverage.ErrStale) && note.Version != nil {
+		now, verr := st.Version(c.Request.Context(), note.Version.Key)
+		if verr != nil {
+			writeError(c, verr)
+			return false
+		}
+		c.Header("ETag", versionETag(now))
+		writeError(c, staleError(note.Version.Key, note.Version.Expect, now))
+		return false
+	}
 	if err != nil {
 		writeError(c, err)
 		return false
 	}
+	if note.Version != nil && got > 0 {
+		c.Header("ETag", versionETag(got))
+	}
 	return true
+}
+
+// versionETag is the ETag of a versioned record (a scenario, a plan).
+func versionETag(v int64) string { return `"` + strconv.FormatInt(v, 10) + `"` }
+
+// ifMatch reads If-Match: the version the client read (ok false when the
+// header is absent or *, which any stored version satisfies). Writes
+// without it are accepted and checked against the version the server read
+// itself, so they cannot lose another write either.
+func ifMatch(c *gin.Context) (int64, bool, error) {
+	h := strings.TrimSpace(c.GetHeader("If-Match"))
+	if h == "" || h == "*" {
+		return 0, false, nil
+	}
+	v, err := strconv.ParseInt(strings.Trim(h, `"`), 10, 64)
+	if err != nil || v < 0 || !strings.HasPrefix(h, `"`) || !strings.HasSuffix(h, `"`) || len(h) < 3 {
+		return 0, false, badParamZH("If-Match", fmt.Sprintf("If-Match「%s」不是本服务给出的 ETag（如 \"3\"，见读取时的 ETag 响应头）", h),
+			"If-Match %q is not an ETag this server gave (such as \"3\", from the ETag header of the read)", h)
+	}
+	return v, true, nil
+}
+
+// staleError is the 409 of a write made on a version that is no longer
+// current.
+func staleError(key string, expect, now int64) error {
+	what, whatZH := "the plan", "规划"
+	if strings.HasPrefix(key, "scenario/") {
+		what, whatZH = "scenario "+strings.TrimPrefix(key, "scenario/"), "方案 "+strings.TrimPrefix(key, "scenario/")
+	}
+	return &paramError{"If-Match", coverage.WithZH(
+		fmt.Errorf("%s was changed by another write since version %s: it is now at version %s (ETag %s); read it again, check the change still holds, and retry with If-Match: %s: %w",
+			what, versionETag(expect), versionETag(now), versionETag(now), versionETag(now), coverage.ErrStale), "%s",
+		fmt.Sprintf("%s在版本 %s 之后已被其他写入修改，当前版本为 %s：请重新读取，确认修改仍然适用后，以 If-Match: %s 重试",
+			whatZH, versionETag(expect), versionETag(now), versionETag(now)))}
 }
 
 func sendJSON(c *gin.Context, status int, body []byte) {

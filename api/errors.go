@@ -74,6 +74,8 @@ func statusOf(err error) int {
 		return http.StatusUnauthorized
 	case errors.Is(err, coverage.ErrForbidden):
 		return http.StatusForbidden
+	case errors.Is(err, errKeyReused):
+		return http.StatusUnprocessableEntity
 	case errors.Is(err, coverage.ErrConflict):
 		return http.StatusConflict
 	case errors.Is(err, errTooLarge):

@@ -3,6 +3,8 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,6 +36,8 @@ func decodeBody(c *gin.Context, v any) error {
 	if len(body) > maxBody {
 		return badParamZH("body", fmt.Sprintf("请求体超过 %d MiB", maxBody>>20), "request body over %d MiB", maxBody>>20)
 	}
+	sum := sha256.Sum256(body)
+	c.Set(bodySHA256Key, hex.EncodeToString(sum[:])) // what an Idempotency-Key's answer is tied to
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -287,6 +291,20 @@ func (s *Server) handlePutPlan(c *gin.Context) {
 	}
 	defer s.lock("plan")()
 	ctx := c.Request.Context()
+	expect, check, err := ifMatch(c)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	vkey := coverage.PlanVersionKey(a.Data.Name)
+	read, err := st.Version(ctx, vkey) // before the stored items a district planner keeps
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	if !check {
+		expect = read
+	}
 	if len(u.Units) > 0 {
 		// A district planner replaces the items of their district only;
 		// the others stay as stored.
@@ -308,10 +326,41 @@ func (s *Server) handlePutPlan(c *gin.Context) {
 	answer, _ := json.Marshal(gin.H{"dataset": a.Data.Name, "items": len(items)})
 	detail, _ := json.Marshal(gin.H{"items": items})
 	note := writeNote(c, u, "plan.replace", a.Data.Name, "", detail)
+	note.Version = &coverage.VersionNote{Key: vkey, Check: true, Expect: expect}
 	if !commit(c, st, u, note, http.StatusOK, answer, func(ctx context.Context) error { return st.SavePlanItems(ctx, a.Data.Name, items) }) {
 		return
 	}
 	sendJSON(c, http.StatusOK, answer)
+}
+
+// handleGetPlan: GET /v1/plan/items — the stored plan of the dataset, with
+// its version as ETag (send it as If-Match with the PUT).
+func (s *Server) handleGetPlan(c *gin.Context) {
+	if err := checkParams(c, "f"); err != nil {
+		writeError(c, err)
+		return
+	}
+	st, ok := s.withStore(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	name := s.current().Data.Name
+	v, err := st.Version(ctx, coverage.PlanVersionKey(name)) // before the items, as for scenarios
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	items, err := st.PlanItems(ctx, name)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	if items == nil {
+		items = []coverage.PlanItem{}
+	}
+	c.Header("ETag", versionETag(v))
+	s.writeJSON(c, gin.H{"dataset": name, "items": items})
 }
 
 // handleTrajectory: GET /v1/plan/trajectory over the plan items loaded.

@@ -147,6 +147,7 @@ func (s *Server) handleCreateScenario(c *gin.Context) {
 	}
 	detail, _ := json.Marshal(gin.H{"name": sc.Name, "unit": sc.Unit})
 	note := writeNote(c, u, "scenario.create", sc.Dataset, sc.ID, detail)
+	note.Version = &coverage.VersionNote{Key: coverage.ScenarioVersionKey(sc.ID)} // version 1
 	if !commit(c, st, u, note, http.StatusCreated, body, func(ctx context.Context) error { return st.SaveScenario(ctx, sc) }) {
 		return
 	}
@@ -159,11 +160,21 @@ func (s *Server) handleScenario(c *gin.Context) {
 	if !ok {
 		return
 	}
-	sc, err := st.Scenario(c.Request.Context(), c.Param("id"))
+	ctx := c.Request.Context()
+	// The version is read before the scenario: an ETag never claims a
+	// newer scenario than the body shows (at worst an older one, which
+	// makes a write with it a 409 to retry, never a lost update).
+	v, err := st.Version(ctx, coverage.ScenarioVersionKey(c.Param("id")))
 	if err != nil {
 		writeError(c, err)
 		return
 	}
+	sc, err := st.Scenario(ctx, c.Param("id"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.Header("ETag", versionETag(v))
 	c.JSON(http.StatusOK, scenarioResponse(sc))
 }
 
@@ -281,6 +292,11 @@ func (s *Server) handleAddProposal(c *gin.Context) {
 	if !ok {
 		return
 	}
+	expect, check, err := ifMatch(c) // a proposal scored on the version the client saw
+	if err != nil {
+		writeError(c, err)
+		return
+	}
 	ctx := c.Request.Context()
 	sc, err := st.Scenario(ctx, c.Param("id"))
 	if err != nil {
@@ -350,6 +366,7 @@ func (s *Server) handleAddProposal(c *gin.Context) {
 	}
 	detail, _ := json.Marshal(gin.H{"proposal_id": p.ID, "unit": p.Unit, "facilities": p.Facilities})
 	note := writeNote(c, u, "proposal.add", sc.Dataset, sc.ID, detail)
+	note.Version = &coverage.VersionNote{Key: coverage.ScenarioVersionKey(sc.ID), Check: check, Expect: expect}
 	// The store write is the last step: 201 means it is committed.
 	if !commit(c, st, u, note, http.StatusCreated, body, func(ctx context.Context) error { return st.AddProposal(ctx, p) }) {
 		return

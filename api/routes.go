@@ -28,6 +28,7 @@ func (s *Server) addRoutes() {
 	s.engine.POST("/v1/recommend", s.handleRecommend)
 	s.engine.POST("/v1/plan/trajectory", s.handleTrajectoryPost)
 	s.engine.PUT("/v1/plan/items", s.handlePutPlan)
+	get("/v1/plan/items", s.handleGetPlan)
 	s.addWorkbenchRoutes()
 	s.addWebRoutes() // the map at /, its files under /web/
 	s.engine.NoRoute(func(c *gin.Context) {

@@ -156,8 +156,25 @@ func (s *Server) handleScenarioChanges(c *gin.Context) {
 	}
 	// Read, check, append and save under the scenario's lock: concurrent
 	// writers queue, and every acknowledged change is stored.
+	// Across processes sharing a store, the version does the same: the
+	// write must find the scenario at the version read here (or at the one
+	// If-Match names), or it is refused with a 409.
 	defer s.lock("scenario/" + c.Param("id"))()
 	ctx := c.Request.Context()
+	expect, check, err := ifMatch(c)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	vkey := coverage.ScenarioVersionKey(c.Param("id"))
+	read, err := store.Version(ctx, vkey) // before the scenario: a write in between makes ours stale
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	if !check {
+		expect = read
+	}
 	sc, err := store.Scenario(ctx, c.Param("id"))
 	if err != nil {
 		writeError(c, err)
@@ -203,6 +220,7 @@ func (s *Server) handleScenarioChanges(c *gin.Context) {
 	}
 	detail, _ := json.Marshal(gin.H{"changes": req.Changes})
 	note := writeNote(c, u, "scenario.changes", sc.Dataset, sc.ID, detail)
+	note.Version = &coverage.VersionNote{Key: vkey, Check: true, Expect: expect}
 	if !commit(c, store, u, note, http.StatusOK, body, func(ctx context.Context) error { return store.SaveScenario(ctx, sc) }) {
 		return
 	}

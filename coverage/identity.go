@@ -24,6 +24,9 @@ import (
 var (
 	ErrForbidden = errors.New("forbidden")
 	ErrConflict  = errors.New("conflict")
+	// ErrStale: the record changed since the writer read it (its version
+	// is not the one the write expects); a kind of ErrConflict.
+	ErrStale = fmt.Errorf("the version read is no longer current: %w", ErrConflict)
 )
 
 // Role is what a user may do.
@@ -277,14 +280,35 @@ type Replay struct {
 	Status  int
 	Body    []byte
 	Created time.Time
+	// RequestSHA256 is the hex SHA-256 of the request body the answer was
+	// given to ("" for answers stored before it was kept): a retry with the
+	// same key and another body is refused instead of answered.
+	RequestSHA256 string
 }
+
+// VersionNote makes a write bump the version of a record (a scenario, a
+// dataset's plan) in its transaction, after checking, when Check is set,
+// that the version is still Expect (ErrStale otherwise). Versions start
+// at 0 (never written) and grow by one with every write that names them.
+type VersionNote struct {
+	Key    string // ScenarioVersionKey, PlanVersionKey
+	Check  bool
+	Expect int64
+	// Got, when not nil, receives the version after the write.
+	Got *int64
+}
+
+// ScenarioVersionKey and PlanVersionKey name the versioned records.
+func ScenarioVersionKey(id string) string  { return "scenario/" + id }
+func PlanVersionKey(dataset string) string { return "plan/" + dataset }
 
 // WriteNote is what a store records in the same transaction as a write:
 // its audit entry and, for a write with an idempotency key, the answer.
 // A store refuses the write (ErrConflict) when the key was used before.
 type WriteNote struct {
-	Audit  *AuditEntry
-	Replay *Replay
+	Audit   *AuditEntry
+	Replay  *Replay
+	Version *VersionNote
 }
 
 type writeNoteKey struct{}

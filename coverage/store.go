@@ -73,6 +73,9 @@ type Store interface {
 	// Replay returns the answer stored for a user's idempotency key
 	// (ErrNotFound when the key is new).
 	Replay(ctx context.Context, user, key string) (Replay, error)
+	// Version returns the version of a record (ScenarioVersionKey,
+	// PlanVersionKey): 0 before any write named it in its VersionNote.
+	Version(ctx context.Context, key string) (int64, error)
 
 	Close() error
 }

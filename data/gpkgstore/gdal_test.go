@@ -172,6 +172,7 @@ func TestGDALReadsGeoPackageStore(t *testing.T) {
 		"lifecircle_users":             {"None", 0},
 		"lifecircle_replays":           {"None", 0},
 		"lifecircle_networks":          {"None", 0},
+		"lifecircle_versions":          {"None", 0},
 	}
 	for name, w := range want {
 		if _, ok := list[name]; !ok {

@@ -199,7 +199,7 @@ func TestGeoPackageLayout(t *testing.T) {
 		"facilities": "features", "population_cells": "features", "admin_units": "features", "proposals": "features",
 		"plan_items": "features", "layer_gaps_kindergarten": "features",
 		"datasets": "attributes", "scenarios": "attributes", "lifecircle_layers": "attributes", "lifecircle_migrations": "attributes",
-		"audit": "attributes", "lifecircle_users": "attributes", "lifecircle_replays": "attributes",
+		"audit": "attributes", "lifecircle_users": "attributes", "lifecircle_replays": "attributes", "lifecircle_versions": "attributes",
 		"lifecircle_networks": "attributes",
 	}
 	if !reflect.DeepEqual(contents, want) {

@@ -23,6 +23,7 @@ var migrations = []migration{
 	{1, "GeoPackage 1.3 core tables; datasets, facilities, population cells, admin units, scenarios, proposals, plan items, layers", migrate1},
 	{2, "users, audit, idempotency replays", migrate2},
 	{3, "walking networks: the OSM extract each dataset was imported with", migrate3},
+	{4, "record versions (If-Match) and the request hash of idempotency replays", migrate4},
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
@@ -335,4 +336,20 @@ func migrate2(ctx context.Context, tx *sql.Tx) error {
 		}
 	}
 	return nil
+}
+
+// migrate4 adds the versions of scenarios and plans (a write with If-Match
+// checks and bumps them in its transaction) and, to replays, the SHA-256 of
+// the request each answer was given to (a retry with the same key and
+// another body is refused).
+func migrate4(ctx context.Context, tx *sql.Tx) error {
+	if err := execAll(ctx, tx,
+		`CREATE TABLE lifecircle_versions (
+			key TEXT PRIMARY KEY NOT NULL,
+			version INTEGER NOT NULL)`,
+		"ALTER TABLE lifecircle_replays ADD COLUMN request_sha256 TEXT",
+	); err != nil {
+		return err
+	}
+	return registerTable(ctx, tx, "lifecircle_versions", "attributes", "lifecircle: versions of scenarios and plans, for If-Match (never exported)")
 }

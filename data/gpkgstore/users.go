@@ -20,8 +20,8 @@ func recordNote(ctx context.Context, tx *sql.Tx) error {
 		return nil
 	}
 	if r := n.Replay; r != nil {
-		_, err := tx.ExecContext(ctx, `INSERT INTO lifecircle_replays (user, key, method, path, status, body, created) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			r.User, r.Key, r.Method, r.Path, r.Status, r.Body, store.FormatTime(r.Created))
+		_, err := tx.ExecContext(ctx, `INSERT INTO lifecircle_replays (user, key, method, path, status, body, created, request_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.User, r.Key, r.Method, r.Path, r.Status, r.Body, store.FormatTime(r.Created), store.NullStr(r.RequestSHA256))
 		if err != nil && strings.Contains(err.Error(), "UNIQUE") {
 			return fmt.Errorf("idempotency key %q was used before: %w", r.Key, coverage.ErrConflict)
 		}
@@ -29,10 +29,33 @@ func recordNote(ctx context.Context, tx *sql.Tx) error {
 			return err
 		}
 	}
+	if v := n.Version; v != nil {
+		var now int64
+		if err := tx.QueryRowContext(ctx, `INSERT INTO lifecircle_versions (key, version) VALUES (?, 1)
+			ON CONFLICT (key) DO UPDATE SET version = version + 1 RETURNING version`, v.Key).Scan(&now); err != nil {
+			return err
+		}
+		if v.Check && now-1 != v.Expect {
+			return store.Stale(v.Key, v.Expect, now-1)
+		}
+		if v.Got != nil {
+			*v.Got = now
+		}
+	}
 	if n.Audit != nil {
 		return insertAudit(ctx, tx, *n.Audit)
 	}
 	return nil
+}
+
+// Version returns the version of a record (0: never written).
+func (g *Store) Version(ctx context.Context, key string) (int64, error) {
+	var v int64
+	err := g.r.QueryRowContext(ctx, "SELECT version FROM lifecircle_versions WHERE key = ?", key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return v, err
 }
 
 func insertAudit(ctx context.Context, tx *sql.Tx, e coverage.AuditEntry) error {
@@ -179,8 +202,10 @@ func (g *Store) Audit(ctx context.Context, q coverage.AuditQuery) ([]coverage.Au
 func (g *Store) Replay(ctx context.Context, user, key string) (coverage.Replay, error) {
 	r := coverage.Replay{User: user, Key: key}
 	var created string
-	err := g.r.QueryRowContext(ctx, "SELECT method, path, status, body, created FROM lifecircle_replays WHERE user = ? AND key = ?", user, key).
-		Scan(&r.Method, &r.Path, &r.Status, &r.Body, &created)
+	var sum sql.NullString
+	err := g.r.QueryRowContext(ctx, "SELECT method, path, status, body, created, request_sha256 FROM lifecircle_replays WHERE user = ? AND key = ?", user, key).
+		Scan(&r.Method, &r.Path, &r.Status, &r.Body, &created, &sum)
+	r.RequestSHA256 = sum.String
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, store.NotFound("idempotency key %q is new", key)
 	}

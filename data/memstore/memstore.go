@@ -33,6 +33,7 @@ type Store struct {
 	users     []user
 	audit     []coverage.AuditEntry
 	replays   map[[2]string]coverage.Replay // by user, key
+	versions  map[string]int64              // coverage.VersionNote keys
 }
 
 type user struct {
@@ -62,7 +63,7 @@ type storedFeature struct {
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{datasets: map[string]*dataset{}, scenarios: map[string]*scenario{}, replays: map[[2]string]coverage.Replay{}}
+	return &Store{datasets: map[string]*dataset{}, scenarios: map[string]*scenario{}, replays: map[[2]string]coverage.Replay{}, versions: map[string]int64{}}
 }
 
 // Close does nothing: the contents stay for the next use.
@@ -454,6 +455,12 @@ func (m *Store) lockWrite(ctx context.Context) error {
 			return fmt.Errorf("idempotency key %q was used before: %w", n.Replay.Key, coverage.ErrConflict)
 		}
 	}
+	if n, ok := coverage.WriteNoteOf(ctx); ok && n.Version != nil && n.Version.Check {
+		if have := m.versions[n.Version.Key]; have != n.Version.Expect {
+			m.mu.Unlock()
+			return store.Stale(n.Version.Key, n.Version.Expect, have)
+		}
+	}
 	return nil
 }
 
@@ -481,6 +488,19 @@ func (m *Store) unlockWrite(ctx context.Context, err *error) {
 		r.Created = store.Time(r.Created)
 		m.replays[[2]string{r.User, r.Key}] = r
 	}
+	if v := n.Version; v != nil {
+		m.versions[v.Key]++
+		if v.Got != nil {
+			*v.Got = m.versions[v.Key]
+		}
+	}
+}
+
+// Version returns the version of a record (0: never written).
+func (m *Store) Version(_ context.Context, key string) (int64, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.versions[key], nil
 }
 
 // AddUser records a user and the credential of their token.

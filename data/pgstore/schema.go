@@ -164,6 +164,12 @@ CREATE TABLE lifecircle.replays (
 	created timestamptz NOT NULL,
 	PRIMARY KEY (user_name, key));
 `},
+	{3, "record versions (If-Match) and the request hash of idempotency replays", `
+CREATE TABLE lifecircle.versions (
+	key text PRIMARY KEY,
+	version bigint NOT NULL);
+ALTER TABLE lifecircle.replays ADD COLUMN request_sha256 text;
+`},
 }
 
 // migrationLock is the advisory lock key that serialises migrators

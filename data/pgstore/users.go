@@ -21,9 +21,9 @@ func recordNote(ctx context.Context, tx pgx.Tx) error {
 		return nil
 	}
 	if r := n.Replay; r != nil {
-		tag, err := tx.Exec(ctx, `INSERT INTO lifecircle.replays (user_name, key, method, path, status, body, created)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
-			r.User, r.Key, r.Method, r.Path, r.Status, r.Body, store.Time(r.Created))
+		tag, err := tx.Exec(ctx, `INSERT INTO lifecircle.replays (user_name, key, method, path, status, body, created, request_sha256)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+			r.User, r.Key, r.Method, r.Path, r.Status, r.Body, store.Time(r.Created), store.NullStr(r.RequestSHA256))
 		if err != nil {
 			return err
 		}
@@ -31,10 +31,35 @@ func recordNote(ctx context.Context, tx pgx.Tx) error {
 			return fmt.Errorf("idempotency key %q was used before: %w", r.Key, coverage.ErrConflict)
 		}
 	}
+	if v := n.Version; v != nil {
+		// The upsert locks the row until the transaction ends, so
+		// concurrent writers of one record see each other's bump.
+		var now int64
+		if err := tx.QueryRow(ctx, `INSERT INTO lifecircle.versions (key, version) VALUES ($1, 1)
+			ON CONFLICT (key) DO UPDATE SET version = lifecircle.versions.version + 1 RETURNING version`, v.Key).Scan(&now); err != nil {
+			return err
+		}
+		if v.Check && now-1 != v.Expect {
+			return store.Stale(v.Key, v.Expect, now-1)
+		}
+		if v.Got != nil {
+			*v.Got = now
+		}
+	}
 	if n.Audit != nil {
 		return insertAudit(ctx, tx, *n.Audit)
 	}
 	return nil
+}
+
+// Version returns the version of a record (0: never written).
+func (p *Store) Version(ctx context.Context, key string) (int64, error) {
+	var v int64
+	err := p.pool.QueryRow(ctx, "SELECT version FROM lifecircle.versions WHERE key = $1", key).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	return v, err
 }
 
 func insertAudit(ctx context.Context, tx pgx.Tx, e coverage.AuditEntry) error {
@@ -171,8 +196,12 @@ func (p *Store) Audit(ctx context.Context, q coverage.AuditQuery) ([]coverage.Au
 // Replay returns the answer stored for a user's idempotency key.
 func (p *Store) Replay(ctx context.Context, user, key string) (coverage.Replay, error) {
 	r := coverage.Replay{User: user, Key: key}
-	err := p.pool.QueryRow(ctx, "SELECT method, path, status, body, created FROM lifecircle.replays WHERE user_name = $1 AND key = $2", user, key).
-		Scan(&r.Method, &r.Path, &r.Status, &r.Body, &r.Created)
+	var sum *string
+	err := p.pool.QueryRow(ctx, "SELECT method, path, status, body, created, request_sha256 FROM lifecircle.replays WHERE user_name = $1 AND key = $2", user, key).
+		Scan(&r.Method, &r.Path, &r.Status, &r.Body, &r.Created, &sum)
+	if sum != nil {
+		r.RequestSHA256 = *sum
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return r, store.NotFound("idempotency key %q is new", key)
 	}

@@ -323,3 +323,9 @@ func ParseUnits(s string) ([]string, error) {
 	}
 	return units, nil
 }
+
+// Stale is the error of a write whose VersionNote expects a version the
+// record no longer has.
+func Stale(key string, expect, have int64) error {
+	return fmt.Errorf("%s is at version %d, the write expected %d: %w", key, have, expect, coverage.ErrStale)
+}

@@ -49,6 +49,8 @@ func Run(t *testing.T, open Factory) {
 		{"ReadersNeverSeeHalfAnImport", testConcurrentReaders},
 		{"Users", testUsers},
 		{"AuditAndReplay", testAuditAndReplay},
+		{"Versions", testVersions},
+		{"ConcurrentWritersWithVersions", testConcurrentVersionedWriters},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
@@ -683,7 +685,8 @@ func testAuditAndReplay(t *testing.T, open Factory) {
 		n := coverage.WriteNote{Audit: &coverage.AuditEntry{At: t0, User: "王芳", Role: coverage.Planner, Action: action,
 			Dataset: "city", Scenario: scenario, RequestID: "req-" + action, Detail: []byte(`{"n": 1}`)}}
 		if key != "" {
-			n.Replay = &coverage.Replay{User: "王芳", Key: key, Method: "POST", Path: "/v1/scenarios", Status: 201, Body: []byte(body), Created: t0}
+			n.Replay = &coverage.Replay{User: "王芳", Key: key, Method: "POST", Path: "/v1/scenarios", Status: 201, Body: []byte(body), Created: t0,
+				RequestSHA256: "sha-of-" + key}
 		}
 		return coverage.WithWriteNote(bg, n)
 	}
@@ -745,9 +748,156 @@ func testAuditAndReplay(t *testing.T, open Factory) {
 		t.Errorf("audit after %d, limit 1: %+v", all[1].Seq, got)
 	}
 	r, err := s.Replay(bg, "王芳", "k1")
-	if err != nil || r.Status != 201 || string(r.Body) != `{"id":"sc"}` || r.Path != "/v1/scenarios" {
+	if err != nil || r.Status != 201 || string(r.Body) != `{"id":"sc"}` || r.Path != "/v1/scenarios" || r.RequestSHA256 != "sha-of-k1" {
 		t.Errorf("Replay(k1) = %+v, %v", r, err)
 	}
 	_, err = s.Replay(bg, "someone else", "k1")
 	WantNotFound(t, "Replay of another user's key", err)
+}
+
+// versioned is a context whose write bumps key, checking expect when check
+// is set; got receives the version after the write.
+func versioned(key string, check bool, expect int64, got *int64) context.Context {
+	return coverage.WithWriteNote(bg, coverage.WriteNote{
+		Audit:   &coverage.AuditEntry{At: t0, User: "王芳", Role: coverage.Planner, Action: "test.write", Dataset: "city"},
+		Version: &coverage.VersionNote{Key: key, Check: check, Expect: expect, Got: got},
+	})
+}
+
+// testVersions: a write bumps the version it names; a write expecting
+// another version than the stored one is refused (ErrStale, a kind of
+// ErrConflict) and leaves nothing behind; versions survive a reopen.
+func testVersions(t *testing.T, open Factory) {
+	s, reopen := open(t)
+	cat, ds := Disk("city", 3, 5)
+	MustSave(t, s, cat, ds)
+	key, plan := coverage.ScenarioVersionKey("sc"), coverage.PlanVersionKey("city")
+	if v, err := s.Version(bg, key); err != nil || v != 0 {
+		t.Fatalf("version of a record never written: %d, %v; want 0", v, err)
+	}
+	var got int64
+	sc := coverage.Scenario{ID: "sc", Dataset: "city", Name: "first", Created: t0}
+	if err := s.SaveScenario(versioned(key, true, 0, &got), sc); err != nil || got != 1 {
+		t.Fatalf("create at version 0: %v, got %d; want version 1", err, got)
+	}
+	before, _ := s.Audit(bg, coverage.AuditQuery{})
+	stale := sc
+	stale.Name = "stale"
+	err := s.SaveScenario(versioned(key, true, 0, &got), stale)
+	if !errors.Is(err, coverage.ErrStale) || !errors.Is(err, coverage.ErrConflict) {
+		t.Errorf("a write expecting version 0 of a scenario at 1: %v, want ErrStale", err)
+	}
+	if back, _ := s.Scenario(bg, "sc"); back.Name != "first" {
+		t.Errorf("the stale write was stored: name %q", back.Name)
+	}
+	err = s.AddProposal(versioned(key, true, 5, nil), coverage.Proposal{ID: "p0", ScenarioID: "sc", Created: t0})
+	if !errors.Is(err, coverage.ErrStale) {
+		t.Errorf("a proposal expecting version 5: %v, want ErrStale", err)
+	}
+	if ps, _ := s.Proposals(bg, "sc"); len(ps) != 0 {
+		t.Errorf("the stale proposal was stored: %+v", ps)
+	}
+	if after, _ := s.Audit(bg, coverage.AuditQuery{}); len(after) != len(before) {
+		t.Errorf("refused writes left %d audit entries", len(after)-len(before))
+	}
+	p := coverage.Proposal{ID: "p1", ScenarioID: "sc", Created: t0, Facilities: []coverage.Facility{{ID: "x", Type: "pharmacy", Location: orb.Point{104.066, 30.66}, Status: coverage.Planned}}}
+	if err := s.AddProposal(versioned(key, true, 1, &got), p); err != nil || got != 2 {
+		t.Errorf("a proposal at the current version: %v, got %d; want version 2", err, got)
+	}
+	if err := s.AddProposal(versioned(key, false, 0, &got), coverage.Proposal{ID: "p2", ScenarioID: "sc", Created: t0}); err != nil || got != 3 {
+		t.Errorf("an unchecked write: %v, got %d; want version 3", err, got)
+	}
+	if err := s.SavePlanItems(versioned(plan, true, 0, &got), "city", nil); err != nil || got != 1 {
+		t.Errorf("plan at version 0: %v, got %d", err, got)
+	}
+	WantNotFound(t, "a versioned write of a missing scenario's proposal", s.AddProposal(versioned(coverage.ScenarioVersionKey("nope"), false, 0, nil),
+		coverage.Proposal{ID: "p3", ScenarioID: "nope"}))
+	s.Close()
+	s = reopen(t)
+	for k, want := range map[string]int64{key: 3, plan: 1, coverage.ScenarioVersionKey("nope"): 0} {
+		if v, err := s.Version(bg, k); err != nil || v != want {
+			t.Errorf("after reopening, version of %s = %d, %v; want %d", k, v, err, want)
+		}
+	}
+}
+
+// testConcurrentVersionedWriters: 16 writers each append changes to one
+// scenario by read (version, then scenario), append, save expecting the
+// version read, and retry on ErrStale. Every acknowledged change is
+// stored: none is lost to a concurrent read-modify-write.
+func testConcurrentVersionedWriters(t *testing.T, open Factory) {
+	s, _ := open(t)
+	cat, ds := Disk("city", 3, 5)
+	MustSave(t, s, cat, ds)
+	key := coverage.ScenarioVersionKey("sc")
+	if err := s.SaveScenario(versioned(key, false, 0, nil), coverage.Scenario{ID: "sc", Dataset: "city", Name: "n", Created: t0}); err != nil {
+		t.Fatal(err)
+	}
+	const writers, each = 16, 3
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	acked := map[string]bool{}
+	var retries int
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				id := fmt.Sprintf("w%d-%d", w, i)
+				for attempt := 0; ; attempt++ {
+					if attempt > 1000 {
+						t.Errorf("%s: no success after 1000 tries", id)
+						return
+					}
+					v, err := s.Version(bg, key)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					sc, err := s.Scenario(bg, "sc")
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					sc.Changes = append(sc.Changes, coverage.Change{Kind: coverage.Remove, FacilityID: id})
+					err = s.SaveScenario(versioned(key, true, v, nil), sc)
+					if errors.Is(err, coverage.ErrStale) {
+						mu.Lock()
+						retries++
+						mu.Unlock()
+						continue
+					}
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					mu.Lock()
+					acked[id] = true
+					mu.Unlock()
+					break
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	sc, err := s.Scenario(bg, "sc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := map[string]bool{}
+	for _, ch := range sc.Changes {
+		stored[ch.FacilityID] = true
+	}
+	for id := range acked {
+		if !stored[id] {
+			t.Errorf("acknowledged change %s is not stored", id)
+		}
+	}
+	if len(acked) != writers*each || len(sc.Changes) != writers*each {
+		t.Errorf("%d acknowledged, %d stored; want %d each", len(acked), len(sc.Changes), writers*each)
+	}
+	if v, _ := s.Version(bg, key); v != 1+writers*each {
+		t.Errorf("version %d after %d writes", v, 1+writers*each)
+	}
+	t.Logf("%d writes, %d retries after a stale version", writers*each, retries)
 }
