@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -116,10 +117,66 @@ func BenchmarkItemsPage1000(b *testing.B) {
 	lat := make([]time.Duration, 0, 1024)
 	cpu0 := cpuTime()
 	for i := 0; b.Loop(); i++ {
-		lat = append(lat, serveTimed(b, h, fmt.Sprintf("/ogc/collections/coverage-kindergarten/items?limit=1000&offset=%d", offsets[i%len(offsets)]), http.StatusOK))
+		// a page never asked for before in this process: a response-cache
+		// miss (the hexagon outlines of the first 262,144 cells drawn are
+		// kept, so later runs of a -count draw fewer of them)
+		k := pageSeq.Add(1)
+		lat = append(lat, serveTimed(b, h, fmt.Sprintf("/ogc/collections/coverage-kindergarten/items?limit=1000&offset=%d", offsets[int(k)%len(offsets)]+int(k/1000)), http.StatusOK))
 	}
 	reportLatency(b, lat, cpu0)
 }
+
+// pageSeq numbers the pages BenchmarkItemsPage1000 asks for across runs.
+var pageSeq atomic.Int64
+
+// BenchmarkItemsPage1000Cached: 64 such pages in turn, each already in the
+// response cache (what a client asking for a page again gets).
+func BenchmarkItemsPage1000Cached(b *testing.B) {
+	s := chengduServer(b)
+	h := s.Handler()
+	n := len(benchCity.a.Data.Cells)
+	var urls []string
+	for i := 0; i < 64; i++ {
+		urls = append(urls, fmt.Sprintf("/ogc/collections/coverage-kindergarten/items?limit=1000&offset=%d", i*(n-1000)/63))
+		serveTimed(b, h, urls[i], http.StatusOK)
+	}
+	lat := make([]time.Duration, 0, 1<<16)
+	cpu0 := cpuTime()
+	for i := 0; b.Loop(); i++ {
+		lat = append(lat, serveTimed(b, h, urls[i%len(urls)], http.StatusOK))
+	}
+	reportLatency(b, lat, cpu0)
+}
+
+// BenchmarkMixedReadsCold / Cached: the reads of make load's mix other
+// than items pages (summaries, gap areas, a gaps page) on the 1.3 M-cell
+// city, with the response cache off (each request computed and encoded;
+// gap areas are memoised in the analysis after their first request) and on.
+var mixedReads = []string{
+	"/v1/summary", "/v1/summary?by=district", "/v1/summary?by=district&profile=elderly",
+	"/v1/layers/gap-areas?type=kindergarten&limit=1000", "/v1/layers/gap-areas?type=primary_school&limit=100",
+	"/v1/layers/gap-areas?type=community_health_center&limit=1000", "/v1/layers/gaps?type=pharmacy&limit=500",
+}
+
+func benchMixed(b *testing.B, cache bool) {
+	s := chengduServer(b)
+	if !cache {
+		s.SetResponseCache(0)
+	}
+	h := s.Handler()
+	for _, u := range mixedReads {
+		serveTimed(b, h, u, http.StatusOK) // gap areas drawn once per analysis
+	}
+	lat := make([]time.Duration, 0, 1<<16)
+	cpu0 := cpuTime()
+	for i := 0; b.Loop(); i++ {
+		lat = append(lat, serveTimed(b, h, mixedReads[i%len(mixedReads)], http.StatusOK))
+	}
+	reportLatency(b, lat, cpu0)
+}
+
+func BenchmarkMixedReadsCold(b *testing.B)   { benchMixed(b, false) }
+func BenchmarkMixedReadsCached(b *testing.B) { benchMixed(b, true) }
 
 // BenchmarkTileUncached: a z14 vector tile of coverage-kindergarten (about
 // 300 hexagons) that is not in the cache: every request is a distinct tile

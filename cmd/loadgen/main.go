@@ -335,6 +335,7 @@ func attack(o options, urls []string) vegeta.Metrics {
 		// which shares the machine with the server.
 		vegeta.MaxBody(0),
 	)
+	loadBefore = loadAverage()
 	var m vegeta.Metrics
 	// Rate 0: no pacing; the clients are the limit.
 	for res := range atk.Attack(vegeta.NewStaticTargeter(targets...), vegeta.Rate{Freq: 0}, o.duration, o.scenario) {
@@ -344,8 +345,27 @@ func attack(o options, urls []string) vegeta.Metrics {
 	return m
 }
 
+// loadAverage is the machine's 1-minute load average from /proc/loadavg
+// ("?" where there is none), printed beside every figure: on a shared
+// machine it says how much of the cores the run had.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return "?"
+	}
+	return f[0]
+}
+
+// loadBefore is the load average when the attack started.
+var loadBefore string
+
 func report(out io.Writer, o options, distinct int, m vegeta.Metrics) {
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/1e6) }
+	fmt.Fprintf(out, "load average (1 min): %s before, %s after\n", loadBefore, loadAverage())
 	fmt.Fprintf(out, "scenario %s: %s, %d distinct URLs, %d clients, %v, gzip %v\n", o.scenario, o.collection, distinct, o.clients, o.duration, o.gzip)
 	if o.scenario == "tiles" {
 		fmt.Fprintf(out, "tiles: zoom %d, mean %d bytes\n", o.zoom, tileBytes/int64(distinct))
