@@ -44,16 +44,17 @@ load-tiles: build ## 64 clients on loopback fetch cached z14 tiles from `lifecir
 load-items: build ## 64 clients on loopback fetch 1,000-feature items pages from `lifecircle serve` for 20 s (vegeta)
 	$(GO) run ./cmd/loadgen --serve ./$(BIN) --scenario items --clients 64 --duration $(LOAD_TIME)
 LOAD_MIX_ADDR ?= 127.0.0.1:18191
-load: build ## 64 clients of mixed reads on the embedded sample, then the same with 16 proposal writers and a recommend loop on a GeoPackage-backed server (vegeta; LOAD_TIME=60s for the BENCHMARKS figures)
+LOAD_FLAGS ?=
+load: build ## 64 clients of mixed reads on the embedded sample, then the same with 16 proposal writers and a recommend loop on a GeoPackage-backed server (vegeta; LOAD_TIME=60s for the BENCHMARKS figures; LOAD_FLAGS=--gzip to ask for gzip)
 	@! curl -s -o /dev/null http://$(LOAD_MIX_ADDR)/healthz || { echo "$(LOAD_MIX_ADDR) is taken: set LOAD_MIX_ADDR"; exit 1; }
 	@./$(BIN) serve --addr $(LOAD_MIX_ADDR) 2>/dev/null & pid=$$!; \
-	$(GO) run ./cmd/loadgen --target http://$(LOAD_MIX_ADDR) --scenario mixed --clients 64 --duration $(LOAD_TIME); rc=$$?; \
+	$(GO) run ./cmd/loadgen --target http://$(LOAD_MIX_ADDR) --scenario mixed --clients 64 --duration $(LOAD_TIME) $(LOAD_FLAGS); rc=$$?; \
 	kill $$pid || { echo "the server had stopped"; exit 1; }; wait $$pid 2>/dev/null; [ $$rc = 0 ] || exit $$rc; \
 	d=$$(mktemp -d); trap 'rm -rf $$d' EXIT; \
 	./$(BIN) import --store $$d/load.gpkg --sample chengdu >/dev/null 2>&1 || exit 1; \
 	tok=$$(./$(BIN) users add --store $$d/load.gpkg --name load --role admin 2>/dev/null) || exit 1; \
 	./$(BIN) serve --store $$d/load.gpkg --addr $(LOAD_MIX_ADDR) --write-rate 1000 --write-burst 1000 2>/dev/null & pid=$$!; \
-	$(GO) run ./cmd/loadgen --target http://$(LOAD_MIX_ADDR) --scenario mixed-writes --token $$tok --clients 64 --duration $(LOAD_TIME); rc=$$?; \
+	$(GO) run ./cmd/loadgen --target http://$(LOAD_MIX_ADDR) --scenario mixed-writes --token $$tok --clients 64 --duration $(LOAD_TIME) $(LOAD_FLAGS); rc=$$?; \
 	kill $$pid || { echo "the server had stopped"; exit 1; }; wait $$pid 2>/dev/null; exit $$rc
 golden: ## Rewrite the API golden files after an intended change
 	$(GO) test ./api -update
