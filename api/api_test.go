@@ -172,7 +172,7 @@ func TestBadRequests(t *testing.T) {
 		{"/v1/layers/gaps?type=kindergarten&bbox=a,2,3,4", 400, "bbox", "not a number"},
 		{"/v1/layers/gaps?type=kindergarten&bbox=30.6,104,30.7,104.2", 400, "bbox", "outside WGS84"},
 		{"/v1/layers/gaps?type=kindergarten&bbox=104.2,30.6,104,30.7", 400, "bbox", "min greater than max"},
-		{"/v1/layers/gaps?type=kindergarten&unit=XX", 404, "unit", "does not exist"},
+		{"/v1/layers/gaps?type=kindergarten&unit=XX", 400, "unit", "does not exist"},
 		{"/v1/layers/gaps?type=kindergarten&limit=-1", 400, "limit", "whole number"},
 		{"/v1/layers/gaps?type=kindergarten&bbbox=1", 400, "bbbox", "unknown query parameter"},
 		{"/v1/summary?by=province", 400, "by", "not one of district, street"},

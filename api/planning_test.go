@@ -56,7 +56,7 @@ func TestPlanningBadRequests(t *testing.T) {
 		{"POST", "/v1/recommend", `{"types":[{"id":"pharmacy"}],"k":"two"}`, 400, "k", "must be a whole number"},
 		{"POST", "/v1/recommend", `{"types":[{"id":"castle"}],"k":2}`, 400, "types[0].id", "valid types"},
 		{"POST", "/v1/recommend", `{"types":[{"id":"pharmacy"}]}`, 400, "types", "give k"},
-		{"POST", "/v1/recommend", `{"types":[{"id":"pharmacy"}],"k":1,"unit":"ZZ"}`, 404, "unit", "does not exist"},
+		{"POST", "/v1/recommend", `{"types":[{"id":"pharmacy"}],"k":1,"unit":"ZZ"}`, 400, "unit", "does not exist"},
 		{"POST", "/v1/recommend", `{"types":[{"id":"pharmacy"}],"k":1,"candidates":[{"location":[30.6,104.1]}]}`, 400, "candidates[0].location", "swapped"},
 		{"POST", "/v1/recommend", `{"types":[{"id":"pharmacy"}],"k":1,"phase":{"years":2}}`, 400, "phase", "per-year count or a per-year budget"},
 		{"POST", "/v1/plan/trajectory", `{"items":[{"type":"castle","year":2026,"location":[104.06,30.66]}]}`, 400, "items[0].type", "valid types"},

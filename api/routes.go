@@ -19,6 +19,7 @@ func (s *Server) addRoutes() {
 	get("/v1/summary.csv", s.handleSummaryCSV)
 	get("/v1/layers", s.handleLayerList)
 	get("/v1/layers/:layer", s.cached(s.handleLayer))
+	get("/v1/units", s.handleUnits)
 	s.addOGCRoutes()
 	s.addProposalRoutes()
 	s.addScenarioRoutes()

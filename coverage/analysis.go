@@ -35,6 +35,9 @@ type Options struct {
 	// Network describes the walking network Source was built from (nil:
 	// none, distances are straight line × detour).
 	Network *NetworkRef
+	// Divisions is the official admin hierarchy of the dataset's city (nil:
+	// none known): unit codes and names resolve through it.
+	Divisions *Divisions
 }
 
 // NetworkRef identifies the walking network an analysis measured on: the
@@ -105,6 +108,8 @@ type Analysis struct {
 	Basemap *Basemap
 	// Network is Options.Network (nil for straight-line analyses).
 	Network *NetworkRef
+	// Divisions is Options.Divisions (nil when none is known). Read-only.
+	Divisions *Divisions
 
 	centres    []orb.Point
 	cellIndex  map[spatial.Cell]int32
@@ -192,6 +197,7 @@ func Analyze(cat *Catalog, data *Dataset, opts Options) (*Analysis, error) {
 		SearchFactor: opts.SearchFactor,
 		Basemap:      opts.Basemap,
 		Network:      opts.Network,
+		Divisions:    opts.Divisions,
 		cellIndex:    make(map[spatial.Cell]int32, len(data.Cells)),
 		typeIndex:    make(map[string]int, len(cat.Types)),
 		gaps:         map[string][]GapArea{},

@@ -190,8 +190,14 @@ func (a *Analysis) holds(u User, code string) bool {
 			return true
 		}
 		unit, ok := a.Unit(code)
-		if !ok {
-			return false
+		if !ok || unit.Parent == "" {
+			// a unit without polygon, or a polygon without parent: the
+			// official hierarchy knows its parent
+			d, ok := a.Divisions.Lookup(code)
+			if !ok {
+				return false
+			}
+			unit.Parent = d.Parent
 		}
 		code = unit.Parent
 	}
@@ -231,6 +237,16 @@ func (a *Analysis) MayTouch(u User, what string, p orb.Point) error {
 		}
 	}
 	units := strings.Join(u.Units, ", ")
+	drawn := false
+	for _, code := range u.Units {
+		if _, ok := a.Unit(code); ok {
+			drawn = true
+		}
+	}
+	if !drawn { // e.g. a street official on a dataset without street polygons
+		return forbid("jurisdiction.no_boundary", fmt.Sprintf("您的辖区（%s）在数据集 %s 中没有边界多边形，无法判断%s（%.5f, %.5f）是否在辖区内：请用 --boundaries 导入街道/社区边界", units, a.Data.Name, whatZh(what), p[0], p[1]),
+			fmt.Sprintf("your jurisdiction (%s) has no boundary polygon in dataset %s, so whether the %s (%.5f, %.5f) lies inside cannot be told: load the street/community boundaries with --boundaries", units, a.Data.Name, strings.ReplaceAll(what, "_", " "), p[0], p[1]))
+	}
 	return forbid("jurisdiction."+what, fmt.Sprintf("%s（%.5f, %.5f）不在您的辖区（%s）内", whatZh(what), p[0], p[1], units),
 		fmt.Sprintf("the %s (%.5f, %.5f) lies outside your jurisdiction (%s)", strings.ReplaceAll(what, "_", " "), p[0], p[1], units))
 }

@@ -128,9 +128,12 @@ func (c *Catalog) unknownType(id string) error {
 }
 
 // ResolveUnit returns the admin unit named by s: its code, its name, or a
-// part of a name that fits one unit only (成华 → 成华区). An unknown unit is
-// an ErrNotFound error; a name fitting several units is an ErrInvalid error
-// listing them with their codes and levels.
+// part of a name that fits one unit only (成华区 → 成华区). Names and codes
+// of the official divisions (Divisions) are known too: one the dataset has
+// no polygon of is an ErrNotFound error naming what is missing (石羊街道 is
+// a street, but there are no street boundaries). An unknown unit is an
+// ErrInvalid error naming it; a name fitting several units is an ErrInvalid
+// error listing them with their codes, levels and districts.
 func (a *Analysis) ResolveUnit(s string) (AdminUnit, error) {
 	i, err := a.resolveUnit(s)
 	if err != nil {
@@ -151,45 +154,140 @@ func (l UnitLevel) LevelNameZH() string {
 }
 
 func (a *Analysis) resolveUnit(s string) (int, error) {
+	i, _, err := a.resolveAny(s)
+	return i, err
+}
+
+// ResolveCode returns the code of the unit or official division named by
+// s, whether or not the dataset has its polygon (for lists and
+// jurisdictions, which need no geometry).
+func (a *Analysis) ResolveCode(s string) (string, error) {
+	i, v, err := a.resolveAny(s)
+	switch {
+	case i >= 0:
+		return a.Data.Units[i].Code, nil
+	case v.Code != "":
+		return v.Code, nil
+	}
+	return "", err
+}
+
+// resolveAny resolves s to a unit with a polygon (its index) or else to an
+// official division without one (index -1, the division and the error
+// saying what is missing).
+func (a *Analysis) resolveAny(s string) (int, Division, error) {
 	if i, ok := a.unitIndex[s]; ok {
-		return i, nil
+		return i, Division{}, nil
 	}
 	q := strings.TrimSpace(s)
 	if i, ok := a.unitIndex[q]; ok && q != "" {
-		return i, nil
+		return i, Division{}, nil
+	}
+	if v, ok := a.Divisions.Lookup(q); ok && q != "" {
+		return -1, v, a.noPolygon(v)
+	}
+	// a candidate is a unit with a polygon (index ≥ 0) or a division
+	// without one, keyed by code so a unit and its division count once
+	type cand struct {
+		unit int
+		div  Division
 	}
 	units := a.Data.Units
-	stages := []func(AdminUnit) bool{
-		func(u AdminUnit) bool { return u.Name == q },
-		func(u AdminUnit) bool { return utf8.RuneCountInString(q) >= 2 && strings.Contains(u.Name, q) },
+	stages := []struct {
+		units func(AdminUnit) bool
+		divs  func(string) []Division
+	}{
+		{func(u AdminUnit) bool { return u.Name == q || (u.Name != "" && ShortDivisionName(u.Name) == q) }, a.Divisions.Named},
+		{func(u AdminUnit) bool { return utf8.RuneCountInString(q) >= 2 && strings.Contains(u.Name, q) }, a.Divisions.Containing},
 	}
-	for _, fits := range stages {
+	for _, st := range stages {
 		if q == "" {
 			break
 		}
-		var hit []int
+		var hit []cand
+		seen := map[string]bool{}
 		for i, u := range units {
-			if fits(u) {
-				hit = append(hit, i)
+			if st.units(u) && !seen[u.Code] {
+				seen[u.Code] = true
+				hit = append(hit, cand{unit: i})
+			}
+		}
+		for _, v := range st.divs(q) {
+			if !seen[v.Code] {
+				seen[v.Code] = true
+				if i, ok := a.unitIndex[v.Code]; ok {
+					hit = append(hit, cand{unit: i})
+				} else {
+					hit = append(hit, cand{unit: -1, div: v})
+				}
 			}
 		}
 		switch {
+		case len(hit) == 1 && hit[0].unit >= 0:
+			return hit[0].unit, Division{}, nil
 		case len(hit) == 1:
-			return hit[0], nil
+			return -1, hit[0].div, a.noPolygon(hit[0].div)
 		case len(hit) > 1:
-			en := make([]string, len(hit))
-			zh := make([]string, len(hit))
-			for k, i := range hit {
-				u := units[i]
-				en[k] = fmt.Sprintf("%s %s (%s)", u.Code, u.Name, u.Level)
-				zh[k] = fmt.Sprintf("%s %s（%s）", u.Code, u.Name, u.Level.LevelNameZH())
+			const show = 20
+			var en, zh []string
+			for k, h := range hit {
+				if k == show {
+					en = append(en, fmt.Sprintf("… %d more", len(hit)-show))
+					zh = append(zh, fmt.Sprintf("……另有 %d 个", len(hit)-show))
+					break
+				}
+				v := h.div
+				if h.unit >= 0 {
+					u := units[h.unit]
+					d, ok := a.Divisions.Lookup(u.Code)
+					if !ok {
+						en = append(en, fmt.Sprintf("%s %s (%s)", u.Code, u.Name, u.Level))
+						zh = append(zh, fmt.Sprintf("%s %s（%s）", u.Code, u.Name, u.Level.LevelNameZH()))
+						continue
+					}
+					v = d
+				}
+				e, z := a.Divisions.Describe(v)
+				en, zh = append(en, e), append(zh, z)
 			}
-			return -1, WithZH(fmt.Errorf("admin unit %q fits %d units: %s; give the code: %w: %w", s, len(hit), strings.Join(en, ", "), errAmbiguous, ErrInvalid),
+			return -1, Division{}, WithZH(fmt.Errorf("admin unit %q fits %d units: %s; give the code: %w: %w", s, len(hit), strings.Join(en, ", "), errAmbiguous, ErrInvalid),
 				"行政单元「%s」对应 %d 个单元：%s；请给出代码", s, len(hit), strings.Join(zh, "、"))
 		}
 	}
-	return -1, WithZH(fmt.Errorf("admin unit %q does not exist in dataset %s (code or name; see /v1/summary?by=district for the units): %w", s, a.Data.Name, ErrNotFound),
-		"数据集 %s 中没有行政单元「%s」（代码或名称均可；单元列表见 /v1/summary?by=district）", a.Data.Name, s)
+	what, whatZH := "code or name", "代码或名称均可"
+	if isDigits(q) {
+		what, whatZH = "no unit has this code", "没有这个代码的单元"
+	}
+	known, knownZH := "see /v1/units for the units", "单元列表见 /v1/units"
+	if n := a.Divisions.Len(); n > 0 {
+		known = fmt.Sprintf("neither among its %d boundaries nor among the %d official divisions (%s); see /v1/units for them", len(units), n, a.Divisions.Source)
+		knownZH = fmt.Sprintf("既不在其 %d 个边界中，也不在 %d 个正式行政区划中；单元列表见 /v1/units", len(units), n)
+	}
+	return -1, Division{}, WithZH(fmt.Errorf("admin unit %q does not exist in dataset %s (%s; %s): %w", s, a.Data.Name, what, known, ErrInvalid),
+		"数据集 %s 中没有行政单元「%s」（%s；%s）", a.Data.Name, s, whatZH, knownZH)
+}
+
+func isDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// noPolygon is the answer for an official division the dataset has no
+// polygon of: it exists, but nothing can be drawn, filtered or rolled up
+// by it until its boundaries are loaded.
+func (a *Analysis) noPolygon(v Division) error {
+	en, zh := a.Divisions.Describe(v)
+	if a.unitOf[v.Level] == nil {
+		return WithZH(fmt.Errorf("%s is an official unit, but dataset %s has no %s boundaries (polygons): load them with --boundaries FILE --boundaries-level %s to filter, draw or roll up by it: %w",
+			en, a.Data.Name, v.Level, v.Level, ErrNotFound),
+			"%s 是正式行政单元，但数据集 %s 没有%s边界：请用 --boundaries 文件 --boundaries-level %s 导入后再按它筛选、制图或汇总", zh, a.Data.Name, v.Level.LevelNameZH(), v.Level)
+	}
+	return WithZH(fmt.Errorf("%s is an official unit, but the %s boundaries of dataset %s have no polygon for it (load a boundary file that has it): %w", en, v.Level, a.Data.Name, ErrNotFound),
+		"%s 是正式行政单元，但数据集 %s 的%s边界中没有它的多边形（请导入含有它的边界文件）", zh, a.Data.Name, v.Level.LevelNameZH())
 }
 
 // CheckLevel is nil when the dataset has units of level l, and otherwise
@@ -199,6 +297,11 @@ func (a *Analysis) CheckLevel(l UnitLevel) error {
 	if l == "" || a.unitOf[l] != nil {
 		return nil
 	}
-	return fieldErr("by", WithZH(fmt.Errorf("dataset %s has no %s boundaries: load them with --boundaries (GeoJSON with level %q) to roll up by %s: %w", a.Data.Name, l, l, l, ErrNotFound),
-		"数据集 %s 没有%s边界：请用 --boundaries 导入（GeoJSON，level 为 %q）后再按%s汇总", a.Data.Name, l.LevelNameZH(), l, l.LevelNameZH()))
+	known, knownZH := "", ""
+	if n := a.Divisions.Count(l); n > 0 {
+		known = fmt.Sprintf(" (the %d official %s units are known by code and name: /v1/units?level=%s)", n, l, l)
+		knownZH = fmt.Sprintf("（%d 个正式%s的代码和名称已知：/v1/units?level=%s）", n, l.LevelNameZH(), l)
+	}
+	return fieldErr("by", WithZH(fmt.Errorf("dataset %s has no %s boundaries%s: load them with --boundaries FILE --boundaries-level %s (GeoJSON, Shapefile or GeoPackage) to roll up by %s: %w", a.Data.Name, l, known, l, l, ErrNotFound),
+		"数据集 %s 没有%s边界%s：请用 --boundaries 文件 --boundaries-level %s 导入（GeoJSON、Shapefile 或 GeoPackage）后再按%s汇总", a.Data.Name, l.LevelNameZH(), knownZH, l, l.LevelNameZH()))
 }

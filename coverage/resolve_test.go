@@ -61,7 +61,7 @@ func TestAnalysisResolvesTypesAndUnits(t *testing.T) {
 			t.Errorf("ResolveUnit(%q) = %v, %v", key, u.Code, err)
 		}
 	}
-	if _, err := a.ResolveUnit("火星区"); !errors.Is(err, ErrNotFound) || !strings.Contains(MessageZH(err), "火星区") {
+	if _, err := a.ResolveUnit("火星区"); !errors.Is(err, ErrInvalid) || errors.Is(err, ErrNotFound) || !strings.Contains(MessageZH(err), "火星区") {
 		t.Errorf("unknown unit: %v", err)
 	}
 	// two units sharing a name: refused, both listed with their codes

@@ -122,7 +122,7 @@ func (a *Analysis) checkNewFacility(f *Facility) error {
 func (a *Analysis) derive(data *Dataset) *Analysis {
 	b := &Analysis{
 		Catalog: a.Catalog, Data: data, Method: a.Method, Detour: a.Detour, PlanYear: a.PlanYear,
-		SearchFactor: a.SearchFactor, Basemap: a.Basemap, Network: a.Network, centres: a.centres, cellIndex: a.cellIndex, unitIndex: a.unitIndex,
+		SearchFactor: a.SearchFactor, Basemap: a.Basemap, Network: a.Network, Divisions: a.Divisions, centres: a.centres, cellIndex: a.cellIndex, unitIndex: a.unitIndex,
 		unitOf: a.unitOf, typeIndex: a.typeIndex, population: a.population, source: a.source,
 		unreachable: a.unreachable, gaps: map[string][]GapArea{}, mandatory: a.mandatory, rings: a.rings,
 		types: make([]*TypeCoverage, len(a.types)),

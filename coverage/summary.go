@@ -60,12 +60,15 @@ type UnitTypeShare struct {
 
 // UnitSummary is the coverage inside one administrative unit.
 type UnitSummary struct {
-	Level     UnitLevel `json:"level"`
-	Code      string    `json:"code"`
-	Name      string    `json:"name"`
-	Parent    string    `json:"parent,omitempty"`
-	Cells     int       `json:"cells"`
-	Residents float64   `json:"residents"`
+	Level  UnitLevel `json:"level"`
+	Code   string    `json:"code"`
+	Name   string    `json:"name"`
+	Parent string    `json:"parent,omitempty"`
+	// ParentName is the enclosing unit's name (from the dataset or the
+	// official divisions).
+	ParentName string  `json:"parent_name,omitempty"`
+	Cells      int     `json:"cells"`
+	Residents  float64 `json:"residents"`
 	// Facilities counts the facilities in force inside the unit.
 	Facilities int `json:"facilities"`
 	// Completeness is, per life-circle level, the population-weighted mean
@@ -202,7 +205,7 @@ func (a *Analysis) summary(by UnitLevel, p Profile, withCapacity bool) Summary {
 	for g, ui := range units {
 		u := a.Data.Units[ui]
 		us := rolled[g]
-		us.Level, us.Code, us.Name, us.Parent = u.Level, u.Code, u.Name, u.Parent
+		us.Level, us.Code, us.Name, us.Parent, us.ParentName = u.Level, u.Code, u.Name, u.Parent, a.unitName(u.Parent)
 		for t, tc := range a.types {
 			n := a.facilitiesIn(tc, ui)
 			q := a.quality(tc, ui, residentsOf(rolled[g]), n)

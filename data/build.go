@@ -58,6 +58,8 @@ type BuildOptions struct {
 	// facilities and boundaries are checked against the walking network
 	// for the GCJ-02 / BD-09 trap (CheckCRS), loudly warned.
 	Declared *Inputs
+
+	loadWarnings []string // BuildInputs: what Load warned of
 }
 
 // BuildInfo says how a build went, for logs and comparisons.
@@ -79,10 +81,15 @@ type BuildInfo struct {
 // builds their analysis.
 func BuildInputs(in Inputs, opts BuildOptions) (*coverage.Analysis, BuildInfo, error) {
 	start := time.Now()
+	var loadWarnings []string
+	if in.OnWarning == nil {
+		in.OnWarning = func(w string) { loadWarnings = append(loadWarnings, w) }
+	}
 	cat, ds, err := Load(in)
 	if err != nil {
 		return nil, BuildInfo{}, err
 	}
+	opts.loadWarnings = loadWarnings
 	logf(opts.Logger, "loaded", "dataset", ds.Name, "facilities", len(ds.Facilities), "cells", len(ds.Cells), "units", len(ds.Units), "ms", time.Since(start).Milliseconds())
 	var ex *Extract
 	if in.OSM != "" {
@@ -101,6 +108,9 @@ func BuildInputs(in Inputs, opts BuildOptions) (*coverage.Analysis, BuildInfo, e
 // population names where the cells came from, for error messages.
 func Build(cat *coverage.Catalog, ds *coverage.Dataset, ex *Extract, population string, opts BuildOptions) (*coverage.Analysis, BuildInfo, error) {
 	info := BuildInfo{Cells: len(ds.Cells), Facilities: len(ds.Facilities)}
+	for _, w := range opts.loadWarnings {
+		info.warn(opts.Logger, w)
+	}
 	snapM := opts.SnapM
 	if snapM == 0 {
 		snapM = coverage.DefaultSnapLimitM
@@ -112,7 +122,7 @@ func Build(cat *coverage.Catalog, ds *coverage.Dataset, ex *Extract, population 
 	if opts.Rule != nil {
 		rule = *opts.Rule
 	}
-	aopts := coverage.Options{Detour: opts.Detour, SearchFactor: opts.SearchFactor, PlanYear: opts.PlanYear}
+	aopts := coverage.Options{Detour: opts.Detour, SearchFactor: opts.SearchFactor, PlanYear: opts.PlanYear, Divisions: DivisionsFor(ds)}
 	if ex != nil && opts.Basemap {
 		b, st, err := ReadBasemap(ex.Name, bytes.NewReader(ex.Data))
 		if err != nil {

@@ -33,8 +33,13 @@ type Inputs struct {
 	// "gbk"); otherwise the .cpg, the table's language driver, or detection.
 	Encoding string
 	// BoundariesLevel is the unit level of boundary features that carry
-	// none (a Shapefile of streets from the natural-resources bureau).
+	// none (a Shapefile of streets from the natural-resources bureau);
+	// without it the level is told from the official divisions, the
+	// code's length or the name's ending.
 	BoundariesLevel string
+	// OnWarning, when set, gets the warnings of loading (boundary
+	// polygons the official divisions do not know).
+	OnWarning func(string)
 	// FacilitiesLayer, PopulationLayer and BoundariesLayer name the layer
 	// of a GeoPackage input ("" when it has one).
 	FacilitiesLayer, PopulationLayer, BoundariesLayer string
@@ -196,21 +201,31 @@ func Load(in Inputs) (*coverage.Catalog, *coverage.Dataset, error) {
 	}); err != nil {
 		return nil, nil, err
 	}
-	if in.Boundaries != "" && isVector(in.Boundaries) {
-		sf, c, err := in.vector(in.Boundaries, in.BoundariesLayer, or(in.BoundariesCRS, in.CRS))
+	if in.Boundaries != "" {
+		c := or(in.BoundariesCRS, in.CRS)
+		var fc *geojson.FeatureCollection
+		if isVector(in.Boundaries) {
+			sf, sc, err := in.vector(in.Boundaries, in.BoundariesLayer, c)
+			if err != nil {
+				return nil, nil, err
+			}
+			fc, c = sf.Features, sc
+		} else if fc, err = readWith(in, in.Boundaries, func(r io.Reader) (*geojson.FeatureCollection, error) {
+			return readFeatures(in.Boundaries, r)
+		}); err != nil {
+			return nil, nil, err
+		}
+		divs, _ := ChengduDivisions()
+		warns, err := prepareBoundaries(in.Boundaries, fc, in.BoundariesLevel, divs)
 		if err != nil {
 			return nil, nil, err
 		}
-		if err := boundaryAliases(in.Boundaries, sf.Features, in.BoundariesLevel); err != nil {
-			return nil, nil, err
+		for _, w := range warns {
+			if in.OnWarning != nil {
+				in.OnWarning(w)
+			}
 		}
-		if ds.Units, err = boundariesFromFeatures(in.Boundaries, sf.Features, c); err != nil {
-			return nil, nil, err
-		}
-	} else if in.Boundaries != "" {
-		if ds.Units, err = readWith(in, in.Boundaries, func(r io.Reader) ([]coverage.AdminUnit, error) {
-			return ReadBoundaries(in.Boundaries, r, or(in.BoundariesCRS, in.CRS))
-		}); err != nil {
+		if ds.Units, err = boundariesFromFeatures(in.Boundaries, fc, c); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -246,37 +261,6 @@ func (in Inputs) vector(path, layer string, def spatial.CRS) (*Shapefile, spatia
 		return sf, spatial.WGS84, nil
 	}
 	return sf, def, nil
-}
-
-// boundaryAliases fills level, code and name of Shapefile boundary
-// features from the usual Chinese field names (XZQDM/XZQMC of the land
-// survey, 代码/名称) and the given level where a feature has none.
-func boundaryAliases(name string, fc *geojson.FeatureCollection, level string) error {
-	aliases := map[string][]string{
-		"code":   {"xzqdm", "dm", "代码", "编码", "行政区代码", "街道代码", "社区代码", "adcode"},
-		"name":   {"xzqmc", "mc", "名称", "行政区名称", "街道名称", "社区名称"},
-		"parent": {"sjdm", "上级代码", "parent_code"},
-	}
-	for i, ft := range fc.Features {
-		for key, as := range aliases {
-			if prop(ft.Properties, key) != "" {
-				continue
-			}
-			for _, a := range as {
-				if v := prop(ft.Properties, a); v != "" {
-					ft.Properties[key] = v
-					break
-				}
-			}
-		}
-		if prop(ft.Properties, "level") == "" {
-			if level == "" {
-				return invalid("%s record %d: no \"level\" field (district, street, community or grid): add one or give --boundaries-level", name, i+1)
-			}
-			ft.Properties["level"] = level
-		}
-	}
-	return nil
 }
 
 func readWith[T any](in Inputs, path string, read func(io.Reader) (T, error)) (T, error) {

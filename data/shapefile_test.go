@@ -167,11 +167,14 @@ func TestShapefileRefusals(t *testing.T) {
 	_, err = ReadShapefile(os.ReadFile, noDBF, "")
 	wantInvalid(t, err, "nodbf.dbf is missing")
 
-	// Boundaries without a level field: named, and --boundaries-level fixes it.
+	// Boundaries without a level field: told from the official divisions
+	// (6-digit district codes); a level that cannot be told is refused
+	// naming --boundaries-level (TestBoundaryFileFieldsNamed).
 	nolevel := ogr2ogr(t, dir, "nolevel.shp", chengduBoundaries, "-select", "code,name")
 	in := Inputs{Facilities: chengduFacilities, Population: "sample/chengdu/population.csv", Boundaries: nolevel}
-	_, _, err = Load(in)
-	wantInvalid(t, err, "nolevel.shp record 1", "--boundaries-level")
+	if _, ds, err := Load(in); err != nil || len(ds.Units) != 5 || ds.Units[0].Level != coverage.District || ds.Units[0].Parent != "510100" {
+		t.Errorf("level told from the codes: %v", err)
+	}
 	in.BoundariesLevel = "district"
 	if _, ds, err := Load(in); err != nil || len(ds.Units) == 0 {
 		t.Errorf("with --boundaries-level: %v", err)

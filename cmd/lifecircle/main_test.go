@@ -66,6 +66,29 @@ func TestServeEndToEnd(t *testing.T) {
 			t.Errorf("%s: %v", u, e)
 		}
 	}
+	// the official streets and communities: listed, named, resolvable
+	st := fetch("/v1/units?level=street", 200)
+	if st["count"] != float64(62) || !strings.Contains(fmt.Sprint(st["units"]), "石羊街道") || strings.Contains(fmt.Sprint(st["units"]), "boundary:true") {
+		t.Errorf("/v1/units?level=street: %v streets", st["count"])
+	}
+	if cm := fetch("/v1/units?level=community&parent=石羊街道", 200); cm["count"] != float64(14) {
+		t.Errorf("communities of 石羊街道: %v", cm["count"])
+	}
+	for _, c := range []struct {
+		url    string
+		status int
+		want   string
+	}{
+		{"/v1/layers/gaps?type=幼儿园&unit=石羊街道", 404, "510107063 (street, 武侯区) is an official unit, but dataset chengdu-centre-sample has no street boundaries"},
+		{"/v1/layers/gaps?type=幼儿园&unit=510107063", 404, "no street boundaries"},
+		{"/ogc/collections/gaps-kindergarten/items?unit=石羊街道", 404, "no street boundaries"},
+		{"/v1/layers/gaps?type=幼儿园&unit=510107999", 400, "no unit has this code"},
+		{"/v1/layers/gaps?type=幼儿园&unit=锦城社区", 400, "510106031011 (community, 金牛区)"},
+	} {
+		if e := fetch(c.url, c.status); e["parameter"] != "unit" || !strings.Contains(fmt.Sprint(e["error"]), c.want) {
+			t.Errorf("%s: %v", c.url, e)
+		}
+	}
 	fetch("/v1/layers", 200)
 	for _, l := range []string{"facilities", "population", "coverage?type=kindergarten", "gaps?type=kindergarten", "gap-areas?type=kindergarten"} {
 		fc := fetch("/v1/layers/"+l, 200)

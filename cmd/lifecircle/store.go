@@ -253,6 +253,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer, log
 		inputs.Name = sf.name
 	}
 	inputs.OnPOIReport = func(r *data.POIReport) { logPOIReport(logger, r) }
+	inputs.OnWarning = func(w string) { logger.Warn("import", "warning", w) }
 	start := time.Now()
 	logger.Info("import", "stage", "reading", "facilities", inputs.Facilities, "population", inputs.Population, "boundaries", inputs.Boundaries)
 	cat, ds, err := data.Load(inputs)

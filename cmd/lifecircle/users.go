@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"lifecircle/coverage"
+	"lifecircle/data"
 )
 
 // listFlag collects a repeated flag (--unit A --unit B, or --unit A,B).
@@ -73,6 +75,9 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer, _ *s
 			return err
 		}
 		defer st.Close()
+		if u.Units, err = resolveUserUnits(ctx, st, u.Units); err != nil {
+			return fmt.Errorf("users add: --unit: %w", err)
+		}
 		if err := st.AddUser(note("user.add", map[string]any{"name": u.Name, "role": u.Role, "units": u.Units, "id": u.ID}), u, cred); err != nil {
 			return fmt.Errorf("users add: %w", err)
 		}
@@ -118,6 +123,59 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer, _ *s
 		return st.Close()
 	}
 	return fmt.Errorf("users: unknown subcommand %q: give add, list or revoke", cmd)
+}
+
+// resolveUserUnits turns each --unit (a code or a name: 石羊街道,
+// 510107063, 成华区) into its code: an official division, or else a unit
+// of one of the store's datasets. An unknown unit or a name fitting several
+// is an error naming it (the candidates with their districts).
+func resolveUserUnits(ctx context.Context, st coverage.Store, units []string) ([]string, error) {
+	divs, err := data.ChengduDivisions()
+	if err != nil {
+		return nil, err
+	}
+	var stored []*coverage.Dataset // loaded when a unit is not an official division
+	loaded := false
+	out := make([]string, 0, len(units))
+	for _, s := range units {
+		v, err := divs.Resolve(s)
+		if err == nil {
+			out = append(out, v.Code)
+			continue
+		}
+		if !errors.Is(err, coverage.ErrNotFound) {
+			return nil, err
+		}
+		if !loaded {
+			loaded = true
+			names, err := st.Datasets(ctx)
+			if err != nil {
+				return nil, err
+			}
+			for _, n := range names {
+				_, ds, err := st.LoadDataset(ctx, n)
+				if err != nil {
+					return nil, err
+				}
+				stored = append(stored, ds)
+			}
+		}
+		code := ""
+		for _, ds := range stored {
+			for _, u := range ds.Units {
+				if u.Code == s || u.Name == s {
+					code = u.Code
+				}
+			}
+		}
+		if code == "" {
+			return nil, coverage.WithZH(fmt.Errorf("%q is neither an official division (%d streets and communities of 锦江, 青羊, 金牛, 武侯, 成华; /v1/units lists them) nor a unit of the store's %d datasets: %w",
+				s, divs.Len(), len(stored), coverage.ErrInvalid),
+				"「%s」既不是正式行政区划（/v1/units 列出），也不是存储中 %d 个数据集的单元", s, len(stored))
+		}
+		out = append(out, code)
+	}
+	return out, nil
 }
 
 func unitsNote(units []string) string {

@@ -82,7 +82,16 @@ func buildChengdu(in, out string) error {
 	}
 	fmt.Printf("chengdu: osm.pbf copied (%d bytes, sha256 %s)\n", pbf.size, pbf.sha256)
 
-	files, err := describeFiles(out, "facilities.geojson", "boundaries.geojson", "population.csv", "osm.pbf")
+	// the official streets and communities of the five districts (codes
+	// and names, no geometry): byte copies, to validate and resolve units
+	for _, f := range []string{"streets_2023_central5.csv", "communities_2023_central5.csv"} {
+		if _, err := copyFile(filepath.Join(in, "divisions", f), filepath.Join(out, f)); err != nil {
+			return err
+		}
+	}
+
+	files, err := describeFiles(out, "facilities.geojson", "boundaries.geojson", "population.csv", "osm.pbf",
+		"streets_2023_central5.csv", "communities_2023_central5.csv")
 	if err != nil {
 		return err
 	}

