@@ -17,6 +17,7 @@ import (
 	"github.com/paulmach/orb/geojson"
 
 	"lifecircle/coverage"
+	"lifecircle/coverage/collection"
 )
 
 // analyzeTiny analyses the tiny fixture with the default options.
@@ -317,4 +318,32 @@ func TestWriteOutputsIntoEmptyDirAndAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	noPartials(t, filepath.Dir(deep))
+}
+
+// The gaps layers an export stores are exactly the gaps collections.
+func TestAnalysisLayersGapsAreTheGapsCollection(t *testing.T) {
+	a := analyzeSample(t, "chengdu")
+	layers, err := AnalysisLayers(a, coverage.DefaultProfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := collection.NewSet(a, "export")
+	n := 0
+	for _, l := range layers {
+		typ, ok := strings.CutPrefix(l.Name, "gaps/")
+		if !ok {
+			continue
+		}
+		fc, err := TypedLayer(set, "gaps", typ, coverage.DefaultProfile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := LayerFeatures(fc); !reflect.DeepEqual(l.Features, want) {
+			t.Errorf("%s: %d features, the collection has %d (or they differ)", l.Name, len(l.Features), len(want))
+		}
+		n++
+	}
+	if n != len(a.Types()) {
+		t.Errorf("%d gaps layers for %d types", n, len(a.Types()))
+	}
 }

@@ -42,12 +42,22 @@ func AnalysisLayers(a *coverage.Analysis, p coverage.Profile) ([]NamedLayer, err
 	var out []NamedLayer
 	set := collection.NewSet(a, "export")
 	for _, tc := range a.Types() {
+		var cov []coverage.LayerFeature
 		for _, l := range []string{"coverage", "gaps", "gap-areas"} {
+			if l == "gaps" {
+				if gaps := gapsOf(a, tc, cov); gaps != nil {
+					out = append(out, NamedLayer{Name: l + "/" + tc.Type.ID, Features: gaps})
+					continue
+				}
+			}
 			fc, err := TypedLayer(set, l, tc.Type.ID, p)
 			if err != nil {
 				return nil, fmt.Errorf("layer %s/%s: %w", l, tc.Type.ID, err)
 			}
 			out = append(out, NamedLayer{Name: l + "/" + tc.Type.ID, Features: LayerFeatures(fc)})
+			if l == "coverage" {
+				cov = out[len(out)-1].Features
+			}
 		}
 	}
 	cfc, err := catchments(a, set)
@@ -57,6 +67,26 @@ func AnalysisLayers(a *coverage.Analysis, p coverage.Profile) ([]NamedLayer, err
 	out = append(out, NamedLayer{Name: "catchments", Features: LayerFeatures(cfc)})
 	out = append(out, NamedLayer{Name: "metadata", Features: []coverage.LayerFeature{MetadataFeature(a)}})
 	return out, nil
+}
+
+// gapsOf is the gaps layer of a type taken from its coverage layer (one
+// feature per cell, in cell order): the features of the populated cells
+// the type does not cover, the same features (shared, not copied) that
+// the gaps collection gives. nil when cov is not in cell order.
+func gapsOf(a *coverage.Analysis, tc *coverage.TypeCoverage, cov []coverage.LayerFeature) []coverage.LayerFeature {
+	if len(cov) != len(a.Data.Cells) {
+		return nil
+	}
+	out := []coverage.LayerFeature{}
+	for i, c := range a.Data.Cells {
+		if cov[i].ID != c.Cell.String() {
+			return nil
+		}
+		if c.Population > 0 && !tc.IsCovered(i) {
+			out = append(out, cov[i])
+		}
+	}
+	return out
 }
 
 // MetadataFeature is the row of an export's metadata layer for one
@@ -99,6 +129,12 @@ type CopyStats struct {
 // management). Users and their tokens are never copied. names empty copies
 // every dataset.
 func CopyStore(ctx context.Context, dst coverage.Store, src coverage.Store, names []string) (CopyStats, error) {
+	return CopyStoreSkipping(ctx, dst, src, names, nil)
+}
+
+// CopyStoreSkipping is CopyStore without the stored layers for which skip
+// is true (an export writes those from its own analysis).
+func CopyStoreSkipping(ctx context.Context, dst coverage.Store, src coverage.Store, names []string, skip func(dataset, layer string) bool) (CopyStats, error) {
 	var st CopyStats
 	if len(names) == 0 {
 		var err error
@@ -164,6 +200,9 @@ func CopyStore(ctx context.Context, dst coverage.Store, src coverage.Store, name
 			return st, err
 		}
 		for _, l := range layers {
+			if skip != nil && skip(name, l) {
+				continue
+			}
 			fs, err := src.Layer(ctx, name, l)
 			if err != nil {
 				return st, err

@@ -399,66 +399,116 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer, log
 		if err != nil {
 			return err
 		}
+		extra[name] = layers
 		if *noSave {
-			extra[name] = layers
 			continue
 		}
-		for _, l := range layers {
-			if err := src.SaveLayer(ctx, name, l.Name, l.Features); err != nil {
-				return fmt.Errorf("storing layer %s of %s: %w", l.Name, name, err)
-			}
+		if err := saveLayers(ctx, src, name, layers); err != nil {
+			return err
 		}
 		logger.Info("export", "dataset", name, "layers_stored", len(layers))
 	}
 	return exportTo(ctx, src, names, extra, *out, stdout, start)
 }
 
+// saveLayers stores an analysis's layers in st: in one transaction for a
+// GeoPackage (where a gaps layer then shares its coverage layer's rows).
+func saveLayers(ctx context.Context, st coverage.Store, dataset string, layers []data.NamedLayer) error {
+	if g, ok := st.(*gpkgstore.Store); ok {
+		ls := make([]gpkgstore.Layer, len(layers))
+		for i, l := range layers {
+			ls[i] = gpkgstore.Layer{Name: l.Name, Features: l.Features}
+		}
+		if err := g.SaveLayers(ctx, dataset, ls); err != nil {
+			return fmt.Errorf("storing the layers of %s: %w", dataset, err)
+		}
+		return nil
+	}
+	for _, l := range layers {
+		if err := st.SaveLayer(ctx, dataset, l.Name, l.Features); err != nil {
+			return fmt.Errorf("storing layer %s of %s: %w", l.Name, dataset, err)
+		}
+	}
+	return nil
+}
+
 // exportTo copies datasets from src into a new GeoPackage at out, with the
-// extra layers of each dataset (used with --no-save). The file is written
-// beside out and linked into place when complete: out is whole or absent.
+// layers computed for each dataset (extra; stored layers of the same names
+// are not copied). The file is written beside out without a sync per
+// write, synced once complete and linked into place: out is whole or
+// absent.
 func exportTo(ctx context.Context, src coverage.Store, names []string, extra map[string][]data.NamedLayer, out string, stdout io.Writer, start time.Time) error {
-	abs, err := filepath.Abs(out)
+	stats, err := writeExport(ctx, src, names, extra, out)
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(filepath.Dir(abs), "."+filepath.Base(abs)+fmt.Sprintf(".partial-%d", os.Getpid()))
-	os.Remove(tmp)
-	dst, err := gpkgstore.Open(tmp)
+	fmt.Fprintf(stdout, "exported %d datasets (%d scenarios, %d proposals, %d plan items, %d layers, %d audit entries) to %s in %.1fs\n",
+		stats.Datasets, stats.Scenarios, stats.Proposals, stats.PlanItems, stats.Layers, stats.Audit, out, time.Since(start).Seconds())
+	return nil
+}
+
+// writeExport is the writing part of an export (what BenchmarkExportWrite
+// measures).
+func writeExport(ctx context.Context, src coverage.Store, names []string, extra map[string][]data.NamedLayer, out string) (data.CopyStats, error) {
+	var stats data.CopyStats
+	abs, err := filepath.Abs(out)
 	if err != nil {
-		return err
+		return stats, err
+	}
+	dir := filepath.Dir(abs)
+	tmp := filepath.Join(dir, "."+filepath.Base(abs)+fmt.Sprintf(".partial-%d", os.Getpid()))
+	for _, s := range []string{"", "-journal", "-wal", "-shm"} {
+		os.Remove(tmp + s)
+	}
+	dst, err := gpkgstore.CreateExport(tmp)
+	if err != nil {
+		return stats, err
 	}
 	ok := false
 	defer func() {
 		if !ok {
 			dst.Close()
-			for _, s := range []string{"", "-wal", "-shm"} {
+			for _, s := range []string{"", "-journal", "-wal", "-shm"} {
 				os.Remove(tmp + s)
 			}
 		}
 	}()
-	stats, err := data.CopyStore(ctx, dst, src, names)
-	if err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
-	for name, layers := range extra {
-		for _, l := range layers {
-			if err := dst.SaveLayer(ctx, name, l.Name, l.Features); err != nil {
-				return err
+	computed := func(dataset, layer string) bool {
+		for _, l := range extra[dataset] {
+			if l.Name == layer {
+				return true
 			}
-			stats.Layers++
+		}
+		return false
+	}
+	if stats, err = data.CopyStoreSkipping(ctx, dst, src, names, computed); err != nil {
+		return stats, fmt.Errorf("export: %w", err)
+	}
+	for _, name := range names {
+		if layers := extra[name]; len(layers) > 0 {
+			if err := saveLayers(ctx, dst, name, layers); err != nil {
+				return stats, fmt.Errorf("export: %w", err)
+			}
+			stats.Layers += len(layers)
 		}
 	}
-	if err := dst.CloseSingleFile(); err != nil {
-		return err
+	if err := dst.CloseExport(); err != nil {
+		return stats, err
 	}
 	if err := os.Link(tmp, abs); err != nil {
-		return fmt.Errorf("export: %w", err)
+		return stats, fmt.Errorf("export: %w", err)
 	}
 	os.Remove(tmp)
 	ok = true
-	fmt.Fprintf(stdout, "exported %d datasets (%d scenarios, %d proposals, %d plan items, %d layers, %d audit entries) to %s in %.1fs\n",
-		stats.Datasets, stats.Scenarios, stats.Proposals, stats.PlanItems, stats.Layers, stats.Audit, out, time.Since(start).Seconds())
-	return nil
+	d, err := os.Open(dir)
+	if err != nil {
+		return stats, err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return stats, err
+	}
+	return stats, nil
 }
 
 // serveStore serves a stored dataset and gives the API the store for

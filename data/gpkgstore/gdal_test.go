@@ -173,6 +173,9 @@ func TestGDALReadsGeoPackageStore(t *testing.T) {
 		"lifecircle_replays":           {"None", 0},
 		"lifecircle_networks":          {"None", 0},
 		"lifecircle_versions":          {"None", 0},
+		"lifecircle_cells":             {"Polygon", 30 + 7},
+		"lifecircle_cell_values":       {"None", 30 + 7},
+		"lifecircle_cell_layers":       {"None", 2},
 	}
 	for name, w := range want {
 		if _, ok := list[name]; !ok {

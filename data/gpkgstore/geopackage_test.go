@@ -200,7 +200,8 @@ func TestGeoPackageLayout(t *testing.T) {
 		"plan_items": "features", "layer_gaps_kindergarten": "features",
 		"datasets": "attributes", "scenarios": "attributes", "lifecircle_layers": "attributes", "lifecircle_migrations": "attributes",
 		"audit": "attributes", "lifecircle_users": "attributes", "lifecircle_replays": "attributes", "lifecircle_versions": "attributes",
-		"lifecircle_networks": "attributes",
+		"lifecircle_networks": "attributes", "lifecircle_cells": "features", "lifecircle_cell_values": "attributes",
+		"lifecircle_cell_layers": "attributes",
 	}
 	if !reflect.DeepEqual(contents, want) {
 		t.Errorf("gpkg_contents %v\nwant %v", contents, want)

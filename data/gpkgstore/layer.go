@@ -165,11 +165,15 @@ func sqlValue(v any) any {
 }
 
 // SaveLayer stores a computed layer of a stored dataset, replacing the
-// previous features of that layer for that dataset.
+// previous features of that layer for that dataset (SaveLayers with one).
 func (g *Store) SaveLayer(ctx context.Context, dataset, name string, features []coverage.LayerFeature) error {
-	if err := store.CheckLayer(dataset, name); err != nil {
-		return err
-	}
+	return g.SaveLayers(ctx, dataset, []Layer{{Name: name, Features: features}})
+}
+
+// saveGeneric stores a layer the general way: a feature table per layer
+// name with every property as a column and the properties as JSON. The
+// previous features of (dataset, name) are already gone.
+func (g *Store) saveGeneric(ctx context.Context, tx *sql.Tx, dataset, name string, features []coverage.LayerFeature, touched map[string]bool) error {
 	// What the features need: a geometry type, columns and their types.
 	geomType := ""
 	types := map[string]string{}
@@ -194,83 +198,94 @@ func (g *Store) SaveLayer(ctx context.Context, dataset, name string, features []
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	return g.write(ctx, func(tx *sql.Tx) error {
-		if err := datasetExists(ctx, tx, dataset); err != nil {
-			return err
+	// a new table is made with every column at once: each ALTER TABLE
+	// re-reads and checks the whole schema
+	var defs []string
+	seen := map[string]bool{}
+	for _, k := range keys {
+		if c := columnName(k); c != "" && !seen[strings.ToLower(c)] {
+			seen[strings.ToLower(c)] = true
+			t := types[k]
+			if t == "" {
+				t = "TEXT"
+			}
+			defs = append(defs, quoteIdent(c)+" "+t)
 		}
-		table, err := g.layerTable(ctx, tx, name, geomType)
+	}
+	table, err := g.layerTable(ctx, tx, name, geomType, defs)
+	if err != nil {
+		return err
+	}
+	have, err := tableColumns(ctx, tx, table)
+	if err != nil {
+		return err
+	}
+	cols := []string{"geom", "dataset", "feature_id", "properties"}
+	var propKeys []string
+	used := map[string]bool{}
+	for _, k := range keys {
+		c := columnName(k)
+		if c == "" || used[strings.ToLower(c)] {
+			continue // kept in the JSON only
+		}
+		used[strings.ToLower(c)] = true
+		if _, ok := have[strings.ToLower(c)]; !ok {
+			t := types[k]
+			if t == "" {
+				t = "TEXT"
+			}
+			if err := execAll(ctx, tx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", quoteIdent(table), quoteIdent(c), t)); err != nil {
+				return err
+			}
+		}
+		cols = append(cols, quoteIdent(c))
+		propKeys = append(propKeys, k)
+	}
+	ins, err := tx.PrepareContext(ctx, fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", quoteIdent(table),
+		strings.Join(cols, ", "), strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ")))
+	if err != nil {
+		return err
+	}
+	defer ins.Close()
+	args := make([]any, len(cols))
+	for i, f := range features {
+		geom, err := encodeGP(store.Normalize(f.Geometry))
 		if err != nil {
-			return err
+			return fmt.Errorf("layer %s: feature %d (%s): %w", name, i+1, f.ID, err)
 		}
-		have, err := tableColumns(ctx, tx, table)
+		props, err := store.PropertiesJSON(f.Properties)
 		if err != nil {
-			return err
+			return fmt.Errorf("layer %s: feature %d (%s): properties: %v: %w", name, i+1, f.ID, err, coverage.ErrInvalid)
 		}
-		cols := []string{"geom", "dataset", "feature_id", "properties"}
-		var propKeys []string
-		used := map[string]bool{}
-		for _, k := range keys {
-			c := columnName(k)
-			if c == "" || used[strings.ToLower(c)] {
-				continue // kept in the JSON only
-			}
-			used[strings.ToLower(c)] = true
-			if _, ok := have[strings.ToLower(c)]; !ok {
-				t := types[k]
-				if t == "" {
-					t = "TEXT"
-				}
-				if err := execAll(ctx, tx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", quoteIdent(table), quoteIdent(c), t)); err != nil {
-					return err
-				}
-			}
-			cols = append(cols, quoteIdent(c))
-			propKeys = append(propKeys, k)
+		args[0], args[1], args[2], args[3] = geom, dataset, store.NullStr(f.ID), string(props)
+		for j, k := range propKeys {
+			args[4+j] = sqlValue(f.Properties[k])
 		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("DELETE FROM %s WHERE dataset = ?", quoteIdent(table)), dataset); err != nil {
-			return err
+		if _, err := ins.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("layer %s: feature %d (%s): %w", name, i+1, f.ID, err)
 		}
-		ins, err := tx.PrepareContext(ctx, fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", quoteIdent(table),
-			strings.Join(cols, ", "), strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ")))
-		if err != nil {
-			return err
-		}
-		defer ins.Close()
-		args := make([]any, len(cols))
-		for i, f := range features {
-			geom, err := encodeGP(store.Normalize(f.Geometry))
-			if err != nil {
-				return fmt.Errorf("layer %s: feature %d (%s): %w", name, i+1, f.ID, err)
-			}
-			props, err := store.PropertiesJSON(f.Properties)
-			if err != nil {
-				return fmt.Errorf("layer %s: feature %d (%s): properties: %v: %w", name, i+1, f.ID, err, coverage.ErrInvalid)
-			}
-			args[0], args[1], args[2], args[3] = geom, dataset, store.NullStr(f.ID), string(props)
-			for j, k := range propKeys {
-				args[4+j] = sqlValue(f.Properties[k])
-			}
-			if _, err := ins.ExecContext(ctx, args...); err != nil {
-				return fmt.Errorf("layer %s: feature %d (%s): %w", name, i+1, f.ID, err)
-			}
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO lifecircle_layers (dataset, name, table_name, features, saved) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (dataset, name) DO UPDATE SET table_name = excluded.table_name, features = excluded.features, saved = excluded.saved`,
-			dataset, name, table, len(features), store.FormatTime(time.Now())); err != nil {
-			return err
-		}
-		if err := touchContents(ctx, tx, "lifecircle_layers", false); err != nil {
-			return err
-		}
-		return touchContents(ctx, tx, table, true)
-	})
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO lifecircle_layers (dataset, name, table_name, features, saved) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (dataset, name) DO UPDATE SET table_name = excluded.table_name, features = excluded.features, saved = excluded.saved`,
+		dataset, name, table, len(features), store.FormatTime(time.Now())); err != nil {
+		return err
+	}
+	touched[table] = true
+	return nil
 }
 
 // layerTable returns the table of a layer name, creating it (or widening
 // its declared geometry type) as needed.
-func (g *Store) layerTable(ctx context.Context, tx *sql.Tx, name, geomType string) (string, error) {
+func (g *Store) layerTable(ctx context.Context, tx *sql.Tx, name, geomType string, columns []string) (string, error) {
 	var table string
-	err := tx.QueryRowContext(ctx, "SELECT table_name FROM lifecircle_layers WHERE name = ? LIMIT 1", name).Scan(&table)
+	// a table (not a view of cell layers) that holds this layer for some
+	// dataset, or that held it and is empty now
+	err := tx.QueryRowContext(ctx, `SELECT l.table_name FROM lifecircle_layers l JOIN sqlite_master m ON m.name = l.table_name AND m.type = 'table'
+		WHERE l.name = ? LIMIT 1`, name).Scan(&table)
+	if err == sql.ErrNoRows {
+		err = tx.QueryRowContext(ctx, `SELECT c.table_name FROM gpkg_contents c JOIN sqlite_master m ON m.name = c.table_name AND m.type = 'table'
+			WHERE c.description = ? ORDER BY length(c.table_name) LIMIT 1`, "lifecircle computed layer "+name).Scan(&table)
+	}
 	if err == nil {
 		var declared string
 		if err := tx.QueryRowContext(ctx, "SELECT geometry_type_name FROM gpkg_geometry_columns WHERE table_name = ?", table).Scan(&declared); err != nil {
@@ -293,7 +308,7 @@ func (g *Store) layerTable(ctx context.Context, tx *sql.Tx, name, geomType strin
 	if taken || table == "layer" {
 		table += hashSuffix(name)
 	}
-	if err := createFeatureTable(ctx, tx, table, geomType, "dataset TEXT NOT NULL, feature_id TEXT, properties TEXT NOT NULL",
+	if err := createFeatureTable(ctx, tx, table, geomType, strings.Join(append([]string{"dataset TEXT NOT NULL, feature_id TEXT, properties TEXT NOT NULL"}, columns...), ", "),
 		"lifecircle computed layer "+name); err != nil {
 		return "", err
 	}
@@ -337,6 +352,17 @@ func (g *Store) Layer(ctx context.Context, dataset, name string) ([]coverage.Lay
 		}
 		if err != nil {
 			return err
+		}
+		fs, ok, err := g.cellLayer(ctx, tx, dataset, name)
+		if err != nil {
+			return err
+		}
+		if ok {
+			if len(fs) != n {
+				return fmt.Errorf("store is damaged: layer %s of %s should have %d features, found %d", name, dataset, n, len(fs))
+			}
+			out = fs
+			return nil
 		}
 		rows, err := tx.QueryContext(ctx, fmt.Sprintf("SELECT feature_id, geom, properties FROM %s WHERE dataset = ? ORDER BY fid", quoteIdent(table)), dataset)
 		if err != nil {

@@ -24,6 +24,7 @@ var migrations = []migration{
 	{2, "users, audit, idempotency replays", migrate2},
 	{3, "walking networks: the OSM extract each dataset was imported with", migrate3},
 	{4, "record versions (If-Match) and the request hash of idempotency replays", migrate4},
+	{5, "cell layers: shared H3 cells, per-feature values and a spatial view per layer", migrate5},
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
