@@ -228,16 +228,17 @@ type batchLayer struct {
 
 // layerWriter saves layers of one dataset in one transaction.
 type layerWriter struct {
-	ctx     context.Context
-	tx      *sql.Tx
-	dataset string
-	cells   map[string]*cellRow // loaded on first use
-	cellCol map[string]string   // declared columns of lifecircle_cells
-	valCol  map[string]string   // of lifecircle_cell_values
-	regCol  map[string]string   // of lifecircle_cell_layers
-	batch   []*batchLayer
-	views   map[string]bool // views to rebuild at the end
-	touched map[string]bool // feature tables whose gpkg_contents row to refresh
+	ctx       context.Context
+	tx        *sql.Tx
+	dataset   string
+	cells     map[string]*cellRow // loaded on first use
+	cellCol   map[string]string   // declared columns of lifecircle_cells
+	valCol    map[string]string   // of lifecircle_cell_values
+	regCol    map[string]string   // of lifecircle_cell_layers
+	batch     []*batchLayer
+	views     map[string]bool // views to rebuild at the end
+	nullConst map[string]bool // registry columns of properties null in every feature
+	touched   map[string]bool // feature tables whose gpkg_contents row to refresh
 }
 
 // SaveLayers stores computed layers of a stored dataset in one
@@ -255,7 +256,7 @@ func (g *Store) SaveLayers(ctx context.Context, dataset string, layers []Layer) 
 		if err := datasetExists(ctx, tx, dataset); err != nil {
 			return err
 		}
-		w := &layerWriter{ctx: ctx, tx: tx, dataset: dataset, views: map[string]bool{}, touched: map[string]bool{}}
+		w := &layerWriter{ctx: ctx, tx: tx, dataset: dataset, views: map[string]bool{}, touched: map[string]bool{}, nullConst: map[string]bool{}}
 		// The old storage of every layer goes first, so that cells no
 		// layer of the dataset uses any more are dropped and stored anew.
 		for _, l := range layers {
@@ -276,6 +277,23 @@ func (g *Store) SaveLayers(ctx context.Context, dataset string, layers []Layer) 
 					return err
 				}
 			}
+		}
+		var nulls []string
+		for c := range w.nullConst {
+			if _, ok := w.regCol[c]; !ok {
+				nulls = append(nulls, c)
+			}
+		}
+		sort.Strings(nulls)
+		for _, c := range nulls {
+			decl := "TEXT"
+			if d, ok := w.valCol[c]; ok {
+				decl = d
+			}
+			if err := execAll(ctx, tx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", registryTable, quoteIdent(c), decl)); err != nil {
+				return err
+			}
+			w.regCol[c] = decl
 		}
 		views := make([]string, 0, len(w.views))
 		for v := range w.views {
@@ -1004,15 +1022,17 @@ func (w *layerWriter) register(bl *batchLayer, view string, filterVal any) error
 			continue
 		}
 		c := "k_" + strings.ToLower(ks.Col)
+		if ks.Kind == "" {
+			// only nulls: the column is made at the end, typed as where
+			// the property varies in another layer
+			w.nullConst[c] = true
+			continue
+		}
 		if _, ok := w.regCol[c]; !ok {
-			decl := declOf(ks.Kind)
-			if d, ok := w.valCol[c]; ok && ks.Kind == "" {
-				decl = d // only nulls: typed as where the property varies
-			}
-			if err := execAll(w.ctx, w.tx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", registryTable, quoteIdent(c), decl)); err != nil {
+			if err := execAll(w.ctx, w.tx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", registryTable, quoteIdent(c), declOf(ks.Kind))); err != nil {
 				return err
 			}
-			w.regCol[c] = decl
+			w.regCol[c] = declOf(ks.Kind)
 		}
 		cols = append(cols, quoteIdent(c))
 		args = append(args, sqlValue(constants[ks.Key]))
