@@ -38,7 +38,7 @@ func checkParams(c *gin.Context, allowed ...string) error {
 			return badParamZH(k, fmt.Sprintf("查询参数「%s」出现了 %d 次", k, len(q[k])), "query parameter %q is given %d times", k, len(q[k]))
 		}
 	}
-	if f := c.Query("f"); f != "" && f != "json" && f != "geojson" {
+	if f := c.Query("f"); f != "" && f != "json" && f != "geojson" && (f != "gpkg" || c.FullPath() != "/ogc/collections/:id/items") { // items download as GeoPackage (download.go)
 		return badParamZH("f", fmt.Sprintf("不支持格式「%s」，请用 json", f), "format %q is not supported; use json", f)
 	}
 	return nil

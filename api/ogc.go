@@ -393,6 +393,13 @@ func (s *Server) handleOGCItems(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	switch f := c.Query("f"); f {
+	case "", "json", "geojson":
+	case "gpkg":
+		return s.handleItemsGPKG(c, col, r) // download.go
+	default:
+		return badParamZH("f", "不支持格式「"+f+"」，请用 json 或 gpkg", "format %q is not supported; use json (GeoJSON) or gpkg (GeoPackage)", f)
+	}
 	page, err := col.Query(r.q)
 	if err != nil {
 		return err

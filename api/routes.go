@@ -31,7 +31,8 @@ func (s *Server) addRoutes() {
 	s.engine.PUT("/v1/plan/items", s.handlePutPlan)
 	get("/v1/plan/items", s.handleGetPlan)
 	s.addWorkbenchRoutes()
-	s.addWebRoutes() // the map at /, its files under /web/
+	get("/fonts/:fontstack/:range", s.handleGlyphs) // the map's label glyphs (glyphs.go)
+	s.addWebRoutes()                                // the map at /, its files under /web/
 	s.engine.NoRoute(func(c *gin.Context) {
 		writeError(c, notFound("", "no such endpoint %s; see /v1/layers, /v1/summary, /v1/catalog, /healthz", c.Request.URL.Path))
 	})

@@ -37,9 +37,10 @@ type Server struct {
 	tiles *tileCache
 	// resp caches the bytes of read answers by analysis version (respcache.go).
 	resp    *respCache
-	auth    Authenticator   // nil: tokens checked against the store (auth.go)
-	private bool            // reads need a token too
-	origins map[string]bool // origins that may write from a browser (cors.go)
+	auth    Authenticator    // nil: tokens checked against the store (auth.go)
+	private bool             // reads need a token too
+	origins map[string]bool  // origins that may write from a browser (cors.go)
+	gpkg    GeoPackageWriter // nil: no ?f=gpkg downloads (download.go)
 	// locks serialise the writes of one scenario (and of the plan).
 	locks sync.Map
 }

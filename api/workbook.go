@@ -5,9 +5,11 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"sort"
 	"strconv"
@@ -15,7 +17,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-
+	"github.com/paulmach/orb"
 	"github.com/xuri/excelize/v2"
 
 	"lifecircle/coverage"
@@ -32,9 +34,38 @@ type WorkbookOptions struct {
 	GapAreasPerType int
 	// Compare adds a scenario comparison sheet when set.
 	Compare *coverage.Comparison
+	// Recommend sets the recommendations sheet (nil: the defaults of
+	// WorkbookRecommend).
+	Recommend *WorkbookRecommend
+	// Context ends the recommendations early (the client left, the
+	// deadline passed); nil: never.
+	Context context.Context
 	// Now stamps the cover sheet (default time.Now).
 	Now time.Time
+	// tablesOnly leaves out the recommendations (the CSV has no use for them).
+	tablesOnly bool
 }
+
+// WorkbookRecommend chooses the recommendations sheet: for each type,
+// the first K sites of POST /v1/recommend (generated from gap cells,
+// lazy greedy with interchange), in build order, inside Unit when given,
+// at least MinSpacingM apart. Every type is its own recommendation (the
+// same budgets as /v1/recommend apply to each).
+type WorkbookRecommend struct {
+	// Types are type ids or Chinese names; empty: every mandatory type
+	// that leaves residents uncovered.
+	Types       []string
+	K           int // sites per type; 0: 5
+	Unit        string
+	MinSpacingM float64
+}
+
+// Bounds of the recommendations sheet: at most MaxRecommendTypes types of
+// at most maxWorkbookRecK sites each.
+const (
+	defaultWorkbookRecK = 5
+	maxWorkbookRecK     = 20
+)
 
 // column is one column of a sheet: its Chinese and English header and its
 // Excel number format (0 general; see numFmt*).
@@ -49,6 +80,7 @@ const (
 	fmtInt     = 3  // #,##0
 	fmtDecimal = 4  // #,##0.00
 	fmtPercent = 10 // 0.00%
+	fmtCoord   = -1 // 0.000000 (a custom format)
 )
 
 type sheet struct {
@@ -226,10 +258,126 @@ func workbookSheets(a *coverage.Analysis, o WorkbookOptions) ([]sheet, error) {
 	}
 	out = append(out, gs)
 
+	if !o.tablesOnly {
+		rs, err := recommendSheet(a, o, city, typeName)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rs)
+	}
+
 	if o.Compare != nil {
 		out = append(out, compareSheet(o.Compare, en, typeName))
 	}
 	return out, nil
+}
+
+// recommendSheet lists, per type, the recommended sites in build order
+// with their gains and the units they fall in.
+func recommendSheet(a *coverage.Analysis, o WorkbookOptions, city coverage.Summary, typeName func(string) string) (sheet, error) {
+	r := WorkbookRecommend{}
+	if o.Recommend != nil {
+		r = *o.Recommend
+	}
+	if r.K == 0 {
+		r.K = defaultWorkbookRecK
+	}
+	if r.K < 1 || r.K > maxWorkbookRecK {
+		return sheet{}, badParam("rec_k", "rec_k %d: want 1 to %d sites per type", r.K, maxWorkbookRecK)
+	}
+	var ids []string
+	if len(r.Types) == 0 {
+		for _, t := range city.Types {
+			if t.Requirement == coverage.Mandatory && t.Uncovered > 0 {
+				ids = append(ids, t.ID)
+			}
+		}
+	} else {
+		seen := map[string]bool{}
+		for _, name := range r.Types {
+			tc, err := a.Type(strings.TrimSpace(name))
+			if err != nil {
+				return sheet{}, blame("rec", err)
+			}
+			if seen[tc.Type.ID] {
+				return sheet{}, badParam("rec", "rec lists type %s twice", tc.Type.ID)
+			}
+			seen[tc.Type.ID] = true
+			ids = append(ids, tc.Type.ID)
+		}
+	}
+	if len(ids) > coverage.MaxRecommendTypes {
+		return sheet{}, badParam("rec", "rec lists %d types; at most %d", len(ids), coverage.MaxRecommendTypes)
+	}
+	if r.Unit != "" {
+		u, err := a.ResolveUnit(r.Unit)
+		if err != nil {
+			return sheet{}, blame("rec_unit", err)
+		}
+		r.Unit = u.Code
+	}
+	var levels []coverage.UnitLevel
+	for _, l := range coverage.UnitLevels {
+		if len(a.Summary(l, o.Profile).Units) > 0 {
+			levels = append(levels, l)
+		}
+	}
+	s := sheet{zh: "推荐选址", en: "Recommended sites", cols: []column{
+		{"类型编码", "type id", fmtText, 28}, {"设施类型", "facility type", fmtText, 30}, {"建设顺序", "build order", fmtInt, 10},
+		{"经度", "longitude", fmtCoord, 12}, {"纬度", "latitude", fmtCoord, 12},
+		{"新增覆盖人口", "residents newly covered", fmtInt, 14}, {"累计覆盖率", "cumulative share", fmtPercent, 12},
+		{"建设前覆盖率", "share before", fmtPercent, 12},
+	}}
+	for _, l := range levels {
+		n := unitLevelNames[l]
+		s.cols = append(s.cols, column{"所在" + n[0], "in " + n[1], fmtText, 18})
+	}
+	s.cols = append(s.cols, column{"候选点", "candidate", fmtText, 24})
+	ctx := o.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	for _, id := range ids {
+		rec, err := a.RecommendContext(ctx, coverage.RecommendRequest{Types: []coverage.WeightedType{{ID: id, Weight: 1}},
+			K: r.K, Unit: r.Unit, MinSpacingM: r.MinSpacingM})
+		if err != nil {
+			return sheet{}, blame("rec", err)
+		}
+		for _, site := range rec.Sites {
+			row := []any{id, typeName(id), site.Rank, site.Location[0], site.Location[1],
+				site.GainByType[id], site.CumulativeShare[id], rec.ShareStart[id]}
+			units := unitsAt(a, site.Location)
+			for _, l := range levels {
+				if u, ok := units[l]; ok {
+					row = append(row, u.Name+"（"+u.Code+"）")
+				} else {
+					row = append(row, nil)
+				}
+			}
+			s.rows = append(s.rows, append(row, site.ID))
+		}
+	}
+	return s, nil
+}
+
+// unitsAt finds the unit of each level a point lies in: the units of its
+// populated cell, else the units whose outline holds it.
+func unitsAt(a *coverage.Analysis, p orb.Point) map[coverage.UnitLevel]coverage.AdminUnit {
+	out := map[coverage.UnitLevel]coverage.AdminUnit{}
+	if i, err := a.CellAt(p); err == nil {
+		for _, l := range coverage.UnitLevels {
+			if u, ok := a.UnitOf(l, i); ok {
+				out[l] = u
+			}
+		}
+		return out
+	}
+	for _, u := range a.Data.Units {
+		if _, ok := out[u.Level]; !ok && a.UnitContains(u.Code, p) {
+			out[u.Level] = u
+		}
+	}
+	return out
 }
 
 // compareSheet lists a scenario's gains and losses per type and unit.
@@ -365,6 +513,10 @@ func WriteWorkbook(w io.Writer, a *coverage.Analysis, o WorkbookOptions) error {
 			return err
 		}
 	}
+	coordFmt := "0.000000"
+	if styles[fmtCoord], err = f.NewStyle(&excelize.Style{CustomNumFmt: &coordFmt}); err != nil {
+		return err
+	}
 	for _, s := range sheets {
 		name := label(en, s.zh, s.en)
 		if _, err := f.NewSheet(name); err != nil {
@@ -430,6 +582,7 @@ func WriteSummaryCSV(w io.Writer, a *coverage.Analysis, o WorkbookOptions, bom b
 	if o.Profile.Name == "" {
 		o.Profile = coverage.DefaultProfile
 	}
+	o.tablesOnly = true
 	sheets, err := workbookSheets(a, o)
 	if err != nil {
 		return err
@@ -502,9 +655,30 @@ func comparisonRows(c *coverage.Comparison) []comparisonRow {
 // workbookParams reads by, profile and lang of a workbook or CSV request.
 func workbookParams(c *gin.Context, extra ...string) (WorkbookOptions, error) {
 	var o WorkbookOptions
-	if err := checkParams(c, append([]string{"by", "profile", "lang", "f"}, extra...)...); err != nil {
+	if err := checkParams(c, append([]string{"by", "profile", "lang", "f", "rec", "rec_k", "rec_unit", "rec_spacing_m"}, extra...)...); err != nil {
 		return o, err
 	}
+	o.Context = c.Request.Context()
+	rec := WorkbookRecommend{}
+	if v := c.Query("rec"); v != "" {
+		rec.Types = strings.Split(v, ",")
+	}
+	if v := c.Query("rec_k"); v != "" {
+		k, err := strconv.Atoi(v)
+		if err != nil || k < 1 || k > maxWorkbookRecK {
+			return o, badParam("rec_k", "rec_k %q: want 1 to %d sites per type", v, maxWorkbookRecK)
+		}
+		rec.K = k
+	}
+	if v := c.Query("rec_spacing_m"); v != "" {
+		m, err := strconv.ParseFloat(v, 64)
+		if err != nil || m < 0 || m > 10000 || math.IsNaN(m) {
+			return o, badParam("rec_spacing_m", "rec_spacing_m %q: want metres from 0 to 10000", v)
+		}
+		rec.MinSpacingM = m
+	}
+	rec.Unit = c.Query("rec_unit")
+	o.Recommend = &rec
 	p, err := coverage.ParseProfile(c.Query("profile"))
 	if err != nil {
 		return o, blame("profile", err)
@@ -586,7 +760,7 @@ func (s *Server) handleScenarioCompareXLSX(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	st, sc, ok := s.loadScenario(c, "by", "profile", "lang")
+	st, sc, ok := s.loadScenario(c, "by", "profile", "lang", "rec", "rec_k", "rec_unit", "rec_spacing_m")
 	if !ok {
 		return
 	}

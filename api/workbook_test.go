@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -66,7 +67,7 @@ func TestSummaryWorkbook(t *testing.T) {
 	}
 	wb := openpyxl(t, saveBody(t, rec, rec.Body.Bytes(), "s.xlsx"))
 	sheets := wb["sheets"].([]any)
-	want := []string{"说明", "全市汇总", "分单元分类型", "单元完整度", "缺口区域排名"}
+	want := []string{"说明", "全市汇总", "分单元分类型", "单元完整度", "缺口区域排名", "推荐选址"}
 	if len(sheets) != len(want) {
 		t.Fatalf("sheets %v, want %v", sheets, want)
 	}
@@ -192,8 +193,83 @@ func TestWriteWorkbookDirect(t *testing.T) {
 		t.Fatal(err)
 	}
 	wb := openpyxl(t, saveBody(t, nil, buf.Bytes(), "d.xlsx"))
-	if len(wb["sheets"].([]any)) != 5 {
+	if len(wb["sheets"].([]any)) != 6 {
 		t.Errorf("sheets %v", wb["sheets"])
+	}
+}
+
+// TestWorkbookRecommendations: the 推荐选址 sheet lists, per type, exactly
+// the sites POST /v1/recommend answers, in build order, with their gains
+// and units, read back by openpyxl.
+func TestWorkbookRecommendations(t *testing.T) {
+	h := newTestServer(t)
+	rec := get(t, h, http.MethodGet, "/v1/summary.xlsx?rec=pharmacy,"+url.QueryEscape("社区卫生服务中心")+"&rec_k=2")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	wb := openpyxl(t, saveBody(t, rec, rec.Body.Bytes(), "rec.xlsx"))
+	s := wb["data"].(map[string]any)["推荐选址"].(map[string]any)
+	var rows [][]any
+	for _, r := range s["rows"].([]any) {
+		rows = append(rows, r.([]any))
+	}
+	if s["freeze"] != "A2" {
+		t.Errorf("recommendations header not frozen: %v", s["freeze"])
+	}
+	hdr := rows[0]
+	if hdr[0] != "类型编码" || hdr[2] != "建设顺序" || hdr[5] != "新增覆盖人口" || hdr[8] != "所在区（市）县" {
+		t.Errorf("headers %v", hdr)
+	}
+	if f := s["formats"].([]any); f[5] != "#,##0" || f[6] != "0.00%" || f[3] != "0.000000" {
+		t.Errorf("number formats %v", f)
+	}
+	n := 1
+	for _, typ := range []string{"pharmacy", "community_health_center"} {
+		var ans struct {
+			Sites []struct {
+				Rank            int                `json:"rank"`
+				ID              string             `json:"id"`
+				Location        [2]float64         `json:"location"`
+				GainByType      map[string]float64 `json:"gain_by_type"`
+				CumulativeShare map[string]float64 `json:"cumulative_share"`
+			} `json:"sites"`
+		}
+		r := post(t, h, "/v1/recommend", `{"types":[{"id":"`+typ+`"}],"k":2}`)
+		if err := json.Unmarshal(r.Body.Bytes(), &ans); err != nil || len(ans.Sites) == 0 {
+			t.Fatalf("recommend %s: %v %s", typ, err, r.Body)
+		}
+		for _, site := range ans.Sites {
+			if n >= len(rows) {
+				t.Fatalf("the sheet ends before %s site %d", typ, site.Rank)
+			}
+			row := rows[n]
+			n++
+			if row[0] != typ || row[2].(float64) != float64(site.Rank) || math.Abs(row[3].(float64)-site.Location[0]) > 1e-9 ||
+				math.Abs(row[4].(float64)-site.Location[1]) > 1e-9 || math.Abs(row[5].(float64)-site.GainByType[typ]) > 1e-9 ||
+				math.Abs(row[6].(float64)-site.CumulativeShare[typ]) > 1e-9 || row[len(row)-1] != site.ID {
+				t.Errorf("row %d %v; /v1/recommend says %+v", n, row, site)
+			}
+			if name, _ := row[8].(string); !strings.HasSuffix(name, "区（W）") && !strings.HasSuffix(name, "区（E）") {
+				t.Errorf("row %d: district %v, want 西区（W） or 东区（E）", n, row[8])
+			}
+		}
+	}
+	if n != len(rows) {
+		t.Errorf("%d rows, /v1/recommend gave %d sites", len(rows)-1, n-1)
+	}
+	// Bounded as /v1/recommend: bad k, unknown or repeated types are 400s naming the parameter.
+	for u, param := range map[string]string{
+		"/v1/summary.xlsx?rec_k=21":                           "rec_k",
+		"/v1/summary.xlsx?rec_k=0":                            "rec_k",
+		"/v1/summary.xlsx?rec=no_such_type":                   "rec",
+		"/v1/summary.xlsx?rec=pharmacy,pharmacy":              "rec",
+		"/v1/summary.xlsx?rec_unit=" + url.QueryEscape("火星区"): "rec_unit",
+		"/v1/summary.xlsx?rec_spacing_m=-1":                   "rec_spacing_m",
+	} {
+		rec := get(t, h, http.MethodGet, u)
+		if rec.Code/100 != 4 || !strings.Contains(rec.Body.String(), `"parameter":"`+param+`"`) {
+			t.Errorf("%s: %d %s; want a 4xx naming %s", u, rec.Code, rec.Body, param)
+		}
 	}
 }
 

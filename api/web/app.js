@@ -106,7 +106,9 @@ function choroplethColor() {
 }
 
 // The offline basemap: the service's own tiles of the OSM extract (water,
-// green, buildings, roads). Names are left to the unit labels (no glyphs).
+// green, buildings, roads, place names). Label glyphs come from the server
+// (/fonts/…, the Go fonts: Latin, digits); Chinese characters are drawn by
+// the browser's own CJK font (localIdeographFontFamily), so no web font.
 function basemapLayers() {
   if (!app.basemap) return [];
   const src = { source: 'basemap' };
@@ -128,10 +130,28 @@ function roadLayers() {
   ];
 }
 
+const CJK_FONTS = "'WenQuanYi Micro Hei', 'Noto Sans CJK SC', 'Source Han Sans SC', 'Microsoft YaHei', 'PingFang SC', sans-serif";
+// placeText: the place's name in the page's language (Chinese when the
+// data has no English name).
+function placeText() {
+  return getLang() === 'en' ? ['coalesce', ['get', 'name_en'], ['get', 'name_zh'], ['get', 'name']] : ['coalesce', ['get', 'name_zh'], ['get', 'name']];
+}
+// Districts (OSM suburbs here) are named by the unit labels already.
+function placeLayers() {
+  if (!app.basemap) return [];
+  return [{ id: 'bm-places', type: 'symbol', source: 'basemap', 'source-layer': 'places', filter: ['!=', ['get', 'class'], 'suburb'],
+    layout: { 'text-field': placeText(), 'text-font': ['Go Regular'], 'text-size': ['match', ['get', 'class'], 'city', 15, ['town', 'quarter'], 13, 12], 'text-max-width': 8, 'text-padding': 4 },
+    paint: { 'text-color': '#333d47', 'text-halo-color': 'rgba(255,255,255,0.9)', 'text-halo-width': 1.4 } }];
+}
+function setPlaceLanguage() {
+  if (map && map.getLayer('bm-places')) map.setLayoutProperty('bm-places', 'text-field', placeText());
+}
+
 function buildStyle() {
   return {
     version: 8,
     transition: { duration: 0, delay: 0 }, // repaint once, not over several frames
+    ...(app.basemap ? { glyphs: `${location.origin}/fonts/{fontstack}/{range}.pbf` } : {}),
     sources: {
       units: { type: 'geojson', data: empty, promoteId: 'code' },
       coverage: { type: 'geojson', data: empty, promoteId: 'h3' },
@@ -159,6 +179,7 @@ function buildStyle() {
         'circle-stroke-width': ['match', ['get', 'status'], 'planned', 2.5, 1.2],
         'circle-opacity': ['case', ['get', 'in_force'], 1, 0.55],
       } },
+      ...placeLayers(),
       { id: 'sites-circle', type: 'circle', source: 'sites', paint: { 'circle-radius': 6, 'circle-color': '#e8590c', 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } },
     ],
   };
@@ -489,8 +510,10 @@ function exportLinks() {
     <a id="exp-geojson" href="${layer}" download="coverage_${type}${unit ? '_' + unit : ''}.geojson">${esc(t('geojson_layer'))}</a>
     <a id="exp-gaps" href="/v1/layers/gap-areas${qs({ type, unit })}" download="gap_areas_${type}.geojson">${esc(t('gaps_geojson'))}</a>
     <a id="exp-csv" href="/v1/summary.csv${qs({ by: state.by, profile: prof, bom: 1 })}" download="summary_${state.by}.csv">${esc(t('csv_units'))}</a>
-    <a id="exp-xlsx" href="/v1/summary.xlsx${qs({ by: state.by, profile: prof, lang })}" download="summary_${state.by}.xlsx">${esc(t('xlsx_units'))}</a>
-    <p class="note">${esc(t('gpkg_note'))}<br><code>ogr2ogr -f GPKG coverage.gpkg OAPIF:${esc(location.origin)}/ogc coverage-${esc(type)}</code></p>`;
+    <a id="exp-gpkg" href="/ogc/collections/coverage-${type}/items${qs({ unit, profile: prof, f: 'gpkg' })}" download>${esc(t('gpkg_layer'))}</a>
+    <a id="exp-gaps-gpkg" href="/ogc/collections/gap-areas-${type}/items${qs({ unit, f: 'gpkg' })}" download>${esc(t('gaps_gpkg'))}</a>
+    <a id="exp-xlsx" href="/v1/summary.xlsx${qs({ by: state.by, profile: prof, lang, rec: type, rec_unit: unit })}" download="summary_${state.by}.xlsx">${esc(t('xlsx_units'))}</a>
+    ${state.scenario ? `<a id="exp-scenario-xlsx" href="/v1/scenarios/${encodeURIComponent(state.scenario)}/compare.xlsx${qs({ by: state.by, profile: prof, lang, rec: type })}" download>${esc(t('xlsx_scenario'))}</a>` : ''}`;
 }
 
 function openPrint() {
@@ -583,7 +606,7 @@ async function main() {
   const [lon, lat] = state.c ? state.c.split(',').map(Number) : [104.0858, 30.6903];
   map = new maplibregl.Map({
     container: 'map', style: buildStyle(), center: [lon, lat], zoom: state.z ? Number(state.z) : 12.6,
-    attributionControl: false, maxZoom: 18, minZoom: 8, fadeDuration: 0,
+    attributionControl: false, maxZoom: 18, minZoom: 8, fadeDuration: 0, localIdeographFontFamily: CJK_FONTS,
   });
   window.__map = map;
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-left');
@@ -617,6 +640,7 @@ async function main() {
   $('#lang').onclick = () => {
     state.lang = getLang() === 'zh' ? 'en' : 'zh';
     applyLang();
+    setPlaceLanguage();
     renderPlanPanel();
     if (!$('#info').hidden && state.unit) showUnit(state.unit, false);
     if (workbench) workbench.render();

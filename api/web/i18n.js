@@ -35,7 +35,7 @@ export const dict = {
     err_401: '需要登录：请在上方填写令牌（401）', err_403: '令牌无此操作权限（403）', err_503: '服务器没有存储（503）',
     proposals: '已保存提案', site: '选址', drag_hint: '可拖动选址点，效果即时更新', build_order: '建设顺序', cum_share: '累计覆盖率',
     outside: '不在辖区内', reached: '服务半径内居民', total_new: '新增覆盖居民（按人去重）', print: '打印', print_hint: '用浏览器“打印 → 另存为 PDF”，A4 纵向',
-    geojson_layer: '当前图层 GeoJSON', gpkg_layer: '当前图层 GeoPackage', csv_units: '单元统计表 CSV', xlsx_units: '单元统计表 Excel', gpkg_note: 'GeoPackage：用 GDAL 从本服务的 OGC API 下载当前图层', gaps_geojson: '缺口片区 GeoJSON',
+    geojson_layer: '当前图层 GeoJSON', gpkg_layer: '当前图层 GeoPackage', csv_units: '单元统计表 CSV', xlsx_units: 'Excel 工作簿（单元统计、缺口、推荐选址）', xlsx_scenario: '本方案与现状对比 Excel', gaps_geojson: '缺口片区 GeoJSON', gaps_gpkg: '缺口片区 GeoPackage',
     gap_areas_print: '缺口片区（按未覆盖居民排序）', tile_mode: '网格按矢量瓦片显示（放大到 10 级以上可见；步行分钟按一般人群）', and_more: ' 等 {n} 类', dq_none_mapped: '无数据', dq_likely_incomplete: '数据可能不全', city: '全市', map_loading: '正在加载…', select_unit: '点击行政区查看详情；点击网格查看最近设施',
   },
   en: {
@@ -71,7 +71,7 @@ export const dict = {
     err_401: 'Sign-in needed: enter a token above (401)', err_403: 'This token may not do that (403)', err_503: 'The server has no store (503)',
     proposals: 'Saved proposals', site: 'site', drag_hint: 'Drag the site: the gain updates at once', build_order: 'build order', cum_share: 'cumulative share',
     outside: 'outside the jurisdiction', reached: 'residents within the radius', total_new: 'residents newly covered (each counted once)', print: 'Print', print_hint: 'Use the browser\'s Print → Save as PDF, A4 portrait',
-    geojson_layer: 'current layer as GeoJSON', gpkg_layer: 'current layer as GeoPackage', csv_units: 'unit table as CSV', xlsx_units: 'unit table as Excel', gpkg_note: 'GeoPackage: GDAL pulls the current layer from this server\'s OGC API', gaps_geojson: 'gap areas as GeoJSON',
+    geojson_layer: 'current layer as GeoJSON', gpkg_layer: 'current layer as GeoPackage', csv_units: 'unit table as CSV', xlsx_units: 'Excel workbook (units, gaps, recommended sites)', xlsx_scenario: 'this scenario against the baseline (Excel)', gaps_geojson: 'gap areas as GeoJSON', gaps_gpkg: 'gap areas as GeoPackage',
     gap_areas_print: 'Gap areas (by residents unserved)', tile_mode: 'cells come as vector tiles (visible from zoom 10; minutes at the default pace)', and_more: ' and others ({n} types)', dq_none_mapped: 'none mapped', dq_likely_incomplete: 'likely incomplete', city: 'city', map_loading: 'loading…', select_unit: 'Click a unit for its panel, a cell for its nearest facilities',
   },
 };

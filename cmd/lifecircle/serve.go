@@ -15,6 +15,7 @@ import (
 	"golang.org/x/net/netutil"
 
 	"lifecircle/api"
+	"lifecircle/data/gpkgstore"
 )
 
 // serverFlags are the HTTP server's options, shared by both ways to serve.
@@ -69,6 +70,7 @@ func (f *serverFlags) serveHTTP(ctx context.Context, s *api.Server, stdout io.Wr
 	s.SetLimits(f.limits)
 	s.SetPrivate(f.private)
 	s.SetAllowedOrigins(f.origins)
+	s.SetGeoPackageWriter(gpkgstore.WriteCollectionFile) // ?f=gpkg downloads
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		return err

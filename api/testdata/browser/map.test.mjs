@@ -8,7 +8,7 @@
 // JSON report ({"ok": true, "timings": {...}, "screenshots": [...]}).
 // Any failed check throws: the process exits 1 with the reason.
 import { chromium } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const args = Object.fromEntries(process.argv.slice(2).reduce((acc, v, i, a) => (v.startsWith('--') ? [...acc, [v.slice(2), a[i + 1]]] : acc), []));
@@ -36,6 +36,7 @@ const browser = await chromium.launch({
 // launch() gives each context a fresh profile directory (a new --user-data-dir).
 
 const problems = [];
+const glyphResponses = []; // the label glyph ranges the map fetched from /fonts/
 async function newPage() {
   const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 }, deviceScaleFactor: 1 });
   const page = await ctx.newPage();
@@ -45,9 +46,14 @@ async function newPage() {
     const why = r.failure() && r.failure().errorText;
     // MapLibre cancels the tiles it no longer needs when the map moves: not a failure
     if (why === 'net::ERR_ABORTED' && new URL(r.url()).pathname.startsWith('/tiles/')) return;
+    // a link the browser saves as a file (export menu) ends its request that way too
+    if (why === 'net::ERR_ABORTED' && /f=gpkg|\.xlsx|\.csv/.test(r.url())) return;
     problems.push(`request failed: ${r.url()} ${why}`);
   });
-  page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
+  page.on('response', (r) => {
+    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
+    if (new URL(r.url()).pathname.startsWith('/fonts/')) glyphResponses.push(`${r.status()} ${decodeURIComponent(new URL(r.url()).pathname)}`);
+  });
   page.on('request', (r) => {
     const u = new URL(r.url());
     if (!['127.0.0.1', 'localhost'].includes(u.hostname) && !u.protocol.startsWith('blob') && !u.protocol.startsWith('data')) problems.push(`off-host request: ${r.url()}`);
@@ -149,14 +155,34 @@ try {
   check(page.url().includes('type=primary_school'), 'the URL follows the type');
   await shot(page, '3-planner-primary-school');
 
+  // basemap place labels, offline: Chinese names drawn with the browser's CJK font
+  const places = () => page.evaluate(() => window.__map.queryRenderedFeatures({ layers: ['bm-places'] }).map((f) => ({ ...f.properties, text: f.layer.layout['text-field'] })));
+  let labels = await places();
+  check(labels.some((p) => p.class === 'city' && p.name_zh === '成都市'), `the basemap labels the city in Chinese (${labels.map((p) => p.name_zh).join('、')})`);
+  check(JSON.stringify(await page.evaluate(() => window.__map.getLayoutProperty('bm-places', 'text-field'))).indexOf('name_en') < 0, 'Chinese labels show name_zh');
+
   // language
   await page.click('#lang');
   check((await page.textContent('#title')).includes('life circle'), 'English is one click away');
+  await page.evaluate(() => new Promise((r) => { window.__map.once('idle', r); window.__map.triggerRepaint(); }));
+  check(JSON.stringify(await page.evaluate(() => window.__map.getLayoutProperty('bm-places', 'text-field'))).includes('name_en'), 'English labels show name_en');
+  labels = await places();
+  check(labels.some((p) => p.name_en === 'Chengdu'), 'the city label is drawn in English');
+  check(glyphResponses.some((r) => r === '200 /fonts/Go Regular/0-255.pbf'), `the Latin glyphs come from the server (${glyphResponses.join(', ')})`);
   check((await page.textContent('#type option:checked')).includes('Primary school'), 'type names switch to English');
   check(page.url().includes('lang=en'), 'the URL keeps the language');
   await shot(page, '4-planner-english');
   await page.click('#lang');
   check((await page.textContent('#title')).includes('生活圈'), 'and back to Chinese');
+  // closer in, the neighbourhoods (小区, 社区) are named too
+  const home = await page.evaluate(() => ({ center: window.__map.getCenter().toArray(), zoom: window.__map.getZoom() }));
+  await page.evaluate(() => window.__map.jumpTo({ center: [104.105, 30.675], zoom: 15 }));
+  await page.evaluate(() => new Promise((r) => { window.__map.once('idle', r); window.__map.triggerRepaint(); }));
+  labels = await places();
+  check(labels.filter((p) => p.class === 'neighbourhood' && /[\u4e00-\u9fff]/.test(p.name_zh)).length >= 2, `neighbourhood labels in Chinese at zoom 15 (${labels.map((p) => p.name_zh).join('、')})`);
+  await shot(page, '4b-place-labels');
+  await page.evaluate((v) => window.__map.jumpTo(v), home);
+  await page.evaluate(() => new Promise((r) => { window.__map.once('idle', r); window.__map.triggerRepaint(); }));
 
   // gap list: clicking a gap area flies the map onto it
   n = await page.evaluate(() => window.__app.drawn);
@@ -181,6 +207,20 @@ try {
   // a unit panel, then the URL restores the whole view
   await page.evaluate(() => window.__app.showUnit('510108', false));
   check((await page.textContent('#info-body')).includes('成华区'), 'the unit panel opens');
+
+  // export menu: the unit's layer as a GeoPackage and the Excel workbook, downloaded by the browser
+  await page.click('#export summary');
+  for (const [sel, magic, what] of [['#exp-gpkg', 'SQLite format 3\0', 'GeoPackage'], ['#exp-gaps-gpkg', 'SQLite format 3\0', 'GeoPackage'], ['#exp-xlsx', 'PK\x03\x04', 'xlsx']]) {
+    const href = await page.getAttribute(sel, 'href');
+    check(href.includes('unit=510108'), `${sel} is for the open unit (${href})`);
+    const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 120000 }), page.click(sel)]);
+    const file = join(OUT, dl.suggestedFilename());
+    await dl.saveAs(file);
+    const head = readFileSync(file).subarray(0, magic.length).toString('latin1');
+    check(head === magic && statSync(file).size > 4096, `${sel} downloads a ${what} (${dl.suggestedFilename()}, ${statSync(file).size} bytes)`);
+  }
+  check((await page.getAttribute('#exp-xlsx', 'href')).includes('rec=kindergarten'), 'the workbook recommends sites for the chosen type');
+  await page.click('#export summary');
   n = await page.evaluate(() => window.__app.drawn);
   await page.selectOption('#profile', 'elderly');
   await waitDrawn(page, n + 1);
