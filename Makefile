@@ -77,8 +77,9 @@ deps-glpk: ## Install glpk-utils with apt (root): glpsol, the exact optimum for 
 deps-proj: ## Install proj-bin with apt (root): cs2cs, the reference for the CRS transforms (spatial/crs)
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq proj-bin
 WEBTEST := api/testdata/browser
-deps-web: ## Install Debian chromium (root) and the browser-test npm packages (playwright-core, maplibre-gl) for the map tests
+deps-web: ## Install Debian chromium and a CJK font (root) and the browser-test npm packages (playwright-core, maplibre-gl) for the map tests
 	command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+	fc-list :lang=zh 2>/dev/null | grep -q . || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei; }
 	command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
 	cd $(WEBTEST) && npm ci --no-audit --no-fund
 vendor-web: ## Re-copy the pinned MapLibre (package-lock.json in api/testdata/browser) into api/web/vendor

@@ -67,8 +67,9 @@ func TestExportWorkbook(t *testing.T) {
 		}
 		t.Skip("python3-openpyxl missing: make deps-xlsx installs it")
 	}
-	out, err := exec.Command("/usr/bin/python3", "-c", `import openpyxl,sys; wb=openpyxl.load_workbook(sys.argv[1]); print(",".join(wb.sheetnames)); print(wb["Citywide"]["A1"].value, wb["Citywide"].freeze_panes)`, path).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "About,Citywide,By unit and type") || !strings.Contains(string(out), "type id A2") {
+	out, err := exec.Command("/usr/bin/python3", "-c", `import openpyxl,sys; wb=openpyxl.load_workbook(sys.argv[1]); print(",".join(wb.sheetnames)); print(wb["Citywide"]["A1"].value, wb["Citywide"].freeze_panes); r=wb["Recommended sites"]; print("recommended", r["C1"].value, r["C2"].value, r.max_row > 20)`, path).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "About,Citywide,By unit and type") || !strings.Contains(string(out), "type id A2") ||
+		!strings.Contains(string(out), "recommended build order 1 True") {
 		t.Errorf("openpyxl: %v %s", err, out)
 	}
 	if err := run(context.Background(), []string{"export", "--xlsx", path}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "exists") {

@@ -45,6 +45,7 @@ func exportWorkbook(ctx context.Context, in *inputFlags, sf storeFlags, path, by
 		return err
 	}
 	o.Profile = p
+	o.Context = ctx // the recommendations sheet stops with the command
 	start := time.Now()
 	a, err := in.exportAnalysis(ctx, sf, logger)
 	if err != nil {
