@@ -70,6 +70,9 @@ func openAPIDoc(base string, set *collection.Set) obj {
 	for _, col := range set.Collections() {
 		params := []any{}
 		for _, name := range itemsParams {
+			if name == "f" {
+				name = "f-items" // json, geojson or gpkg (download.go)
+			}
 			params = append(params, param(name))
 		}
 		for _, p := range queryables(col) {
@@ -94,7 +97,8 @@ func openAPIDoc(base string, set *collection.Set) obj {
 		}}
 		paths["/collections/"+col.ID+"/items"] = op(col.Title+" — "+col.TitleEN, "getItems-"+col.ID, params,
 			obj{"200": obj{"description": col.Description, "headers": obj{"Content-Crs": ref("#/components/headers/Content-Crs")},
-				"content": obj{mediaGeoJSON: obj{"schema": ref("#/components/schemas/featureCollection-" + col.ID)}}}})
+				"content": obj{mediaGeoJSON: obj{"schema": ref("#/components/schemas/featureCollection-" + col.ID)},
+					mediaGeoPackage: obj{"schema": obj{"type": "string", "format": "binary"}}}}})
 	}
 	crsURIs := []any{}
 	for _, u := range collection.CRSURIs() {
@@ -124,6 +128,7 @@ func openAPIDoc(base string, set *collection.Set) obj {
 				"crs":             query("crs", "CRS of the geometries returned (default CRS84); EPSG:4326/4490/4544 are lat,lon / northing,easting", obj{"type": "string", "format": "uri", "enum": crsURIs}),
 				"datetime":        query("datetime", "accepted for clients that send it; no collection has a time dimension", obj{"type": "string"}),
 				"f":               query("f", "format: json", obj{"type": "string", "enum": []any{"json", "geojson"}}),
+				"f-items":         query("f", "format: json (GeoJSON, a page) or gpkg (a GeoPackage file of every feature the filters select)", obj{"type": "string", "enum": []any{"json", "geojson", "gpkg"}}),
 				"scenario":        query("scenario", "a stored scenario's id: the collections with its changes and proposals applied 方案", obj{"type": "string"}),
 				"unit":            query("unit", "an admin unit's code or Chinese name (510108, 成华区): features inside it", obj{"type": "string"}),
 				"profile":         query("profile", "walking speed for minutes: default, elderly or adult", obj{"type": "string", "enum": []any{"default", "elderly", "adult"}}),
