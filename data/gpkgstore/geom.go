@@ -61,6 +61,48 @@ func encodeGP(g orb.Geometry) ([]byte, error) {
 	return append(b, body...), nil
 }
 
+// encodeGPPoint is encodeGP for a point (no envelope), without going
+// through the generic WKB writer.
+func encodeGPPoint(p orb.Point) ([]byte, envelope) {
+	b := make([]byte, 8, 8+21)
+	b[0], b[1], b[2], b[3] = 'G', 'P', 0, gpFlagLittleEndian
+	binary.LittleEndian.PutUint32(b[4:], srsWGS84)
+	b = append(b, 1)                           // little-endian WKB
+	b = binary.LittleEndian.AppendUint32(b, 1) // Point
+	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(p[0]))
+	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(p[1]))
+	return b, envelope{p[0], p[0], p[1], p[1], !math.IsNaN(p[0]) && !math.IsNaN(p[1])}
+}
+
+// encodeGPRing is encodeGP for the polygon of one closed ring (an H3
+// cell), byte for byte, with its envelope.
+func encodeGPRing(r orb.Ring) ([]byte, envelope) {
+	if len(r) == 0 {
+		b, _ := encodeGP(orb.Polygon{})
+		return b, envelope{}
+	}
+	env := envelope{r[0][0], r[0][0], r[0][1], r[0][1], true}
+	for _, p := range r[1:] {
+		env.minx, env.maxx = math.Min(env.minx, p[0]), math.Max(env.maxx, p[0])
+		env.miny, env.maxy = math.Min(env.miny, p[1]), math.Max(env.maxy, p[1])
+	}
+	b := make([]byte, 8, 8+32+13+16*len(r))
+	b[0], b[1], b[2], b[3] = 'G', 'P', 0, gpFlagLittleEndian|gpEnvelopeXY
+	binary.LittleEndian.PutUint32(b[4:], srsWGS84)
+	for _, v := range []float64{env.minx, env.maxx, env.miny, env.maxy} {
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+	}
+	b = append(b, 1)                           // little-endian WKB
+	b = binary.LittleEndian.AppendUint32(b, 3) // Polygon
+	b = binary.LittleEndian.AppendUint32(b, 1) // one ring
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(r)))
+	for _, p := range r {
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(p[0]))
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(p[1]))
+	}
+	return b, env
+}
+
 func isEmpty(g orb.Geometry) bool {
 	switch g := g.(type) {
 	case orb.Point:

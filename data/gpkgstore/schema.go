@@ -3,7 +3,9 @@ package gpkgstore
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -275,16 +277,53 @@ func createFeatureTable(ctx context.Context, tx *sql.Tx, table, geomType, column
 }
 
 // touchContents records a change to table in gpkg_contents: the time and,
-// for feature tables, the extent read from the spatial index.
+// for feature tables, the extent of the spatial index (the union of the
+// root node's cells: the same figures as min(minx)… over the whole R-tree,
+// without reading it).
 func touchContents(ctx context.Context, tx *sql.Tx, table string, spatial bool) error {
 	if !spatial {
 		_, err := tx.ExecContext(ctx, `UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE table_name = ?`, table)
 		return err
 	}
-	_, err := tx.ExecContext(ctx, fmt.Sprintf(`UPDATE gpkg_contents SET last_change = strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ','now'),
-		(min_x, max_x, min_y, max_y) = (SELECT min(minx), max(maxx), min(miny), max(maxy) FROM %s)
-		WHERE table_name = ?`, quoteIdent("rtree_"+table+"_geom")), table)
+	var root []byte
+	if err := tx.QueryRowContext(ctx, "SELECT data FROM "+quoteIdent("rtree_"+table+"_geom_node")+" WHERE nodeno = 1").Scan(&root); err != nil {
+		return err
+	}
+	ext, err := rootExtent(root)
+	if err != nil {
+		return fmt.Errorf("spatial index of %s: %w", table, err)
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now'),
+		min_x = ?, max_x = ?, min_y = ?, max_y = ? WHERE table_name = ?`, ext[0], ext[1], ext[2], ext[3], table)
 	return err
+}
+
+// rootExtent is the union of the cells of an R-tree's root node (NULLs
+// when it has none); see writePackedRTree for the layout.
+func rootExtent(root []byte) ([4]any, error) {
+	var ext [4]any
+	if len(root) < 4 {
+		return ext, fmt.Errorf("root node of %d bytes", len(root))
+	}
+	n := int(binary.BigEndian.Uint16(root[2:]))
+	if 4+n*24 > len(root) {
+		return ext, fmt.Errorf("root node of %d bytes says it holds %d cells", len(root), n)
+	}
+	var box [4]float64
+	for i := 0; i < n; i++ {
+		for k := range box {
+			v := float64(math.Float32frombits(binary.BigEndian.Uint32(root[4+i*24+8+4*k:])))
+			if i == 0 || (k%2 == 0 && v < box[k]) || (k%2 == 1 && v > box[k]) {
+				box[k] = v
+			}
+		}
+	}
+	if n > 0 {
+		for k, v := range box {
+			ext[k] = v
+		}
+	}
+	return ext, nil
 }
 
 // migrate2 adds users (token credentials), the append-only audit and the

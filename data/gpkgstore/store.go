@@ -76,68 +76,71 @@ func (g *Store) SaveDataset(ctx context.Context, cat *coverage.Catalog, ds *cove
 	}
 	report := store.ProgressOf(ctx)
 	total := len(ds.Facilities) + len(ds.Cells) + len(ds.Units)
-	done := 0
-	step := func(stage string) {
-		done++
-		if done%store.ProgressEvery == 0 || done == total {
-			report(stage, done, total)
-		}
+	population := 0.0
+	for _, c := range ds.Cells {
+		population += c.Population
 	}
 	return g.write(ctx, func(tx *sql.Tx) error {
 		// a replaced dataset loses its old network too (SaveNetwork adds one)
-		for _, t := range []string{"facilities", "population_cells", "admin_units", "lifecircle_networks"} {
-			if _, err := tx.ExecContext(ctx, "DELETE FROM "+t+" WHERE dataset = ?", ds.Name); err != nil {
-				return err
+		if _, err := tx.ExecContext(ctx, "DELETE FROM lifecircle_networks WHERE dataset = ?", ds.Name); err != nil {
+			return err
+		}
+		before := 0
+		progress := func(stage string) func(int) {
+			at, prev := before, 0
+			return func(done int) {
+				if (at+done)/store.ProgressEvery != (at+prev)/store.ProgressEvery || at+done == total {
+					report(stage, at+done, total)
+				}
+				prev = done
 			}
 		}
 		report("facilities", 0, total)
-		ins, err := tx.PrepareContext(ctx, `INSERT INTO facilities (geom, dataset, id, type, name, capacity, status, plan_year) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+		err := bulkReplace(ctx, tx, bulkRows{table: "facilities", dataset: ds.Name, n: len(ds.Facilities), progress: progress("facilities"),
+			cols: []string{"geom", "dataset", "id", "type", "name", "capacity", "status", "plan_year"},
+			row: func(i int, dst []any) (envelope, error) {
+				f := ds.Facilities[i]
+				geom, env := encodeGPPoint(f.Location)
+				dst[0], dst[1], dst[2], dst[3], dst[4], dst[5], dst[6], dst[7] = geom, ds.Name, f.ID, f.Type, store.NullStr(f.Name), store.NullFloat(f.Capacity), string(f.Status), store.NullInt(f.PlanYear)
+				return env, nil
+			}})
 		if err != nil {
 			return err
 		}
-		for _, f := range ds.Facilities {
-			geom, err := encodeGP(f.Location)
-			if err != nil {
-				return err
-			}
-			if _, err := ins.ExecContext(ctx, geom, ds.Name, f.ID, f.Type, store.NullStr(f.Name), store.NullFloat(f.Capacity), string(f.Status), store.NullInt(f.PlanYear)); err != nil {
-				return fmt.Errorf("facility %s: %w", f.ID, err)
-			}
-			step("facilities")
-		}
-		ins.Close()
-		if ins, err = tx.PrepareContext(ctx, `INSERT INTO population_cells (geom, dataset, h3, h3_id, population) VALUES (?, ?, ?, ?, ?)`); err != nil {
+		before += len(ds.Facilities)
+		err = bulkReplace(ctx, tx, bulkRows{table: "population_cells", dataset: ds.Name, n: len(ds.Cells), progress: progress("population_cells"),
+			cols: []string{"geom", "dataset", "h3", "h3_id", "population"},
+			row: func(i int, dst []any) (envelope, error) {
+				c := ds.Cells[i]
+				geom, env := encodeGPRing(spatial.Boundary(c.Cell))
+				dst[0], dst[1], dst[2], dst[3], dst[4] = geom, ds.Name, int64(c.Cell), c.Cell.String(), c.Population
+				return env, nil
+			}})
+		if err != nil {
 			return err
 		}
-		population := 0.0
-		for _, c := range ds.Cells {
-			geom, err := encodeGP(orb.Polygon{spatial.Boundary(c.Cell)})
-			if err != nil {
-				return err
-			}
-			if _, err := ins.ExecContext(ctx, geom, ds.Name, int64(c.Cell), c.Cell.String(), c.Population); err != nil {
-				return fmt.Errorf("population cell %s: %w", c.Cell, err)
-			}
-			population += c.Population
-			step("population_cells")
-		}
-		ins.Close()
-		if ins, err = tx.PrepareContext(ctx, `INSERT INTO admin_units (geom, dataset, level, code, name, parent) VALUES (?, ?, ?, ?, ?, ?)`); err != nil {
-			return err
-		}
-		for _, u := range ds.Units {
-			var geom []byte
-			if len(u.Geometry) > 0 {
-				if geom, err = encodeGP(u.Geometry); err != nil {
-					return err
+		before += len(ds.Cells)
+		err = bulkReplace(ctx, tx, bulkRows{table: "admin_units", dataset: ds.Name, n: len(ds.Units), progress: progress("admin_units"),
+			cols: []string{"geom", "dataset", "level", "code", "name", "parent"},
+			row: func(i int, dst []any) (envelope, error) {
+				u := ds.Units[i]
+				var geom []byte
+				var env envelope
+				if len(u.Geometry) > 0 {
+					var err error
+					if geom, err = encodeGP(u.Geometry); err != nil {
+						return env, fmt.Errorf("admin unit %s: %w", u.Code, err)
+					}
+					if bd := u.Geometry.Bound(); !isEmpty(u.Geometry) {
+						env = envelope{bd.Min[0], bd.Max[0], bd.Min[1], bd.Max[1], true}
+					}
 				}
-			}
-			if _, err := ins.ExecContext(ctx, geom, ds.Name, string(u.Level), u.Code, store.NullStr(u.Name), store.NullStr(u.Parent)); err != nil {
-				return fmt.Errorf("admin unit %s: %w", u.Code, err)
-			}
-			step("admin_units")
+				dst[0], dst[1], dst[2], dst[3], dst[4], dst[5] = geom, ds.Name, string(u.Level), u.Code, store.NullStr(u.Name), store.NullStr(u.Parent)
+				return env, nil
+			}})
+		if err != nil {
+			return err
 		}
-		ins.Close()
 		if _, err := tx.ExecContext(ctx, `INSERT INTO datasets (name, resolution, population_note, facilities, cells, units, population, catalog, saved)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (name) DO UPDATE SET resolution = excluded.resolution, population_note = excluded.population_note,
