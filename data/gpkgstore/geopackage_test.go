@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/paulmach/orb"
@@ -117,7 +118,7 @@ func TestGeoPackageRefusesForeignFiles(t *testing.T) {
 	for i := len(damaged) / 2; i < len(damaged)/2+3*4096; i++ {
 		damaged[i] = 0xA5
 	}
-	files["damaged"] = struct{ path, want string }{write("damaged.gpkg", damaged), "damaged"}
+	damagedPath := write("damaged.gpkg", damaged)
 	files["truncated"] = struct{ path, want string }{write("truncated.gpkg", b[:len(b)/3]), "damaged"}
 
 	before := dirListing(t, dir)
@@ -145,6 +146,25 @@ func TestGeoPackageRefusesForeignFiles(t *testing.T) {
 	if after := dirListing(t, dir); !reflect.DeepEqual(before, after) {
 		t.Errorf("files beside the refused ones changed:\nbefore %v\nafter  %v", before, after)
 	}
+	// Damaged pages in the middle of a big table are not looked for at
+	// open (that reads the whole file; lifecircle check does it): reading
+	// them says the store is damaged, and nothing is written to it.
+	t.Run("damaged", func(t *testing.T) {
+		s, err := Open(damagedPath)
+		if err == nil {
+			_, _, err = s.LoadDataset(bg, "city")
+			if err == nil {
+				err = s.Check(bg)
+			}
+			s.Close()
+		}
+		if err == nil || !strings.Contains(err.Error(), "damaged") {
+			t.Errorf("damaged store: %v", err)
+		}
+		if after, _ := os.ReadFile(damagedPath); !bytes.Equal(after, damaged) {
+			t.Error("the damaged store was modified")
+		}
+	})
 	_, err = Open(dir)
 	storetest.WantInvalid(t, err, "is a directory")
 	_, err = Open(" ")

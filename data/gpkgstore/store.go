@@ -4,10 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/paulmach/orb"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"lifecircle/coverage"
 	"lifecircle/data/store"
@@ -38,10 +41,21 @@ func (g *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 func (g *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := g.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return err
+		return g.damaged(err)
 	}
 	defer tx.Rollback()
-	return fn(tx)
+	return g.damaged(fn(tx))
+}
+
+// damaged names the cure when SQLite finds a damaged page: Open checks the
+// schema and the small tables only, so damage in a big table shows when
+// its pages are read.
+func (g *Store) damaged(err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) && (se.Code()&0xff == sqlite3.SQLITE_CORRUPT || se.Code()&0xff == sqlite3.SQLITE_NOTADB) {
+		return fmt.Errorf("GeoPackage store %s is damaged (%w): lifecircle check --store %s reports what is wrong", g.path, err, g.path)
+	}
+	return err
 }
 
 func exists(ctx context.Context, tx *sql.Tx, query string, args ...any) (bool, error) {

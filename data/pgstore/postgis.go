@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -141,6 +142,17 @@ func (p *Store) SaveDataset(ctx context.Context, cat *coverage.Catalog, ds *cove
 	total := len(ds.Facilities) + len(ds.Cells) + len(ds.Units)
 	done := 0
 	return p.write(ctx, func(tx pgx.Tx) error {
+		// One import at a time. Where a table holds no other dataset, it
+		// is loaded the way bulk loads go: its indexes and constraints
+		// dropped, the rows copied, then the indexes built in one pass
+		// each (see bulkTables).
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(importLock)); err != nil {
+			return err
+		}
+		restore, err := bulkTables(ctx, tx, ds.Name, "facilities", "population_cells", "admin_units")
+		if err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `INSERT INTO lifecircle.datasets (name, resolution, population_note, facilities, cells, units, population, catalog, saved)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())
 			ON CONFLICT (name) DO UPDATE SET resolution = excluded.resolution, population_note = excluded.population_note,
@@ -164,7 +176,7 @@ func (p *Store) SaveDataset(ctx context.Context, cat *coverage.Catalog, ds *cove
 				return row(i)
 			})
 		}
-		err := copyRows("facilities", []string{"dataset", "seq", "id", "type", "name", "capacity", "status", "plan_year", "geom"}, len(ds.Facilities),
+		err = copyRows("facilities", []string{"dataset", "seq", "id", "type", "name", "capacity", "status", "plan_year", "geom"}, len(ds.Facilities),
 			func(i int) ([]any, error) {
 				f := ds.Facilities[i]
 				g, err := toEWKB(f.Location)
@@ -195,9 +207,100 @@ func (p *Store) SaveDataset(ctx context.Context, cat *coverage.Catalog, ds *cove
 		if err != nil {
 			return err
 		}
+		report("indexes", total, total)
+		if err := restore(); err != nil {
+			return err
+		}
 		report("commit", total, total)
 		return nil
 	})
+}
+
+// importLock is the advisory lock key that serialises imports
+// ("lcimport" in ASCII).
+const importLock = 0x6c63696d706f7274
+
+// bulkTables prepares the tables of the schema for a bulk load of one
+// dataset: each table that holds no other dataset's rows is locked
+// (readers wait for the commit, then see the new rows) and loses its
+// indexes and constraints, which the returned restore recreates from
+// their definitions — one sorted build each instead of a million index
+// insertions and foreign-key checks. Tables that hold other datasets keep
+// their indexes (rebuilding them would cost more than it saves). Dropping
+// a foreign key locks the table it references too, so datasets is locked
+// first, before the caller has written anything: a reader waits for the
+// import and never the other way round. Call it first in the transaction.
+func bulkTables(ctx context.Context, tx pgx.Tx, dataset string, tables ...string) (restore func() error, err error) {
+	var bulk []string
+	for _, t := range tables {
+		var others bool
+		if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM lifecircle."+t+" WHERE dataset < $1) OR EXISTS (SELECT 1 FROM lifecircle."+t+" WHERE dataset > $1)", dataset).Scan(&others); err != nil {
+			return nil, err
+		}
+		if !others {
+			bulk = append(bulk, "lifecircle."+t)
+		}
+	}
+	if len(bulk) == 0 {
+		return func() error { return nil }, nil
+	}
+	// in the order readers take them (LoadDataset), all at once
+	if _, err := tx.Exec(ctx, "LOCK TABLE lifecircle.datasets, "+strings.Join(bulk, ", ")+" IN ACCESS EXCLUSIVE MODE"); err != nil {
+		return nil, err
+	}
+	type def struct{ table, name, sql string }
+	var constraints, indexes []def
+	for _, t := range bulk {
+		// primary key and unique constraints first, then foreign keys
+		rows, _ := tx.Query(ctx, `SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+			WHERE conrelid = $1::regclass AND contype IN ('p', 'u', 'f') ORDER BY contype = 'f', conname`, t)
+		cs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (def, error) {
+			d := def{table: t}
+			return d, r.Scan(&d.name, &d.sql)
+		})
+		if err != nil {
+			return nil, err
+		}
+		rows, _ = tx.Query(ctx, `SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+			WHERE i.indrelid = $1::regclass AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid)
+			ORDER BY c.relname`, t)
+		is, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (def, error) {
+			d := def{table: t}
+			return d, r.Scan(&d.name, &d.sql)
+		})
+		if err != nil {
+			return nil, err
+		}
+		constraints, indexes = append(constraints, cs...), append(indexes, is...)
+	}
+	for i := len(constraints) - 1; i >= 0; i-- { // foreign keys first
+		c := constraints[i]
+		if _, err := tx.Exec(ctx, "ALTER TABLE "+c.table+" DROP CONSTRAINT "+pgx.Identifier{c.name}.Sanitize()); err != nil {
+			return nil, err
+		}
+	}
+	for _, ix := range indexes {
+		if _, err := tx.Exec(ctx, "DROP INDEX lifecircle."+pgx.Identifier{ix.name}.Sanitize()); err != nil {
+			return nil, err
+		}
+	}
+	return func() error {
+		// index builds sort in memory rather than on disk where they can
+		if _, err := tx.Exec(ctx, "SET LOCAL maintenance_work_mem = '256MB'"); err != nil {
+			return err
+		}
+		for _, c := range constraints {
+			if _, err := tx.Exec(ctx, "ALTER TABLE "+c.table+" ADD CONSTRAINT "+pgx.Identifier{c.name}.Sanitize()+" "+c.sql); err != nil {
+				return fmt.Errorf("restoring %s of %s: %w", c.name, c.table, err)
+			}
+		}
+		for _, ix := range indexes {
+			if _, err := tx.Exec(ctx, ix.sql); err != nil {
+				return fmt.Errorf("restoring index %s: %w", ix.name, err)
+			}
+		}
+		return nil
+	}, nil
 }
 
 // copyRows streams n rows into lifecircle.table with COPY. An error making a
