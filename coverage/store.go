@@ -153,9 +153,10 @@ type StoredNetwork struct {
 	Extract  []byte    // OSM PBF or XML
 }
 
-// NetworkStore is a Store that keeps each dataset's walking network. The
-// GeoPackage and memory stores are; a store that is not keeps no network,
-// and its datasets are analysed by straight line unless one is given.
+// NetworkStore is a Store that keeps each dataset's walking network. All
+// three stores (GeoPackage, PostgreSQL, memory) are; a store that is not
+// keeps no network, and its datasets are analysed by straight line unless
+// one is given.
 type NetworkStore interface {
 	// SaveNetwork stores (or replaces) the network of a stored dataset.
 	SaveNetwork(ctx context.Context, dataset string, n StoredNetwork) error

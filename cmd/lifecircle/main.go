@@ -53,6 +53,8 @@ usage:
                      serve a stored dataset; scenarios and proposals are written to the store
   lifecircle users   add|list|revoke --store FILE.gpkg|--pg URL [--name NAME --role ROLE [--unit CODE ...]]
                      API users: add prints the new token once
+  lifecircle check   --store FILE.gpkg|--pg URL
+                     check the whole store (every page and index, counts, networks) and say what was checked
 serve options:
   --private           reads need a token too (writes always do)
   --allow-origin URL  a web origin allowed to write from a browser (repeat for several)
@@ -205,6 +207,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runClassify(args[1:], stdout, stderr)
 	case "users":
 		return runUsers(ctx, args[1:], stdout, stderr, logger)
+	case "check":
+		return runCheck(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

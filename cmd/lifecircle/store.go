@@ -294,22 +294,21 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer, log
 	defer st.Close()
 	report, finish := importProgress(stderr, logger)
 	saveStart := time.Now()
-	err = st.SaveDataset(store.WithProgress(ctx, report), cat, ds)
+	saveCtx := store.WithProgress(ctx, report)
+	netNote := "no walking network (serve and export will measure straight line × detour unless given --osm)"
+	if ex != nil {
+		// the network goes in with the dataset, in the same transaction
+		if _, ok := st.(coverage.NetworkStore); !ok {
+			logger.Warn("import", "warning", "this store keeps no walking network: serve --store and export need --osm "+ex.Name)
+		} else {
+			saveCtx = store.WithNetwork(saveCtx, coverage.StoredNetwork{Name: ex.Name, SHA256: ex.SHA256(), Imported: time.Now().UTC(), Extract: ex.Data})
+			netNote = fmt.Sprintf("walking network %s (%d bytes, sha256 %.12s…)", ex.Name, len(ex.Data), ex.SHA256())
+		}
+	}
+	err = st.SaveDataset(saveCtx, cat, ds)
 	finish()
 	if err != nil {
 		return fmt.Errorf("import into %s: %w (the store is as it was)", sf.where(), err)
-	}
-	netNote := "no walking network (serve and export will measure straight line × detour unless given --osm)"
-	if ex != nil {
-		ns, ok := st.(coverage.NetworkStore)
-		if !ok {
-			logger.Warn("import", "warning", "this store keeps no walking network: serve --store and export need --osm "+ex.Name)
-		} else {
-			if err := ns.SaveNetwork(ctx, ds.Name, coverage.StoredNetwork{Name: ex.Name, SHA256: ex.SHA256(), Imported: time.Now().UTC(), Extract: ex.Data}); err != nil {
-				return fmt.Errorf("import into %s: storing the walking network: %w", sf.where(), err)
-			}
-			netNote = fmt.Sprintf("walking network %s (%d bytes, sha256 %.12s…)", ex.Name, len(ex.Data), ex.SHA256())
-		}
 	}
 	if err := st.Close(); err != nil {
 		return err
@@ -542,4 +541,57 @@ func serveStore(ctx context.Context, in *inputFlags, sf storeFlags, srvf *server
 		return err
 	}
 	return st.Close()
+}
+
+// runCheck checks a whole store (what opening it does not: every page and
+// index, the counts recorded at import, the networks' hashes) and prints
+// each check with its outcome; a failed check is an error.
+func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("check", stderr)
+	var sf storeFlags
+	fs.StringVar(&sf.path, "store", "", "GeoPackage store file")
+	fs.StringVar(&sf.pg, "pg", "", "PostgreSQL URL of a PostGIS store")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("check: unexpected argument %q", fs.Arg(0))
+	}
+	if sf.path != "" {
+		if _, err := os.Stat(sf.path); err != nil {
+			return fmt.Errorf("check: %w", err) // never create a store to check it
+		}
+	}
+	start := time.Now()
+	st, err := sf.open(ctx)
+	if err != nil {
+		return fmt.Errorf("check: %w", err)
+	}
+	defer st.Close()
+	c, ok := st.(store.Checker)
+	if !ok {
+		return fmt.Errorf("check: the store %s cannot be checked", sf.where())
+	}
+	results, err := c.CheckAll(ctx)
+	if err != nil {
+		return fmt.Errorf("check of %s could not finish: %w", sf.where(), err)
+	}
+	fmt.Fprintf(stdout, "检查存储 / checking the store %s (opened: header, application_id, schema version; for a GeoPackage quick_check of the schema and small tables)\n", sf.where())
+	failed := 0
+	for _, r := range results {
+		if len(r.Problems) == 0 {
+			fmt.Fprintf(stdout, "  通过 ok      %s\n", r.What)
+			continue
+		}
+		failed++
+		fmt.Fprintf(stdout, "  失败 FAILED  %s\n", r.What)
+		for _, p := range r.Problems {
+			fmt.Fprintf(stdout, "               %s\n", p)
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("存储已损坏 / the store %s is damaged: %d of %d checks failed (listed above)", sf.where(), failed, len(results))
+	}
+	fmt.Fprintf(stdout, "全部通过 / all %d checks passed in %.1fs\n", len(results), time.Since(start).Seconds())
+	return nil
 }

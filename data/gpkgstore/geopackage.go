@@ -3,6 +3,7 @@ package gpkgstore
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/binary"
 	"errors"
@@ -293,34 +294,111 @@ func inspectGeoPackage(name, abs string, size int64) error {
 // metadata and the store's small tables.
 var cheapChecked = []string{"sqlite_schema", "gpkg_contents", "gpkg_geometry_columns", "gpkg_spatial_ref_sys", "gpkg_extensions", "lifecircle_migrations", "datasets"}
 
-// Check runs SQLite's integrity check and the R-tree checks of every
-// spatial index; it returns nil when all pass.
+// Check runs every check of CheckAll and returns nil when all pass.
 func (g *Store) Check(ctx context.Context) error {
+	results, err := g.CheckAll(ctx)
+	if err != nil {
+		return err
+	}
 	var problems []string
-	results, err := queryStrings(ctx, g.r, "PRAGMA integrity_check")
-	if err != nil {
-		return err
-	}
-	for _, s := range results {
-		if s != "ok" {
-			problems = append(problems, s)
-		}
-	}
-	tables, err := queryStrings(ctx, g.r, "SELECT 'rtree_' || table_name || '_' || column_name FROM gpkg_extensions WHERE extension_name = 'gpkg_rtree_index'")
-	if err != nil {
-		return err
-	}
-	for _, rt := range tables {
-		var s string
-		if err := g.r.QueryRowContext(ctx, "SELECT rtreecheck(?)", rt).Scan(&s); err != nil {
-			return fmt.Errorf("%s: %w", rt, err)
-		}
-		if s != "ok" {
-			problems = append(problems, rt+": "+s)
-		}
+	for _, r := range results {
+		problems = append(problems, r.Problems...)
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("GeoPackage store %s is damaged: %s", g.path, strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+var _ store.Checker = (*Store)(nil)
+
+// CheckAll checks the whole file, which Open does not (it reads every
+// page): SQLite's integrity_check, the foreign keys of the GeoPackage
+// tables, every R-tree (rtreecheck, and one entry per row with a
+// geometry), the row counts recorded for each dataset, and the SHA-256
+// of each stored walking network.
+func (g *Store) CheckAll(ctx context.Context) ([]store.CheckResult, error) {
+	var out []store.CheckResult
+	add := func(what string, problems []string) {
+		out = append(out, store.CheckResult{What: what, Problems: problems})
+	}
+	results, err := queryStrings(ctx, g.r, "PRAGMA integrity_check")
+	if err != nil {
+		return nil, g.damaged(err)
+	}
+	var problems []string
+	for _, s := range results {
+		if s != "ok" {
+			problems = append(problems, s)
+		}
+	}
+	add("SQLite integrity_check: every page, every table and index", problems)
+	problems = nil
+	if err := eachRow(ctx, g.r, "PRAGMA foreign_key_check", nil, func(r *sql.Rows) error {
+		var table, parent string
+		var rowid sql.NullInt64
+		var fk int
+		err := r.Scan(&table, &rowid, &parent, &fk)
+		problems = append(problems, fmt.Sprintf("%s row %d refers to a missing %s row", table, rowid.Int64, parent))
+		return err
+	}); err != nil {
+		return nil, g.damaged(err)
+	}
+	add("foreign keys of the GeoPackage tables", problems)
+	tables, err := queryStrings(ctx, g.r, "SELECT table_name FROM gpkg_extensions WHERE extension_name = 'gpkg_rtree_index' AND column_name = 'geom' ORDER BY table_name")
+	if err != nil {
+		return nil, g.damaged(err)
+	}
+	problems = nil
+	for _, t := range tables {
+		rt := "rtree_" + t + "_geom"
+		var s string
+		if err := g.r.QueryRowContext(ctx, "SELECT rtreecheck(?)", rt).Scan(&s); err != nil {
+			return nil, g.damaged(fmt.Errorf("%s: %w", rt, err))
+		}
+		if s != "ok" {
+			problems = append(problems, rt+": "+s)
+		}
+		var rows, entries int
+		if err := g.r.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM "+quoteIdent(t)+" WHERE geom NOT NULL AND NOT ST_IsEmpty(geom)), (SELECT count(*) FROM "+quoteIdent(rt+"_rowid")+")").Scan(&rows, &entries); err != nil {
+			return nil, g.damaged(err)
+		}
+		if rows != entries {
+			problems = append(problems, fmt.Sprintf("%s: %d rows with a geometry, %d index entries", rt, rows, entries))
+		}
+	}
+	add(fmt.Sprintf("the R-tree spatial index of each of the %d feature tables (rtreecheck, one entry per geometry)", len(tables)), problems)
+	problems = nil
+	var nds int
+	if err := eachRow(ctx, g.r, `SELECT name, facilities, cells, units,
+		(SELECT count(*) FROM facilities f WHERE f.dataset = d.name), (SELECT count(*) FROM population_cells c WHERE c.dataset = d.name),
+		(SELECT count(*) FROM admin_units u WHERE u.dataset = d.name) FROM datasets d ORDER BY name`, nil, func(r *sql.Rows) error {
+		var name string
+		var nf, nc, nu, f, c, u int
+		err := r.Scan(&name, &nf, &nc, &nu, &f, &c, &u)
+		if nf != f || nc != c || nu != u {
+			problems = append(problems, fmt.Sprintf("dataset %s should have %d facilities, %d cells, %d units; has %d, %d, %d", name, nf, nc, nu, f, c, u))
+		}
+		nds++
+		return err
+	}); err != nil {
+		return nil, g.damaged(err)
+	}
+	add(fmt.Sprintf("the facilities, cells and units of each of the %d datasets against the counts recorded at import", nds), problems)
+	problems = nil
+	var nnet int
+	if err := eachRow(ctx, g.r, "SELECT dataset, sha256, extract FROM lifecircle_networks ORDER BY dataset", nil, func(r *sql.Rows) error {
+		var dataset, sum string
+		var extract []byte
+		err := r.Scan(&dataset, &sum, &extract)
+		if got := fmt.Sprintf("%x", sha256.Sum256(extract)); err == nil && got != sum {
+			problems = append(problems, fmt.Sprintf("the walking network of %s has SHA-256 %.12s…, recorded %.12s…", dataset, got, sum))
+		}
+		nnet++
+		return err
+	}); err != nil {
+		return nil, g.damaged(err)
+	}
+	add(fmt.Sprintf("the SHA-256 of each of the %d stored walking networks", nnet), problems)
+	return out, nil
 }

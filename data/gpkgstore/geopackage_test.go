@@ -275,7 +275,7 @@ func TestGeoPackageForeignWriters(t *testing.T) {
 		return append(b, w...)
 	}
 	empty, _ := encodeGP(orb.MultiPoint{})
-	if _, err := g.w.Exec(`INSERT INTO facilities (geom, dataset, id, type, status) VALUES (?, 'tiny', 'Q1', 'pharmacy', 'existing'), (?, 'tiny', 'Q2', 'pharmacy', 'existing')`,
+	if _, err := g.w.Exec(`INSERT INTO facilities (geom, dataset, id, type, status) VALUES (?, 'gis', 'Q1', 'pharmacy', 'existing'), (?, 'gis', 'Q2', 'pharmacy', 'existing')`,
 		bePoint(104.07, 30.67), empty); err != nil {
 		t.Fatal(err)
 	}

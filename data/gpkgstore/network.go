@@ -32,12 +32,19 @@ func (g *Store) SaveNetwork(ctx context.Context, dataset string, n coverage.Stor
 		if err := datasetExists(ctx, tx, dataset); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO lifecircle_networks (dataset, name, sha256, bytes, imported, extract) VALUES (?, ?, ?, ?, ?, ?)
-			ON CONFLICT (dataset) DO UPDATE SET name = excluded.name, sha256 = excluded.sha256, bytes = excluded.bytes,
-			imported = excluded.imported, extract = excluded.extract`,
-			dataset, n.Name, n.SHA256, len(n.Extract), store.FormatTime(n.Imported), n.Extract)
-		return err
+		return saveNetwork(ctx, tx, dataset, n)
 	})
+}
+
+func saveNetwork(ctx context.Context, tx *sql.Tx, dataset string, n coverage.StoredNetwork) error {
+	if err := store.CheckNetwork(n); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO lifecircle_networks (dataset, name, sha256, bytes, imported, extract) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (dataset) DO UPDATE SET name = excluded.name, sha256 = excluded.sha256, bytes = excluded.bytes,
+		imported = excluded.imported, extract = excluded.extract`,
+		dataset, n.Name, n.SHA256, len(n.Extract), store.FormatTime(n.Imported), n.Extract)
+	return err
 }
 
 // Network returns the walking network of a dataset.

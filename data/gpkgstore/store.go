@@ -95,9 +95,15 @@ func (g *Store) SaveDataset(ctx context.Context, cat *coverage.Catalog, ds *cove
 		population += c.Population
 	}
 	return g.write(ctx, func(tx *sql.Tx) error {
-		// a replaced dataset loses its old network too (SaveNetwork adds one)
+		// a replaced dataset loses its old network too; the network given
+		// with the dataset (store.WithNetwork) is stored with it
 		if _, err := tx.ExecContext(ctx, "DELETE FROM lifecircle_networks WHERE dataset = ?", ds.Name); err != nil {
 			return err
+		}
+		if n := store.NetworkOf(ctx); n != nil {
+			if err := saveNetwork(ctx, tx, ds.Name, *n); err != nil {
+				return err
+			}
 		}
 		before := 0
 		progress := func(stage string) func(int) {

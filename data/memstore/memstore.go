@@ -86,12 +86,27 @@ func (m *Store) SaveDataset(ctx context.Context, cat *coverage.Catalog, ds *cove
 		return err
 	}
 	defer m.unlockWrite(ctx, &err)
+	// a replaced dataset loses its old network; the one given with it
+	// (store.WithNetwork) is kept
+	var network *coverage.StoredNetwork
+	if n := store.NetworkOf(ctx); n != nil {
+		if err := store.CheckNetwork(*n); err != nil {
+			return err
+		}
+		network = copyNetwork(*n)
+	}
 	if old, ok := m.datasets[ds.Name]; ok {
-		old.catalog, old.ds = catJSON, c
+		old.catalog, old.ds, old.network = catJSON, c, network
 		return nil
 	}
-	m.datasets[ds.Name] = &dataset{catalog: catJSON, ds: c, layers: map[string][]storedFeature{}}
+	m.datasets[ds.Name] = &dataset{catalog: catJSON, ds: c, layers: map[string][]storedFeature{}, network: network}
 	return nil
+}
+
+func copyNetwork(n coverage.StoredNetwork) *coverage.StoredNetwork {
+	n.Extract = append([]byte(nil), n.Extract...)
+	n.Imported = store.Time(n.Imported)
+	return &n
 }
 
 func copyDataset(ds *coverage.Dataset) coverage.Dataset {
@@ -625,12 +640,14 @@ var _ coverage.NetworkStore = (*Store)(nil)
 func (m *Store) SaveNetwork(ctx context.Context, dataset string, n coverage.StoredNetwork) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err := store.CheckNetwork(n); err != nil {
+		return err
+	}
 	d, ok := m.datasets[dataset]
 	if !ok {
 		return store.NotFound("dataset %q is not in the store", dataset)
 	}
-	n.Extract = append([]byte(nil), n.Extract...)
-	d.network = &n
+	d.network = copyNetwork(n)
 	return nil
 }
 
@@ -642,5 +659,5 @@ func (m *Store) Network(ctx context.Context, dataset string) (coverage.StoredNet
 	if !ok || d.network == nil {
 		return coverage.StoredNetwork{}, store.NotFound("dataset %q has no stored walking network", dataset)
 	}
-	return *d.network, nil
+	return *copyNetwork(*d.network), nil
 }

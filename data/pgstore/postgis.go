@@ -161,8 +161,15 @@ func (p *Store) SaveDataset(ctx context.Context, cat *coverage.Catalog, ds *cove
 			ds.Name, ds.Resolution, store.NullStr(ds.PopulationNote), len(ds.Facilities), len(ds.Cells), len(ds.Units), population, catJSON); err != nil {
 			return err
 		}
-		for _, t := range []string{"facilities", "population_cells", "admin_units"} {
+		// a replaced dataset loses its old network too; the network given
+		// with the dataset (store.WithNetwork) is stored with it
+		for _, t := range []string{"facilities", "population_cells", "admin_units", "networks"} {
 			if _, err := tx.Exec(ctx, "DELETE FROM lifecircle."+t+" WHERE dataset = $1", ds.Name); err != nil {
+				return err
+			}
+		}
+		if n := store.NetworkOf(ctx); n != nil {
+			if err := saveNetwork(ctx, tx, ds.Name, *n); err != nil {
 				return err
 			}
 		}

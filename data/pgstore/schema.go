@@ -170,6 +170,15 @@ CREATE TABLE lifecircle.versions (
 	version bigint NOT NULL);
 ALTER TABLE lifecircle.replays ADD COLUMN request_sha256 text;
 `},
+	{4, "walking networks: the OSM extract each dataset was imported with", `
+CREATE TABLE lifecircle.networks (
+	dataset text PRIMARY KEY REFERENCES lifecircle.datasets (name) ON DELETE CASCADE,
+	name text NOT NULL,
+	sha256 text NOT NULL,
+	bytes bigint NOT NULL,
+	imported timestamptz NOT NULL,
+	extract bytea NOT NULL);
+`},
 }
 
 // migrationLock is the advisory lock key that serialises migrators

@@ -9,6 +9,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -328,4 +329,47 @@ func ParseUnits(s string) ([]string, error) {
 // record no longer has.
 func Stale(key string, expect, have int64) error {
 	return fmt.Errorf("%s is at version %d, the write expected %d: %w", key, have, expect, coverage.ErrStale)
+}
+
+// CheckResult is one thing a store's full check (lifecircle check)
+// looked at, and what it found wrong (nothing when it passed).
+type CheckResult struct {
+	What     string
+	Problems []string
+}
+
+// Checker is a store that can check itself through: every page, index
+// and count, which is too slow to do at every open.
+type Checker interface {
+	CheckAll(ctx context.Context) ([]CheckResult, error)
+}
+
+type networkKey struct{}
+
+// WithNetwork returns a context that makes SaveDataset store n as the
+// dataset's walking network in the same transaction as the dataset, so
+// that an import is whole or absent, network included. Without it a
+// saved dataset has no network (a replaced one loses its old network).
+func WithNetwork(ctx context.Context, n coverage.StoredNetwork) context.Context {
+	return context.WithValue(ctx, networkKey{}, &n)
+}
+
+// NetworkOf is the network WithNetwork put in ctx, or nil.
+func NetworkOf(ctx context.Context) *coverage.StoredNetwork {
+	n, _ := ctx.Value(networkKey{}).(*coverage.StoredNetwork)
+	return n
+}
+
+// CheckNetwork is what every store requires of a walking network.
+func CheckNetwork(n coverage.StoredNetwork) error {
+	if err := CheckName("network name", n.Name); err != nil {
+		return err
+	}
+	if len(n.Extract) == 0 {
+		return Invalid("walking network %s is empty", n.Name)
+	}
+	if sum := fmt.Sprintf("%x", sha256.Sum256(n.Extract)); n.SHA256 != sum {
+		return Invalid("walking network %s: sha256 %.80q is not that of the extract (%s)", n.Name, n.SHA256, sum)
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ package storetest
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -51,6 +52,7 @@ func Run(t *testing.T, open Factory) {
 		{"AuditAndReplay", testAuditAndReplay},
 		{"Versions", testVersions},
 		{"ConcurrentWritersWithVersions", testConcurrentVersionedWriters},
+		{"Networks", testNetworks},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
@@ -900,4 +902,52 @@ func testConcurrentVersionedWriters(t *testing.T, open Factory) {
 		t.Errorf("version %d after %d writes", v, 1+writers*each)
 	}
 	t.Logf("%d writes, %d retries after a stale version", writers*each, retries)
+}
+
+// testNetworks: every store keeps a dataset's walking network, given with
+// the dataset (one transaction) or afterwards, gives back exactly what
+// was stored after a reopen, refuses a network whose hash is not its
+// extract's, and drops it when the dataset is replaced without one.
+func testNetworks(t *testing.T, open Factory) {
+	s, reopen := open(t)
+	ns, ok := s.(coverage.NetworkStore)
+	if !ok {
+		t.Fatalf("%T keeps no walking network (coverage.NetworkStore)", s)
+	}
+	extract := []byte("<?xml version='1.0'?><osm version='0.6'><node id='1' lat='30.66' lon='104.06'/></osm>\n")
+	sum := fmt.Sprintf("%x", sha256.Sum256(extract))
+	n := coverage.StoredNetwork{Name: "成都.osm", SHA256: sum, Imported: time.Date(2026, 11, 29, 5, 6, 7, 891234567, time.UTC), Extract: extract}
+	want := n
+	want.Imported = store.Time(n.Imported)
+	WantNotFound(t, "network of a missing dataset", ns.SaveNetwork(bg, "nope", n))
+	cat, ds := Tiny(t, "tiny")
+	if err := s.SaveDataset(store.WithNetwork(bg, n), cat, ds); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ns.Network(bg, "tiny"); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("network saved with the dataset: %+v, %v", got, err)
+	}
+	bad := n
+	bad.SHA256 = strings.Repeat("0", 64)
+	WantInvalid(t, ns.SaveNetwork(bg, "tiny", bad), "sha256")
+	WantInvalid(t, s.SaveDataset(store.WithNetwork(bg, bad), cat, ds), "sha256")
+	if got, err := ns.Network(bg, "tiny"); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("a refused network changed the stored one: %+v, %v", got, err)
+	}
+	// replaced without a network: the old one goes; SaveNetwork adds one
+	MustSave(t, s, cat, ds)
+	_, err := ns.Network(bg, "tiny")
+	WantNotFound(t, "network of a dataset replaced without one", err)
+	if err := ns.SaveNetwork(bg, "tiny", n); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = reopen(t)
+	if got, err := s.(coverage.NetworkStore).Network(bg, "tiny"); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("network after reopen: %+v, %v", got, err)
+	}
+	_, err = s.(coverage.NetworkStore).Network(bg, "other")
+	WantNotFound(t, "network of a missing dataset", err)
 }
