@@ -12,11 +12,15 @@ import (
 	"testing"
 
 	"lifecircle/data/gpkgstore"
+	"lifecircle/data/storetest"
 )
 
 // TestOneDistanceMethodEverywhere: analyze, serve (embedded sample), serve
-// --store and export give the same per-cell coverage on the same inputs —
-// all on the walking network, the store's taken in by import --sample.
+// --store, serve --pg and export give the same per-cell coverage on the
+// same inputs — all on the walking network, the stores' taken in by import
+// --sample. (serve --pg runs on a throwaway PostgreSQL cluster, see
+// storetest.PGAdminURL; without PostgreSQL that part is skipped, or fails
+// with CI=true.)
 func TestOneDistanceMethodEverywhere(t *testing.T) {
 	types := []string{"kindergarten", "primary_school", "bus_stop", "nursery"}
 	// analyze
@@ -43,7 +47,7 @@ func TestOneDistanceMethodEverywhere(t *testing.T) {
 			want[typ][r[col["h3"]]] = ok && r[i] == "1"
 		}
 	}
-	compare := func(who string, got map[string]map[string]bool) {
+	compare := func(t *testing.T, who string, got map[string]map[string]bool) {
 		t.Helper()
 		for _, typ := range types {
 			n, diff := 0, 0
@@ -61,7 +65,7 @@ func TestOneDistanceMethodEverywhere(t *testing.T) {
 			}
 		}
 	}
-	served := func(who string, args ...string) {
+	served := func(t *testing.T, who string, args ...string) {
 		t.Helper()
 		addr := freeAddr(t)
 		ctx, cancel := context.WithCancel(context.Background())
@@ -85,14 +89,22 @@ func TestOneDistanceMethodEverywhere(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Errorf("%s: %v", who, err)
 		}
-		compare(who, got)
+		compare(t, who, got)
 	}
-	served("serve (embedded sample)")
+	served(t, "serve (embedded sample)")
 	store := filepath.Join(t.TempDir(), "s.gpkg")
 	if msg := runOK(t, "import", "--store", store, "--sample", "chengdu"); !strings.Contains(msg, "walking network sample/chengdu/osm.pbf") {
 		t.Errorf("import printed %q", msg)
 	}
-	served("serve --store", "--store", store)
+	served(t, "serve --store", "--store", store)
+	// the PostgreSQL store keeps the network too: serve --pg needs no --osm
+	t.Run("pg", func(t *testing.T) {
+		url := storetest.PGDatabase(t, storetest.PGAdminURL(t))
+		if msg := runOK(t, "import", "--pg", url, "--sample", "chengdu"); !strings.Contains(msg, "walking network sample/chengdu/osm.pbf") {
+			t.Errorf("import --pg printed %q", msg)
+		}
+		served(t, "serve --pg", "--pg", url)
+	})
 	out := filepath.Join(t.TempDir(), "e.gpkg")
 	runOK(t, "export", "--store", store, "--out", out, "--no-save")
 	g, err := gpkgstore.Open(out)
@@ -113,7 +125,7 @@ func TestOneDistanceMethodEverywhere(t *testing.T) {
 			got[typ][fmt.Sprint(f.Properties["h3"])] = f.Properties["covered"] == true
 		}
 	}
-	compare("export", got)
+	compare(t, "export", got)
 	meta, err := g.Layer(ctx, names[0], "metadata")
 	if err != nil || len(meta) != 1 || meta[0].Properties["method"] != "network" || meta[0].Properties["network_sha256"] == nil {
 		t.Errorf("export metadata %v, %v", meta, err)

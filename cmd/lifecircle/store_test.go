@@ -27,6 +27,7 @@ import (
 
 	"lifecircle/coverage"
 	"lifecircle/data/gpkgstore"
+	"lifecircle/data/storetest"
 )
 
 const tinyDir = "../../data/testdata/tiny"
@@ -334,6 +335,7 @@ var (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	storetest.StopPostgres()
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}
