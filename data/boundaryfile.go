@@ -139,7 +139,7 @@ func prepareBoundaries(file string, fc *geojson.FeatureCollection, level string,
 			} else if name != div.Name && name != div.Short && coverage.ShortDivisionName(name) != div.Short {
 				renamed = append(renamed, fmt.Sprintf("%s %s (officially %s)", code, name, div.Short))
 			}
-			if parent == "" {
+			if parent == "" || !isDigits(parent) { // DataV writes {"adcode": 510100}
 				parent = div.Parent
 			}
 			if div.Level != lv {

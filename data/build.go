@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"lifecircle/coverage"
+	"lifecircle/spatial/network"
 )
 
 // The one way from inputs to an analysis: load → walking network → snap →
@@ -132,6 +133,7 @@ func Build(cat *coverage.Catalog, ds *coverage.Dataset, ex *Extract, population 
 			"missing_node_refs", st.MissingNodeRefs, "ms", st.Elapsed.Milliseconds())
 		aopts.Basemap = b
 	}
+	var graph *network.Graph
 	if ex != nil && !opts.NoNetwork {
 		g, st, err := ReadOSM(ex.Name, bytes.NewReader(ex.Data), rule)
 		if err != nil {
@@ -144,15 +146,7 @@ func Build(cat *coverage.Catalog, ds *coverage.Dataset, ex *Extract, population 
 		if st.WarningIslands != "" {
 			info.warn(opts.Logger, st.WarningIslands)
 		}
-		if opts.Declared != nil {
-			info.CRS = CheckDatasetCRS(*opts.Declared, ds, g)
-			for _, c := range info.CRS {
-				if c.Suspect() {
-					info.CRSSuspect = true
-					info.warn(opts.Logger, "COORDINATES: "+c.Message+" / "+c.MessageZH)
-				}
-			}
-		}
+		graph = g
 		t0 := time.Now()
 		src := coverage.NewNetwork(g, coverage.Centres(ds), snapM, opts.MinComponent)
 		info.Snap, info.Unsnapped = time.Since(t0), src.Unsnapped()
@@ -170,6 +164,15 @@ func Build(cat *coverage.Catalog, ds *coverage.Dataset, ex *Extract, population 
 			ref.Imported = ex.Imported.UTC().Format(time.RFC3339)
 		}
 		aopts.Network, info.Network = ref, ref
+	}
+	if opts.Declared != nil { // the coordinate trap, with or without a network
+		info.CRS = CheckDatasetCRS(*opts.Declared, ds, graph)
+		for _, c := range info.CRS {
+			if c.Suspect() {
+				info.CRSSuspect = true
+				info.warn(opts.Logger, "COORDINATES: "+c.Message+" / "+c.MessageZH)
+			}
+		}
 	}
 	t0 := time.Now()
 	a, err := coverage.Analyze(cat, ds, aopts)

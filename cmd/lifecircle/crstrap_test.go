@@ -61,3 +61,51 @@ func TestCoordinateTrap(t *testing.T) {
 	// confirming WGS84 explicitly writes the store (the user's word)
 	runOK(t, append([]string{"import", "--store", filepath.Join(dir, "s2.gpkg"), "--facilities-crs", "wgs84"}, args...)...)
 }
+
+// TestCoordinateTrapWithoutNetwork: no --osm at all. GCJ-02 facilities
+// declared WGS84 are still caught (against the districts and the shipped
+// extract) and import refuses them; the GCJ-02 district polygons
+// (data/testdata/crs) declared WGS84 are caught against the shipped
+// district polygons; the WGS84 ones raise nothing.
+func TestCoordinateTrapWithoutNetwork(t *testing.T) {
+	dir := t.TempDir()
+	b, err := os.ReadFile("../../data/sample/chengdu/facilities.geojson")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fc map[string]any
+	if err := json.Unmarshal(b, &fc); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fc["features"].([]any) {
+		g := f.(map[string]any)["geometry"].(map[string]any)
+		c := g["coordinates"].([]any)
+		p := spatial.WGS84ToGCJ02(orb.Point{c[0].(float64), c[1].(float64)})
+		g["coordinates"] = []float64{p[0], p[1]}
+	}
+	gcj := filepath.Join(dir, "facilities_gcj02.geojson")
+	out, _ := json.Marshal(fc)
+	os.WriteFile(gcj, out, 0o644)
+	pop := "../../data/sample/chengdu/population.csv"
+	bounds := "../../data/sample/chengdu/boundaries.geojson"
+
+	analyze := func(name string, args ...string) string {
+		t.Helper()
+		var stderr bytes.Buffer
+		if err := run(context.Background(), append([]string{"analyze", "--out", filepath.Join(dir, name), "--population", pop}, args...), &bytes.Buffer{}, &stderr); err != nil {
+			t.Fatal(err)
+		}
+		return stderr.String()
+	}
+	if s := analyze("a", "--facilities", gcj, "--boundaries", bounds); !strings.Contains(s, "look like gcj02") || !strings.Contains(s, "--facilities-crs gcj02") || !strings.Contains(s, "lie outside every boundary polygon") {
+		t.Errorf("analyze without --osm did not catch GCJ-02 facilities:\n%.3000s", s)
+	}
+	// import refuses before writing anything (and so is quick)
+	runErr(t, "--facilities-crs gcj02 to convert them", "import", "--store", filepath.Join(dir, "s.gpkg"), "--facilities", gcj, "--population", pop, "--boundaries", bounds)
+	fac := "../../data/sample/chengdu/facilities.geojson"
+	runErr(t, "lie on those polygons' edges (within 30 m); converted from gcj02", "import", "--store", filepath.Join(dir, "s.gpkg"), "--facilities", fac, "--population", pop,
+		"--boundaries", "../../data/testdata/crs/districts_central5_gcj02.geojson")
+	if s := analyze("ok", "--facilities", fac, "--boundaries", "../../data/testdata/crs/districts_central5_wgs84.geojson"); strings.Contains(s, "COORDINATES") {
+		t.Errorf("WGS84 inputs flagged:\n%.2000s", s)
+	}
+}

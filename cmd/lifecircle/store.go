@@ -264,6 +264,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer, log
 	// the extract is checked (readable, overlapping the population) before
 	// anything is written, then kept with the dataset
 	var ex *data.Extract
+	var checks []data.CRSCheck
 	if inputs.OSM != "" {
 		if ex, err = data.ReadExtract(inputs.FS, inputs.OSM); err != nil {
 			return err
@@ -278,13 +279,23 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer, log
 		if err != nil {
 			return fmt.Errorf("import: %w (nothing was written)", err)
 		}
-		// the coordinate trap: a store is not written from input that looks
-		// like GCJ-02 or BD-09 declared WGS84 unless the CRS is confirmed
-		for _, c := range info.CRS {
-			confirmed := explicit["crs"] || explicit[strings.TrimPrefix(map[string]string{"facilities": "--facilities-crs", "boundaries": "--boundaries-crs"}[c.Input], "--")]
-			if c.Suspect() && !confirmed {
-				return fmt.Errorf("import: %s (nothing was written) / %s: %w", c.Message, c.MessageZH, coverage.ErrInvalid)
+		checks = info.CRS
+	} else {
+		// no network: the facilities and boundaries are still checked
+		// against each other and the shipped references
+		checks = data.CheckDatasetCRS(inputs, ds, nil)
+		for _, c := range checks {
+			if c.Suspect() {
+				logger.Warn("import", "warning", "COORDINATES: "+c.Message+" / "+c.MessageZH)
 			}
+		}
+	}
+	// the coordinate trap: a store is not written from input that looks
+	// like GCJ-02 or BD-09 declared WGS84 unless the CRS is confirmed
+	for _, c := range checks {
+		confirmed := explicit["crs"] || explicit[strings.TrimPrefix(map[string]string{"facilities": "--facilities-crs", "boundaries": "--boundaries-crs"}[c.Input], "--")]
+		if c.Suspect() && !confirmed {
+			return fmt.Errorf("import: %s (nothing was written) / %s: %w", c.Message, c.MessageZH, coverage.ErrInvalid)
 		}
 	}
 	st, err := sf.open(ctx)
