@@ -247,6 +247,9 @@ func unitsPage(set *collection.Set, level coverage.UnitLevel, typ string, q coll
 		lc, err := set.Collection("admin-units-" + string(l))
 		if err != nil {
 			if level != "" {
+				if err := a.CheckLevelParam(l, "level"); err != nil { // the same answer as by=
+					return nil, page, err
+				}
 				return nil, page, notFound("level", "the dataset has no %s boundaries; 数据中没有该层级的边界", l)
 			}
 			continue

@@ -131,6 +131,11 @@ func workbookSheets(a *coverage.Analysis, o WorkbookOptions) ([]sheet, error) {
 	en := o.English
 	city := a.Summary("", o.Profile)
 	byLevels := o.By
+	for _, l := range byLevels { // a level without polygons: the one 404 of by=
+		if err := a.CheckLevel(l); err != nil {
+			return nil, err
+		}
+	}
 	if len(byLevels) == 0 {
 		for _, l := range coverage.UnitLevels {
 			if len(a.Summary(l, o.Profile).Units) > 0 {

@@ -293,7 +293,11 @@ func (a *Analysis) noPolygon(v Division) error {
 // CheckLevel is nil when the dataset has units of level l, and otherwise
 // the one answer every endpoint gives for a level without polygons: an
 // ErrNotFound error on the field "by" naming what is missing.
-func (a *Analysis) CheckLevel(l UnitLevel) error {
+func (a *Analysis) CheckLevel(l UnitLevel) error { return a.CheckLevelParam(l, "by") }
+
+// CheckLevelParam is CheckLevel for a level given in another field (the
+// units layer's level=).
+func (a *Analysis) CheckLevelParam(l UnitLevel, field string) error {
 	if l == "" || a.unitOf[l] != nil {
 		return nil
 	}
@@ -302,6 +306,6 @@ func (a *Analysis) CheckLevel(l UnitLevel) error {
 		known = fmt.Sprintf(" (the %d official %s units are known by code and name: /v1/units?level=%s)", n, l, l)
 		knownZH = fmt.Sprintf("（%d 个正式%s的代码和名称已知：/v1/units?level=%s）", n, l.LevelNameZH(), l)
 	}
-	return fieldErr("by", WithZH(fmt.Errorf("dataset %s has no %s boundaries%s: load them with --boundaries FILE --boundaries-level %s (GeoJSON, Shapefile or GeoPackage) to roll up by %s: %w", a.Data.Name, l, known, l, l, ErrNotFound),
+	return fieldErr(field, WithZH(fmt.Errorf("dataset %s has no %s boundaries%s: load them with --boundaries FILE --boundaries-level %s (GeoJSON, Shapefile or GeoPackage) to roll up by %s: %w", a.Data.Name, l, known, l, l, ErrNotFound),
 		"数据集 %s 没有%s边界%s：请用 --boundaries 文件 --boundaries-level %s 导入（GeoJSON、Shapefile 或 GeoPackage）后再按%s汇总", a.Data.Name, l.LevelNameZH(), knownZH, l, l.LevelNameZH()))
 }

@@ -61,8 +61,13 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Errorf("summary: method %v, %d units, note %v", s["method"], len(s["units"].([]any)), s["population_note"])
 	}
 	// no street polygons in the sample: the same 404 naming what is missing everywhere
-	for _, u := range []string{"/v1/summary?by=street", "/v1/equity?type=kindergarten&by=street", "/v1/plan/trajectory?by=street"} {
-		if e := fetch(u, 404); e["parameter"] != "by" || !strings.Contains(fmt.Sprint(e["error"]), "no street boundaries") {
+	for _, u := range []string{"/v1/summary?by=street", "/v1/equity?type=kindergarten&by=street", "/v1/plan/trajectory?by=street",
+		"/v1/summary.csv?by=street", "/v1/summary.xlsx?by=community", "/v1/layers/units?level=street"} {
+		want := "by"
+		if strings.Contains(u, "level=") {
+			want = "level"
+		}
+		if e := fetch(u, 404); e["parameter"] != want || !strings.Contains(fmt.Sprint(e["error"]), "boundaries (the ") || !strings.Contains(fmt.Sprint(e["error"]), "没有") {
 			t.Errorf("%s: %v", u, e)
 		}
 	}
