@@ -739,3 +739,59 @@ func TestOGCSchemaCoversItems(t *testing.T) {
 		}
 	}
 }
+
+// TestTilesFollowProfile: ?profile= gives the walking minutes of that
+// profile in the cell tiles (the items' figures), cached apart from the
+// default's; a profile that does not exist is a 400 naming the parameter.
+func TestTilesFollowProfile(t *testing.T) {
+	h := newTestServer(t)
+	p := items(t, h, "/ogc/collections/coverage-pharmacy/items?profile=elderly")
+	var h3 string
+	want := map[string]map[string]any{}
+	for _, f := range p.Features {
+		if f.Properties["minutes"] != nil && h3 == "" {
+			h3 = f.Properties["h3"].(string)
+		}
+		want[f.Properties["h3"].(string)] = f.Properties
+	}
+	if h3 == "" {
+		t.Fatal("no pharmacy cell with a distance in the fixture")
+	}
+	cell, err := spatial.ParseCell(h3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tile := tileAt(spatial.Center(cell), 14)
+	base := fmt.Sprintf("/tiles/coverage-pharmacy/%d/%d/%d.pbf", tile.Z, tile.X, tile.Y)
+	minutes := func(u string) map[string]float64 {
+		out := map[string]float64{}
+		for _, f := range decodeTile(t, h, u)[0].Features {
+			if m, ok := f.Properties["minutes"].(float64); ok {
+				out[fmt.Sprint(f.Properties["h3"])] = m
+			}
+		}
+		return out
+	}
+	def, eld := minutes(base), minutes(base+"?profile=elderly")
+	if eld[h3] == 0 || def[h3] == 0 {
+		t.Fatalf("cell %s: default %v, elderly %v minutes", h3, def[h3], eld[h3])
+	}
+	for c, m := range eld {
+		if w, _ := want[c]["minutes"].(float64); w != m {
+			t.Errorf("cell %s: elderly tile says %v minutes, items %v", c, m, w)
+		}
+		// 60 m/min against 50 m/min: the elderly take 6/5 as long (to rounding)
+		if d := m - def[c]*6/5; d > 0.15 || d < -0.15 {
+			t.Errorf("cell %s: elderly %v minutes, default %v", c, m, def[c])
+		}
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, base+"?profile=slow", nil))
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), `"parameter":"profile"`) {
+		t.Errorf("?profile=slow: %d %s", rec.Code, rec.Body.String())
+	}
+	tj := getOK(t, h, "/tiles/coverage-pharmacy.json?profile=elderly").Body.String()
+	if !strings.Contains(tj, `.pbf?profile=elderly"`) {
+		t.Errorf("TileJSON does not keep the profile in its tile URL: %s", tj)
+	}
+}

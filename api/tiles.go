@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +21,7 @@ import (
 	"github.com/paulmach/orb/maptile"
 	"github.com/paulmach/orb/simplify"
 
+	"lifecircle/coverage"
 	"lifecircle/coverage/collection"
 )
 
@@ -51,7 +53,12 @@ type tileLayer interface {
 	reachM() float64
 }
 
-type collectionTiles struct{ c *collection.Collection }
+// collectionTiles tiles a collection with the walking profile that turns its
+// distances into minutes (cell layers' minutes and within_minutes).
+type collectionTiles struct {
+	c       *collection.Collection
+	profile coverage.Profile
+}
 
 func (t collectionTiles) name() string { return t.c.ID }
 
@@ -82,7 +89,7 @@ func (t collectionTiles) fields() map[string]string {
 }
 
 func (t collectionTiles) features(b orb.Bound, z maptile.Zoom) (map[string]*geojson.FeatureCollection, error) {
-	page, err := t.c.Query(collection.Query{Bound: &b})
+	page, err := t.c.Query(collection.Query{Bound: &b, Profile: t.profile})
 	if err != nil {
 		return nil, err
 	}
@@ -224,8 +231,14 @@ func (s *Server) addTileRoutes(get func(string, gin.HandlerFunc)) {
 	get("/ogc/collections/:id/tiles/:tms/:z/:row/:col", s.e(s.handleOGCTile))
 }
 
-// tileLayerOf finds the tileable layer named id (a collection or basemap).
+// tileLayerOf finds the tileable layer named id (a collection or basemap)
+// and the version its tiles are cached under: the analysis version and, for
+// a collection, the walking profile of ?profile= (minutes differ by it).
 func (s *Server) tileLayerOf(c *gin.Context, id string) (tileLayer, string, error) {
+	profile, err := coverage.ParseProfile(c.Query("profile"))
+	if err != nil {
+		return nil, "", blame("profile", err)
+	}
 	if id == basemapID {
 		if bm := s.basemapLayer(); bm != nil {
 			return bm, "basemap", nil
@@ -240,7 +253,7 @@ func (s *Server) tileLayerOf(c *gin.Context, id string) (tileLayer, string, erro
 	if err != nil {
 		return nil, "", err // names the id and /ogc/collections; a 404
 	}
-	return collectionTiles{col}, set.Version(), nil
+	return collectionTiles{col, profile}, set.Version() + "|" + profile.Name, nil
 }
 
 func parseTileAddress(zs, xs, ys string) (maptile.Tile, error) {
@@ -274,7 +287,7 @@ func (s *Server) handleOGCTile(c *gin.Context) error {
 }
 
 func (s *Server) serveTile(c *gin.Context, id string, t maptile.Tile) error {
-	if err := checkParams(c, "scenario", "f"); err != nil {
+	if err := checkParams(c, "scenario", "profile", "f"); err != nil {
 		return err
 	}
 	layer, version, err := s.tileLayerOf(c, id)
@@ -333,21 +346,23 @@ func (s *Server) handleTileJSON(c *gin.Context) error {
 	if !ok {
 		return notFound("", "no such endpoint %s; TileJSON is at /tiles/{collection}.json, tiles at /tiles/{collection}/{z}/{x}/{y}.pbf", c.Request.URL.Path)
 	}
-	if err := checkParams(c, "scenario", "f"); err != nil {
+	if err := checkParams(c, "scenario", "profile", "f"); err != nil {
 		return err
 	}
 	layer, _, err := s.tileLayerOf(c, id)
 	if err != nil {
 		return err
 	}
-	q := ""
-	if sc := c.Query("scenario"); sc != "" {
-		q = "?scenario=" + sc
+	q := url.Values{}
+	for _, k := range []string{"scenario", "profile"} {
+		if v := c.Query(k); v != "" {
+			q.Set(k, v)
+		}
 	}
 	b := layer.bound()
 	doc := gin.H{
 		"tilejson": "3.0.0", "name": id, "scheme": "xyz",
-		"tiles":   []string{baseURL(c.Request) + "/tiles/" + id + "/{z}/{x}/{y}.pbf" + q},
+		"tiles":   []string{baseURL(c.Request) + "/tiles/" + id + "/{z}/{x}/{y}.pbf" + querySuffix(q)},
 		"minzoom": layer.minZoom(), "maxzoom": tileMaxZoom,
 		"bounds": []float64{roundCoordOut(b.Min[0]), roundCoordOut(b.Min[1]), roundCoordOut(b.Max[0]), roundCoordOut(b.Max[1])},
 		"center": []float64{roundCoordOut(b.Center()[0]), roundCoordOut(b.Center()[1]), float64(max(layer.minZoom(), 11))},
@@ -414,7 +429,7 @@ func (s *Server) tilesetLinks(base, id string) []link {
 }
 
 func (s *Server) handleTilesets(c *gin.Context) error {
-	if err := checkParams(c, "f", "scenario"); err != nil {
+	if err := checkParams(c, "f", "scenario", "profile"); err != nil {
 		return err
 	}
 	id := c.Param("id")
@@ -431,7 +446,7 @@ func (s *Server) handleTilesets(c *gin.Context) error {
 }
 
 func (s *Server) handleTileset(c *gin.Context) error {
-	if err := checkParams(c, "f", "scenario"); err != nil {
+	if err := checkParams(c, "f", "scenario", "profile"); err != nil {
 		return err
 	}
 	if c.Param("tms") != "WebMercatorQuad" {
@@ -456,4 +471,12 @@ func (s *Server) handleTileset(c *gin.Context) error {
 		"links":               s.tilesetLinks(baseURL(c.Request), id),
 	})
 	return nil
+}
+
+// querySuffix is "?" and the encoded values, or nothing.
+func querySuffix(q url.Values) string {
+	if len(q) == 0 {
+		return ""
+	}
+	return "?" + q.Encode()
 }
