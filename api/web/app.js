@@ -13,7 +13,7 @@ const PROFILES = ['default', 'elderly', 'adult'];
 const UNIT_LEVELS = ['district', 'street', 'community', 'grid'];
 
 // ---- state and URL --------------------------------------------------------
-const defaults = { view: 'plan', type: 'kindergarten', unit: '', by: 'district', metric: 'share', profile: 'default', step: '0', scenario: '', lang: 'zh', z: '', c: '', print: '', tiles: '' };
+const defaults = { view: 'plan', type: 'kindergarten', unit: '', by: 'district', metric: 'share', profile: 'default', step: '0', scenario: '', lang: 'zh', z: '', c: '', print: '' };
 export const state = { ...defaults };
 
 function readURL() {
@@ -35,12 +35,13 @@ export function writeURL() {
 // ---- shared data ------------------------------------------------------------
 const app = {
   state, catalog: null, types: new Map(), health: null, summary: null, units: null, unitLevels: [],
-  cellGeom: new Map(), coverage: null, gapAreas: [], trajectory: null, equity: null,
-  timings: {}, ready: false, drawn: 0,
+  gapAreas: [], trajectory: null, equity: null, changed: [], selectedCell: '',
+  timings: {}, marks: [], ready: false, drawn: 0,
 };
 window.__app = app;
 app.writeURL = () => writeURL();
 let map;
+let styleReady; // resolves when the style is parsed: sources can take data
 
 function toast(msg, bad = false) {
   const el = $('#toast');
@@ -57,46 +58,106 @@ function typeOf(id) { return app.types.get(id); }
 // ---- map style ------------------------------------------------------------------
 const empty = { type: 'FeatureCollection', features: [] };
 
-// Cells keep their geometry for the whole session; what a type and a
-// walking profile say about each cell is its feature state (covered,
-// within_minutes, minutes, distance_m, reason, type), so switching type or
-// profile repaints without re-tiling the cells.
+// Every cell layer is drawn from the vector tiles of the type's coverage
+// collection (/tiles/coverage-<type>/…?profile=…, from zoom 10): only what
+// is in view is sent, whatever the size of the city, and the server caches
+// the tiles by analysis version and profile. The tiles carry the chosen
+// walkers' minutes and within_minutes. Three layers share the source: the
+// coverage fill, the cells a proposed site or a scenario changes (a filter
+// on their h3 ids) and the cell whose panel is open.
 function coverageColor(maxMin) {
-  // GeoJSON cells carry the type's figures as feature state; tiled cells as properties
-  const st = (k) => [app.tileMode ? 'get' : 'feature-state', k];
+  const p = (k) => ['get', k];
   return ['case',
-    ['==', st('reason'), 'no_walkable_network_nearby'], '#9e9e9e',
-    ['all', ['==', st('covered'), true], ['==', st('within_minutes'), true]],
-    ['interpolate', ['linear'], ['/', ['max', ['coalesce', st('minutes'), 0], 0], maxMin], 0, '#006837', 0.5, '#66bd63', 1, '#d9ef8b'],
-    ['==', st('covered'), true], '#fee08b',
-    ['>=', ['coalesce', st('distance_m'), -1], 0], '#fc8d59',
+    ['==', p('reason'), 'no_walkable_network_nearby'], '#9e9e9e',
+    ['all', ['==', p('covered'), true], ['==', p('within_minutes'), true]],
+    ['interpolate', ['linear'], ['/', ['max', ['coalesce', p('minutes'), 0], 0], maxMin], 0, '#006837', 0.5, '#66bd63', 1, '#d9ef8b'],
+    ['==', p('covered'), true], '#fee08b',
+    ['>=', ['coalesce', p('distance_m'), -1], 0], '#fc8d59',
     '#d73027'];
 }
 
-// Big datasets (or ?tiles=1) draw the cells from the vector tiles of the
-// type's coverage collection: only what is in view is sent, from zoom 10.
-const TILE_MODE_CELLS = 200000;
-function setCoverageTiles(type) {
-  const layer = map.getLayer('coverage-fill') && map.getStyle().layers.find((l) => l.id === 'coverage-fill');
-  const before = map.getStyle().layers[map.getStyle().layers.findIndex((l) => l.id === 'coverage-fill') + 1].id;
-  map.removeLayer('coverage-fill');
-  map.removeSource('coverage');
-  map.addSource('coverage', { type: 'vector', tiles: [`${location.origin}/tiles/coverage-${type}/{z}/{x}/{y}.pbf`], minzoom: 10, maxzoom: 16, promoteId: 'h3' });
-  map.addLayer({ ...layer, source: 'coverage', 'source-layer': `coverage-${type}` }, before);
+const CELL_LAYERS = ['coverage-fill', 'changed-fill', 'cell-selected'];
+function coverageTiles(type) {
+  return [`${location.origin}/tiles/coverage-${encodeURIComponent(type)}/{z}/{x}/{y}.pbf${qs({ profile: state.profile === 'default' ? '' : state.profile })}`];
+}
+// changedFilter: the cells of app.changed (a match on h3 is a hash lookup).
+function changedFilter() {
+  const ids = [...new Set(app.changed)];
+  return ids.length ? ['match', ['get', 'h3'], ids, true, false] : ['boolean', false];
+}
+function cellLayer(id, type) {
+  const src = { source: 'coverage', 'source-layer': `coverage-${type}` };
+  const ty = typeOf(type);
+  switch (id) {
+    case 'coverage-fill': return { id, type: 'fill', ...src, paint: { 'fill-color': coverageColor((ty && ty.max_walk_min) || 5), 'fill-opacity': 0.78, 'fill-antialias': false } };
+    case 'changed-fill': return { id, type: 'fill', ...src, filter: changedFilter(), paint: { 'fill-color': '#00b7ff', 'fill-opacity': 0.85 } };
+    default: return { id, type: 'line', ...src, filter: ['==', ['get', 'h3'], app.selectedCell], paint: { 'line-color': '#e8590c', 'line-width': 3 } };
+  }
 }
 
-function applyCoverage(cov) {
-  if (!app.cellsLoaded) {
-    map.getSource('coverage').setData({ type: 'FeatureCollection', features: cov.features.map((f) => ({ type: 'Feature', geometry: f.geometry, properties: { h3: f.properties.h3, population: f.properties.population } })) });
-    app.cellsLoaded = true;
+// showCoverage points the cell layers at the chosen type and profile. A
+// type's tiles have a layer of their own name, so the three cell layers are
+// put back in their places on the new tiles; a profile changes the tile
+// URL only. Nothing else is rebuilt.
+function showCoverage() {
+  const type = state.type;
+  const tiles = coverageTiles(type);
+  const src = map.getSource('coverage');
+  const sameTiles = src.tiles && src.tiles[0] === tiles[0];
+  if (app.coverageType !== type) {
+    const order = map.getLayersOrder();
+    const before = CELL_LAYERS.map((id) => order.slice(order.indexOf(id) + 1).find((l) => !CELL_LAYERS.includes(l)));
+    for (const id of CELL_LAYERS) map.removeLayer(id);
+    if (!sameTiles) src.setTiles(tiles);
+    CELL_LAYERS.forEach((id, i) => map.addLayer(cellLayer(id, type), before[i]));
+    app.coverageType = type;
+  } else if (!sameTiles) {
+    src.setTiles(tiles);
   }
-  for (const f of cov.features) {
-    const p = f.properties;
-    map.setFeatureState({ source: 'coverage', id: p.h3 }, {
-      type: p.type, covered: p.covered, within_minutes: p.within_minutes, reason: p.reason || '',
-      minutes: p.minutes ?? -1, distance_m: p.distance_m ?? -1,
+  if (!sameTiles || app.coverageType !== type) watchCoverage(type, tiles[0]);
+}
+
+// setChanged highlights the cells with these h3 ids (a what-if's changed
+// cells, a scenario's newly covered cells).
+export function setChanged(ids) {
+  app.changed = ids;
+  if (map.getLayer('changed-fill')) map.setFilter('changed-fill', changedFilter());
+}
+app.setChanged = setChanged;
+
+// watchCoverage records when the chosen type's cells are on screen: the
+// first frame after the coverage source has loaded every tile in view at
+// its new address with the type's cells queryable (app.timings.coverage_*,
+// from the user's change, or from navigation for the first type), and the
+// first idle after it. performance marks name both.
+function watchCoverage(type, url) {
+  const since = app.changeAt ?? 0;
+  const what = app.changeAt == null ? 'navigation' : app.changeWhat || 'change';
+  const seq = (app.watchSeq = (app.watchSeq || 0) + 1);
+  app.coverageReady = false;
+  const onRender = () => {
+    if (seq !== app.watchSeq) { map.off('render', onRender); return; }
+    const src = map.getSource('coverage');
+    if (!src || src.tiles[0] !== url || !map.isSourceLoaded('coverage')) return;
+    const b = map.getCanvas();
+    const hits = map.queryRenderedFeatures([[b.clientWidth * 0.25, b.clientHeight * 0.25], [b.clientWidth * 0.75, b.clientHeight * 0.75]], { layers: ['coverage-fill'] });
+    if (map.getZoom() >= 10 && !hits.some((f) => f.properties.type === type)) return;
+    map.off('render', onRender);
+    const drawn = performance.now();
+    performance.mark(`coverage-drawn:${type}`);
+    app.coverageReady = true;
+    app.marks.push({ what, type, profile: state.profile, drawn_ms: Math.round(drawn - since) });
+    map.once('idle', () => {
+      if (seq !== app.watchSeq) return;
+      const idle = performance.now();
+      performance.mark(`coverage-idle:${type}`);
+      const m = app.marks[app.marks.length - 1];
+      m.idle_ms = Math.round(idle - since);
+      app.timings.last = m;
     });
-  }
+  };
+  map.on('render', onRender);
+  map.triggerRepaint();
 }
 
 function choroplethColor() {
@@ -154,11 +215,10 @@ function buildStyle() {
     ...(app.basemap ? { glyphs: `${location.origin}/fonts/{fontstack}/{range}.pbf` } : {}),
     sources: {
       units: { type: 'geojson', data: empty, promoteId: 'code' },
-      coverage: { type: 'geojson', data: empty, promoteId: 'h3' },
+      coverage: { type: 'vector', tiles: coverageTiles(state.type), minzoom: 10, maxzoom: 16, promoteId: 'h3' },
       gapareas: { type: 'geojson', data: empty },
       facilities: { type: 'geojson', data: empty },
       selected: { type: 'geojson', data: empty },
-      changed: { type: 'geojson', data: empty },
       sites: { type: 'geojson', data: empty },
       ...(app.basemap ? { basemap: { type: 'vector', tiles: [`${location.origin}/tiles/basemap/{z}/{x}/{y}.pbf`], minzoom: 0, maxzoom: 16, attribution: '© OpenStreetMap contributors (ODbL)' } } : {}),
     },
@@ -166,12 +226,13 @@ function buildStyle() {
       { id: 'background', type: 'background', paint: { 'background-color': '#eef0ea' } },
       ...basemapLayers(),
       { id: 'units-fill', type: 'fill', source: 'units', paint: { 'fill-color': choroplethColor(), 'fill-opacity': 0.55 } },
-      { id: 'coverage-fill', type: 'fill', source: 'coverage', paint: { 'fill-color': '#ccc', 'fill-opacity': 0.78, 'fill-antialias': false } },
+      cellLayer('coverage-fill', state.type),
       ...roadLayers(),
-      { id: 'changed-fill', type: 'fill', source: 'changed', paint: { 'fill-color': '#00b7ff', 'fill-opacity': 0.85 } },
+      cellLayer('changed-fill', state.type),
       { id: 'units-line', type: 'line', source: 'units', paint: { 'line-color': '#34495e', 'line-width': ['case', ['boolean', ['feature-state', 'selected'], false], 3.5, 1.4] } },
       { id: 'gapareas-line', type: 'line', source: 'gapareas', paint: { 'line-color': '#7f0000', 'line-width': 1.2, 'line-opacity': 0.7 } },
       { id: 'selected-line', type: 'line', source: 'selected', paint: { 'line-color': '#e8590c', 'line-width': 3 } },
+      cellLayer('cell-selected', state.type),
       { id: 'facilities-circle', type: 'circle', source: 'facilities', paint: {
         'circle-radius': ['interpolate', ['linear'], ['zoom'], 11, 3.5, 15, 7],
         'circle-color': ['match', ['get', 'status'], 'planned', '#ffffff', 'under_construction', '#9b59b6', '#1f4e9c'],
@@ -193,52 +254,43 @@ async function loadCatalog() {
   app.health = health;
   // the basemap tileset exists when the server read an OSM extract
   app.basemap = !!health.basemap;
-  app.tileMode = state.tiles === '1' || health.cells > TILE_MODE_CELLS;
   app.allUnits = units.features;
   app.unitLevels = UNIT_LEVELS.filter((l) => units.features.some((f) => f.properties.level === l));
   if (!app.unitLevels.includes(state.by)) state.by = app.unitLevels[0] || 'district';
   if (!app.types.has(state.type)) state.type = cat.types[0].id;
 }
 
-// The cell layer for the chosen type and profile; cached per (type, profile).
-const covCache = new Map();
-async function fetchCoverage(type, profile) {
-  const key = `${type}|${profile}`;
-  if (!covCache.has(key)) {
-    covCache.set(key, get(`/v1/layers/coverage${qs({ type, profile: profile === 'default' ? '' : profile })}`).catch((e) => { covCache.delete(key); throw e; }));
-  }
-  return covCache.get(key);
-}
-
-async function loadTypeLayers() {
-  const type = state.type;
-  const ty = typeOf(type);
-  const t0 = performance.now();
-  const [cov, fac, gaps, units, eq] = await Promise.all([
-    app.tileMode ? get(`/v1/layers/coverage${qs({ type, limit: 1 })}`) : fetchCoverage(type, state.profile),
-    get(`/v1/layers/facilities${qs({ type })}`),
-    get(`/v1/layers/gap-areas${qs({ type, limit: app.tileMode ? 1000 : '' })}`),
-    get(`/v1/layers/units${qs({ level: state.by, type })}`),
-    get(`/v1/equity${qs({ type, by: state.by })}`).catch(() => null),
-  ]);
-  if (type !== state.type) return; // a newer choice won
-  app.coverage = cov;
-  app.gapAreas = gaps.features;
-  app.units = units;
-  app.equity = eq;
-  if (app.tileMode) {
-    setCoverageTiles(type);
-  } else {
-    if (app.cellGeom.size === 0) for (const f of cov.features) app.cellGeom.set(f.properties.h3, f.geometry);
-    applyCoverage(cov);
-  }
-  map.getSource('facilities').setData(fac);
-  map.getSource('gapareas').setData(gaps);
-  map.getSource('units').setData(applyStep(units));
-  map.setPaintProperty('coverage-fill', 'fill-color', coverageColor(ty.max_walk_min || 5));
-  map.setPaintProperty('units-fill', 'fill-color', choroplethColor());
-  placeUnitLabels(units.features);
-  app.timings.lastLoadMs = performance.now() - t0;
+// loadTypeLayers draws the chosen type and profile: the cells at once from
+// the tiles (showCoverage), then the type's small layers (facilities, unit
+// shares, gap areas) and the side panel's figures, all fetched in parallel
+// and each drawn as it comes; the cells never wait for them.
+let loadSeq = 0;
+async function loadTypeLayers({ summary = false } = {}) {
+  const type = state.type, by = state.by;
+  const seq = ++loadSeq;
+  const current = () => seq === loadSeq;
+  // each answer is drawn once it is in and the style can take it
+  const draw = (req, fn) => Promise.all([req, styleReady]).then(([v]) => { if (current()) fn(v); });
+  const jobs = [
+    draw(get(`/v1/layers/facilities${qs({ type })}`), (fac) => map.getSource('facilities').setData(fac)),
+    draw(get(`/v1/layers/units${qs({ level: by, type })}`), (units) => {
+      app.units = units;
+      map.getSource('units').setData(applyStep(units));
+      if (app.labelsBy !== by) { placeUnitLabels(units.features); app.labelsBy = by; }
+    }),
+    draw(get(`/v1/layers/gap-areas${qs({ type, limit: 1000 })}`), (gaps) => {
+      app.gapAreas = gaps.features;
+      map.getSource('gapareas').setData(gaps);
+    }),
+    draw(get(`/v1/equity${qs({ type, by })}`).catch(() => null), (eq) => { app.equity = eq; }),
+  ];
+  if (summary) jobs.push(loadSummary());
+  const all = Promise.all(jobs);
+  await styleReady;
+  if (current()) showCoverage();
+  await all;
+  if (!current()) return;
+  if (summary && Number(state.step) > 0) map.getSource('units').setData(applyStep(app.units)); // the plan years came with the summary
   app.drawn++;
   renderPlanPanel();
   if (state.unit) showUnit(state.unit, false);
@@ -315,8 +367,8 @@ app.typeOptions = typeOptions;
 
 function legendHTML() {
   const ty = typeOf(state.type);
-  const cov = app.coverage || {};
-  const method = cov.method === 'euclidean' ? t('method_euclidean', { d: cov.detour || 1.3 }) : t('method_network');
+  const cov = app.summary || {};
+  const method = legendMethod();
   const prof = t('prof_' + state.profile);
   return `<div class="legend">
     <div><b>${esc(typeName(ty))}</b> · ${esc(t('radius', { m: ty.max_dist_m }))} · ${num(ty.max_walk_min)} ${t('minutes')}（${esc(prof)}）</div>
@@ -330,7 +382,7 @@ function legendHTML() {
       <span class="dot" style="background:#fff;border:2px solid #e8590c;margin-left:.6rem"></span>${esc(t('planned'))}
       <span class="dot" style="background:#9b59b6;margin-left:.6rem"></span>${esc(t('under_construction'))}</div>
     <div class="note">${esc(method)}</div>
-    ${app.tileMode ? `<div class="note">${esc(t('tile_mode'))}</div>` : ''}
+    <div class="note">${esc(t('tile_mode'))}</div>
     <div class="note">${esc(t('pop_estimate'))}${getLang() === 'zh' ? '：' : ': '}${esc(cov.population_note || '')}</div>
   </div>`;
 }
@@ -393,9 +445,9 @@ function renderPlanPanel() {
     <h2>${esc(t('gap_areas'))}</h2><div id="gaps">${gapListHTML()}</div>
     ${trajectoryHTML()}
     ${equityHTML()}`;
-  $('#type').onchange = (e) => setType(e.target.value);
-  $('#profile').onchange = (e) => { state.profile = e.target.value; refresh(); };
-  $('#by').onchange = (e) => { state.by = e.target.value; state.unit = ''; refresh(); };
+  $('#type').onchange = (e) => setType(e.target.value).catch((err) => toast(err.message, true));
+  $('#profile').onchange = (e) => { state.profile = e.target.value; refresh('profile').catch((err) => toast(err.message, true)); };
+  $('#by').onchange = (e) => { state.by = e.target.value; state.unit = ''; refresh('by').catch((err) => toast(err.message, true)); };
   $('#metric').onchange = (e) => { state.metric = e.target.value; map.setPaintProperty('units-fill', 'fill-color', choroplethColor()); writeURL(); };
   const step = $('#step');
   if (step) step.oninput = (e) => { state.step = e.target.value; map.getSource('units').setData(applyStep(app.units)); renderPlanPanel(); writeURL(); };
@@ -468,6 +520,7 @@ app.showUnit = showUnit;
 
 function closeInfo() {
   $('#info').hidden = true;
+  if (app.selectedCell) { app.selectedCell = ''; map.setFilter('cell-selected', ['==', ['get', 'h3'], '']); }
   if (app.selectedUnit) map.setFeatureState({ source: 'units', id: app.selectedUnit }, { selected: false });
   app.selectedUnit = null;
   state.unit = '';
@@ -493,8 +546,8 @@ async function showCell(h3) {
       <td>${x.covered ? `<span class="yes">${esc(t('yes'))}</span>` : `<span class="no">${esc(t('no'))}</span> <small>${esc(t(x.reason || 'no_facility_in_reach'))}</small>`}</td></tr>`).join('')}
     </tbody></table>`;
   $('#info').hidden = false;
-  const g = app.cellGeom.get(h3);
-  if (g) map.getSource('selected').setData({ type: 'FeatureCollection', features: [{ type: 'Feature', geometry: g, properties: {} }] });
+  app.selectedCell = h3;
+  map.setFilter('cell-selected', ['==', ['get', 'h3'], h3]);
 }
 app.showCell = showCell;
 
@@ -553,25 +606,32 @@ function renderPrintSheet() {
 }
 
 function legendMethod() {
-  const cov = app.coverage || {};
+  const cov = app.summary || {};
   return cov.method === 'euclidean' ? t('method_euclidean', { d: cov.detour || 1.3 }) : t('method_network');
 }
 
 // ---- actions ----------------------------------------------------------------------------------
+// A user's change is timed from here until its cells are drawn (watchCoverage).
+function changed(what) {
+  app.changeAt = performance.now();
+  app.changeWhat = what;
+  performance.mark(`change:${what}`);
+}
+
 export async function setType(type) {
+  changed('type');
   state.type = type;
-  app.typeSwitchStart = performance.now();
   writeURL();
-  await loadTypeLayers();
+  const p = loadTypeLayers();
   if (workbench) workbench.typeChanged();
+  await p;
 }
 app.setType = setType;
 
-async function refresh() {
-  await loadSummary();
-  covCache.clear();
-  await loadTypeLayers();
+async function refresh(what) {
+  changed(what);
   writeURL();
+  await loadTypeLayers({ summary: true });
 }
 app.refresh = refresh;
 
@@ -609,18 +669,19 @@ async function main() {
     attributionControl: false, maxZoom: 18, minZoom: 8, fadeDuration: 0, localIdeographFontFamily: CJK_FONTS,
   });
   window.__map = map;
+  styleReady = new Promise((r) => map.once('style.load', r));
+  app.coverageType = state.type;
+  watchCoverage(state.type, coverageTiles(state.type)[0]); // timed from navigation
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-left');
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
   map.addControl(new maplibregl.AttributionControl({ compact: true, customAttribution: '© OpenStreetMap contributors (ODbL) · lifecircle' }), 'bottom-right');
   map.on('idle', () => { window.__idle = true; app.idleAt = performance.now(); });
   map.on('moveend', () => { refreshGapList(); writeURL(); });
-  await new Promise((r) => (map.loaded() ? r() : map.once('load', r)));
+  const first = loadTypeLayers({ summary: true });
+  await styleReady;
   workbench = new Workbench(app, map, maplibregl);
   app.workbench = workbench;
-  await loadSummary();
-  await loadTypeLayers();
-  app.coverageDrawnAt = null;
-  map.once('idle', () => { app.coverageDrawnAt = performance.now(); });
+  await first;
 
   map.on('click', (e) => {
     if (workbench && workbench.handleClick(e)) return;
@@ -651,6 +712,7 @@ async function main() {
   setView(state.view);
   if (state.print) renderPrintSheet();
   app.ready = true;
+  app.readyAt = performance.now();
   writeURL();
 }
 

@@ -36,7 +36,7 @@ export const dict = {
     proposals: '已保存提案', site: '选址', drag_hint: '可拖动选址点，效果即时更新', build_order: '建设顺序', cum_share: '累计覆盖率',
     outside: '不在辖区内', reached: '服务半径内居民', total_new: '新增覆盖居民（按人去重）', print: '打印', print_hint: '用浏览器“打印 → 另存为 PDF”，A4 纵向',
     geojson_layer: '当前图层 GeoJSON', gpkg_layer: '当前图层 GeoPackage', csv_units: '单元统计表 CSV', xlsx_units: 'Excel 工作簿（单元统计、缺口、推荐选址）', xlsx_scenario: '本方案与现状对比 Excel', gaps_geojson: '缺口片区 GeoJSON', gaps_gpkg: '缺口片区 GeoPackage',
-    gap_areas_print: '缺口片区（按未覆盖居民排序）', tile_mode: '网格按矢量瓦片显示（放大到 10 级以上可见；步行分钟按一般人群）', and_more: ' 等 {n} 类', dq_none_mapped: '无数据', dq_likely_incomplete: '数据可能不全', city: '全市', map_loading: '正在加载…', select_unit: '点击行政区查看详情；点击网格查看最近设施',
+    gap_areas_print: '缺口片区（按未覆盖居民排序）', tile_mode: '网格按矢量瓦片显示（放大到 10 级以上可见；步行分钟按所选人群的步速）', and_more: ' 等 {n} 类', dq_none_mapped: '无数据', dq_likely_incomplete: '数据可能不全', city: '全市', map_loading: '正在加载…', select_unit: '点击行政区查看详情；点击网格查看最近设施',
   },
   en: {
     title: '15-minute life circle · facility coverage', view_plan: 'Planner', view_work: 'Street workbench', export: 'Export', print_view: 'Print view',
@@ -72,7 +72,7 @@ export const dict = {
     proposals: 'Saved proposals', site: 'site', drag_hint: 'Drag the site: the gain updates at once', build_order: 'build order', cum_share: 'cumulative share',
     outside: 'outside the jurisdiction', reached: 'residents within the radius', total_new: 'residents newly covered (each counted once)', print: 'Print', print_hint: 'Use the browser\'s Print → Save as PDF, A4 portrait',
     geojson_layer: 'current layer as GeoJSON', gpkg_layer: 'current layer as GeoPackage', csv_units: 'unit table as CSV', xlsx_units: 'Excel workbook (units, gaps, recommended sites)', xlsx_scenario: 'this scenario against the baseline (Excel)', gaps_geojson: 'gap areas as GeoJSON', gaps_gpkg: 'gap areas as GeoPackage',
-    gap_areas_print: 'Gap areas (by residents unserved)', tile_mode: 'cells come as vector tiles (visible from zoom 10; minutes at the default pace)', and_more: ' and others ({n} types)', dq_none_mapped: 'none mapped', dq_likely_incomplete: 'likely incomplete', city: 'city', map_loading: 'loading…', select_unit: 'Click a unit for its panel, a cell for its nearest facilities',
+    gap_areas_print: 'Gap areas (by residents unserved)', tile_mode: 'cells come as vector tiles (visible from zoom 10; minutes at the pace of the chosen walkers)', and_more: ' and others ({n} types)', dq_none_mapped: 'none mapped', dq_likely_incomplete: 'likely incomplete', city: 'city', map_loading: 'loading…', select_unit: 'Click a unit for its panel, a cell for its nearest facilities',
   },
 };
 

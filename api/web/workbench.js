@@ -153,14 +153,11 @@ export class Workbench {
     } catch (e) { this.fail(e); }
   }
 
-  // showCells highlights the cells a gain changes.
+  // showCells highlights the cells a gain changes (on the cell tiles, by h3).
   showCells(gains) {
-    const features = [];
-    for (const g of gains || []) for (const c of g.cells || []) {
-      const geom = this.app.cellGeom.get(c.h3);
-      if (geom) features.push({ type: 'Feature', geometry: geom, properties: { h3: c.h3, population: c.population } });
-    }
-    this.map.getSource('changed').setData({ type: 'FeatureCollection', features });
+    const ids = [];
+    for (const g of gains || []) for (const c of g.cells || []) ids.push(c.h3);
+    this.app.setChanged(ids);
   }
 
   showProposals() {
@@ -207,7 +204,8 @@ export class Workbench {
         get(`/v1/scenarios/${this.scenario.id}/layers/delta${qs({ type: this.app.state.type })}`),
       ]);
       this.compare = cmp.comparison;
-      this.map.getSource('changed').setData(delta);
+      // the delta is only the cells that change: their ids light up on the cell tiles
+      this.app.setChanged(delta.features.filter((f) => f.properties.change === 'newly_covered').map((f) => f.properties.h3));
       this.error = '';
     } catch (e) { this.fail(e); return; }
     this.render();

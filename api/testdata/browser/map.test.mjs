@@ -37,6 +37,7 @@ const browser = await chromium.launch({
 
 const problems = [];
 const glyphResponses = []; // the label glyph ranges the map fetched from /fonts/
+const requested = []; // every URL the pages asked for
 async function newPage() {
   const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 }, deviceScaleFactor: 1 });
   const page = await ctx.newPage();
@@ -56,6 +57,7 @@ async function newPage() {
   });
   page.on('request', (r) => {
     const u = new URL(r.url());
+    requested.push(u.pathname + u.search);
     if (!['127.0.0.1', 'localhost'].includes(u.hostname) && !u.protocol.startsWith('blob') && !u.protocol.startsWith('data')) problems.push(`off-host request: ${r.url()}`);
   });
   return page;
@@ -68,6 +70,15 @@ const noProblems = (what) => {
 async function waitDrawn(page, n) {
   await page.waitForFunction((k) => window.__app && window.__app.ready && window.__app.drawn >= k && window.__map.loaded() && !window.__map.isMoving(), n, { timeout: 60000 });
   await page.evaluate(() => new Promise((r) => { const m = window.__map; if (m.loaded() && !m._sourcesDirty) m.once('idle', r); else m.once('idle', r); m.triggerRepaint(); }));
+}
+
+// marks: what the page timed, from a change (or navigation) to the chosen
+// type's cells drawn (drawn_ms) and the map idle after it (idle_ms).
+const marks = (page) => page.evaluate(() => window.__app.marks);
+async function lastMark(page, what) {
+  await page.waitForFunction((w) => { const m = window.__app.marks; return m.length && m[m.length - 1].what === w && m[m.length - 1].idle_ms != null; }, what, { timeout: 60000 });
+  const m = await marks(page);
+  return m[m.length - 1];
 }
 
 async function shot(page, name) {
@@ -97,7 +108,10 @@ try {
   let page = await newPage();
   await page.goto(SAMPLE + '/');
   await waitDrawn(page, 1);
-  report.timings.coverage_idle_after_navigation_ms = Math.round(await page.evaluate(() => window.__app.idleAt));
+  const nav = await lastMark(page, 'navigation');
+  report.timings.navigation_to_coverage_drawn_ms = nav.drawn_ms;
+  report.timings.navigation_to_coverage_idle_ms = nav.idle_ms;
+  report.timings.navigation_to_panel_ready_ms = Math.round(await page.evaluate(() => window.__app.readyAt));
   check(await page.evaluate(() => document.documentElement.lang) === 'zh-CN', 'Chinese is the default language');
   check((await page.textContent('#title')).includes('生活圈'), 'the title is Chinese');
   check((await page.textContent('#type option:checked')).includes('幼儿园'), 'the type picker shows 幼儿园');
@@ -120,34 +134,49 @@ try {
   await shot(page, '1-planner-kindergarten-zh');
 
   // profile: elderly walkers need longer, so some covered cells turn "over time"
-  const overTime = () => page.evaluate(() => window.__map.queryRenderedFeatures({ layers: ['coverage-fill'] }).filter((f) => f.state.covered && !f.state.within_minutes).length);
+  const overTime = () => page.evaluate(() => window.__map.queryRenderedFeatures({ layers: ['coverage-fill'] }).filter((f) => f.properties.covered && !f.properties.within_minutes).length);
+  const drawnMinutes = () => page.evaluate(() => window.__map.queryRenderedFeatures({ layers: ['coverage-fill'] }).filter((f) => f.properties.minutes > 0).slice(0, 400).map((f) => [f.properties.h3, f.properties.minutes]));
   const before = await overTime();
+  const minDefault = new Map(await drawnMinutes());
   let n = await page.evaluate(() => window.__app.drawn);
   await page.selectOption('#profile', 'elderly');
   await waitDrawn(page, n + 1);
+  const prof = await lastMark(page, 'profile');
+  report.timings.profile_switch_drawn_ms = prof.drawn_ms;
   const after = await overTime();
   check(before === 0 && after > 0, `the elderly profile redraws covered cells beyond 5 minutes' walk (${before} → ${after})`);
+  // the tiles carry the elderly's minutes (50 m/min against 60): the drawn cells say what /v1/cells says
+  const minElderly = await drawnMinutes();
+  check(minElderly.length > 20 && minElderly.every(([h, m]) => !minDefault.has(h) || Math.abs(m - minDefault.get(h) * 1.2) < 0.15),
+    `drawn cells carry the elderly's walking minutes (${minElderly.length} cells, 1.2 × the default's)`);
+  for (const [h, m] of minElderly.filter((_, i) => i % Math.ceil(minElderly.length / 5) === 0)) {
+    const info = await api(SAMPLE, `/v1/cells/${h}?profile=elderly`);
+    const k = info.types.find((x) => x.id === 'kindergarten');
+    check(Math.abs(k.minutes - m) < 0.051, `cell ${h}: the map's elderly minutes ${m} = the API's ${k.minutes}`);
+  }
+  check(requested.some((u) => u.startsWith('/tiles/coverage-kindergarten/') && u.includes('profile=elderly')), 'the cell tiles are asked for with ?profile=elderly');
+  check((await page.textContent('.legend')).includes('老年人'), 'the legend names the elderly walkers');
   await shot(page, '2-planner-kindergarten-elderly');
   n = await page.evaluate(() => window.__app.drawn);
   await page.selectOption('#profile', 'default');
   await waitDrawn(page, n + 1);
 
-  // type switch
-  n = await page.evaluate(() => window.__app.drawn);
-  const t0 = Date.now();
-  await page.selectOption('#type', 'primary_school');
-  await waitDrawn(page, n + 1);
-  report.timings.type_switch_redraw_ms = Date.now() - t0;
-  // a second switch to a type not seen yet (the first may include warming up)
-  n = await page.evaluate(() => window.__app.drawn);
-  const t1 = Date.now();
-  await page.selectOption('#type', 'community_health_center');
-  await waitDrawn(page, n + 1);
-  report.timings.type_switch_redraw_2_ms = Date.now() - t1;
-  n = await page.evaluate(() => window.__app.drawn);
-  await page.selectOption('#type', 'primary_school');
-  await waitDrawn(page, n + 1);
-  const types = await page.evaluate(() => [...new Set(window.__map.queryRenderedFeatures({ layers: ['coverage-fill'] }).map((f) => f.state.type))]);
+  // type switch: timed by the page from the change to the new type's cells drawn
+  // (every coverage tile in view loaded, the type's cells queryable) and to idle
+  const switches = [];
+  for (const ty of ['primary_school', 'community_health_center', 'pharmacy', 'primary_school']) {
+    n = await page.evaluate(() => window.__app.drawn);
+    await page.selectOption('#type', ty);
+    await waitDrawn(page, n + 1);
+    const m = await lastMark(page, 'type');
+    check(m.type === ty, `the switch to ${ty} was timed (${JSON.stringify(m)})`);
+    switches.push(m);
+  }
+  switches.forEach((m, i) => {
+    report.timings[`type_switch_${i + 1}_drawn_ms`] = m.drawn_ms;
+    report.timings[`type_switch_${i + 1}_idle_ms`] = m.idle_ms;
+  });
+  const types = await page.evaluate(() => [...new Set(window.__map.queryRenderedFeatures({ layers: ['coverage-fill'] }).map((f) => f.properties.type))]);
   check(types.length === 1 && types[0] === 'primary_school', `after the switch every drawn cell is primary_school (${types})`);
   const schools = await api(SAMPLE, '/v1/layers/facilities?type=primary_school');
   const drawnSchools = await page.evaluate(() => new Set(window.__map.queryRenderedFeatures({ layers: ['facilities-circle'] }).map((f) => f.properties.id)).size);
@@ -247,18 +276,17 @@ try {
   noProblems('print view');
   await page.close();
 
-  // the same cells from the vector tiles (what a big city uses)
+  // closer in, the same cells from the zoom-15 tiles
   const page4 = await newPage();
   const g0 = gaps.features[Math.floor(gaps.features.length / 2)];
   const c0 = centroid(g0.geometry.coordinates[0]);
-  await page4.goto(`${SAMPLE}/?type=kindergarten&tiles=1&z=15&c=${c0[0]},${c0[1]}`);
+  await page4.goto(`${SAMPLE}/?type=kindergarten&z=15&c=${c0[0]},${c0[1]}`);
   await waitDrawn(page4, 1);
   const tiled = await renderedAt(page4, 'coverage-fill', c0);
-  check(tiled.some((p) => p.h3 === g0.properties.h3 && p.covered === false), `from the vector tiles, gap cell ${g0.properties.h3} is drawn as a gap`);
+  check(tiled.some((p) => p.h3 === g0.properties.h3 && p.covered === false), `at zoom 15, gap cell ${g0.properties.h3} is drawn as a gap`);
   await shot(page4, '7b-tiles');
   await page4.close();
   noProblems('tiles');
-
   // ---- the street official's workbench on a store ----------------------------------------
   page = await newPage();
   await page.goto(STORE + '/?view=work&type=kindergarten');
@@ -296,7 +324,18 @@ try {
   report.timings.what_if_after_placing_ms = Math.round(await page.evaluate(() => window.__app.timings.whatIfMs));
   const shownPlaced = await page.evaluate(() => window.__app.workbench.gain);
   check(shownPlaced[0].types[0].id === 'kindergarten' && shownPlaced[0].types[0].newly_covered > 0, `placing a kindergarten shows its gain (${shownPlaced[0].types[0].newly_covered} residents)`);
-  check(await page.evaluate(() => window.__map.queryRenderedFeatures({ layers: ['changed-fill'] }).length) > 0, 'the cells it would change are highlighted');
+  // the cells it would change light up on the cell tiles: exactly the what-if's cells that are in view
+  const highlighted = async () => {
+    await page.evaluate(() => new Promise((r) => { window.__map.once('idle', r); window.__map.triggerRepaint(); }));
+    return page.evaluate(() => {
+      const m = window.__map;
+      const inView = new Set(m.queryRenderedFeatures({ layers: ['coverage-fill'] }).map((f) => f.properties.h3));
+      return { lit: [...new Set(m.queryRenderedFeatures({ layers: ['changed-fill'] }).map((f) => f.properties.h3))].sort(), inView: [...inView] };
+    });
+  };
+  let hl = await highlighted();
+  const placedCells = [...new Set(shownPlaced.flatMap((g) => g.cells.map((c) => c.h3)))].filter((h) => hl.inView.includes(h)).sort();
+  check(placedCells.length > 0 && JSON.stringify(hl.lit) === JSON.stringify(placedCells), `the ${placedCells.length} cells the site would newly cover are highlighted, and only they (${hl.lit.length} lit)`);
   await shot(page, '8-workbench-site-placed');
 
   // drag it 200 m east: the gain updates
@@ -338,7 +377,10 @@ try {
   await page.waitForSelector('#cmp-types');
   const cmpText = await page.textContent('#cmp-types');
   check(cmpText.includes('幼儿园'), 'the comparison lists kindergartens');
-  check(await page.evaluate(() => window.__map.queryRenderedFeatures({ layers: ['changed-fill'] }).length) > 0, 'newly covered cells are highlighted');
+  const delta = await api(STORE, `/v1/scenarios/${scenarioID}/layers/delta?type=kindergarten`);
+  hl = await highlighted();
+  const newly = delta.features.filter((f) => f.properties.change === 'newly_covered').map((f) => f.properties.h3).filter((h) => hl.inView.includes(h)).sort();
+  check(newly.length > 0 && JSON.stringify(hl.lit) === JSON.stringify(newly), `the scenario's ${newly.length} newly covered cells in view are highlighted, and only they (${hl.lit.length} lit)`);
   await shot(page, '11-workbench-compare');
   noProblems('workbench');
 
@@ -358,6 +400,10 @@ try {
   check(s3 > s0 && page.url().includes('step=3'), `成华区's kindergarten share in the last plan year ${s3} > baseline ${s0}`);
   await shot(page, '12-plan-year');
   noProblems('plan years');
+  // every cell layer came as vector tiles: no page asked for a whole cell layer as GeoJSON
+  const cellGeoJSON = requested.filter((u) => /^\/v1\/layers\/(coverage|gaps|population)\b|^\/ogc\/collections\/(coverage-|gaps-|population)[^/]*\/items/.test(u));
+  check(cellGeoJSON.length === 0 && requested.some((u) => u.startsWith('/tiles/coverage-')), `cells only from /tiles/coverage-…: no cell layer fetched as GeoJSON (${cellGeoJSON.join(', ')})`);
+
 
   // a token that the server refuses shows its message (only when the server checks tokens)
   report.ok = true;
