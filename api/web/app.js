@@ -1,7 +1,6 @@
 // lifecircle's map: the planner's view and the street official's
 // workbench over the /v1 API. Plain ES modules, MapLibre vendored, nothing
 // fetched from the internet. The view lives in the URL.
-import * as maplibregl from './vendor/maplibre-gl/maplibre-gl.mjs';
 import { t, setLang, getLang, typeName, num, pct, esc } from './i18n.js';
 import { get, qs } from './api.js';
 import * as charts from './charts.js';
@@ -41,6 +40,10 @@ const app = {
 window.__app = app;
 app.writeURL = () => writeURL();
 let map;
+// MapLibre (1 MB) is imported while the catalogue is fetched (index.html
+// preloads it), and its worker is started (prewarm) before the map exists.
+let maplibregl;
+const maplibreReady = import('./vendor/maplibre-gl/maplibre-gl.mjs').then((m) => { maplibregl = m; m.prewarm(); });
 let styleReady; // resolves when the style is parsed: sources can take data
 
 function toast(msg, bad = false) {
@@ -661,7 +664,7 @@ async function main() {
   readURL();
   setLang(state.lang);
   applyLang();
-  await loadCatalog();
+  await Promise.all([loadCatalog(), maplibreReady]);
   applyLang();
   const [lon, lat] = state.c ? state.c.split(',').map(Number) : [104.0858, 30.6903];
   map = new maplibregl.Map({

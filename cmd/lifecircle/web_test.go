@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"image/png"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -108,8 +110,8 @@ func TestBrowserMap(t *testing.T) {
 	if err != nil || !report.OK {
 		t.Fatalf("browser test failed: %s\n%s", report.Error, stderr.String())
 	}
-	for k, v := range report.Timings {
-		t.Logf("speed: %s = %.0f ms", k, v)
+	for _, k := range slices.Sorted(maps.Keys(report.Timings)) {
+		t.Logf("speed: %s = %.0f ms", k, report.Timings[k])
 	}
 	if len(report.Screenshots) < 10 {
 		t.Errorf("%d screenshots", len(report.Screenshots))
