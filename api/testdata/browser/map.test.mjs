@@ -411,7 +411,8 @@ try {
   await shot(page, '12-plan-year');
   noProblems('plan years');
   // every cell layer came as vector tiles: no page asked for a whole cell layer as GeoJSON
-  const cellGeoJSON = requested.filter((u) => /^\/v1\/layers\/(coverage|gaps|population)\b|^\/ogc\/collections\/(coverage-|gaps-|population)[^/]*\/items/.test(u));
+  // (the export menu's downloads, ?f=gpkg, are files the user asked for, not map layers)
+  const cellGeoJSON = requested.filter((u) => !/[?&]f=gpkg/.test(u)).filter((u) => /^\/v1\/layers\/(coverage|gaps|population)\b|^\/ogc\/collections\/(coverage-|gaps-|population)[^/]*\/items/.test(u));
   check(cellGeoJSON.length === 0 && requested.some((u) => u.startsWith('/tiles/coverage-')), `cells only from /tiles/coverage-…: no cell layer fetched as GeoJSON (${cellGeoJSON.join(', ')})`);
 
 
