@@ -204,7 +204,11 @@ func (g *Store) LoadDataset(ctx context.Context, name string) (*coverage.Catalog
 		ds.Cells = make([]coverage.PopulationCell, 0, nc)
 		ds.Units = make([]coverage.AdminUnit, 0, nu)
 
-		rows, err := tx.QueryContext(ctx, "SELECT geom, id, type, name, capacity, status, plan_year FROM facilities WHERE dataset = ? ORDER BY fid", name)
+		from, err := datasetRows(ctx, tx, "facilities", name)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, "SELECT geom, id, type, name, capacity, status, plan_year FROM "+from+" WHERE dataset = ? ORDER BY fid", name)
 		if err != nil {
 			return err
 		}
@@ -229,7 +233,10 @@ func (g *Store) LoadDataset(ctx context.Context, name string) (*coverage.Catalog
 			return err
 		}
 
-		if rows, err = tx.QueryContext(ctx, "SELECT h3, population FROM population_cells WHERE dataset = ? ORDER BY fid", name); err != nil {
+		if from, err = datasetRows(ctx, tx, "population_cells", name); err != nil {
+			return err
+		}
+		if rows, err = tx.QueryContext(ctx, "SELECT h3, population FROM "+from+" WHERE dataset = ? ORDER BY fid", name); err != nil {
 			return err
 		}
 		for rows.Next() {
@@ -285,6 +292,19 @@ func (g *Store) LoadDataset(ctx context.Context, name string) (*coverage.Catalog
 		ds.Units = nil
 	}
 	return cat, ds, nil
+}
+
+// datasetRows is the FROM clause that reads one dataset's rows of table
+// fastest: a plain scan in fid order when the table holds no other
+// dataset (one pass over the table), else through its dataset index.
+func datasetRows(ctx context.Context, tx *sql.Tx, table, dataset string) (string, error) {
+	for _, op := range []string{"<", ">"} {
+		ok, err := exists(ctx, tx, "SELECT 1 FROM "+quoteIdent(table)+" WHERE dataset "+op+" ? LIMIT 1", dataset)
+		if err != nil || ok {
+			return quoteIdent(table), err
+		}
+	}
+	return quoteIdent(table) + " NOT INDEXED", nil
 }
 
 // querier is what both *sql.DB and *sql.Tx offer.

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -23,7 +24,8 @@ import (
 // LIFECIRCLE_BENCH_STORE=1, because they take minutes). The synthetic city
 // has LIFECIRCLE_BENCH_CELLS populated cells (default 200,000).
 //
-//	BenchmarkStoreImport/<store>/<dataset>: one SaveDataset into an empty store.
+//	BenchmarkStoreImport/<store>/<dataset>: one SaveDataset into an empty store
+//	(cpu-s: this process's CPU seconds in it; the PostgreSQL server's are not counted).
 //	BenchmarkStoreFirstLayer/<store>/<dataset>: open a store that holds the
 //	dataset, load it, analyse it (straight line) and encode the first layer
 //	(facilities) as the API would: what `lifecircle serve --store` does
@@ -102,6 +104,7 @@ func BenchmarkStoreImport(b *testing.B) {
 	for _, kind := range []string{"gpkg", "postgis"} {
 		for _, d := range datasets {
 			b.Run(kind+"/"+d.name, func(b *testing.B) {
+				var cpu time.Duration // this process's CPU time in SaveDataset (not the PostgreSQL server's)
 				for i := 0; i < b.N; i++ {
 					b.StopTimer()
 					open := benchStores(b)[kind](b)
@@ -109,11 +112,13 @@ func BenchmarkStoreImport(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
+					cpu0 := processCPU()
 					b.StartTimer()
 					if err := s.SaveDataset(bg, d.cat, d.ds); err != nil {
 						b.Fatal(err)
 					}
 					b.StopTimer()
+					cpu += processCPU() - cpu0
 					s.Close()
 					if g, ok := s.(*gpkgstore.Store); ok {
 						if fi, err := os.Stat(g.Path()); err == nil {
@@ -122,6 +127,7 @@ func BenchmarkStoreImport(b *testing.B) {
 					}
 				}
 				b.ReportMetric(float64(rowsOf(d.ds))*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+				b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s")
 				b.ReportMetric(float64(len(d.ds.Cells)), "cells")
 			})
 		}
@@ -186,4 +192,15 @@ func BenchmarkStoreFirstLayer(b *testing.B) {
 			})
 		}
 	}
+}
+
+// processCPU is the user and system CPU time this process has used: on a
+// machine shared with other work, the figure that does not depend on the
+// load.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
