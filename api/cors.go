@@ -38,7 +38,7 @@ func (s *Server) cors() gin.HandlerFunc {
 		}
 		if !isWrite(c) {
 			h.Set("Access-Control-Allow-Origin", "*")
-			h.Set("Access-Control-Expose-Headers", "X-Request-Id, Retry-After")
+			h.Set("Access-Control-Expose-Headers", "X-Request-Id, Retry-After, ETag")
 		} else {
 			if origin != "" && !s.origins[origin] && !sameOrigin(c.Request, origin) {
 				writeError(c, &coverage.RuleError{Rule: "cors.origin_not_allowed",
@@ -48,7 +48,7 @@ func (s *Server) cors() gin.HandlerFunc {
 			}
 			if origin != "" {
 				h.Set("Access-Control-Allow-Origin", origin)
-				h.Set("Access-Control-Expose-Headers", "X-Request-Id, Retry-After, Location")
+				h.Set("Access-Control-Expose-Headers", "X-Request-Id, Retry-After, Location, ETag, Idempotent-Replayed")
 			}
 		}
 		if isWrite(c) {

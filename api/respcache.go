@@ -125,11 +125,14 @@ func etagMatches(inm, etag string) bool {
 	return false
 }
 
-// captureWriter keeps what a handler writes instead of sending it.
+// captureWriter keeps what a handler writes instead of sending it. The
+// handlers write an answer in one call from a pooled buffer, so the first
+// write is copied into a slice of exactly its size (the one copy the cache
+// keeps), not grown by doubling.
 type captureWriter struct {
 	gin.ResponseWriter
 	status int
-	buf    bytes.Buffer
+	body   []byte
 }
 
 func (w *captureWriter) WriteHeader(code int) {
@@ -144,11 +147,16 @@ func (w *captureWriter) WriteHeaderNow() {
 }
 func (w *captureWriter) Write(b []byte) (int, error) {
 	w.WriteHeaderNow()
-	return w.buf.Write(b)
+	if w.body == nil {
+		w.body = make([]byte, 0, len(b))
+	}
+	w.body = append(w.body, b...)
+	return len(b), nil
 }
 func (w *captureWriter) WriteString(s string) (int, error) {
 	w.WriteHeaderNow()
-	return w.buf.WriteString(s)
+	w.body = append(w.body, s...)
+	return len(s), nil
 }
 func (w *captureWriter) Status() int {
 	if w.status == 0 {
@@ -156,7 +164,7 @@ func (w *captureWriter) Status() int {
 	}
 	return w.status
 }
-func (w *captureWriter) Size() int     { return w.buf.Len() }
+func (w *captureWriter) Size() int     { return len(w.body) }
 func (w *captureWriter) Written() bool { return w.status != 0 }
 
 // cached wraps a read handler with the response cache.
@@ -183,10 +191,10 @@ func (s *Server) cached(h gin.HandlerFunc) gin.HandlerFunc {
 			c.Writer = cw
 			h(c)
 			c.Writer = real
-			if cw.Status() != http.StatusOK || cw.buf.Len() > rc.budget/8 {
+			if cw.Status() != http.StatusOK || len(cw.body) > rc.budget/8 {
 				// errors and answers too large to keep go out as they are
 				real.WriteHeader(cw.Status())
-				real.Write(cw.buf.Bytes()) //nolint:errcheck // the client left
+				real.Write(cw.body) //nolint:errcheck // the client left
 				return
 			}
 			hdr := http.Header{}
@@ -196,7 +204,7 @@ func (s *Server) cached(h gin.HandlerFunc) gin.HandlerFunc {
 				}
 			}
 			sum := sha256.Sum256([]byte(key))
-			e = rc.put(&cachedResp{key: key, etag: `W/"` + hex.EncodeToString(sum[:12]) + `"`, header: hdr, body: bytes.Clone(cw.buf.Bytes())})
+			e = rc.put(&cachedResp{key: key, etag: `W/"` + hex.EncodeToString(sum[:12]) + `"`, header: hdr, body: cw.body})
 		}
 		s.sendCached(c, e)
 	}
