@@ -132,6 +132,9 @@ type Analysis struct {
 
 	rings *ringCache // shared with derived (scenario) analyses
 
+	sumMu sync.Mutex
+	sums  map[string]Summary // Summary by level and profile
+
 	residentsOnce sync.Once
 	unitRes       []float64 // per admin unit: its residents (unitResidents)
 }

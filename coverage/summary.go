@@ -107,7 +107,24 @@ type Summary struct {
 
 // Summary rolls coverage up citywide and, when by is not empty, per unit of
 // that level (units in code order); minutes use walking profile p.
-func (a *Analysis) Summary(by UnitLevel, p Profile) Summary { return a.summary(by, p, true) }
+//
+// The summary is computed once per analysis, level and profile (a pass over
+// every cell for each type: a third of a second on a 1.3 M-cell city) and
+// kept: callers must treat its lists and maps as read-only.
+func (a *Analysis) Summary(by UnitLevel, p Profile) Summary {
+	key := fmt.Sprintf("%s|%s|%g", by, p.Name, p.SpeedMPerMin)
+	a.sumMu.Lock()
+	defer a.sumMu.Unlock() // one computation per key, not one per waiting caller
+	if s, ok := a.sums[key]; ok {
+		return s
+	}
+	s := a.summary(by, p, true)
+	if a.sums == nil {
+		a.sums = map[string]Summary{}
+	}
+	a.sums[key] = s
+	return s
+}
 
 // summary leaves the 2SFCA split out when withCapacity is false (plan
 // trajectories, where each step is a new analysis).
