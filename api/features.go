@@ -87,13 +87,20 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // writeFeatureCollection writes a page with extra top-level members.
 func writeFeatureCollection(c *gin.Context, p collection.Page, members map[string]any, ogc bool, proj project) {
-	buf := bufPool.Get().(*bytes.Buffer)
-	buf.Reset()
-	defer func() {
-		if buf.Cap() <= 32<<20 {
-			bufPool.Put(buf)
-		}
-	}()
+	var buf *bytes.Buffer
+	if c.GetBool(keepBodyKey) {
+		// The response cache keeps these bytes as they are: a buffer of
+		// their own, handed over instead of copied.
+		buf = new(bytes.Buffer)
+	} else {
+		buf = bufPool.Get().(*bytes.Buffer)
+		buf.Reset()
+		defer func() {
+			if buf.Cap() <= 32<<20 {
+				bufPool.Put(buf)
+			}
+		}()
+	}
 	buf.WriteString(`{"type":"FeatureCollection"`)
 	keys := make([]string, 0, len(members))
 	for k := range members {

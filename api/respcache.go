@@ -133,7 +133,14 @@ type captureWriter struct {
 	gin.ResponseWriter
 	status int
 	body   []byte
+	keep   bool // the handler was told it may hand over its buffer
+	owned  bool // body is the handler's own buffer (keepBodyKey), not a copy
 }
+
+// keepBodyKey tells a handler that the response cache keeps what it writes:
+// it may write one buffer of its own that it never touches again, and the
+// cache takes it without a copy (a 1,000-feature page is a megabyte).
+const keepBodyKey = "lifecircle.keep_body"
 
 func (w *captureWriter) WriteHeader(code int) {
 	if w.status == 0 {
@@ -147,16 +154,20 @@ func (w *captureWriter) WriteHeaderNow() {
 }
 func (w *captureWriter) Write(b []byte) (int, error) {
 	w.WriteHeaderNow()
-	if w.body == nil {
+	switch {
+	case w.body == nil && w.keep:
+		w.body, w.owned = b, true
+		return len(b), nil
+	case w.owned: // a second write: the first is no longer ours alone
+		w.body, w.owned = append(make([]byte, 0, len(w.body)+len(b)), w.body...), false
+	case w.body == nil:
 		w.body = make([]byte, 0, len(b))
 	}
 	w.body = append(w.body, b...)
 	return len(b), nil
 }
 func (w *captureWriter) WriteString(s string) (int, error) {
-	w.WriteHeaderNow()
-	w.body = append(w.body, s...)
-	return len(s), nil
+	return w.Write([]byte(s))
 }
 func (w *captureWriter) Status() int {
 	if w.status == 0 {
@@ -187,9 +198,11 @@ func (s *Server) cached(h gin.HandlerFunc) gin.HandlerFunc {
 				before[k] = true
 			}
 			real := c.Writer
-			cw := &captureWriter{ResponseWriter: real}
+			cw := &captureWriter{ResponseWriter: real, keep: true}
 			c.Writer = cw
+			c.Set(keepBodyKey, true)
 			h(c)
+			c.Set(keepBodyKey, false)
 			c.Writer = real
 			if cw.Status() != http.StatusOK || len(cw.body) > rc.budget/8 {
 				// errors and answers too large to keep go out as they are
