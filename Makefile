@@ -35,7 +35,7 @@ bench:  ## Benchmarks (synthetic Chengdu-sized city, samples, OSM); compared wit
 	$(GO) test -run='^$$' -bench='Recommend$$' -benchtime=1x -count=3 ./coverage/ | tee -a $(BENCH_OUT)
 	$(GO) test -run='^$$' -bench='LoadSample|IngestSynthetic|ReadOSM|PortoAlegre|ReadBasemap|BasemapQuery' -benchtime=3x -count=3 ./data/ | tee -a $(BENCH_OUT)
 	$(GO) test -run='^$$' -bench='CollectionBBox' -benchmem -benchtime=300x -count=3 ./coverage/collection/ | tee -a $(BENCH_OUT)
-	$(GO) test -run='^$$' -bench='ItemsPage1000|TileUncached|TileCached' -benchmem -benchtime=200x -count=3 ./api/ | tee -a $(BENCH_OUT)
+	$(GO) test -run='^$$' -bench='ItemsPage1000|TileUncached|TileCached|MixedReads' -benchmem -benchtime=200x -count=3 ./api/ | tee -a $(BENCH_OUT)
 	@if command -v benchstat >/dev/null; then benchstat .ci/bench-baseline.txt $(BENCH_OUT); \
 	else echo "go install golang.org/x/perf/cmd/benchstat@latest to compare with .ci/bench-baseline.txt"; fi
 LOAD_TIME ?= 20s
