@@ -219,6 +219,18 @@ func TestExportGDAL(t *testing.T) {
 		}
 	}
 
+	// a view's feature id (OGC_FID) is stable: the feature found by a
+	// filter is the one fetched by its id (what QGIS selects by)
+	q, err := exec.Command(ogrinfo, "-ro", out, "layer_gaps_kindergarten", "-where", "h3 = '8a40e3cc0007fff'").CombinedOutput()
+	fid := regexp.MustCompile(`OGRFeature\(layer_gaps_kindergarten\):(\d+)`).FindSubmatch(q)
+	if err != nil || fid == nil {
+		t.Fatalf("ogrinfo -where: %v\n%s", err, q)
+	}
+	q, err = exec.Command(ogrinfo, "-ro", out, "layer_gaps_kindergarten", "-fid", string(fid[1])).CombinedOutput()
+	if err != nil || !strings.Contains(string(q), "h3 (String) = 8a40e3cc0007fff") {
+		t.Errorf("ogrinfo -fid %s: %v\n%s", fid[1], err, q)
+	}
+
 	// ogr2ogr: a view to GeoJSON holds the API's gaps, property for property
 	gj := filepath.Join(dir, "gaps.geojson")
 	if b, err := exec.Command(ogr2ogr, "-f", "GeoJSON", gj, out, "layer_gaps_kindergarten").CombinedOutput(); err != nil {
@@ -272,5 +284,25 @@ func TestExportGDAL(t *testing.T) {
 		if !ok || props["h3"] != p["h3"] || props["covered"] != false || props["type"] != "kindergarten" {
 			t.Errorf("%s: properties %v", p["h3"], p["properties"])
 		}
+	}
+}
+
+// BenchmarkExportCommand: the whole `lifecircle export --store S --out F
+// --no-save` of the Chengdu sample: open the store, load the dataset and
+// its network, build the analysis and its layers, write the file.
+func BenchmarkExportCommand(b *testing.B) {
+	dir := b.TempDir()
+	store := filepath.Join(dir, "s.gpkg")
+	if err := run(context.Background(), []string{"import", "--store", store, "--sample", "chengdu"}, io.Discard, io.Discard); err != nil {
+		b.Fatal(err)
+	}
+	i := 0
+	for b.Loop() {
+		i++
+		out := filepath.Join(dir, fmt.Sprintf("e%d.gpkg", i))
+		if err := run(context.Background(), []string{"export", "--store", store, "--out", out, "--no-save"}, io.Discard, io.Discard); err != nil {
+			b.Fatal(err)
+		}
+		os.Remove(out)
 	}
 }

@@ -522,74 +522,11 @@ func (w *layerWriter) saveCells(name string, features []coverage.LayerFeature) (
 		}
 		polys[i] = p
 	}
-	// What each property is: a fact of the cell, the same everywhere, or
-	// varying; its kind.
-	type stat struct {
-		present, nulls int
-		kind           string
-		first          any
-		constant       bool
-		mixed          bool
-	}
-	stats := map[string]*stat{}
-	for _, f := range features {
-		for k, v := range f.Properties {
-			s := stats[k]
-			if s == nil {
-				s = &stat{first: v, constant: true}
-				stats[k] = s
-			}
-			s.present++
-			kd := kindOf(v)
-			if kd == "" {
-				s.nulls++
-			} else if s.kind == "" {
-				s.kind = kd
-			} else if s.kind != kd {
-				s.mixed = true
-			}
-			if kd == "num" {
-				if x := toFloat(v); math.IsNaN(x) || math.IsInf(x, 0) {
-					s.mixed = true // not storable as it was given
-				}
-			}
-			if s.constant && !sameValue(s.first, v) {
-				s.constant = false
-			}
-		}
-	}
-	spec := map[string]*keySpec{}
-	usedCols := map[string]bool{"ogc_fid": true, "geom": true, "dataset": true, "feature_id": true, "properties": true}
-	for k, s := range stats {
-		if s.mixed {
+	spec, ok := w.sharedSpec(features)
+	if !ok {
+		if spec, ok = specOf(features); !ok {
 			return false, nil
 		}
-		col := columnName(k)
-		if k == "h3" {
-			col = "h3"
-		}
-		if col == "" || usedCols[strings.ToLower(col)] {
-			return false, nil
-		}
-		usedCols[strings.ToLower(col)] = true
-		ks := &keySpec{Key: k, Col: col, Kind: s.kind}
-		switch {
-		case k == "h3":
-			ks.Place = placeCell
-		case cellKeyDecl[k] != "" && s.nulls == 0 && kindFits(cellKeyDecl[k], s.kind) && s.kind != "json":
-			ks.Place, ks.Omit = placeCell, true
-		case s.constant && s.present == len(features):
-			ks.Place = placeConst
-		default:
-			if s.present < len(features) {
-				if s.nulls > 0 {
-					return false, nil // absent here, null there: not told apart
-				}
-				ks.Omit = true
-			}
-			ks.Place = placeVar
-		}
-		spec[k] = ks
 	}
 	if err := w.loadCells(); err != nil {
 		return false, err
@@ -671,6 +608,124 @@ func (w *layerWriter) saveCells(name string, features []coverage.LayerFeature) (
 	}
 	w.views[view] = true
 	return true, nil
+}
+
+// specOf says of every property of a cell layer's features where it
+// lives: a fact of the cell, the same in every feature, or varying; and
+// its kind. false when the layer cannot be a cell layer.
+func specOf(features []coverage.LayerFeature) (map[string]*keySpec, bool) {
+	// What each property is: a fact of the cell, the same everywhere, or
+	// varying; its kind.
+	type stat struct {
+		present, nulls int
+		kind           string
+		first          any
+		constant       bool
+		mixed          bool
+	}
+	stats := map[string]*stat{}
+	for _, f := range features {
+		for k, v := range f.Properties {
+			s := stats[k]
+			if s == nil {
+				s = &stat{first: v, constant: true}
+				stats[k] = s
+			}
+			s.present++
+			kd := kindOf(v)
+			if kd == "" {
+				s.nulls++
+			} else if s.kind == "" {
+				s.kind = kd
+			} else if s.kind != kd {
+				s.mixed = true
+			}
+			if kd == "num" {
+				if x := toFloat(v); math.IsNaN(x) || math.IsInf(x, 0) {
+					s.mixed = true // not storable as it was given
+				}
+			}
+			if s.constant && !sameValue(s.first, v) {
+				s.constant = false
+			}
+		}
+	}
+	spec := map[string]*keySpec{}
+	usedCols := map[string]bool{"ogc_fid": true, "geom": true, "dataset": true, "feature_id": true, "properties": true}
+	for k, s := range stats {
+		if s.mixed {
+			return nil, false
+		}
+		col := columnName(k)
+		if k == "h3" {
+			col = "h3"
+		}
+		if col == "" || usedCols[strings.ToLower(col)] {
+			return nil, false
+		}
+		usedCols[strings.ToLower(col)] = true
+		ks := &keySpec{Key: k, Col: col, Kind: s.kind}
+		switch {
+		case k == "h3":
+			ks.Place = placeCell
+		case cellKeyDecl[k] != "" && s.nulls == 0 && kindFits(cellKeyDecl[k], s.kind) && s.kind != "json":
+			ks.Place, ks.Omit = placeCell, true
+		case s.constant && s.present == len(features):
+			ks.Place = placeConst
+		default:
+			if s.present < len(features) {
+				if s.nulls > 0 {
+					return nil, false // absent here, null there: not told apart
+				}
+				ks.Omit = true
+			}
+			ks.Place = placeVar
+		}
+		spec[k] = ks
+	}
+	return spec, true
+}
+
+// sharedSpec is specOf for a layer whose features are features of a cell
+// layer saved earlier in the batch, shared (the same property maps), in
+// the same order: an analysis's gaps are its coverage's features where
+// covered is false. Only the base's varying properties need a look.
+func (w *layerWriter) sharedSpec(features []coverage.LayerFeature) (map[string]*keySpec, bool) {
+	for i := len(w.batch) - 1; i >= 0; i-- {
+		base := w.batch[i]
+		ok, last := len(base.features) >= len(features), -1
+		for _, f := range features {
+			j, found := base.pos[f.ID]
+			if !ok || !found || j <= last || reflect.ValueOf(base.features[j].Properties).UnsafePointer() != reflect.ValueOf(f.Properties).UnsafePointer() {
+				ok = false
+				break
+			}
+			last = j
+		}
+		if !ok {
+			continue
+		}
+		spec := make(map[string]*keySpec, len(base.spec))
+		for k, bs := range base.spec {
+			ks := *bs
+			if bs.Place == placeVar {
+				first, present := features[0].Properties[k]
+				constant := present
+				for _, f := range features[1:] {
+					if v, has := f.Properties[k]; !has || !sameValue(first, v) {
+						constant = false
+						break
+					}
+				}
+				if constant {
+					ks.Place, ks.Kind, ks.Omit = placeConst, kindOf(first), false
+				}
+			}
+			spec[k] = &ks
+		}
+		return spec, true
+	}
+	return nil, false
 }
 
 // viewFor is the view of a layer name and the key specs of the other
@@ -926,6 +981,26 @@ func (w *layerWriter) addValues(bl *batchLayer) error {
 			w.valCol[c] = declOf(ks.Kind)
 		}
 		cols += ", " + quoteIdent(c)
+	}
+	// Only the cells, and they are a run of stored cells: copied in SQL.
+	if len(keys) == 0 {
+		first, last := w.cells[bl.features[0].ID].fid, w.cells[bl.features[len(bl.features)-1].ID].fid
+		run := last-first+1 == int64(len(bl.features))
+		for i, f := range bl.features {
+			run = run && w.cells[f.ID].fid == first+int64(i)
+		}
+		if run {
+			res, err := w.tx.ExecContext(w.ctx, fmt.Sprintf("INSERT INTO %s (cell) SELECT fid FROM %s WHERE fid BETWEEN ? AND ? ORDER BY fid", valuesTable, cellsTable), first, last)
+			if err != nil {
+				return err
+			}
+			id, err := res.LastInsertId()
+			if err != nil {
+				return err
+			}
+			bl.first, bl.last = id-int64(len(bl.features))+1, id
+			return nil
+		}
 	}
 	// many rows a statement: the per-statement cost dominates small rows
 	const per = 64

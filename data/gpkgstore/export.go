@@ -36,7 +36,7 @@ func CreateExport(path string) (*Store, error) {
 		"_pragma=busy_timeout(30000)",
 		"_pragma=journal_mode(MEMORY)",
 		"_pragma=synchronous(OFF)",
-		"_pragma=cache_size(-65536)",
+		"_pragma=cache_size(-4096)", // pages are reused, not freed one by one at close
 		"_pragma=temp_store(MEMORY)",
 		"_txlock=immediate")); err != nil {
 		return nil, err
