@@ -9,8 +9,8 @@ import (
 	"lifecircle/spatial"
 )
 
-// maxCachedRings bounds the hexagon outlines an analysis keeps (about
-// 160 bytes each: 40 MB at most); beyond it outlines are computed per call.
+// maxCachedRings bounds the hexagon outlines an analysis keeps (192 bytes
+// each: 48 MB at most); beyond it outlines are computed per call.
 const maxCachedRings = 1 << 18
 
 // ringCache keeps the hexagon outline of each cell once it has been drawn:
@@ -19,8 +19,15 @@ const maxCachedRings = 1 << 18
 // so an analysis and every scenario derived from it share one cache.
 type ringCache struct {
 	once  sync.Once
-	rings []atomic.Pointer[orb.Ring]
+	rings []atomic.Pointer[hexRing]
 	kept  atomic.Int64
+}
+
+// hexRing is one kept outline in one allocation: an H3 cell has at most 10
+// vertices, closed by repeating the first.
+type hexRing struct {
+	n   int
+	pts [11]orb.Point
 }
 
 // CellRing returns the closed outline of cell i (an index into Data.Cells),
@@ -30,14 +37,15 @@ func (a *Analysis) CellRing(i int) orb.Ring {
 	if rc == nil {
 		return spatial.Boundary(a.Data.Cells[i].Cell)
 	}
-	rc.once.Do(func() { rc.rings = make([]atomic.Pointer[orb.Ring], len(a.Data.Cells)) })
-	if r := rc.rings[i].Load(); r != nil {
-		return append(make(orb.Ring, 0, len(*r)), *r...)
+	rc.once.Do(func() { rc.rings = make([]atomic.Pointer[hexRing], len(a.Data.Cells)) })
+	if h := rc.rings[i].Load(); h != nil {
+		return append(make(orb.Ring, 0, h.n), h.pts[:h.n]...)
 	}
 	r := spatial.Boundary(a.Data.Cells[i].Cell)
-	if rc.kept.Load() < maxCachedRings {
-		kept := append(make(orb.Ring, 0, len(r)), r...)
-		if rc.rings[i].CompareAndSwap(nil, &kept) {
+	if len(r) <= len(hexRing{}.pts) && rc.kept.Load() < maxCachedRings {
+		h := &hexRing{n: len(r)}
+		copy(h.pts[:], r)
+		if rc.rings[i].CompareAndSwap(nil, h) {
 			rc.kept.Add(1)
 		}
 	}
