@@ -66,6 +66,10 @@ func prepareBoundaries(file string, fc *geojson.FeatureCollection, level string,
 				field[key] = a
 				break
 			}
+			if cut := dbfFieldName(a); cut != a && fields[cut] { // a UTF-8 Shapefile's 10-byte name
+				field[key] = cut
+				break
+			}
 		}
 	}
 	if field["code"] == "" {

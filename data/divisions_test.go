@@ -192,6 +192,20 @@ func TestStreetBoundaryShapefile(t *testing.T) {
 		t.Errorf("石羊街道: %v", err)
 	}
 
+	// the same file as GeoJSON and as a UTF-8 Shapefile: the same units
+	utf8Shp := ogr2ogr(t, t.TempDir(), "streets_utf8.shp", streetsFixture, "-lco", "ENCODING=UTF-8")
+	for _, path := range []string{streetsFixture, utf8Shp} {
+		in2 := in
+		in2.Boundaries = path
+		_, ds, err := Load(in2)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if len(ds.Units) != 7 || ds.Units[4].Code != "510108002" || ds.Units[4].Name != "猛追湾街道" || ds.Units[4].Parent != "510108" || ds.Units[4].Level != coverage.Street {
+			t.Errorf("%s: %+v", path, ds.Units[4])
+		}
+	}
+
 	// a polygon the official list does not know: loaded, and warned of by name
 	dir2 := t.TempDir()
 	in.Boundaries = writeGBKStreets(t, dir2, `{"type": "Feature", "properties": {"街道代码": "510108099", "街道名称": "建设路街道"}, "geometry": {"type": "Polygon", "coordinates": [[[104.10, 30.70], [104.105, 30.70], [104.105, 30.705], [104.10, 30.705], [104.10, 30.70]]]}}`)

@@ -366,7 +366,11 @@ func readDBF(name string, b []byte, cpg, force string) ([][]any, []dbfField, str
 		return string(s), nil
 	}
 	for i := range fields {
-		n, err := decode([]byte(fields[i].name))
+		raw := []byte(fields[i].name)
+		if enc == "UTF-8" {
+			raw = trimCutRune(raw)
+		}
+		n, err := decode(raw)
 		if err != nil {
 			return nil, nil, "", invalid("%s: field %d name: %v", name, i+1, err)
 		}
@@ -421,6 +425,41 @@ func readDBF(name string, b []byte, cpg, force string) ([][]any, []dbfField, str
 		recs = append(recs, row)
 	}
 	return recs, fields, enc + " (" + how + ")", nil
+}
+
+// trimCutRune drops an incomplete UTF-8 sequence at the end of a dBASE
+// field name: names hold 10 bytes, and writers (GDAL among them) cut a
+// Chinese name such as 街道代码 (12 bytes) inside its last character.
+func trimCutRune(b []byte) []byte {
+	for k := 1; k <= 3 && k <= len(b); k++ {
+		if utf8.Valid(b) {
+			break
+		}
+		if utf8.Valid(b[:len(b)-k]) {
+			return b[:len(b)-k]
+		}
+	}
+	return b
+}
+
+// dbfFieldName is a field name as a dBASE table can hold it: at most 10
+// bytes, cut at a character boundary (how 街道代码 reads back from a UTF-8
+// table: 街道代).
+func dbfFieldName(name string) string {
+	if len(name) <= 10 {
+		return name
+	}
+	n := 0
+	for i := range name {
+		if i > 10 {
+			break
+		}
+		n = i
+	}
+	if utf8.ValidString(name[:10]) {
+		n = 10
+	}
+	return name[:n]
 }
 
 func normEncoding(s string) string {
