@@ -142,9 +142,9 @@ function watchCoverage(type, url) {
     if (seq !== app.watchSeq) { map.off('render', onRender); return; }
     const src = map.getSource('coverage');
     if (!src || src.tiles[0] !== url || !map.isSourceLoaded('coverage')) return;
-    const b = map.getCanvas();
-    const hits = map.queryRenderedFeatures([[b.clientWidth * 0.25, b.clientHeight * 0.25], [b.clientWidth * 0.75, b.clientHeight * 0.75]], { layers: ['coverage-fill'] });
-    if (map.getZoom() >= 10 && !hits.some((f) => f.properties.type === type)) return;
+    // the type's cells are drawn, or there are none in view (outside the city, below zoom 10)
+    const hits = map.queryRenderedFeatures({ layers: ['coverage-fill'] });
+    if (hits.length && !hits.some((f) => f.properties.type === type)) return;
     map.off('render', onRender);
     const drawn = performance.now();
     performance.mark(`coverage-drawn:${type}`);
