@@ -79,7 +79,12 @@ function coverageColor(maxMin) {
     '#d73027'];
 }
 
-const CELL_LAYERS = ['coverage-fill', 'changed-fill', 'cell-selected'];
+// The layers drawn from a type's tiles: the three cell layers and the gap
+// areas' outlines (gap-areas-<type>, from zoom 0).
+const CELL_LAYERS = ['coverage-fill', 'changed-fill', 'cell-selected', 'gapareas-line'];
+function gapAreaTiles(type) {
+  return [`${location.origin}/tiles/gap-areas-${encodeURIComponent(type)}/{z}/{x}/{y}.pbf`];
+}
 function coverageTiles(type) {
   return [`${location.origin}/tiles/coverage-${encodeURIComponent(type)}/{z}/{x}/{y}.pbf${qs({ profile: state.profile === 'default' ? '' : state.profile })}`];
 }
@@ -94,6 +99,7 @@ function cellLayer(id, type) {
   switch (id) {
     case 'coverage-fill': return { id, type: 'fill', ...src, paint: { 'fill-color': coverageColor((ty && ty.max_walk_min) || 5), 'fill-opacity': 0.78, 'fill-antialias': false } };
     case 'changed-fill': return { id, type: 'fill', ...src, filter: changedFilter(), paint: { 'fill-color': '#00b7ff', 'fill-opacity': 0.85 } };
+    case 'gapareas-line': return { id, type: 'line', source: 'gapareas', 'source-layer': `gap-areas-${type}`, paint: { 'line-color': '#7f0000', 'line-width': 1.2, 'line-opacity': 0.7 } };
     default: return { id, type: 'line', ...src, filter: ['==', ['get', 'h3'], app.selectedCell], paint: { 'line-color': '#e8590c', 'line-width': 3 } };
   }
 }
@@ -112,6 +118,7 @@ function showCoverage() {
     const before = CELL_LAYERS.map((id) => order.slice(order.indexOf(id) + 1).find((l) => !CELL_LAYERS.includes(l)));
     for (const id of CELL_LAYERS) map.removeLayer(id);
     if (!sameTiles) src.setTiles(tiles);
+    map.getSource('gapareas').setTiles(gapAreaTiles(type));
     CELL_LAYERS.forEach((id, i) => map.addLayer(cellLayer(id, type), before[i]));
     app.coverageType = type;
   } else if (!sameTiles) {
@@ -219,7 +226,7 @@ function buildStyle() {
     sources: {
       units: { type: 'geojson', data: empty, promoteId: 'code' },
       coverage: { type: 'vector', tiles: coverageTiles(state.type), minzoom: 10, maxzoom: 16, promoteId: 'h3' },
-      gapareas: { type: 'geojson', data: empty },
+      gapareas: { type: 'vector', tiles: gapAreaTiles(state.type), maxzoom: 16 },
       facilities: { type: 'geojson', data: empty },
       selected: { type: 'geojson', data: empty },
       sites: { type: 'geojson', data: empty },
@@ -233,7 +240,7 @@ function buildStyle() {
       ...roadLayers(),
       cellLayer('changed-fill', state.type),
       { id: 'units-line', type: 'line', source: 'units', paint: { 'line-color': '#34495e', 'line-width': ['case', ['boolean', ['feature-state', 'selected'], false], 3.5, 1.4] } },
-      { id: 'gapareas-line', type: 'line', source: 'gapareas', paint: { 'line-color': '#7f0000', 'line-width': 1.2, 'line-opacity': 0.7 } },
+      cellLayer('gapareas-line', state.type),
       { id: 'selected-line', type: 'line', source: 'selected', paint: { 'line-color': '#e8590c', 'line-width': 3 } },
       cellLayer('cell-selected', state.type),
       { id: 'facilities-circle', type: 'circle', source: 'facilities', paint: {
@@ -281,10 +288,8 @@ async function loadTypeLayers({ summary = false } = {}) {
       map.getSource('units').setData(applyStep(units));
       if (app.labelsBy !== by) { placeUnitLabels(units.features); app.labelsBy = by; }
     }),
-    draw(get(`/v1/layers/gap-areas${qs({ type, limit: 1000 })}`), (gaps) => {
-      app.gapAreas = gaps.features;
-      map.getSource('gapareas').setData(gaps);
-    }),
+    // the ranked list of the side panel (the outlines come as tiles)
+    draw(get(`/v1/layers/gap-areas${qs({ type, limit: 1000 })}`), (gaps) => { app.gapAreas = gaps.features; }),
     draw(get(`/v1/equity${qs({ type, by })}`).catch(() => null), (eq) => { app.equity = eq; }),
   ];
   if (summary) jobs.push(loadSummary());
