@@ -63,6 +63,9 @@ func (s *Server) handleItemsGPKG(c *gin.Context, col *collection.Collection, r i
 	}
 	defer os.RemoveAll(dir)
 	name := col.ID
+	if t := q.Filters["type"]; t != "" && col.Type == "" {
+		name += "_" + t
+	}
 	if q.Unit != "" {
 		if u, err := s.current().ResolveUnit(q.Unit); err == nil {
 			name += "_" + u.Code

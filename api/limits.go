@@ -154,7 +154,7 @@ func (s *Server) bound() gin.HandlerFunc {
 				return
 			}
 		}
-		if !expensive[route] {
+		if !expensive[route] && !(route == "/ogc/collections/:id/items" && c.Query("f") == "gpkg") { // a GeoPackage download (download.go) is a whole layer
 			return
 		}
 		select {

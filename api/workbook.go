@@ -392,7 +392,11 @@ func compareSheet(cmp *coverage.Comparison, en bool, typeName func(string) strin
 		{"单元名称", "unit name", fmtText, 22}, {"新增覆盖人口", "newly covered", fmtInt, 14}, {"新增未覆盖人口", "newly uncovered", fmtInt, 14},
 	}}
 	for _, r := range comparisonRows(cmp) {
-		s.rows = append(s.rows, []any{r.typ, typeName(r.typ), r.unit, r.unitName, r.gained, r.lost})
+		var code, name any = r.unit, r.unitName
+		if r.unit == "" { // the citywide row of the type
+			code, name = nil, label(en, "全市", "city")
+		}
+		s.rows = append(s.rows, []any{r.typ, typeName(r.typ), code, name, r.gained, r.lost})
 	}
 	return s
 }

@@ -297,3 +297,68 @@ func TestSummaryCSVForExcel(t *testing.T) {
 		t.Errorf("bom=yes: %d %s", rec.Code, rec.Body.String())
 	}
 }
+
+// TestScenarioCompareWorkbook: GET /v1/scenarios/{id}/compare.xlsx holds
+// the 方案比较 sheet with exactly the gains of GET .../compare, and the
+// recommendations measured on the scenario (its proposed pharmacy is a
+// fixed facility there), read back by openpyxl.
+func TestScenarioCompareWorkbook(t *testing.T) {
+	srv, st := newStoreServer(t)
+	h := withToken(srv.Handler(), addUser(t, st, "planner", coverage.Planner))
+	rec := send(t, h, "POST", "/v1/scenarios", `{"name": "东区药店"}`)
+	wantStatus(t, rec, http.StatusCreated, "")
+	var sc coverage.Scenario
+	json.Unmarshal(rec.Body.Bytes(), &sc)
+	u := "/v1/scenarios/" + sc.ID
+	wantStatus(t, send(t, h, "POST", u+"/proposals", `{"facilities": [{"type": "pharmacy", "lon": 104.0668, "lat": 30.6601}]}`), http.StatusCreated, "")
+	var cmp struct {
+		Comparison coverage.Comparison `json:"comparison"`
+	}
+	json.Unmarshal(send(t, h, "GET", u+"/compare", "").Body.Bytes(), &cmp)
+	if len(cmp.Comparison.Types) != 1 || cmp.Comparison.Types[0].NewlyCovered <= 0 {
+		t.Fatalf("comparison %+v: nothing to check", cmp.Comparison.Types)
+	}
+
+	rec = send(t, h, "GET", u+"/compare.xlsx?rec=pharmacy&rec_k=1", "")
+	if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != xlsxType || !strings.Contains(rec.Header().Get("Content-Disposition"), sc.ID) {
+		t.Fatalf("status %d %q %q: %s", rec.Code, rec.Header().Get("Content-Type"), rec.Header().Get("Content-Disposition"), rec.Body)
+	}
+	wb := openpyxl(t, saveBody(t, rec, rec.Body.Bytes(), "cmp.xlsx"))
+	if s := wb["sheets"].([]any); len(s) != 7 || s[5] != "推荐选址" || s[6] != "方案比较" {
+		t.Fatalf("sheets %v", s)
+	}
+	data := wb["data"].(map[string]any)
+	var rows [][]any
+	for _, r := range data["方案比较"].(map[string]any)["rows"].([]any) {
+		rows = append(rows, r.([]any))
+	}
+	if rows[0][0] != "类型编码" || rows[0][4] != "新增覆盖人口" {
+		t.Errorf("comparison headers %v", rows[0])
+	}
+	want := cmp.Comparison.Types[0]
+	if rows[1][0] != want.ID || rows[1][2] != nil || rows[1][3] != "全市" || math.Abs(rows[1][4].(float64)-want.NewlyCovered) > 1e-9 {
+		t.Errorf("citywide comparison row %v, want %s +%v", rows[1], want.ID, want.NewlyCovered)
+	}
+	n := 0
+	for _, un := range cmp.Comparison.Units {
+		n += len(un.Types)
+	}
+	if len(rows)-1 != len(cmp.Comparison.Types)+n {
+		t.Errorf("%d comparison rows, want %d types + %d unit rows", len(rows)-1, len(cmp.Comparison.Types), n)
+	}
+	// the recommendation is the scenario's: the same request on the baseline
+	// starts from a lower pharmacy share
+	recRows := data["推荐选址"].(map[string]any)["rows"].([]any)
+	base := openpyxl(t, saveBody(t, nil, get(t, h, http.MethodGet, "/v1/summary.xlsx?rec=pharmacy&rec_k=1").Body.Bytes(), "base.xlsx"))
+	baseRows := base["data"].(map[string]any)["推荐选址"].(map[string]any)["rows"].([]any)
+	if len(recRows) < 2 || len(baseRows) < 2 {
+		t.Fatalf("recommendations: scenario %v, baseline %v", recRows, baseRows)
+	}
+	if sShare, bShare := recRows[1].([]any)[7].(float64), baseRows[1].([]any)[7].(float64); !(sShare > bShare) {
+		t.Errorf("share before the recommended pharmacy: scenario %v, baseline %v; the scenario's proposal should count", sShare, bShare)
+	}
+	// the bounds hold here too
+	if rec := send(t, h, "GET", u+"/compare.xlsx?rec_k=99", ""); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "rec_k") {
+		t.Errorf("rec_k=99: %d %s", rec.Code, rec.Body)
+	}
+}

@@ -717,6 +717,7 @@ async function main() {
   };
   $('#info-close').onclick = closeInfo;
   $('#print').onclick = openPrint;
+  $('#export').addEventListener('toggle', exportLinks); // links for the view as it is now (scenario, unit, type)
   setView(state.view);
   if (state.print) renderPrintSheet();
   app.ready = true;

@@ -70,6 +70,10 @@ func TestGeoPackageDownload(t *testing.T) {
 		if cd := resp.Header.Get("Content-Disposition"); !strings.HasPrefix(cd, "attachment;") || !strings.Contains(cd, tc.collection) || !strings.Contains(cd, ".gpkg") {
 			t.Errorf("%s: Content-Disposition %q", tc.collection, cd)
 		}
+		if cd := resp.Header.Get("Content-Disposition"); tc.collection == "facilities" && !strings.Contains(cd, `filename="facilities_kindergarten.gpkg"`) ||
+			strings.Contains(tc.query, "unit=") && !strings.Contains(cd, "_510108.gpkg") {
+			t.Errorf("%s: the file name does not say what was selected: %q", tc.collection, cd)
+		}
 		table := strings.ReplaceAll(tc.collection, "-", "_")
 		out := ogr("-so", path, table)
 		m := countRE.FindStringSubmatch(out)

@@ -392,6 +392,13 @@ try {
   const newly = delta.features.filter((f) => f.properties.change === 'newly_covered').map((f) => f.properties.h3).filter((h) => hl.inView.includes(h)).sort();
   check(newly.length > 0 && JSON.stringify(hl.lit) === JSON.stringify(newly), `the scenario's ${newly.length} newly covered cells in view are highlighted, and only they (${hl.lit.length} lit)`);
   await shot(page, '11-workbench-compare');
+  // the scenario's workbook (方案比较) from the export menu
+  await page.click('#export summary');
+  const [sdl] = await Promise.all([page.waitForEvent('download', { timeout: 120000 }), page.click('#exp-scenario-xlsx')]);
+  const sfile = join(OUT, sdl.suggestedFilename());
+  await sdl.saveAs(sfile);
+  check(sdl.suggestedFilename().includes(scenarioID) && readFileSync(sfile).subarray(0, 4).toString('latin1') === 'PK\x03\x04', `the export menu downloads the scenario's workbook (${sdl.suggestedFilename()})`);
+  await page.click('#export summary');
   noProblems('workbench');
 
   // the three-year plan: the plan-year slider recolours the units with each year's share
