@@ -210,3 +210,17 @@ func TestGlyphsServed(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkGlyphRange makes the range 0–255 of Go Regular (what the map
+// asks for first) without the cache.
+func BenchmarkGlyphRange(b *testing.B) {
+	if _, err := glyphs.glyphRange("Go Regular", 0); err != nil { // parses the font
+		b.Fatal(err)
+	}
+	face := glyphs.faces["Go Regular"]
+	var n int
+	for b.Loop() {
+		n = len(encodeGlyphRange(face, "Go Regular", 0))
+	}
+	b.ReportMetric(float64(n), "bytes")
+}
