@@ -75,19 +75,16 @@ func (s *Server) handleItemsGPKG(c *gin.Context, col *collection.Collection, r i
 	if err := s.gpkg(c.Request.Context(), path, gpkgTable(col.ID), col, page.Features); err != nil {
 		return err
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	st, err := f.Stat()
+	// One write of a buffer of its own: the response cache (respcache.go)
+	// keeps the first buffer a handler writes without copying it.
+	body, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
 	file := name + ".gpkg"
 	c.Header("Content-Disposition", `attachment; filename="`+asciiName(file)+`"; filename*=UTF-8''`+url.PathEscape(file))
 	c.Header("X-Number-Matched", strconv.Itoa(page.Matched))
-	c.DataFromReader(http.StatusOK, st.Size(), mediaGeoPackage, f, nil)
+	c.Data(http.StatusOK, mediaGeoPackage, body)
 	return nil
 }
 
