@@ -88,7 +88,8 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // writeFeatureCollection writes a page with extra top-level members.
 func writeFeatureCollection(c *gin.Context, p collection.Page, members map[string]any, ogc bool, proj project) {
 	var buf *bytes.Buffer
-	if c.GetBool(keepBodyKey) {
+	cw, handOver := c.Writer.(*captureWriter)
+	if handOver {
 		// The response cache keeps these bytes as they are: a buffer of
 		// their own, handed over instead of copied.
 		buf = new(bytes.Buffer)
@@ -145,6 +146,9 @@ func writeFeatureCollection(c *gin.Context, p collection.Page, members map[strin
 		buf.Truncate(buf.Len() - 1) // the encoder's newline
 	}
 	buf.WriteString("]}")
+	if handOver {
+		cw.handOver()
+	}
 	c.Data(http.StatusOK, "application/geo+json", buf.Bytes())
 }
 

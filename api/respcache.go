@@ -125,22 +125,23 @@ func etagMatches(inm, etag string) bool {
 	return false
 }
 
-// captureWriter keeps what a handler writes instead of sending it. The
-// handlers write an answer in one call from a pooled buffer, so the first
-// write is copied into a slice of exactly its size (the one copy the cache
-// keeps), not grown by doubling.
+// captureWriter keeps what a handler writes instead of sending it. Every
+// write is copied (a handler may reuse its buffer between writes, as
+// io.Copy does), the first into a slice of exactly its size, not grown by
+// doubling. Only a handler that calls handOver just before its single write
+// gives its buffer away uncopied.
 type captureWriter struct {
 	gin.ResponseWriter
 	status int
 	body   []byte
-	keep   bool // the handler was told it may hand over its buffer
-	owned  bool // body is the handler's own buffer (keepBodyKey), not a copy
+	keep   bool // the handler handed over the buffer of its next write
+	owned  bool // body is the handler's own buffer (handOver), not a copy
 }
 
-// keepBodyKey tells a handler that the response cache keeps what it writes:
-// it may write one buffer of its own that it never touches again, and the
-// cache takes it without a copy (a 1,000-feature page is a megabyte).
-const keepBodyKey = "lifecircle.keep_body"
+// handOver tells the cache that the handler's next write is one buffer of
+// its own that it never touches again: the cache keeps it without a copy
+// (a 1,000-feature page is a megabyte).
+func (w *captureWriter) handOver() { w.keep = true }
 
 func (w *captureWriter) WriteHeader(code int) {
 	if w.status == 0 {
@@ -156,7 +157,7 @@ func (w *captureWriter) Write(b []byte) (int, error) {
 	w.WriteHeaderNow()
 	switch {
 	case w.body == nil && w.keep:
-		w.body, w.owned = b, true
+		w.body, w.owned, w.keep = b, true, false
 		return len(b), nil
 	case w.owned: // a second write: the first is no longer ours alone
 		w.body, w.owned = append(make([]byte, 0, len(w.body)+len(b)), w.body...), false
@@ -198,11 +199,9 @@ func (s *Server) cached(h gin.HandlerFunc) gin.HandlerFunc {
 				before[k] = true
 			}
 			real := c.Writer
-			cw := &captureWriter{ResponseWriter: real, keep: true}
+			cw := &captureWriter{ResponseWriter: real}
 			c.Writer = cw
-			c.Set(keepBodyKey, true)
 			h(c)
-			c.Set(keepBodyKey, false)
 			c.Writer = real
 			if cw.Status() != http.StatusOK || len(cw.body) > rc.budget/8 {
 				// errors and answers too large to keep go out as they are

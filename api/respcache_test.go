@@ -8,6 +8,8 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"testing"
+
+	"github.com/gin-gonic/gin"
 )
 
 func getWith(t testing.TB, h http.Handler, url string, hdr map[string]string) *httptest.ResponseRecorder {
@@ -113,5 +115,34 @@ func TestResponseCacheBudget(t *testing.T) {
 	}
 	if b, n := s.resp.size(); b > 64<<10 || n == 0 {
 		t.Errorf("cache holds %d bytes in %d answers; budget %d", b, n, 64<<10)
+	}
+}
+
+// TestResponseCacheCopiesChunks: a handler that writes its answer in chunks
+// from one reused buffer (as io.Copy does) is kept byte for byte; only a
+// handler that hands its buffer over is taken without a copy.
+func TestResponseCacheCopiesChunks(t *testing.T) {
+	s := New(discardLogger(), fixture(t))
+	want := make([]byte, 128<<10) // no two chunks alike
+	for i := range want {
+		want[i] = byte('a' + (i/4096+i)%26)
+	}
+	r := gin.New()
+	r.GET("/chunked", s.cached(func(c *gin.Context) {
+		c.Status(http.StatusOK)
+		buf := make([]byte, 4096)
+		for off := 0; off < len(want); off += len(buf) {
+			copy(buf, want[off:])
+			c.Writer.Write(buf)  //nolint:errcheck
+			for i := range buf { // the buffer is reused: scribble on it
+				buf[i] = 'X'
+			}
+		}
+	}))
+	for i, name := range []string{"cold", "warm"} {
+		rec := getWith(t, r, "/chunked", nil)
+		if rec.Code != http.StatusOK || !bytes.Equal(rec.Body.Bytes(), want) {
+			t.Fatalf("%s answer (%d): %d bytes, equal=%v", name, i, rec.Body.Len(), bytes.Equal(rec.Body.Bytes(), want))
+		}
 	}
 }
