@@ -197,3 +197,15 @@ func (s *Server) e(h func(*gin.Context) error) gin.HandlerFunc {
 		}
 	}
 }
+
+// queryLevel reads an optional admin-level parameter (by=, level=): zero
+// when absent, a 400 naming the parameter when it is not a level.
+func queryLevel(c *gin.Context, name string) (coverage.UnitLevel, error) {
+	v := c.Query(name)
+	var l coverage.UnitLevel
+	if v == "" {
+		return l, nil
+	}
+	l, err := coverage.ParseUnitLevel(v)
+	return l, blame(name, err)
+}

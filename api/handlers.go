@@ -82,14 +82,10 @@ func (s *Server) handleSummary(c *gin.Context) {
 		writeError(c, blame("profile", err))
 		return
 	}
-	var by coverage.UnitLevel
-	if v := c.Query("by"); v != "" {
-		l, err := coverage.ParseUnitLevel(v)
-		if err != nil {
-			writeError(c, blame("by", err))
-			return
-		}
-		by = l
+	by, err := queryLevel(c, "by")
+	if err != nil {
+		writeError(c, err)
+		return
 	}
 	if err := s.current().CheckLevel(by); err != nil { // the same 404 as equity and trajectory
 		writeError(c, err)
@@ -144,14 +140,10 @@ func (s *Server) handleLayer(c *gin.Context) {
 		return
 	}
 	q := collection.Query{Unit: c.Query("unit")}
-	var level coverage.UnitLevel
-	if v := c.Query("level"); v != "" {
-		l, err := coverage.ParseUnitLevel(v)
-		if err != nil {
-			writeError(c, blame("level", err))
-			return
-		}
-		level = l
+	level, err := queryLevel(c, "level")
+	if err != nil {
+		writeError(c, err)
+		return
 	}
 	profile, err := coverage.ParseProfile(c.Query("profile"))
 	if err != nil {

@@ -24,14 +24,10 @@ func (s *Server) handleUnits(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	var level coverage.UnitLevel
-	if v := c.Query("level"); v != "" {
-		l, err := coverage.ParseUnitLevel(v)
-		if err != nil {
-			writeError(c, blame("level", err))
-			return
-		}
-		level = l
+	level, err := queryLevel(c, "level")
+	if err != nil {
+		writeError(c, err)
+		return
 	}
 	a := s.current()
 	units, err := a.UnitList(level, c.Query("parent"))
