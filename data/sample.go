@@ -29,7 +29,8 @@ func SampleInputs(name string) (Inputs, error) {
 			OSM:        "sample/chengdu/osm.pbf",
 			FS:         sampleFS,
 			Resolution: 10,
-			PopulationNote: "ESTIMATE, not an official count: 2020 census district totals spread over H3 cells " +
+			PopulationNote: "估算值，非官方统计：2020 年人口普查的区县总人口按 OSM 居住道路与居住用地的比例分配到 H3 网格（分区密度法），" +
+				"详见 data/sample/chengdu/SOURCES.md — ESTIMATE, not an official count: 2020 census district totals spread over H3 cells " +
 				"in proportion to OSM residential streets and land (dasymetric); see data/sample/chengdu/SOURCES.md",
 		}, nil
 	case "porto_alegre":
