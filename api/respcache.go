@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"compress/gzip"
-	"container/list"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
@@ -25,13 +24,7 @@ import (
 // a client that accepts gzip gets the answer compressed once and kept.
 
 // respCache is an LRU of answers under a byte budget (0: off).
-type respCache struct {
-	mu     sync.Mutex
-	order  *list.List
-	items  map[string]*list.Element
-	bytes  int
-	budget int
-}
+type respCache = lru[*cachedResp]
 
 type cachedResp struct {
 	key    string
@@ -42,61 +35,7 @@ type cachedResp struct {
 	gz     []byte // body gzip-compressed, made on the first request that accepts it
 }
 
-func newRespCache(budget int) *respCache {
-	return &respCache{order: list.New(), items: map[string]*list.Element{}, budget: budget}
-}
-
-func (c *respCache) get(key string) *cachedResp {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.items[key]; ok {
-		c.order.MoveToFront(e)
-		return e.Value.(*cachedResp)
-	}
-	return nil
-}
-
-func (c *respCache) put(r *cachedResp) *cachedResp {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.items[r.key]; ok { // a concurrent miss filled it first
-		return e.Value.(*cachedResp)
-	}
-	c.items[r.key] = c.order.PushFront(r)
-	c.bytes += len(r.body) + len(r.key)
-	c.evict()
-	return r
-}
-
-// grew accounts for bytes added to an entry (its gzip copy).
-func (c *respCache) grew(r *cachedResp, n int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.items[r.key]; ok && e.Value == r {
-		c.bytes += n
-		c.evict()
-	}
-}
-
-func (c *respCache) evict() {
-	for c.bytes > c.budget && c.order.Len() > 0 {
-		last := c.order.Back()
-		old := last.Value.(*cachedResp)
-		c.order.Remove(last)
-		delete(c.items, old.key)
-		c.bytes -= len(old.body) + len(old.key)
-		if old.gz != nil {
-			c.bytes -= len(old.gz)
-		}
-	}
-}
-
-// size is the bytes held and the number of answers (for tests and metrics).
-func (c *respCache) size() (int, int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.bytes, c.order.Len()
-}
+func newRespCache(budget int) *respCache { return newLRU[*cachedResp](budget) }
 
 // acceptsGzip reports whether the client takes gzip (Accept-Encoding lists
 // it without q=0).
@@ -192,8 +131,8 @@ func (s *Server) cached(h gin.HandlerFunc) gin.HandlerFunc {
 		// computed after a Replace is kept under the older key, never the
 		// other way round (Replace publishes the analysis first).
 		key := s.base.Load().Version() + "|" + r.URL.Path + "?" + r.URL.Query().Encode() + "|" + baseURL(r)
-		e := rc.get(key)
-		if e == nil {
+		e, ok := rc.get(key)
+		if !ok {
 			before := map[string]bool{}
 			for k := range c.Writer.Header() {
 				before[k] = true
@@ -216,7 +155,7 @@ func (s *Server) cached(h gin.HandlerFunc) gin.HandlerFunc {
 				}
 			}
 			sum := sha256.Sum256([]byte(key))
-			e = rc.put(&cachedResp{key: key, etag: `W/"` + hex.EncodeToString(sum[:12]) + `"`, header: hdr, body: cw.body})
+			e = rc.put(key, &cachedResp{key: key, etag: `W/"` + hex.EncodeToString(sum[:12]) + `"`, header: hdr, body: cw.body}, len(cw.body)+len(key))
 		}
 		s.sendCached(c, e)
 	}
@@ -246,7 +185,7 @@ func (s *Server) sendCached(c *gin.Context, e *cachedResp) {
 			zw.Write(e.body) //nolint:errcheck // writes to memory
 			zw.Close()
 			e.gz = b.Bytes()
-			s.resp.grew(e, len(e.gz))
+			s.resp.grow(e.key, e, len(e.gz))
 		})
 		body = e.gz
 		h.Set("Content-Encoding", "gzip")

@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"container/list"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -176,13 +174,7 @@ func encodeTile(fcs map[string]*geojson.FeatureCollection, t maptile.Tile) ([]by
 
 // tileCache keeps encoded tiles by analysis version, layer and address,
 // under a byte budget (least recently used out first).
-type tileCache struct {
-	mu     sync.Mutex
-	order  *list.List
-	items  map[string]*list.Element
-	bytes  int
-	budget int
-}
+type tileCache = lru[*cachedTile]
 
 type cachedTile struct {
 	key  string
@@ -190,36 +182,7 @@ type cachedTile struct {
 	etag string
 }
 
-func newTileCache(budget int) *tileCache {
-	return &tileCache{order: list.New(), items: map[string]*list.Element{}, budget: budget}
-}
-
-func (c *tileCache) get(key string) (*cachedTile, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.items[key]; ok {
-		c.order.MoveToFront(e)
-		return e.Value.(*cachedTile), true
-	}
-	return nil, false
-}
-
-func (c *tileCache) put(t *cachedTile) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.items[t.key]; ok {
-		return
-	}
-	c.items[t.key] = c.order.PushFront(t)
-	c.bytes += len(t.data) + len(t.key)
-	for c.bytes > c.budget && c.order.Len() > 1 {
-		last := c.order.Back()
-		old := last.Value.(*cachedTile)
-		c.order.Remove(last)
-		delete(c.items, old.key)
-		c.bytes -= len(old.data) + len(old.key)
-	}
-}
+func newTileCache(budget int) *tileCache { return newLRU[*cachedTile](budget) }
 
 func (s *Server) addTileRoutes(get func(string, gin.HandlerFunc)) {
 	get("/tiles/:c/:z/:x/:y", s.e(s.handleXYZTile))
@@ -310,7 +273,7 @@ func (s *Server) serveTile(c *gin.Context, id string, t maptile.Tile) error {
 		}
 		sum := sha256.Sum256(append([]byte(key), data...))
 		ct = &cachedTile{key: key, data: data, etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
-		s.tiles.put(ct)
+		ct = s.tiles.put(key, ct, len(ct.data)+len(key))
 	}
 	h := c.Writer.Header()
 	h.Set("ETag", ct.etag)
