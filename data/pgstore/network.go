@@ -20,13 +20,7 @@ func (p *Store) SaveNetwork(ctx context.Context, dataset string, n coverage.Stor
 		return err
 	}
 	return p.write(ctx, func(tx pgx.Tx) error {
-		// lock the dataset row: a replacement of the dataset waits, or goes first
-		var one int
-		err := tx.QueryRow(ctx, "SELECT 1 FROM lifecircle.datasets WHERE name = $1 FOR UPDATE", dataset).Scan(&one)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return store.NotFound("dataset %q is not in the store", dataset)
-		}
-		if err != nil {
+		if err := lockDataset(ctx, tx, dataset); err != nil {
 			return err
 		}
 		return saveNetwork(ctx, tx, dataset, n)

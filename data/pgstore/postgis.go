@@ -618,13 +618,7 @@ func (p *Store) SavePlanItems(ctx context.Context, dataset string, items []cover
 		return err
 	}
 	return p.write(ctx, func(tx pgx.Tx) error {
-		// Lock the dataset row: concurrent replacements of one plan queue.
-		var one int
-		err := tx.QueryRow(ctx, "SELECT 1 FROM lifecircle.datasets WHERE name = $1 FOR UPDATE", dataset).Scan(&one)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return store.NotFound("dataset %q is not in the store", dataset)
-		}
-		if err != nil {
+		if err := lockDataset(ctx, tx, dataset); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, "DELETE FROM lifecircle.plan_items WHERE dataset = $1", dataset); err != nil {
@@ -758,4 +752,16 @@ func (p *Store) Layer(ctx context.Context, dataset, name string) ([]coverage.Lay
 		return nil
 	})
 	return out, err
+}
+
+// lockDataset locks a stored dataset's row for the transaction, so writes
+// that replace what belongs to it queue (and a replacement of the dataset
+// waits, or goes first); a dataset not in the store is a NotFound.
+func lockDataset(ctx context.Context, tx pgx.Tx, dataset string) error {
+	var one int
+	err := tx.QueryRow(ctx, "SELECT 1 FROM lifecircle.datasets WHERE name = $1 FOR UPDATE", dataset).Scan(&one)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.NotFound("dataset %q is not in the store", dataset)
+	}
+	return err
 }
