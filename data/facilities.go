@@ -256,9 +256,15 @@ func prop(p geojson.Properties, key string) string {
 	if !ok || v == nil {
 		return ""
 	}
+	return strings.TrimSpace(valueText(v))
+}
+
+// valueText writes a property value as text: strings as they are, numbers
+// in their shortest form, anything else as JSON.
+func valueText(v any) string {
 	switch v := v.(type) {
 	case string:
-		return strings.TrimSpace(v)
+		return v
 	case float64:
 		return strconv.FormatFloat(v, 'f', -1, 64)
 	case bool:

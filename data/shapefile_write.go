@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -244,18 +243,6 @@ func dbfTable(fc *geojson.FeatureCollection, encode func(string) []byte, enc str
 		}
 	}
 	sort.Strings(keys)
-	text := func(v any) string {
-		switch v := v.(type) {
-		case string:
-			return v
-		case float64:
-			return strconv.FormatFloat(v, 'f', -1, 64)
-		case bool:
-			return strconv.FormatBool(v)
-		}
-		b, _ := json.Marshal(v)
-		return string(b)
-	}
 	truncated := 0
 	cut := func(s string) []byte {
 		b := encode(s)
@@ -314,7 +301,7 @@ func dbfTable(fc *geojson.FeatureCollection, encode func(string) []byte, enc str
 			f.len = 1
 			for _, ft := range fc.Features {
 				if v, ok := ft.Properties[k]; ok && v != nil {
-					f.len = max(f.len, len(cut(text(v))))
+					f.len = max(f.len, len(cut(valueText(v))))
 				}
 			}
 			truncated = 0 // counted again when writing
@@ -379,7 +366,7 @@ func dbfTable(fc *geojson.FeatureCollection, encode func(string) []byte, enc str
 					cell = []byte("F")
 				}
 			default:
-				cell = cut(text(v))
+				cell = cut(valueText(v))
 			}
 			pad := bytes.Repeat([]byte(" "), f.len-len(cell))
 			if f.typ == 'N' {
