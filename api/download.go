@@ -75,8 +75,9 @@ func (s *Server) handleItemsGPKG(c *gin.Context, col *collection.Collection, r i
 	if err := s.gpkg(c.Request.Context(), path, gpkgTable(col.ID), col, page.Features); err != nil {
 		return err
 	}
-	// One write of a buffer of its own: the response cache (respcache.go)
-	// keeps the first buffer a handler writes without copying it.
+	// The file is read whole: the response cache keeps this answer in
+	// memory anyway (a repeated download is not written again), and the
+	// temporary file can go at once.
 	body, err := os.ReadFile(path)
 	if err != nil {
 		return err
