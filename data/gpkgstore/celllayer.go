@@ -504,110 +504,170 @@ func (w *layerWriter) saveCells(name string, features []coverage.LayerFeature) (
 	if len(features) == 0 {
 		return false, nil
 	}
-	// Every feature a cell: an id equal to its h3 property, a polygon.
-	pos := make(map[string]int, len(features))
-	polys := make([]orb.Polygon, len(features))
-	for i, f := range features {
-		h3, _ := f.Properties["h3"].(string)
-		if f.ID == "" || h3 != f.ID {
-			return false, nil
-		}
-		if _, dup := pos[f.ID]; dup {
-			return false, nil
-		}
-		pos[f.ID] = i
-		p, ok := store.Normalize(f.Geometry).(orb.Polygon)
-		if !ok || len(p) == 0 {
-			return false, nil
-		}
-		polys[i] = p
-	}
-	spec, ok := w.sharedSpec(features)
-	if !ok {
-		if spec, ok = specOf(features); !ok {
-			return false, nil
-		}
+	s := &cellSave{w: w, name: name, features: features}
+	if !s.areCells() || !s.findSpec() {
+		return false, nil
 	}
 	if err := w.loadCells(); err != nil {
 		return false, err
 	}
-	// Stored columns must keep each kind as it is.
-	for _, ks := range spec {
+	if !s.kindsFit() || !s.sameCells() {
+		return false, nil
+	}
+	ok, err := s.findView()
+	if err != nil || !ok {
+		return false, err
+	}
+	// From here on it is a cell layer.
+	if err := s.write(); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// cellSave is one layer on its way to being saved as a cell layer: each
+// step checks one thing it must be, the last writes it.
+type cellSave struct {
+	w        *layerWriter
+	name     string
+	features []coverage.LayerFeature
+	pos      map[string]int // feature of each cell
+	polys    []orb.Polygon  // the hexagon of each feature
+	spec     map[string]*keySpec
+	newCells []int  // features whose cells the dataset does not have yet
+	view     string // the view of the layer name
+}
+
+// areCells says whether every feature is a cell: an id equal to its h3
+// property, once, and a polygon.
+func (s *cellSave) areCells() bool {
+	s.pos = make(map[string]int, len(s.features))
+	s.polys = make([]orb.Polygon, len(s.features))
+	for i, f := range s.features {
+		h3, _ := f.Properties["h3"].(string)
+		if f.ID == "" || h3 != f.ID {
+			return false
+		}
+		if _, dup := s.pos[f.ID]; dup {
+			return false
+		}
+		s.pos[f.ID] = i
+		p, ok := store.Normalize(f.Geometry).(orb.Polygon)
+		if !ok || len(p) == 0 {
+			return false
+		}
+		s.polys[i] = p
+	}
+	return true
+}
+
+// findSpec says where each property lives: as in a layer of the batch
+// whose features these are, or from the properties themselves.
+func (s *cellSave) findSpec() bool {
+	var ok bool
+	if s.spec, ok = s.w.sharedSpec(s.features); !ok {
+		s.spec, ok = specOf(s.features)
+	}
+	return ok
+}
+
+// kindsFit says whether the stored columns keep each kind as it is.
+func (s *cellSave) kindsFit() bool {
+	w := s.w
+	for _, ks := range s.spec {
 		switch ks.Place {
 		case placeCell:
 			if ks.Key != "h3" {
 				if d, ok := w.cellCol[ks.Key]; ok && !kindFits(d, ks.Kind) {
-					return false, nil
+					return false
 				}
 			}
 		case placeConst:
 			if d, ok := w.regCol["k_"+strings.ToLower(ks.Col)]; ok && !kindFits(d, ks.Kind) {
-				return false, nil
+				return false
 			}
 		case placeVar:
 			if d, ok := w.valCol["k_"+strings.ToLower(ks.Col)]; ok && !kindFits(d, ks.Kind) {
-				return false, nil
+				return false
 			}
 		}
 	}
-	// The cells: stored ones must be the same, new ones are added.
-	var newCells []int
-	for i, f := range features {
-		c := w.cells[f.ID]
+	return true
+}
+
+// sameCells says whether the stored cells among the features are the same
+// (hexagon and per-cell facts) and notes the new ones, to be added.
+func (s *cellSave) sameCells() bool {
+	for i, f := range s.features {
+		c := s.w.cells[f.ID]
 		if c == nil {
-			newCells = append(newCells, i)
+			s.newCells = append(s.newCells, i)
 			continue
 		}
-		if !samePolygon(c.geom, polys[i]) {
-			return false, nil
-		}
-		for _, ks := range spec {
-			if ks.Place != placeCell || ks.Key == "h3" {
-				continue
-			}
-			v, has := f.Properties[ks.Key]
-			sv, stored := c.vals[ks.Key]
-			if has != stored || has && !sameValue(sv, v) {
-				return false, nil
-			}
+		if !samePolygon(c.geom, s.polys[i]) || !s.sameFacts(c, f) {
+			return false
 		}
 	}
-	// The view: one per layer name, over the rows of every dataset; the
-	// places of the properties must agree with theirs.
-	view, others, err := w.viewFor(name)
-	if err != nil {
+	return true
+}
+
+// sameFacts says whether feature f has the per-cell facts of stored cell c.
+func (s *cellSave) sameFacts(c *cellRow, f coverage.LayerFeature) bool {
+	for _, ks := range s.spec {
+		if ks.Place != placeCell || ks.Key == "h3" {
+			continue
+		}
+		v, has := f.Properties[ks.Key]
+		sv, stored := c.vals[ks.Key]
+		if has != stored || has && !sameValue(sv, v) {
+			return false
+		}
+	}
+	return true
+}
+
+// findView finds the view of the layer name: one per layer name, over the
+// rows of every dataset; the places of the properties must agree with
+// theirs. false when there is none or they do not agree.
+func (s *cellSave) findView() (bool, error) {
+	view, others, err := s.w.viewFor(s.name)
+	if err != nil || view == "" {
 		return false, err
-	}
-	if view == "" {
-		return false, nil
 	}
 	for _, o := range others {
 		for k, ks := range o {
-			if mine, ok := spec[k]; ok && (mine.Place != ks.Place || mine.Col != ks.Col) {
+			if mine, ok := s.spec[k]; ok && (mine.Place != ks.Place || mine.Col != ks.Col) {
 				return false, nil
 			}
 		}
 	}
-	// From here on it is a cell layer.
-	if err := w.addCells(features, polys, newCells, spec); err != nil {
-		return false, err
+	s.view = view
+	return true, nil
+}
+
+// write stores the new cells, the varying values (none when the layer is
+// a filter of one earlier in the batch) and the registry row.
+func (s *cellSave) write() error {
+	w := s.w
+	if err := w.addCells(s.features, s.polys, s.newCells, s.spec); err != nil {
+		return err
 	}
-	bl := &batchLayer{name: name, features: features, pos: pos, spec: spec}
+	bl := &batchLayer{name: s.name, features: s.features, pos: s.pos, spec: s.spec}
 	var filterVal any
 	if base, col, val, ok := w.filterOf(bl); ok {
 		bl.first, bl.last, bl.filtered, bl.filterCol = base.first, base.last, true, col
 		filterVal = val
 	} else if err := w.addValues(bl); err != nil {
-		return false, err
+		return err
 	}
-	if err := w.register(bl, view, filterVal); err != nil {
-		return false, err
+	if err := w.register(bl, s.view, filterVal); err != nil {
+		return err
 	}
 	if !bl.filtered {
 		w.batch = append(w.batch, bl)
 	}
-	w.views[view] = true
-	return true, nil
+	w.views[s.view] = true
+	return nil
 }
 
 // specOf says of every property of a cell layer's features where it
@@ -964,6 +1024,33 @@ func sameProps(a, b map[string]any) bool {
 
 // addValues writes the varying properties of every feature, one row each.
 func (w *layerWriter) addValues(bl *batchLayer) error {
+	keys, cols, err := w.valueColumns(bl)
+	if err != nil {
+		return err
+	}
+	// Only the cells, and they are a run of stored cells: copied in SQL.
+	if len(keys) == 0 {
+		if done, err := w.copyCellRun(bl); err != nil || done {
+			return err
+		}
+	}
+	vi, err := w.newValueInserter(bl, cols, 1+len(keys))
+	if err != nil {
+		return err
+	}
+	defer vi.full.Close()
+	if err := vi.write(keys); err != nil {
+		return err
+	}
+	if bl.last-bl.first+1 != int64(len(bl.features)) {
+		return fmt.Errorf("cell layer %s: rows %d–%d are not one range of %d", bl.name, bl.first, bl.last, len(bl.features))
+	}
+	return nil
+}
+
+// valueColumns are the varying properties of bl in column order and the
+// column list of their rows, the columns added where missing.
+func (w *layerWriter) valueColumns(bl *batchLayer) ([]*keySpec, string, error) {
 	var keys []*keySpec
 	for _, ks := range bl.spec {
 		if ks.Place == placeVar {
@@ -976,90 +1063,114 @@ func (w *layerWriter) addValues(bl *batchLayer) error {
 		c := "k_" + strings.ToLower(ks.Col)
 		if _, ok := w.valCol[c]; !ok {
 			if err := execAll(w.ctx, w.tx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", valuesTable, quoteIdent(c), declOf(ks.Kind))); err != nil {
-				return err
+				return nil, "", err
 			}
 			w.valCol[c] = declOf(ks.Kind)
 		}
 		cols += ", " + quoteIdent(c)
 	}
-	// Only the cells, and they are a run of stored cells: copied in SQL.
-	if len(keys) == 0 {
-		first, last := w.cells[bl.features[0].ID].fid, w.cells[bl.features[len(bl.features)-1].ID].fid
-		run := last-first+1 == int64(len(bl.features))
-		for i, f := range bl.features {
-			run = run && w.cells[f.ID].fid == first+int64(i)
-		}
-		if run {
-			res, err := w.tx.ExecContext(w.ctx, fmt.Sprintf("INSERT INTO %s (cell) SELECT fid FROM %s WHERE fid BETWEEN ? AND ? ORDER BY fid", valuesTable, cellsTable), first, last)
-			if err != nil {
-				return err
-			}
-			id, err := res.LastInsertId()
-			if err != nil {
-				return err
-			}
-			bl.first, bl.last = id-int64(len(bl.features))+1, id
-			return nil
-		}
+	return keys, cols, nil
+}
+
+// copyCellRun writes the rows of a layer with no varying property in one
+// statement when its cells are a run of stored cells in order; false (and
+// nothing written) when they are not.
+func (w *layerWriter) copyCellRun(bl *batchLayer) (bool, error) {
+	first, last := w.cells[bl.features[0].ID].fid, w.cells[bl.features[len(bl.features)-1].ID].fid
+	run := last-first+1 == int64(len(bl.features))
+	for i, f := range bl.features {
+		run = run && w.cells[f.ID].fid == first+int64(i)
 	}
-	// many rows a statement: the per-statement cost dominates small rows
-	const per = 64
-	width := 1 + len(keys)
-	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", width), ", ") + ")"
-	stmt := func(n int) string {
-		return fmt.Sprintf("INSERT INTO %s (%s) VALUES %s", valuesTable, cols, strings.TrimSuffix(strings.Repeat(row+", ", n), ", "))
+	if !run {
+		return false, nil
 	}
-	full, err := w.tx.PrepareContext(w.ctx, stmt(per))
+	res, err := w.tx.ExecContext(w.ctx, fmt.Sprintf("INSERT INTO %s (cell) SELECT fid FROM %s WHERE fid BETWEEN ? AND ? ORDER BY fid", valuesTable, cellsTable), first, last)
 	if err != nil {
-		return err
+		return false, err
 	}
-	defer full.Close()
-	args := make([]any, 0, per*width)
-	first := true
-	flush := func(n int) error {
-		if n == 0 {
-			return nil
-		}
-		var res sql.Result
-		var err error
-		if n == per {
-			res, err = full.ExecContext(w.ctx, args...)
-		} else {
-			res, err = w.tx.ExecContext(w.ctx, stmt(n), args...)
-		}
-		if err != nil {
-			return err
-		}
-		id, err := res.LastInsertId()
-		if err != nil {
-			return err
-		}
-		if first {
-			bl.first, first = id-int64(n)+1, false
-		}
-		bl.last = id
-		args = args[:0]
-		return nil
+	id, err := res.LastInsertId()
+	if err != nil {
+		return false, err
 	}
+	bl.first, bl.last = id-int64(len(bl.features))+1, id
+	return true, nil
+}
+
+// valuesPerInsert is how many value rows one INSERT writes: the
+// per-statement cost dominates small rows.
+const valuesPerInsert = 64
+
+// valueInserter writes the value rows of one layer, valuesPerInsert rows a
+// statement, and keeps the fid range they got in its batchLayer.
+type valueInserter struct {
+	w       *layerWriter
+	bl      *batchLayer
+	cols    string
+	width   int       // values a row
+	full    *sql.Stmt // the statement of a full batch, prepared once
+	args    []any     // the rows not written yet
+	started bool      // bl.first is set
+}
+
+func (w *layerWriter) newValueInserter(bl *batchLayer, cols string, width int) (*valueInserter, error) {
+	vi := &valueInserter{w: w, bl: bl, cols: cols, width: width, args: make([]any, 0, valuesPerInsert*width)}
+	full, err := w.tx.PrepareContext(w.ctx, vi.stmt(valuesPerInsert))
+	if err != nil {
+		return nil, err
+	}
+	vi.full = full
+	return vi, nil
+}
+
+// write writes a row per feature of the layer: its cell and the values of
+// keys.
+func (vi *valueInserter) write(keys []*keySpec) error {
 	n := 0
-	for _, f := range bl.features {
-		args = append(args, w.cells[f.ID].fid)
+	for _, f := range vi.bl.features {
+		vi.args = append(vi.args, vi.w.cells[f.ID].fid)
 		for _, ks := range keys {
-			args = append(args, sqlValue(f.Properties[ks.Key]))
+			vi.args = append(vi.args, sqlValue(f.Properties[ks.Key]))
 		}
-		if n++; n == per {
-			if err := flush(n); err != nil {
+		if n++; n == valuesPerInsert {
+			if err := vi.flush(n); err != nil {
 				return fmt.Errorf("feature %s: %w", f.ID, err)
 			}
 			n = 0
 		}
 	}
-	if err := flush(n); err != nil {
+	return vi.flush(n)
+}
+
+// stmt is the INSERT of n rows.
+func (vi *valueInserter) stmt(n int) string {
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", vi.width), ", ") + ")"
+	return fmt.Sprintf("INSERT INTO %s (%s) VALUES %s", valuesTable, vi.cols, strings.TrimSuffix(strings.Repeat(row+", ", n), ", "))
+}
+
+// flush writes the n rows in args.
+func (vi *valueInserter) flush(n int) error {
+	if n == 0 {
+		return nil
+	}
+	var res sql.Result
+	var err error
+	if n == valuesPerInsert {
+		res, err = vi.full.ExecContext(vi.w.ctx, vi.args...)
+	} else {
+		res, err = vi.w.tx.ExecContext(vi.w.ctx, vi.stmt(n), vi.args...)
+	}
+	if err != nil {
 		return err
 	}
-	if bl.last-bl.first+1 != int64(len(bl.features)) {
-		return fmt.Errorf("cell layer %s: rows %d–%d are not one range of %d", bl.name, bl.first, bl.last, len(bl.features))
+	id, err := res.LastInsertId()
+	if err != nil {
+		return err
 	}
+	if !vi.started {
+		vi.bl.first, vi.started = id-int64(n)+1, true
+	}
+	vi.bl.last = id
+	vi.args = vi.args[:0]
 	return nil
 }
 
@@ -1124,51 +1235,86 @@ func (w *layerWriter) register(bl *batchLayer, view string, filterVal any) error
 // rebuildView (re)creates a layer view from the registry rows that use it,
 // registers it and its extent, or drops it when none is left.
 func (w *layerWriter) rebuildView(view string) error {
-	ctx, tx := w.ctx, w.tx
 	if err := w.loadCells(); err != nil {
 		return err
 	}
-	type regRow struct {
-		fid       int64
-		filterCol sql.NullString
-		specs     []*keySpec
+	vb := &viewBuild{w: w, view: view}
+	if err := vb.readRegistry(); err != nil {
+		return err
 	}
-	var rows []regRow
-	var name string
-	var minx, miny, maxx, maxy sql.NullFloat64
-	err := eachRow(ctx, tx, fmt.Sprintf("SELECT fid, name, filter_column, keys FROM %s WHERE view = ? ORDER BY fid", registryTable), []any{view}, func(r *sql.Rows) error {
-		var rr regRow
+	if err := vb.drop(); err != nil {
+		return err
+	}
+	if len(vb.rows) == 0 {
+		return nil
+	}
+	if err := vb.readExtent(); err != nil {
+		return err
+	}
+	q := fmt.Sprintf("CREATE VIEW %s AS SELECT %s FROM %s r JOIN %s v ON v.fid BETWEEN r.first_fid AND r.last_fid JOIN %s c ON c.fid = v.cell WHERE %s",
+		quoteIdent(view), strings.Join(vb.columns(), ", "), registryTable, valuesTable, cellsTable, vb.where())
+	if err := execAll(w.ctx, w.tx, q); err != nil {
+		return err
+	}
+	return vb.register()
+}
+
+// viewBuild is one layer view being made anew from the registry rows of
+// every dataset's layer of that name.
+type viewBuild struct {
+	w                      *layerWriter
+	view, name             string
+	rows                   []viewRegRow
+	minx, miny, maxx, maxy sql.NullFloat64
+}
+
+// viewRegRow is a registry row of a view's layer.
+type viewRegRow struct {
+	fid       int64
+	filterCol sql.NullString
+	specs     []*keySpec
+}
+
+// readRegistry reads the registry rows of the view, in fid order.
+func (vb *viewBuild) readRegistry() error {
+	return eachRow(vb.w.ctx, vb.w.tx, fmt.Sprintf("SELECT fid, name, filter_column, keys FROM %s WHERE view = ? ORDER BY fid", registryTable), []any{vb.view}, func(r *sql.Rows) error {
+		var rr viewRegRow
 		var keys string
-		if err := r.Scan(&rr.fid, &name, &rr.filterCol, &keys); err != nil {
+		if err := r.Scan(&rr.fid, &vb.name, &rr.filterCol, &keys); err != nil {
 			return err
 		}
 		if err := json.Unmarshal([]byte(keys), &rr.specs); err != nil {
 			return err
 		}
-		rows = append(rows, rr)
+		vb.rows = append(vb.rows, rr)
 		return nil
 	})
-	if err != nil {
-		return err
-	}
+}
+
+// drop drops the view and its registrations.
+func (vb *viewBuild) drop() error {
 	for _, s := range []string{
-		fmt.Sprintf("DROP VIEW IF EXISTS %s", quoteIdent(view)),
-		"DELETE FROM gpkg_geometry_columns WHERE table_name = " + quoteString(view),
-		"DELETE FROM gpkg_contents WHERE table_name = " + quoteString(view),
+		fmt.Sprintf("DROP VIEW IF EXISTS %s", quoteIdent(vb.view)),
+		"DELETE FROM gpkg_geometry_columns WHERE table_name = " + quoteString(vb.view),
+		"DELETE FROM gpkg_contents WHERE table_name = " + quoteString(vb.view),
 	} {
-		if err := execAll(ctx, tx, s); err != nil {
+		if err := execAll(vb.w.ctx, vb.w.tx, s); err != nil {
 			return err
 		}
 	}
-	if len(rows) == 0 {
-		return nil
-	}
-	if err := tx.QueryRowContext(ctx, fmt.Sprintf("SELECT min(min_x), min(min_y), max(max_x), max(max_y) FROM %s WHERE view = ?", registryTable), view).Scan(&minx, &miny, &maxx, &maxy); err != nil {
-		return err
-	}
-	// every property of any dataset's layer, in key order
+	return nil
+}
+
+// readExtent reads the extent of every layer of the view.
+func (vb *viewBuild) readExtent() error {
+	return vb.w.tx.QueryRowContext(vb.w.ctx, fmt.Sprintf("SELECT min(min_x), min(min_y), max(max_x), max(max_y) FROM %s WHERE view = ?", registryTable), vb.view).
+		Scan(&vb.minx, &vb.miny, &vb.maxx, &vb.maxy)
+}
+
+// specs is every property of any dataset's layer, in key order.
+func (vb *viewBuild) specs() []*keySpec {
 	all := map[string]*keySpec{}
-	for _, r := range rows {
+	for _, r := range vb.rows {
 		for _, s := range r.specs {
 			if all[s.Key] == nil || all[s.Key].Kind == "" {
 				all[s.Key] = s
@@ -1180,28 +1326,20 @@ func (w *layerWriter) rebuildView(view string) error {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	specs := make([]*keySpec, len(keys))
+	for i, k := range keys {
+		specs[i] = all[k]
+	}
+	return specs
+}
+
+// columns is the select list of the view: OGC_FID, geom, dataset,
+// feature_id, a typed column per property and the properties as JSON.
+func (vb *viewBuild) columns() []string {
 	sel := []string{"v.fid AS OGC_FID", "c.geom AS geom", "r.dataset AS dataset", "c.h3 AS feature_id"}
 	var jsonArgs []string
-	for _, k := range keys {
-		s := all[k]
-		var expr string
-		switch s.Place {
-		case placeCell:
-			expr = "c." + quoteIdent(s.Key)
-			if s.Key == "h3" {
-				expr = "c.h3"
-			}
-		case placeConst:
-			expr = "NULL"
-			if _, ok := w.regCol["k_"+strings.ToLower(s.Col)]; ok {
-				expr = "r." + quoteIdent("k_"+strings.ToLower(s.Col))
-			}
-		case placeVar:
-			expr = "NULL"
-			if _, ok := w.valCol["k_"+strings.ToLower(s.Col)]; ok {
-				expr = "v." + quoteIdent("k_"+strings.ToLower(s.Col))
-			}
-		}
+	for _, s := range vb.specs() {
+		expr := vb.w.viewExpr(s)
 		sel = append(sel, expr+" AS "+quoteIdent(s.Col))
 		switch s.Kind {
 		case "bool":
@@ -1209,27 +1347,53 @@ func (w *layerWriter) rebuildView(view string) error {
 		case "json":
 			expr = fmt.Sprintf("json(%s)", expr)
 		}
-		jsonArgs = append(jsonArgs, quoteString(k), expr)
+		jsonArgs = append(jsonArgs, quoteString(s.Key), expr)
 	}
-	sel = append(sel, "json_object("+strings.Join(jsonArgs, ", ")+") AS properties")
+	return append(sel, "json_object("+strings.Join(jsonArgs, ", ")+") AS properties")
+}
+
+// viewExpr is where a view reads property s: the cell (c), the registry
+// row (r) or the value row (v); NULL where no layer stored it.
+func (w *layerWriter) viewExpr(s *keySpec) string {
+	switch s.Place {
+	case placeCell:
+		if s.Key == "h3" {
+			return "c.h3"
+		}
+		return "c." + quoteIdent(s.Key)
+	case placeConst:
+		if _, ok := w.regCol["k_"+strings.ToLower(s.Col)]; ok {
+			return "r." + quoteIdent("k_"+strings.ToLower(s.Col))
+		}
+	case placeVar:
+		if _, ok := w.valCol["k_"+strings.ToLower(s.Col)]; ok {
+			return "v." + quoteIdent("k_"+strings.ToLower(s.Col))
+		}
+	}
+	return "NULL"
+}
+
+// where selects the value rows of each registry row (with its filter).
+func (vb *viewBuild) where() string {
 	var where []string
-	for _, r := range rows {
+	for _, r := range vb.rows {
 		if r.filterCol.Valid {
 			where = append(where, fmt.Sprintf("(r.fid = %d AND v.%s IS (SELECT filter_value FROM %s WHERE fid = %d))", r.fid, quoteIdent(r.filterCol.String), registryTable, r.fid))
 		} else {
 			where = append(where, fmt.Sprintf("r.fid = %d", r.fid))
 		}
 	}
-	q := fmt.Sprintf("CREATE VIEW %s AS SELECT %s FROM %s r JOIN %s v ON v.fid BETWEEN r.first_fid AND r.last_fid JOIN %s c ON c.fid = v.cell WHERE %s",
-		quoteIdent(view), strings.Join(sel, ", "), registryTable, valuesTable, cellsTable, strings.Join(where, " OR "))
-	if err := execAll(ctx, tx, q); err != nil {
-		return err
-	}
+	return strings.Join(where, " OR ")
+}
+
+// register registers the view as a feature table with its extent.
+func (vb *viewBuild) register() error {
+	ctx, tx := vb.w.ctx, vb.w.tx
 	if _, err := tx.ExecContext(ctx, `INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id, min_x, min_y, max_x, max_y)
-		VALUES (?, 'features', ?, ?, ?, ?, ?, ?, ?)`, view, view, "lifecircle computed layer "+name+" (a view of the cells and their values)", srsWGS84, minx, miny, maxx, maxy); err != nil {
+		VALUES (?, 'features', ?, ?, ?, ?, ?, ?, ?)`, vb.view, vb.view, "lifecircle computed layer "+vb.name+" (a view of the cells and their values)", srsWGS84, vb.minx, vb.miny, vb.maxx, vb.maxy); err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO gpkg_geometry_columns (table_name, column_name, geometry_type_name, srs_id, z, m) VALUES (?, 'geom', 'POLYGON', ?, 0, 0)`, view, srsWGS84)
+	_, err := tx.ExecContext(ctx, `INSERT INTO gpkg_geometry_columns (table_name, column_name, geometry_type_name, srs_id, z, m) VALUES (?, 'geom', 'POLYGON', ?, 0, 0)`, vb.view, srsWGS84)
 	return err
 }
 
