@@ -99,141 +99,198 @@ const (
 	geoKeyGeogCitation = 2049
 )
 
+// parseTIFF reads the first directory of a classic TIFF: its header, then
+// each entry into the geoTIFF, then checks that an image can be read.
 func parseTIFF(name string, b []byte) (*geoTIFF, error) {
-	if len(b) < 8 {
-		return nil, invalid("%s: not a TIFF (too short)", name)
-	}
 	t := &geoTIFF{samples: 1, predictor: 1, compression: 1, sampleFormat: 1}
+	ifd, n, err := t.readHeader(name, b)
+	if err != nil {
+		return nil, err
+	}
+	for i := 0; i < n; i++ {
+		e, ok, err := t.entry(name, b, ifd+2+12*i)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		if err := t.set(name, e); err != nil {
+			return nil, err
+		}
+	}
+	if err := t.check(name); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// readHeader reads the byte order and the magic number, and where the
+// first directory is and how many entries it has.
+func (t *geoTIFF) readHeader(name string, b []byte) (ifd, n int, err error) {
+	if len(b) < 8 {
+		return 0, 0, invalid("%s: not a TIFF (too short)", name)
+	}
 	switch string(b[:2]) {
 	case "II":
 		t.order = binary.LittleEndian
 	case "MM":
 		t.order = binary.BigEndian
 	default:
-		return nil, invalid("%s: not a TIFF (no II/MM byte order mark)", name)
+		return 0, 0, invalid("%s: not a TIFF (no II/MM byte order mark)", name)
 	}
 	switch t.order.Uint16(b[2:4]) {
 	case 42:
 	case 43:
-		return nil, invalid("%s: BigTIFF is not read; write a classic TIFF (gdal_translate -co BIGTIFF=NO)", name)
+		return 0, 0, invalid("%s: BigTIFF is not read; write a classic TIFF (gdal_translate -co BIGTIFF=NO)", name)
 	default:
-		return nil, invalid("%s: not a TIFF (magic number)", name)
+		return 0, 0, invalid("%s: not a TIFF (magic number)", name)
 	}
-	ifd := int(t.order.Uint32(b[4:8]))
+	ifd = int(t.order.Uint32(b[4:8]))
 	if ifd+2 > len(b) {
-		return nil, invalid("%s: damaged TIFF (first directory beyond the end)", name)
+		return 0, 0, invalid("%s: damaged TIFF (first directory beyond the end)", name)
 	}
-	n := int(t.order.Uint16(b[ifd : ifd+2]))
+	n = int(t.order.Uint16(b[ifd : ifd+2]))
 	if ifd+2+12*n > len(b) {
-		return nil, invalid("%s: damaged TIFF (directory beyond the end)", name)
+		return 0, 0, invalid("%s: damaged TIFF (directory beyond the end)", name)
 	}
-	sizes := map[uint16]int{1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 16: 8}
-	for i := 0; i < n; i++ {
-		e := b[ifd+2+12*i : ifd+14+12*i]
-		tag, typ := t.order.Uint16(e[0:2]), t.order.Uint16(e[2:4])
-		count := int(t.order.Uint32(e[4:8]))
-		sz, ok := sizes[typ]
-		if !ok {
-			continue
+	return ifd, n, nil
+}
+
+// tiffTypeSizes is the size in bytes of a value of each TIFF field type.
+var tiffTypeSizes = map[uint16]int{1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 16: 8}
+
+// tiffEntry is one directory entry with its values' bytes.
+type tiffEntry struct {
+	order    binary.ByteOrder
+	tag, typ uint16
+	count    int
+	data     []byte
+}
+
+// entry reads the directory entry at off; false for a field type that is
+// not known (the entry is passed over).
+func (t *geoTIFF) entry(name string, b []byte, off int) (tiffEntry, bool, error) {
+	raw := b[off : off+12]
+	e := tiffEntry{order: t.order, tag: t.order.Uint16(raw[0:2]), typ: t.order.Uint16(raw[2:4]), count: int(t.order.Uint32(raw[4:8]))}
+	sz, ok := tiffTypeSizes[e.typ]
+	if !ok {
+		return e, false, nil
+	}
+	e.data = raw[8:12]
+	if sz*e.count > 4 {
+		at := int(t.order.Uint32(raw[8:12]))
+		if at < 0 || at+sz*e.count > len(b) || e.count < 0 {
+			return e, false, invalid("%s: damaged TIFF (tag %d beyond the end)", name, e.tag)
 		}
-		data := e[8:12]
-		if sz*count > 4 {
-			off := int(t.order.Uint32(e[8:12]))
-			if off < 0 || off+sz*count > len(b) || count < 0 {
-				return nil, invalid("%s: damaged TIFF (tag %d beyond the end)", name, tag)
-			}
-			data = b[off : off+sz*count]
-		}
-		ints := func() []uint64 {
-			out := make([]uint64, count)
-			for k := range out {
-				switch typ {
-				case 3, 8:
-					out[k] = uint64(t.order.Uint16(data[2*k:]))
-				case 4, 9:
-					out[k] = uint64(t.order.Uint32(data[4*k:]))
-				case 16:
-					out[k] = t.order.Uint64(data[8*k:])
-				case 1, 6, 7:
-					out[k] = uint64(data[k])
-				}
-			}
-			return out
-		}
-		first := func() int {
-			v := ints()
-			if len(v) == 0 {
-				return 0
-			}
-			return int(v[0])
-		}
-		doubles := func() []float64 {
-			out := make([]float64, count)
-			for k := range out {
-				out[k] = math.Float64frombits(t.order.Uint64(data[8*k:]))
-			}
-			return out
-		}
-		switch tag {
-		case tagWidth:
-			t.width = first()
-		case tagHeight:
-			t.height = first()
-		case tagBits:
-			t.bits = first()
-		case tagCompression:
-			t.compression = first()
-		case tagSamples:
-			t.samples = first()
-		case tagRowsPerStrip:
-			t.rowsPerStrip = first()
-		case tagPredictor:
-			t.predictor = first()
-		case tagSampleFormat:
-			t.sampleFormat = first()
-		case tagTileWidth:
-			t.tileW = first()
-		case tagTileLength:
-			t.tileH = first()
-		case tagPlanar:
-			if first() == 2 && t.samples > 1 {
-				return nil, invalid("%s: separate colour planes are not read", name)
-			}
-		case tagStripOffsets, tagTileOffsets:
-			t.offsets = ints()
-		case tagStripCounts, tagTileCounts:
-			t.counts = ints()
-		case tagPixelScale:
-			t.scale = doubles()
-		case tagTiepoint:
-			t.tiepoint = doubles()
-		case tagTransform:
-			t.transform = doubles()
-		case tagGeoKeys:
-			for _, v := range ints() {
-				t.geoKeys = append(t.geoKeys, uint16(v))
-			}
-		case tagGeoDoubles:
-			t.geoDoubles = doubles()
-		case tagGeoASCII:
-			t.geoASCII = string(data)
-		case tagGDALNoData:
-			t.noData = strings.Trim(string(data), "\x00 ")
+		e.data = b[at : at+sz*e.count]
+	}
+	return e, true, nil
+}
+
+// ints is the entry's values as integers.
+func (e tiffEntry) ints() []uint64 {
+	out := make([]uint64, e.count)
+	for k := range out {
+		switch e.typ {
+		case 3, 8:
+			out[k] = uint64(e.order.Uint16(e.data[2*k:]))
+		case 4, 9:
+			out[k] = uint64(e.order.Uint32(e.data[4*k:]))
+		case 16:
+			out[k] = e.order.Uint64(e.data[8*k:])
+		case 1, 6, 7:
+			out[k] = uint64(e.data[k])
 		}
 	}
+	return out
+}
+
+// first is the entry's first value as an integer, 0 when it has none.
+func (e tiffEntry) first() int {
+	v := e.ints()
+	if len(v) == 0 {
+		return 0
+	}
+	return int(v[0])
+}
+
+// doubles is the entry's values as doubles.
+func (e tiffEntry) doubles() []float64 {
+	out := make([]float64, e.count)
+	for k := range out {
+		out[k] = math.Float64frombits(e.order.Uint64(e.data[8*k:]))
+	}
+	return out
+}
+
+// set keeps what an entry says that the reader needs.
+func (t *geoTIFF) set(name string, e tiffEntry) error {
+	switch e.tag {
+	case tagWidth:
+		t.width = e.first()
+	case tagHeight:
+		t.height = e.first()
+	case tagBits:
+		t.bits = e.first()
+	case tagCompression:
+		t.compression = e.first()
+	case tagSamples:
+		t.samples = e.first()
+	case tagRowsPerStrip:
+		t.rowsPerStrip = e.first()
+	case tagPredictor:
+		t.predictor = e.first()
+	case tagSampleFormat:
+		t.sampleFormat = e.first()
+	case tagTileWidth:
+		t.tileW = e.first()
+	case tagTileLength:
+		t.tileH = e.first()
+	case tagPlanar:
+		if e.first() == 2 && t.samples > 1 {
+			return invalid("%s: separate colour planes are not read", name)
+		}
+	case tagStripOffsets, tagTileOffsets:
+		t.offsets = e.ints()
+	case tagStripCounts, tagTileCounts:
+		t.counts = e.ints()
+	case tagPixelScale:
+		t.scale = e.doubles()
+	case tagTiepoint:
+		t.tiepoint = e.doubles()
+	case tagTransform:
+		t.transform = e.doubles()
+	case tagGeoKeys:
+		for _, v := range e.ints() {
+			t.geoKeys = append(t.geoKeys, uint16(v))
+		}
+	case tagGeoDoubles:
+		t.geoDoubles = e.doubles()
+	case tagGeoASCII:
+		t.geoASCII = string(e.data)
+	case tagGDALNoData:
+		t.noData = strings.Trim(string(e.data), "\x00 ")
+	}
+	return nil
+}
+
+// check says whether the directory describes an image the reader can read
+// (one band, its strips or tiles); a missing RowsPerStrip is the height.
+func (t *geoTIFF) check(name string) error {
 	if t.width <= 0 || t.height <= 0 {
-		return nil, invalid("%s: the TIFF has no image size", name)
+		return invalid("%s: the TIFF has no image size", name)
 	}
 	if t.samples != 1 {
-		return nil, invalid("%s: %d bands; a population raster has one", name, t.samples)
+		return invalid("%s: %d bands; a population raster has one", name, t.samples)
 	}
 	if len(t.offsets) == 0 || len(t.offsets) != len(t.counts) {
-		return nil, invalid("%s: damaged TIFF (strip or tile offsets missing)", name)
+		return invalid("%s: damaged TIFF (strip or tile offsets missing)", name)
 	}
 	if t.rowsPerStrip == 0 {
 		t.rowsPerStrip = t.height
 	}
-	return t, nil
+	return nil
 }
 
 // geoKey returns a GeoKey's short value, or its text for ASCII keys.
