@@ -216,209 +216,331 @@ func importProgress(stderr io.Writer, logger *slog.Logger) (store.Progress, func
 	}, func() {}
 }
 
+// runImport is `lifecircle import`: input files or a sample, checked,
+// into a store in one transaction.
 func runImport(ctx context.Context, args []string, stdout, stderr io.Writer, logger *slog.Logger) error {
-	fs := newFlagSet("import", stderr)
-	var in inputFlags
-	in.register(fs)
-	var sf storeFlags
-	sf.register(fs)
+	r := &importRun{stdout: stdout, stderr: stderr, logger: logger}
+	if err := r.parse(args); err != nil {
+		return err
+	}
+	if err := r.read(); err != nil {
+		return err
+	}
+	if err := r.checkCoordinates(); err != nil {
+		return err
+	}
+	return r.save(ctx)
+}
+
+// importRun is one `lifecircle import`: its flags, the dataset read, the
+// extract to keep with it; each stage a method, nothing written before
+// save.
+type importRun struct {
+	stdout, stderr io.Writer
+	logger         *slog.Logger
+	in             inputFlags
+	sf             storeFlags
+	explicit       map[string]bool // flags given on the command line
+	inputs         data.Inputs
+	start          time.Time
+	cat            *coverage.Catalog
+	ds             *coverage.Dataset
+	ex             *data.Extract // nil: no walking network
+	checks         []data.CRSCheck
+}
+
+// parse reads the command line into the inputs.
+func (r *importRun) parse(args []string) error {
+	fs := newFlagSet("import", r.stderr)
+	r.in.register(fs)
+	r.sf.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("import: unexpected argument %q", fs.Arg(0))
 	}
-	if !sf.set() {
+	if !r.sf.set() {
 		return fmt.Errorf("import: give the store: --store FILE.gpkg or --pg URL")
 	}
-	explicit := map[string]bool{} // flags given on the command line
-	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
-	if in.walkRule != "" {
+	r.explicit = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { r.explicit[f.Name] = true })
+	if r.in.walkRule != "" {
 		return fmt.Errorf("import: the store keeps the extract, not a walk rule; give --walk-rule to serve or export instead")
 	}
-	inputs, err := in.inputs()
+	inputs, err := r.in.inputs()
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
-	if in.osm != "" {
-		if in.sample != "" {
+	if r.in.osm != "" {
+		if r.in.sample != "" {
 			return fmt.Errorf("import: --osm needs file inputs; the sample brings its own extract")
 		}
-		inputs.OSM = in.osm
+		inputs.OSM = r.in.osm
 	}
-	if in.noNetwork {
+	if r.in.noNetwork {
 		inputs.OSM = ""
 	}
-	if sf.name != "" {
-		inputs.Name = sf.name
+	if r.sf.name != "" {
+		inputs.Name = r.sf.name
 	}
-	inputs.OnPOIReport = func(r *data.POIReport) { logPOIReport(logger, r) }
-	inputs.OnWarning = func(w string) { logger.Warn("import", "warning", w) }
-	start := time.Now()
-	logger.Info("import", "stage", "reading", "facilities", inputs.Facilities, "population", inputs.Population, "boundaries", inputs.Boundaries)
-	cat, ds, err := data.Load(inputs)
-	if err != nil {
+	inputs.OnPOIReport = func(rep *data.POIReport) { logPOIReport(r.logger, rep) }
+	inputs.OnWarning = func(w string) { r.logger.Warn("import", "warning", w) }
+	r.inputs = inputs
+	return nil
+}
+
+// read loads the dataset from the input files or the sample.
+func (r *importRun) read() error {
+	r.start = time.Now()
+	r.logger.Info("import", "stage", "reading", "facilities", r.inputs.Facilities, "population", r.inputs.Population, "boundaries", r.inputs.Boundaries)
+	var err error
+	if r.cat, r.ds, err = data.Load(r.inputs); err != nil {
 		return err
 	}
-	logger.Info("import", "stage", "read", "dataset", ds.Name, "facilities", len(ds.Facilities), "cells", len(ds.Cells), "units", len(ds.Units), "ms", time.Since(start).Milliseconds())
-	// the extract is checked (readable, overlapping the population) before
-	// anything is written, then kept with the dataset
-	var ex *data.Extract
-	var checks []data.CRSCheck
-	if inputs.OSM != "" {
-		if ex, err = data.ReadExtract(inputs.FS, inputs.OSM); err != nil {
+	r.logger.Info("import", "stage", "read", "dataset", r.ds.Name, "facilities", len(r.ds.Facilities), "cells", len(r.ds.Cells), "units", len(r.ds.Units), "ms", time.Since(r.start).Milliseconds())
+	return nil
+}
+
+// checkCoordinates checks the extract (readable, overlapping the
+// population) and the coordinates of the inputs before anything is
+// written: a store is not written from input that looks like GCJ-02 or
+// BD-09 declared WGS84 unless the CRS is confirmed.
+func (r *importRun) checkCoordinates() error {
+	if r.inputs.OSM != "" {
+		if err := r.checkExtract(); err != nil {
 			return err
 		}
-		opts, err := in.buildOptions(logger)
-		if err != nil {
-			return err
-		}
-		opts.Basemap = false
-		opts.Declared = &inputs
-		_, info, err := data.Build(cat, ds, ex, inputs.Population, opts)
-		if err != nil {
-			return fmt.Errorf("import: %w (nothing was written)", err)
-		}
-		checks = info.CRS
 	} else {
 		// no network: the facilities and boundaries are still checked
 		// against each other and the shipped references
-		checks = data.CheckDatasetCRS(inputs, ds, nil)
-		for _, c := range checks {
+		r.checks = data.CheckDatasetCRS(r.inputs, r.ds, nil)
+		for _, c := range r.checks {
 			if c.Suspect() {
-				logger.Warn("import", "warning", "COORDINATES: "+c.Message+" / "+c.MessageZH)
+				r.logger.Warn("import", "warning", "COORDINATES: "+c.Message+" / "+c.MessageZH)
 			}
 		}
 	}
-	// the coordinate trap: a store is not written from input that looks
-	// like GCJ-02 or BD-09 declared WGS84 unless the CRS is confirmed
-	for _, c := range checks {
-		confirmed := explicit["crs"] || explicit[strings.TrimPrefix(map[string]string{"facilities": "--facilities-crs", "boundaries": "--boundaries-crs"}[c.Input], "--")]
+	for _, c := range r.checks {
+		confirmed := r.explicit["crs"] || r.explicit[strings.TrimPrefix(map[string]string{"facilities": "--facilities-crs", "boundaries": "--boundaries-crs"}[c.Input], "--")]
 		if c.Suspect() && !confirmed {
 			return fmt.Errorf("import: %s (nothing was written) / %s: %w", c.Message, c.MessageZH, coverage.ErrInvalid)
 		}
 	}
-	st, err := sf.open(ctx)
+	return nil
+}
+
+// checkExtract reads the extract, to be kept with the dataset, and builds
+// the analysis on it once, for its checks.
+func (r *importRun) checkExtract() error {
+	var err error
+	if r.ex, err = data.ReadExtract(r.inputs.FS, r.inputs.OSM); err != nil {
+		return err
+	}
+	opts, err := r.in.buildOptions(r.logger)
+	if err != nil {
+		return err
+	}
+	opts.Basemap = false
+	opts.Declared = &r.inputs
+	_, info, err := data.Build(r.cat, r.ds, r.ex, r.inputs.Population, opts)
+	if err != nil {
+		return fmt.Errorf("import: %w (nothing was written)", err)
+	}
+	r.checks = info.CRS
+	return nil
+}
+
+// save writes the dataset, with its walking network where the store keeps
+// one, in one transaction, and says what it wrote.
+func (r *importRun) save(ctx context.Context) error {
+	st, err := r.sf.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	report, finish := importProgress(stderr, logger)
+	report, finish := importProgress(r.stderr, r.logger)
 	saveStart := time.Now()
-	saveCtx := store.WithProgress(ctx, report)
-	netNote := "no walking network (serve and export will measure straight line × detour unless given --osm)"
-	if ex != nil {
-		// the network goes in with the dataset, in the same transaction
-		if _, ok := st.(coverage.NetworkStore); !ok {
-			logger.Warn("import", "warning", "this store keeps no walking network: serve --store and export need --osm "+ex.Name)
-		} else {
-			saveCtx = store.WithNetwork(saveCtx, coverage.StoredNetwork{Name: ex.Name, SHA256: ex.SHA256(), Imported: time.Now().UTC(), Extract: ex.Data})
-			netNote = fmt.Sprintf("walking network %s (%d bytes, sha256 %.12s…)", ex.Name, len(ex.Data), ex.SHA256())
-		}
-	}
-	err = st.SaveDataset(saveCtx, cat, ds)
+	saveCtx, netNote := r.withNetwork(store.WithProgress(ctx, report), st)
+	err = st.SaveDataset(saveCtx, r.cat, r.ds)
 	finish()
 	if err != nil {
-		return fmt.Errorf("import into %s: %w (the store is as it was)", sf.where(), err)
+		return fmt.Errorf("import into %s: %w (the store is as it was)", r.sf.where(), err)
 	}
 	if err := st.Close(); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "imported %s into %s: %d facilities, %d population cells, %d admin units, %s in %.1fs (write %.1fs)\n",
-		ds.Name, sf.where(), len(ds.Facilities), len(ds.Cells), len(ds.Units), netNote, time.Since(start).Seconds(), time.Since(saveStart).Seconds())
+	ds := r.ds
+	fmt.Fprintf(r.stdout, "imported %s into %s: %d facilities, %d population cells, %d admin units, %s in %.1fs (write %.1fs)\n",
+		ds.Name, r.sf.where(), len(ds.Facilities), len(ds.Cells), len(ds.Units), netNote, time.Since(r.start).Seconds(), time.Since(saveStart).Seconds())
 	return nil
 }
 
+// withNetwork puts the extract into the save's context when st keeps
+// walking networks (it then goes in with the dataset, in the same
+// transaction), and says what the dataset measures with.
+func (r *importRun) withNetwork(ctx context.Context, st coverage.Store) (context.Context, string) {
+	netNote := "no walking network (serve and export will measure straight line × detour unless given --osm)"
+	if r.ex == nil {
+		return ctx, netNote
+	}
+	ex := r.ex
+	if _, ok := st.(coverage.NetworkStore); !ok {
+		r.logger.Warn("import", "warning", "this store keeps no walking network: serve --store and export need --osm "+ex.Name)
+		return ctx, netNote
+	}
+	ctx = store.WithNetwork(ctx, coverage.StoredNetwork{Name: ex.Name, SHA256: ex.SHA256(), Imported: time.Now().UTC(), Extract: ex.Data})
+	return ctx, fmt.Sprintf("walking network %s (%d bytes, sha256 %.12s…)", ex.Name, len(ex.Data), ex.SHA256())
+}
+
+// runExport is `lifecircle export`: a GeoPackage of whole datasets with
+// their computed layers (--out), or a workbook (--xlsx) or a Shapefile
+// (--shp).
 func runExport(ctx context.Context, args []string, stdout, stderr io.Writer, logger *slog.Logger) error {
-	fs := newFlagSet("export", stderr)
-	var in inputFlags
-	in.register(fs)
-	var sf storeFlags
-	sf.register(fs)
-	out := fs.String("out", "", "GeoPackage file to write (must not exist)")
-	noSave := fs.Bool("no-save", false, "do not store the computed layers back into the source store")
-	xlsx := fs.String("xlsx", "", "Excel workbook to write (must not exist): summary, per unit and type, gap areas")
-	by := fs.String("by", "", "unit levels of the workbook's per-unit sheets, e.g. street,community (default every level present)")
-	lang := fs.String("lang", "zh", "workbook language: zh or en")
-	shp := fs.String("shp", "", "write one layer as a Shapefile (FILE.shp with .shx/.dbf/.prj/.cpg); --encoding gbk for GBK")
-	layer := fs.String("layer", "", "the layer of --shp: facilities, population, coverage, gaps, gap-areas, …")
-	typ := fs.String("type", "", "the facility type of a per-type --shp layer")
-	if err := fs.Parse(args); err != nil {
+	e := &exportRun{stdout: stdout, logger: logger}
+	if err := e.parse(args, stderr); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("export: unexpected argument %q", fs.Arg(0))
+	if e.xlsx != "" && e.out == "" {
+		return exportWorkbook(ctx, &e.in, e.sf, e.xlsx, e.by, e.lang, stdout, logger)
 	}
-	if *xlsx != "" && *out == "" {
-		return exportWorkbook(ctx, &in, sf, *xlsx, *by, *lang, stdout, logger)
+	if e.shp != "" && e.out == "" {
+		return exportShapefile(ctx, &e.in, e.sf, e.shp, e.layer, e.typ, e.in.encoding, stdout, logger)
 	}
-	if *shp != "" && *out == "" {
-		return exportShapefile(ctx, &in, sf, *shp, *layer, *typ, in.encoding, stdout, logger)
-	}
-	switch {
-	case !sf.set():
-		return fmt.Errorf("export: give the store: --store FILE.gpkg or --pg URL")
-	case *out == "":
-		return fmt.Errorf("export: --out FILE.gpkg is required")
-	}
-	if err := in.noFileInputs("export"); err != nil {
+	if err := e.check(); err != nil {
 		return err
 	}
-	profile, err := coverage.ParseProfile(in.profile)
-	if err != nil {
-		return err
-	}
-	if sf.path != "" {
-		a, _ := filepath.Abs(sf.path)
-		b, _ := filepath.Abs(*out)
-		if a == b {
-			return fmt.Errorf("export: --out is the store itself")
-		}
-	}
-	if _, err := os.Stat(*out); err == nil {
-		return fmt.Errorf("export: %s exists; remove it or choose another file", *out)
-	}
-	src, err := sf.open(ctx)
+	src, err := e.sf.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	names := []string{sf.name}
-	if sf.name == "" {
-		if names, err = src.Datasets(ctx); err != nil {
-			return err
-		}
-		if len(names) == 0 {
-			return fmt.Errorf("export: the store %s holds no dataset", sf.where())
-		}
+	names, err := e.datasets(ctx, src)
+	if err != nil {
+		return err
 	}
 	start := time.Now()
 	// Computed layers go into the source store (unless --no-save), then
 	// everything is copied into a new file beside --out, renamed at the end.
 	extra := map[string][]data.NamedLayer{}
 	for _, name := range names {
-		cat, ds, err := src.LoadDataset(ctx, name)
-		if err != nil {
+		if extra[name], err = e.layers(ctx, src, name); err != nil {
 			return err
 		}
-		a, err := in.analyzeStored(ctx, src, cat, ds, logger)
-		if err != nil {
-			return err
-		}
-		layers, err := data.AnalysisLayers(a, profile)
-		if err != nil {
-			return err
-		}
-		extra[name] = layers
-		if *noSave {
-			continue
-		}
-		if err := saveLayers(ctx, src, name, layers); err != nil {
-			return err
-		}
-		logger.Info("export", "dataset", name, "layers_stored", len(layers))
 	}
-	return exportTo(ctx, src, names, extra, *out, stdout, start)
+	return exportTo(ctx, src, names, extra, e.out, stdout, start)
+}
+
+// exportRun is one `lifecircle export`: its flags and each stage of a
+// GeoPackage export a method (a workbook or a Shapefile is written by
+// exportWorkbook, exportShapefile).
+type exportRun struct {
+	stdout io.Writer
+	logger *slog.Logger
+	in     inputFlags
+	sf     storeFlags
+	out    string
+	noSave bool
+	xlsx   string
+	by     string
+	lang   string
+	shp    string
+	layer  string
+	typ    string
+	// profile is the walkers of the computed layers (set by check)
+	profile coverage.Profile
+}
+
+// parse reads the command line.
+func (e *exportRun) parse(args []string, stderr io.Writer) error {
+	fs := newFlagSet("export", stderr)
+	e.in.register(fs)
+	e.sf.register(fs)
+	fs.StringVar(&e.out, "out", "", "GeoPackage file to write (must not exist)")
+	fs.BoolVar(&e.noSave, "no-save", false, "do not store the computed layers back into the source store")
+	fs.StringVar(&e.xlsx, "xlsx", "", "Excel workbook to write (must not exist): summary, per unit and type, gap areas")
+	fs.StringVar(&e.by, "by", "", "unit levels of the workbook's per-unit sheets, e.g. street,community (default every level present)")
+	fs.StringVar(&e.lang, "lang", "zh", "workbook language: zh or en")
+	fs.StringVar(&e.shp, "shp", "", "write one layer as a Shapefile (FILE.shp with .shx/.dbf/.prj/.cpg); --encoding gbk for GBK")
+	fs.StringVar(&e.layer, "layer", "", "the layer of --shp: facilities, population, coverage, gaps, gap-areas, …")
+	fs.StringVar(&e.typ, "type", "", "the facility type of a per-type --shp layer")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("export: unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
+// check refuses a GeoPackage export that cannot be made before the store
+// is opened: no store or --out, file inputs, an unknown profile, --out the
+// store itself or a file that exists.
+func (e *exportRun) check() error {
+	switch {
+	case !e.sf.set():
+		return fmt.Errorf("export: give the store: --store FILE.gpkg or --pg URL")
+	case e.out == "":
+		return fmt.Errorf("export: --out FILE.gpkg is required")
+	}
+	if err := e.in.noFileInputs("export"); err != nil {
+		return err
+	}
+	var err error
+	if e.profile, err = coverage.ParseProfile(e.in.profile); err != nil {
+		return err
+	}
+	if e.sf.path != "" {
+		a, _ := filepath.Abs(e.sf.path)
+		b, _ := filepath.Abs(e.out)
+		if a == b {
+			return fmt.Errorf("export: --out is the store itself")
+		}
+	}
+	if _, err := os.Stat(e.out); err == nil {
+		return fmt.Errorf("export: %s exists; remove it or choose another file", e.out)
+	}
+	return nil
+}
+
+// datasets is --name, or every dataset of the store.
+func (e *exportRun) datasets(ctx context.Context, src coverage.Store) ([]string, error) {
+	if e.sf.name != "" {
+		return []string{e.sf.name}, nil
+	}
+	names, err := src.Datasets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("export: the store %s holds no dataset", e.sf.where())
+	}
+	return names, nil
+}
+
+// layers analyses a stored dataset and computes its layers, stored back
+// into src unless --no-save.
+func (e *exportRun) layers(ctx context.Context, src coverage.Store, name string) ([]data.NamedLayer, error) {
+	cat, ds, err := src.LoadDataset(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	a, err := e.in.analyzeStored(ctx, src, cat, ds, e.logger)
+	if err != nil {
+		return nil, err
+	}
+	layers, err := data.AnalysisLayers(a, e.profile)
+	if err != nil {
+		return nil, err
+	}
+	if e.noSave {
+		return layers, nil
+	}
+	if err := saveLayers(ctx, src, name, layers); err != nil {
+		return nil, err
+	}
+	e.logger.Info("export", "dataset", name, "layers_stored", len(layers))
+	return layers, nil
 }
 
 // saveLayers stores an analysis's layers in st: in one transaction for a
