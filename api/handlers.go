@@ -187,8 +187,8 @@ func (s *Server) handleLayer(c *gin.Context) {
 	default:
 		if col, err = set.ForLayer(layer, c.Query("type")); err == nil {
 			if layer == "facilities" && c.Query("type") != "" { // the facilities of one type
-				tc, _ := set.Analysis().Type(c.Query("type"))
-				q.Filters = map[string]string{"type": tc.Type.ID}
+				t, _ := set.Analysis().ResolveType(c.Query("type"))
+				q.Filters = map[string]string{"type": t.ID}
 			}
 			page, err = col.Query(q)
 		}

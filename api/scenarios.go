@@ -72,7 +72,7 @@ func (s *Server) scenarioAnalysis(ctx context.Context, store coverage.Store, sc 
 // analysisCost estimates the memory of an analysis: per type a hit per
 // cell, plus the cells and facilities themselves.
 func analysisCost(a *coverage.Analysis) int64 {
-	return int64(len(a.Data.Cells))*int64(len(a.Types())+2)*16 + int64(len(a.Data.Facilities))*128
+	return int64(len(a.Data.Cells))*int64(a.NumTypes()+2)*16 + int64(len(a.Data.Facilities))*128
 }
 
 // proposalChanges turns a proposal's sites into scenario additions; they

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/paulmach/orb"
 
@@ -26,7 +27,8 @@ type Options struct {
 	// PlanYear, when > 0, counts planned and under-construction facilities
 	// whose plan year is ≤ PlanYear as built. 0 counts existing ones only.
 	PlanYear int
-	// Workers is how many types are computed at once (default GOMAXPROCS).
+	// Workers is how many types Types computes at once (default
+	// GOMAXPROCS); a type asked for alone is computed by its caller.
 	Workers int
 	// Basemap, when set, is the offline basemap (roads, water, green,
 	// buildings, places) read from the same OSM extract; it is carried as
@@ -93,8 +95,10 @@ func (o Options) withDefaults() (Options, error) {
 
 // Analysis is the coverage of one dataset under one catalogue: for every
 // populated cell and every facility type, the nearest facility and whether it
-// is within the type's radius. It is immutable once built and safe for
-// concurrent readers.
+// is within the type's radius. A type's coverage is computed when first
+// asked for (Type, Types and every answer built on them), once, however
+// many readers ask at the same time; otherwise the analysis is immutable
+// once built and safe for concurrent readers.
 type Analysis struct {
 	Catalog  *Catalog
 	Data     *Dataset
@@ -111,11 +115,18 @@ type Analysis struct {
 	// Divisions is Options.Divisions (nil when none is known). Read-only.
 	Divisions *Divisions
 
-	centres    []orb.Point
-	cellIndex  map[spatial.Cell]int32
-	unitIndex  map[string]int
-	unitOf     map[UnitLevel][]int32 // per level, per cell: unit index or -1
-	types      []*TypeCoverage
+	centres   []orb.Point
+	cellIndex map[spatial.Cell]int32
+	unitIndex map[string]int
+	unitOf    map[UnitLevel][]int32 // per level, per cell: unit index or -1
+	// tcs are the types' coverages in catalogue order. Type and Facilities
+	// are set when the analysis is made; Hits, Residents and Covered only
+	// once lazy[i] has run: read them through typeAt, Type or Types, which
+	// compute a type on first use (prepared gives the rest).
+	tcs        []*TypeCoverage
+	lazy       []lazyType
+	workers    int // Options.Workers: types computed at once by Types
+	allDone    atomic.Bool
 	typeIndex  map[string]int
 	population float64
 
@@ -184,7 +195,11 @@ func Centres(d *Dataset) []orb.Point {
 	return out
 }
 
-// Analyze computes the coverage of every catalogue type over the dataset.
+// Analyze prepares the coverage of every catalogue type over the dataset:
+// it indexes the cells, assigns them to units and lists each type's
+// facilities in force. Each type's distances are computed on first use
+// (Type, Types), so a server can answer before every type is computed;
+// the results are the same as computing them all here.
 func Analyze(cat *Catalog, data *Dataset, opts Options) (*Analysis, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
@@ -237,36 +252,97 @@ func Analyze(cat *Catalog, data *Dataset, opts Options) (*Analysis, error) {
 	}
 	a.assignUnits()
 
+	a.workers = opts.Workers
 	for _, t := range cat.Types {
-		a.typeIndex[t.ID] = len(a.types)
-		a.types = append(a.types, &TypeCoverage{Type: t})
+		a.typeIndex[t.ID] = len(a.tcs)
+		a.tcs = append(a.tcs, &TypeCoverage{Type: t})
 	}
 	a.mandatory = a.mandatoryByLevel()
 	for i, f := range data.Facilities {
 		if !a.inForce(f) {
 			continue
 		}
-		tc := a.types[a.typeIndex[f.Type]]
+		tc := a.tcs[a.typeIndex[f.Type]]
 		tc.Facilities = append(tc.Facilities, int32(i))
 	}
+	// A type's coverage is computed when first asked for (typeAt), so a
+	// server answers its first request without computing every type.
+	a.lazy = make([]lazyType, len(a.tcs))
+	for i := range a.lazy {
+		a.lazy[i].fill = func(tc *TypeCoverage) { a.computeType(src, tc) }
+	}
+	return a, nil
+}
 
-	work := make(chan *TypeCoverage)
+// lazyType computes one type's coverage once, on first use.
+type lazyType struct {
+	once sync.Once
+	done atomic.Bool
+	// fill sets the type's Hits, Residents and Covered (its Type and
+	// Facilities are set already).
+	fill func(tc *TypeCoverage)
+	// sameAs, when set, is the analysis this one was derived from whose
+	// coverage of the type this one shares unchanged (same cells, same
+	// facilities in force, same hits): Compare skips the type without
+	// computing it.
+	sameAs *Analysis
+}
+
+// typeAt returns the coverage of the i-th type, computing it on first use.
+// Concurrent callers for one type wait for one computation.
+func (a *Analysis) typeAt(i int) *TypeCoverage {
+	l := &a.lazy[i]
+	if !l.done.Load() {
+		l.once.Do(func() {
+			l.fill(a.tcs[i])
+			l.fill = nil
+			l.done.Store(true)
+		})
+	}
+	return a.tcs[i]
+}
+
+// prepared returns the i-th type with only its Type and Facilities
+// guaranteed (its coverage may not be computed yet): for what needs no
+// distances, such as the inventory audit.
+func (a *Analysis) prepared(i int) *TypeCoverage { return a.tcs[i] }
+
+// computeAll computes every type not computed yet, Options.Workers at once.
+func (a *Analysis) computeAll() {
+	if a.allDone.Load() {
+		return
+	}
+	work := make(chan int)
 	var wg sync.WaitGroup
-	for w := 0; w < opts.Workers; w++ {
+	for w := 0; w < max(a.workers, 1); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for tc := range work {
-				a.computeType(src, tc)
+			for i := range work {
+				a.typeAt(i)
 			}
 		}()
 	}
-	for _, tc := range a.types {
-		work <- tc
+	for i := range a.tcs {
+		if !a.lazy[i].done.Load() {
+			work <- i
+		}
 	}
 	close(work)
 	wg.Wait()
-	return a, nil
+	a.allDone.Store(true)
+}
+
+// Computed reports how many types have their coverage computed (the
+// others are computed on first use).
+func (a *Analysis) Computed() int {
+	n := 0
+	for i := range a.lazy {
+		if a.lazy[i].done.Load() {
+			n++
+		}
+	}
+	return n
 }
 
 // inForce reports whether f counts in this analysis.
@@ -413,25 +489,52 @@ func forGroups(cells []PopulationCell, order []int32, res int, fn func([]int32))
 // Population is the total population of the dataset.
 func (a *Analysis) Population() float64 { return a.population }
 
-// Types returns the coverage of every catalogue type, in catalogue order.
-func (a *Analysis) Types() []*TypeCoverage { return a.types }
+// Types returns the coverage of every catalogue type, in catalogue order,
+// computing those not computed yet (Options.Workers at once). The slice is
+// shared and must not be modified.
+func (a *Analysis) Types() []*TypeCoverage {
+	a.computeAll()
+	return a.tcs
+}
+
+// NumTypes is the number of types an analysis covers (the catalogue's), known
+// without computing any.
+func (a *Analysis) NumTypes() int { return len(a.tcs) }
 
 // Type returns the coverage of one type, named by its id or its Chinese
 // name (Catalog.Resolve): an unknown name is an ErrNotFound error listing
 // the valid types, a name fitting several types an ErrInvalid one listing
 // them.
 func (a *Analysis) Type(id string) (*TypeCoverage, error) {
+	i, err := a.typePos(id)
+	if err != nil {
+		return nil, err
+	}
+	return a.typeAt(i), nil
+}
+
+// ResolveType names a type as Type does, without computing its coverage.
+func (a *Analysis) ResolveType(id string) (FacilityType, error) {
+	i, err := a.typePos(id)
+	if err != nil {
+		return FacilityType{}, err
+	}
+	return a.tcs[i].Type, nil
+}
+
+// typePos is the position of the type id names (see Type).
+func (a *Analysis) typePos(id string) (int, error) {
 	if i, ok := a.typeIndex[id]; ok {
-		return a.types[i], nil
+		return i, nil
 	}
 	t, err := a.Catalog.Resolve(id)
 	if err != nil {
 		if errors.Is(err, errAmbiguous) {
-			return nil, err
+			return 0, err
 		}
-		return nil, WithZH(fmt.Errorf("%v: %w", err, ErrNotFound), "%s", MessageZH(err))
+		return 0, WithZH(fmt.Errorf("%v: %w", err, ErrNotFound), "%s", MessageZH(err))
 	}
-	return a.types[a.typeIndex[t.ID]], nil
+	return a.typeIndex[t.ID], nil
 }
 
 // CellIndex returns the position of c in Data.Cells.
@@ -484,7 +587,7 @@ func (a *Analysis) mandatoryByLevel() [][]int {
 		return a.mandatory
 	}
 	out := make([][]int, len(Levels))
-	for t, tc := range a.types {
+	for t, tc := range a.tcs { // Type only: nothing to compute
 		for k, l := range Levels {
 			if tc.Type.Level == l && tc.Type.Requirement == Mandatory {
 				out[k] = append(out[k], t)
@@ -498,7 +601,7 @@ func (a *Analysis) mandatoryByLevel() [][]int {
 func (a *Analysis) coveredShare(i int, types []int) float64 {
 	n := 0
 	for _, t := range types {
-		if a.types[t].IsCovered(i) {
+		if a.typeAt(t).IsCovered(i) {
 			n++
 		}
 	}

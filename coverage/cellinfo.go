@@ -96,7 +96,7 @@ func (a *Analysis) CellInfo(i int, p Profile) CellInfo {
 			out.Completeness[l] = round4(v)
 		}
 	}
-	for _, tc := range a.types {
+	for _, tc := range a.Types() {
 		t := tc.Type
 		ct := CellType{ID: t.ID, NameZH: t.NameZH, NameEN: t.NameEN, Level: t.Level, MaxDistM: t.MaxDistM,
 			Covered: tc.IsCovered(i), Reason: a.Reason(tc, i)}

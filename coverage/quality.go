@@ -58,10 +58,11 @@ func (q Quality) Suspect() bool { return q.Status == NoneMapped || q.Status == L
 // Quality audits the inventory of one type (id or Chinese name) citywide
 // (unit "") or inside one admin unit (code or name).
 func (a *Analysis) Quality(typeID, unit string) (Quality, error) {
-	tc, err := a.Type(typeID)
+	ti, err := a.typePos(typeID)
 	if err != nil {
 		return Quality{}, fieldErr("type", err)
 	}
+	tc := a.prepared(ti) // the audit counts facilities: no coverage needed
 	if unit == "" {
 		return a.quality(tc, -1, a.population, len(tc.Facilities)), nil
 	}
@@ -75,8 +76,9 @@ func (a *Analysis) Quality(typeID, unit string) (Quality, error) {
 // QualityAll audits every type citywide (unit "") or in one unit, in
 // catalogue order.
 func (a *Analysis) QualityAll(unit string) ([]Quality, error) {
-	out := make([]Quality, 0, len(a.types))
-	for _, tc := range a.types {
+	out := make([]Quality, 0, a.NumTypes())
+	for ti := range a.NumTypes() {
+		tc := a.prepared(ti)
 		q, err := a.Quality(tc.Type.ID, unit)
 		if err != nil {
 			return nil, err
@@ -99,7 +101,8 @@ type QualityCounts struct {
 // likely incomplete.
 func (a *Analysis) QualitySummary() QualityCounts {
 	c := QualityCounts{NoneMapped: []string{}, LikelyIncomplete: []string{}}
-	for _, tc := range a.types {
+	for ti := range a.NumTypes() {
+		tc := a.prepared(ti)
 		switch a.quality(tc, -1, a.population, len(tc.Facilities)).Status {
 		case NoneMapped:
 			c.NoneMapped = append(c.NoneMapped, tc.Type.ID)
@@ -110,7 +113,7 @@ func (a *Analysis) QualitySummary() QualityCounts {
 		}
 	}
 	c.Note = fmt.Sprintf("%d of %d types have no facility mapped and %d have fewer than half the count the norms imply for %.0f residents: their shares describe the inventory, not the city",
-		len(c.NoneMapped), len(a.types), len(c.LikelyIncomplete), a.population)
+		len(c.NoneMapped), a.NumTypes(), len(c.LikelyIncomplete), a.population)
 	c.NoteZH = fmt.Sprintf("%d 类设施没有任何已录入设施，%d 类的录入数量不到按 %.0f 名居民的标准配置下限的一半：这些类型的覆盖率反映的是数据缺失，而不是实际服务水平",
 		len(c.NoneMapped), len(c.LikelyIncomplete), a.population)
 	return c

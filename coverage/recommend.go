@@ -690,12 +690,14 @@ func (a *Analysis) withPlanned() *Analysis {
 	for _, ch := range planned {
 		byType[ch.Facility.Type] = append(byType[ch.Facility.Type], ch.Facility)
 	}
-	for ti, tc := range a.types {
-		if fs := byType[tc.Type.ID]; len(fs) > 0 {
-			b.types[ti] = b.extendType(a, tc, fs)
+	for ti := range b.tcs {
+		t := a.tcs[ti].Type
+		if fs := byType[t.ID]; len(fs) > 0 {
+			b.tcs[ti] = b.newTypeCoverage(t)
+			b.lazy[ti].fill = func(nt *TypeCoverage) { b.extendType(a, a.typeAt(ti), nt, fs) }
 		} else {
-			nt := *tc
-			b.types[ti] = &nt
+			b.tcs[ti] = &TypeCoverage{Type: t, Facilities: a.tcs[ti].Facilities} // the same in force
+			b.shareType(a, ti)
 		}
 	}
 	return b

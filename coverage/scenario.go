@@ -79,21 +79,32 @@ func (a *Analysis) Apply(changes []Change) (*Analysis, error) {
 	data := *a.Data
 	data.Facilities = kept
 	b := a.derive(&data)
-	for ti, tc := range a.types {
-		id := tc.Type.ID
-		switch {
+	for ti := range b.tcs {
+		t := a.tcs[ti].Type
+		nt := b.newTypeCoverage(t)
+		b.tcs[ti] = nt
+		switch id := t.ID; {
 		case touched[id]:
-			b.types[ti] = b.newTypeCoverage(tc.Type)
-			b.computeType(b.source, b.types[ti])
+			b.lazy[ti].fill = func(nt *TypeCoverage) { b.computeType(b.source, nt) }
 		case len(added[id]) > 0:
-			b.types[ti] = b.extendType(a, tc, added[id])
+			fs := added[id]
+			b.lazy[ti].fill = func(nt *TypeCoverage) { b.extendType(a, a.typeAt(ti), nt, fs) }
 		default:
-			nt := *tc
-			nt.Facilities = b.facilitiesOf(id)
-			b.types[ti] = &nt
+			b.shareType(a, ti)
 		}
 	}
 	return b, nil
+}
+
+// shareType makes b's type ti share a's coverage of it unchanged (the
+// same facilities in force, perhaps at other positions in Data.Facilities:
+// b's Facilities are its own).
+func (b *Analysis) shareType(a *Analysis, ti int) {
+	b.lazy[ti].sameAs = a
+	b.lazy[ti].fill = func(nt *TypeCoverage) {
+		tc := a.typeAt(ti)
+		nt.Hits, nt.Residents, nt.Covered = tc.Hits, tc.Residents, tc.Covered
+	}
 }
 
 // checkNewFacility validates a facility a scenario brings in.
@@ -125,7 +136,7 @@ func (a *Analysis) derive(data *Dataset) *Analysis {
 		SearchFactor: a.SearchFactor, Basemap: a.Basemap, Network: a.Network, Divisions: a.Divisions, centres: a.centres, cellIndex: a.cellIndex, unitIndex: a.unitIndex,
 		unitOf: a.unitOf, typeIndex: a.typeIndex, population: a.population, source: a.source,
 		unreachable: a.unreachable, gaps: map[string][]GapArea{}, mandatory: a.mandatory, rings: a.rings,
-		types: make([]*TypeCoverage, len(a.types)),
+		tcs: make([]*TypeCoverage, len(a.tcs)), lazy: make([]lazyType, len(a.tcs)), workers: a.workers,
 	}
 	b.facIndex = make(map[string]int, len(data.Facilities))
 	for i, f := range data.Facilities {
@@ -149,9 +160,9 @@ func (b *Analysis) facilitiesOf(id string) []int32 {
 	return out
 }
 
-// extendType adds new sites to a copy of tc's hits; tc belongs to a.
-func (b *Analysis) extendType(a *Analysis, tc *TypeCoverage, added []Facility) *TypeCoverage {
-	nt := b.newTypeCoverage(tc.Type)
+// extendType fills nt (b's, made by newTypeCoverage) with a copy of tc's
+// hits extended by the new sites; tc belongs to a.
+func (b *Analysis) extendType(a *Analysis, tc, nt *TypeCoverage, added []Facility) {
 	nt.Residents = tc.Residents
 	// Hit.Site indexes nt.Facilities: map the old sites by facility id.
 	pos := make(map[string]int32, len(nt.Facilities))
@@ -192,7 +203,6 @@ func (b *Analysis) extendType(a *Analysis, tc *TypeCoverage, added []Facility) *
 			nt.Covered += c.Population
 		}
 	}
-	return nt
 }
 
 // TypeDelta is how one type's coverage changed.
@@ -225,8 +235,11 @@ type Comparison struct {
 func Compare(before, after *Analysis) Comparison {
 	c := Comparison{Types: []TypeDelta{}}
 	unitTypes := map[int]map[string]*TypeDelta{}
-	for ti, tb := range before.types {
-		ta := after.types[ti]
+	for ti := range before.tcs {
+		if after.lazy[ti].sameAs == before || before.lazy[ti].sameAs == after {
+			continue // the same coverage on both sides: no cell changed
+		}
+		tb, ta := before.typeAt(ti), after.typeAt(ti)
 		if tb == ta || (tb.Hits == nil && ta.Hits == nil) {
 			continue
 		}
@@ -282,10 +295,10 @@ func Compare(before, after *Analysis) Comparison {
 			residents += cell.Population
 			for id := range types {
 				t := before.typeIndex[id]
-				if before.types[t].IsCovered(i) {
+				if before.typeAt(t).IsCovered(i) {
 					covB[id] += cell.Population
 				}
-				if after.types[t].IsCovered(i) {
+				if after.typeAt(t).IsCovered(i) {
 					covA[id] += cell.Population
 				}
 			}

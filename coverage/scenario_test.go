@@ -11,8 +11,8 @@ import (
 // type's covered flags or distances.
 func sameCoverage(t *testing.T, what string, x, y *Analysis) {
 	t.Helper()
-	for ti, tx := range x.types {
-		ty := y.types[ti]
+	for ti, tx := range x.Types() {
+		ty := y.Types()[ti]
 		if math.Abs(tx.Covered-ty.Covered) > 1e-6 || len(tx.Facilities) != len(ty.Facilities) {
 			t.Fatalf("%s: %s covered %v vs %v, %d vs %d facilities", what, tx.Type.ID, tx.Covered, ty.Covered, len(tx.Facilities), len(ty.Facilities))
 		}

@@ -149,7 +149,8 @@ func (a *Analysis) summary(by UnitLevel, p Profile, withCapacity bool) Summary {
 			noNet += c.Population
 		}
 	}
-	for _, tc := range a.types {
+	types := a.Types()
+	for _, tc := range types {
 		t := tc.Type
 		inTime := 0.0
 		byProfile := make(map[string]float64, len(Profiles))
@@ -188,9 +189,9 @@ func (a *Analysis) summary(by UnitLevel, p Profile, withCapacity bool) Summary {
 		s.Types = append(s.Types, ts)
 	}
 	s.DataQuality = a.QualitySummary()
-	caps := make([]*CapacityResult, len(a.types))
+	caps := make([]*CapacityResult, len(types))
 	if withCapacity {
-		for i, tc := range a.types {
+		for i, tc := range types {
 			if caps[i] = a.capacitySplit(tc); caps[i] != nil {
 				s.Types[i].Served, s.Types[i].CapacityShort = caps[i].Served, caps[i].Short
 			}
@@ -223,7 +224,7 @@ func (a *Analysis) summary(by UnitLevel, p Profile, withCapacity bool) Summary {
 		u := a.Data.Units[ui]
 		us := rolled[g]
 		us.Level, us.Code, us.Name, us.Parent, us.ParentName = u.Level, u.Code, u.Name, u.Parent, a.unitName(u.Parent)
-		for t, tc := range a.types {
+		for t, tc := range types {
 			n := a.facilitiesIn(tc, ui)
 			q := a.quality(tc, ui, residentsOf(rolled[g]), n)
 			ut := &us.Types[t]
@@ -245,7 +246,8 @@ func (a *Analysis) summary(by UnitLevel, p Profile, withCapacity bool) Summary {
 // and capacity-short residents (caps[t] may be nil), and population-
 // weighted completeness per life-circle level.
 func (a *Analysis) rollUp(groupOf func(i int) int, groups int, caps []*CapacityResult) []UnitSummary {
-	nT := len(a.types)
+	types := a.Types()
+	nT := len(types)
 	mand := a.mandatoryByLevel()
 	cells := make([]int, groups)
 	residents := make([]float64, groups)
@@ -256,7 +258,7 @@ func (a *Analysis) rollUp(groupOf func(i int) int, groups int, caps []*CapacityR
 		g := groupOf(i)
 		cells[g]++
 		residents[g] += c.Population
-		for t, tc := range a.types {
+		for t, tc := range types {
 			if tc.IsCovered(i) {
 				covered[g*nT+t] += c.Population
 				if caps[t] != nil && caps[t].Status[i] == CapacityShort {
@@ -278,7 +280,7 @@ func (a *Analysis) rollUp(groupOf func(i int) int, groups int, caps []*CapacityR
 				us.Completeness[Levels[l]] = round4(share(complete[g*len(Levels)+l], residents[g]))
 			}
 		}
-		for t, tc := range a.types {
+		for t, tc := range types {
 			cv, sh := covered[g*nT+t], short[g*nT+t]
 			us.Types = append(us.Types, UnitTypeShare{
 				ID: tc.Type.ID, Covered: round1(cv), Uncovered: round1(residents[g] - cv),

@@ -119,7 +119,7 @@ func (a *Analysis) WhatIf(s Site) (*Gain, error) {
 		for k, types := range a.mandatoryByLevel() {
 			gained := 0
 			for _, t := range types {
-				if !a.types[t].IsCovered(i) && slices.Contains(cg.Types, a.types[t].Type.ID) {
+				if !a.typeAt(t).IsCovered(i) && slices.Contains(cg.Types, a.prepared(t).Type.ID) {
 					gained++
 				}
 			}

@@ -183,7 +183,7 @@ func Build(cat *coverage.Catalog, ds *coverage.Dataset, ex *Extract, population 
 	if en, _ := a.DistanceWarning(); en != "" {
 		info.warn(opts.Logger, en)
 	}
-	logf(opts.Logger, "analysed", "dataset", ds.Name, "method", a.Method, "types", len(a.Types()), "ms", info.Analyse.Milliseconds())
+	logf(opts.Logger, "analysed", "dataset", ds.Name, "method", a.Method, "types", a.NumTypes(), "ms", info.Analyse.Milliseconds())
 	return a, info, nil
 }
 

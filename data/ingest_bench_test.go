@@ -100,9 +100,11 @@ func BenchmarkPortoAlegre(b *testing.B) {
 	eu := coverage.NewEuclidean(centres, coverage.DefaultDetour)
 	b.Run("coverage-euclidean", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := coverage.Analyze(cat, ds, coverage.Options{Source: eu}); err != nil {
+			a, err := coverage.Analyze(cat, ds, coverage.Options{Source: eu})
+			if err != nil {
 				b.Fatal(err)
 			}
+			a.Types() // types are computed on first use: compute them all
 		}
 	})
 	g, _, err := LoadNetwork(in, DefaultWalkRule())
@@ -117,9 +119,11 @@ func BenchmarkPortoAlegre(b *testing.B) {
 	nw := coverage.NewNetwork(g, centres, coverage.DefaultSnapLimitM, 0)
 	b.Run("coverage-network", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := coverage.Analyze(cat, ds, coverage.Options{Source: nw}); err != nil {
+			a, err := coverage.Analyze(cat, ds, coverage.Options{Source: nw})
+			if err != nil {
 				b.Fatal(err)
 			}
+			a.Types() // types are computed on first use: compute them all
 		}
 	})
 }

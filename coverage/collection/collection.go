@@ -140,13 +140,13 @@ func (c *Collection) Meta(p coverage.Profile) map[string]any {
 		m["resolution"] = a.Data.Resolution
 	}
 	if c.Type != "" && c.Layer != "facilities" {
-		tc, _ := a.Type(c.Type)
+		t, _ := a.ResolveType(c.Type)
 		if c.Layer != "catchment" {
 			m["profile"] = profileOrDefault(p)
-			m["facility_type"] = tc.Type.ID
-			m["type_name_zh"] = tc.Type.NameZH
+			m["facility_type"] = t.ID
+			m["type_name_zh"] = t.NameZH
 		}
-		m["max_dist_m"] = tc.Type.MaxDistM
+		m["max_dist_m"] = t.MaxDistM
 		m["method"] = a.Method
 		m["approximate"] = a.Method == "euclidean"
 		if a.Detour > 0 {
@@ -385,11 +385,11 @@ func (s *Set) Collection(id string) (*Collection, error) {
 // ForLayer returns the collection behind a /v1 layer name and facility type.
 func (s *Set) ForLayer(layer, typ string) (*Collection, error) {
 	if typ != "" {
-		tc, err := s.a.Type(typ)
+		t, err := s.a.ResolveType(typ)
 		if err != nil {
 			return nil, &coverage.FieldError{Field: "type", Err: err}
 		}
-		typ = tc.Type.ID
+		typ = t.ID
 	}
 	id := layer
 	switch layer {

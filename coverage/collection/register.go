@@ -103,15 +103,21 @@ func (s *Set) register() {
 			src: &listSource{loadFn: func() []item { return s.unitItems(l) }},
 		})
 	}
-	for _, tc := range a.Types() {
-		s.registerType(tc)
+	for _, t := range a.Catalog.Types { // the analysis's types, in its order
+		s.registerType(t)
 	}
 }
 
-func (s *Set) registerType(tc *coverage.TypeCoverage) {
+// registerType adds the collections of one type; the type's coverage is
+// computed when one of them is first read, not here.
+func (s *Set) registerType(t coverage.FacilityType) {
 	a := s.a
-	t := tc.Type
+	coverageOf := func() *coverage.TypeCoverage {
+		tc, _ := a.Type(t.ID)
+		return tc
+	}
 	props := func(ci int, p coverage.Profile, m map[string]any) {
+		tc := coverageOf()
 		h := tc.Hit(ci)
 		m["type"] = t.ID
 		m["type_name_zh"] = t.NameZH
@@ -144,7 +150,7 @@ func (s *Set) registerType(tc *coverage.TypeCoverage) {
 		GeometryType: "Polygon",
 		Properties:   append(cellProps(), coverageProps...),
 		src: &cellSource{s: s, props: props, membersFn: func() []int32 {
-			gaps := a.GapCells(tc)
+			gaps := a.GapCells(coverageOf())
 			out := make([]int32, len(gaps))
 			for i, g := range gaps {
 				out[i] = int32(g)
@@ -196,7 +202,7 @@ func (s *Set) registerType(tc *coverage.TypeCoverage) {
 			{"farthest_m", Number, "最远距离（米）", "distance to the farthest cell served"},
 			{"in_force", Boolean, "计入分析", "counted in this analysis"},
 		},
-		src: &listSource{loadFn: func() []item { return s.catchmentItems(tc) }},
+		src: &listSource{loadFn: func() []item { return s.catchmentItems(t) }},
 	})
 }
 
@@ -329,17 +335,17 @@ func (s *Set) gapItems(typeID string) []item {
 	return out
 }
 
-func (s *Set) catchmentItems(tc *coverage.TypeCoverage) []item {
+func (s *Set) catchmentItems(t coverage.FacilityType) []item {
 	a := s.a
 	var out []item
 	var cache sync.Map
 	for fi, f := range a.Data.Facilities {
-		if f.Type != tc.Type.ID {
+		if f.Type != t.ID {
 			continue
 		}
 		f := f
 		r := spatial.NewRuler(f.Location[1])
-		dLon, dLat := r.Degrees(tc.Type.MaxDistM)
+		dLon, dLat := r.Degrees(t.MaxDistM)
 		b := orb.Bound{Min: orb.Point{f.Location[0] - dLon, f.Location[1] - dLat}, Max: orb.Point{f.Location[0] + dLon, f.Location[1] + dLat}}
 		id := int64(fi) + 1
 		out = append(out, item{id: id, bound: b, units: s.unitsAt(f.Location), build: func(coverage.Profile) Feature {
