@@ -143,270 +143,351 @@ func hasHan(s string) bool {
 // in the extract (rings that do not close are left out and counted).
 func ReadBasemap(name string, r io.Reader) (*coverage.Basemap, BasemapStats, error) {
 	start := time.Now()
-	st := BasemapStats{Layers: map[string]int{}}
+	br := &basemapReader{name: name, st: BasemapStats{Layers: map[string]int{}}}
 	src, err := io.ReadAll(r)
 	if err != nil {
-		return nil, st, fmt.Errorf("%s: %w", name, err)
+		return nil, br.st, fmt.Errorf("%s: %w", name, err)
 	}
-	st.Format = sniffOSM(src)
-	if st.Format == "" {
-		return nil, st, invalid("%s: not an OSM file (neither PBF nor OSM XML)", name)
+	br.src = src
+	br.st.Format = sniffOSM(src)
+	if br.st.Format == "" {
+		return nil, br.st, invalid("%s: not an OSM file (neither PBF nor OSM XML)", name)
 	}
-	// Pass 1 (ways and relations): the ways drawn on their own, the
-	// multipolygon relations of area classes, and the node lists of the
-	// ways that may be their members (untagged ways and ways that are not
-	// roads or buildings: member ways are read before their relation).
-	type way struct {
-		id    int64
-		cls   bmClass
-		tags  osm.Tags
-		nodes []int64
-		drop  bool // drawn by its multipolygon instead (old-style tagging)
+	if err := br.readWays(); err != nil {
+		return nil, br.st, err
 	}
-	type member struct {
-		way   int64
-		inner bool
+	br.findMembers()
+	br.needNodes()
+	if err := br.readNodes(); err != nil {
+		return nil, br.st, err
 	}
-	type relation struct {
-		id      int64
-		cls     bmClass
-		tags    osm.Tags
-		members []member
-	}
-	var ways []way
-	var rels []relation
-	drawn := map[int64]int{}     // way id → index in ways
-	spare := map[int64][]int64{} // way id → node ids of possible members not drawn on their own
-	if err := scanOSM(name, st.Format, src, true, false, false, func(o osm.Object) {
-		switch o := o.(type) {
-		case *osm.Way:
-			cls, ok := classifyBasemap(o.Tags)
-			if !ok && (o.Tags.Find("highway") != "" || o.Tags.Find("building") != "") {
-				return
-			}
-			ids := make([]int64, len(o.Nodes))
-			for i, n := range o.Nodes {
-				ids[i] = int64(n.ID)
-			}
-			if !ok {
-				spare[int64(o.ID)] = ids
-				return
-			}
-			drawn[int64(o.ID)] = len(ways)
-			ways = append(ways, way{id: int64(o.ID), cls: cls, tags: o.Tags, nodes: ids})
-		case *osm.Relation:
-			if o.Tags.Find("type") != "multipolygon" {
-				return
-			}
-			cls, ok := classifyBasemap(o.Tags)
-			if !ok || !cls.area {
-				return
-			}
-			rl := relation{id: int64(o.ID), cls: cls, tags: o.Tags}
-			for _, m := range o.Members {
-				if m.Type == osm.TypeWay {
-					rl.members = append(rl.members, member{m.Ref, m.Role == "inner"})
-				}
-			}
-			rels = append(rels, rl)
-		}
-	}); err != nil {
-		return nil, st, err
-	}
-	memberWays := map[int64][]int64{} // way id → its node ids, for the relations' members present
-	for _, rl := range rels {
-		for _, m := range rl.members {
-			if i, ok := drawn[m.way]; ok {
-				memberWays[m.way] = ways[i].nodes
-				if !m.inner && ways[i].cls.area && ways[i].cls.layer == rl.cls.layer {
-					ways[i].drop = true
-				}
-			} else if ids, ok := spare[m.way]; ok {
-				memberWays[m.way] = ids
-			}
-		}
-	}
-	spare, drawn = nil, nil
-	need := map[int64]orb.Point{}
-	nanPt := orb.Point{math.NaN(), math.NaN()}
-	for _, w := range ways {
+	br.feats = make([]coverage.BasemapFeature, 0, len(br.ways)+len(br.rels)+len(br.places))
+	for _, w := range br.ways {
 		if !w.drop {
-			for _, id := range w.nodes {
-				need[id] = nanPt
-			}
+			br.drawWay(w)
 		}
 	}
-	for _, ids := range memberWays {
-		for _, id := range ids {
-			need[id] = nanPt
-		}
+	for _, rl := range br.rels {
+		br.drawRelation(rl)
 	}
-	// Pass 2: node coordinates, and place labels.
-	var feats []coverage.BasemapFeature
-	var bad error
-	if err := scanOSM(name, st.Format, src, false, true, true, func(o osm.Object) {
-		n, ok := o.(*osm.Node)
-		if !ok {
-			return
-		}
-		id := int64(n.ID)
-		_, needed := need[id]
-		place := placeMinZoom[n.Tags.Find("place")]
-		if !needed && place == 0 {
-			return
-		}
-		p := orb.Point{n.Lon, n.Lat}
-		if err := spatial.CheckLonLat(p); err != nil {
-			if bad == nil {
-				bad = invalid("%s: node %d: %v", name, n.ID, err)
-			}
-			return
-		}
-		if needed {
-			need[id] = p
-		}
-		if place > 0 {
-			nm, zh, en := names(n.Tags)
-			if nm == "" && zh == "" && en == "" {
-				st.UnnamedPlaces++
-				return
-			}
-			feats = append(feats, coverage.BasemapFeature{
-				ID: uint64(id)*10 + 1, Layer: coverage.BasemapPlaces, Class: n.Tags.Find("place"),
-				Name: nm, NameZH: zh, NameEN: en, MinZoom: place, Geometry: p,
-			})
-		}
-	}); err != nil {
-		return nil, st, err
-	}
-	if bad != nil {
-		return nil, st, bad
-	}
-	places := feats
-	feats = make([]coverage.BasemapFeature, 0, len(ways)+len(rels)+len(places))
-	feature := func(id uint64, cls bmClass, t osm.Tags, g orb.Geometry) {
-		nm, zh, en := names(t)
-		z := cls.minZoom
-		if cls.area {
-			z = max(z, areaMinZoom(g))
-		}
-		feats = append(feats, coverage.BasemapFeature{ID: id, Layer: cls.layer, Class: cls.class,
-			Name: nm, NameZH: zh, NameEN: en, MinZoom: z, Geometry: g})
-	}
-	ring := func(ids []int64) (orb.Ring, bool) {
-		rg := make(orb.Ring, len(ids))
-		for i, id := range ids {
-			p := need[id]
-			if math.IsNaN(p[0]) {
-				return nil, false
-			}
-			rg[i] = p
-		}
-		return rg, true
-	}
-	for _, w := range ways {
-		if w.drop {
-			continue
-		}
-		id := uint64(w.id)*10 + 2
-		closed := len(w.nodes) >= 4 && w.nodes[0] == w.nodes[len(w.nodes)-1]
-		if w.cls.area {
-			rg, ok := ring(w.nodes)
-			if !closed || !ok {
-				st.IncompleteAreas++
-				continue
-			}
-			feature(id, w.cls, w.tags, orb.Polygon{orient(rg, orb.CCW)})
-			continue
-		}
-		// Lines: cut at nodes missing from the extract.
-		var mls orb.MultiLineString
-		var cur orb.LineString
-		for _, nid := range w.nodes {
-			p := need[nid]
-			if math.IsNaN(p[0]) {
-				st.MissingNodeRefs++
-				if len(cur) >= 2 {
-					mls = append(mls, cur)
-				}
-				cur = nil
-				continue
-			}
-			cur = append(cur, p)
-		}
-		if len(cur) >= 2 {
-			mls = append(mls, cur)
-		}
-		switch len(mls) {
-		case 0:
-		case 1:
-			feature(id, w.cls, w.tags, mls[0])
-		default:
-			feature(id, w.cls, w.tags, mls)
-		}
-	}
-	for _, rl := range rels {
-		var outer, inner [][]int64
-		for _, m := range rl.members {
-			ids := memberWays[m.way]
-			if len(ids) < 2 {
-				continue // not in the extract: its ring will not close
-			}
-			if m.inner {
-				inner = append(inner, ids)
-			} else {
-				outer = append(outer, ids)
-			}
-		}
-		outerRings, lostO := joinRings(outer)
-		innerRings, lostI := joinRings(inner)
-		mp := orb.MultiPolygon{}
-		for _, ids := range outerRings {
-			if rg, ok := ring(ids); ok {
-				mp = append(mp, orb.Polygon{orient(rg, orb.CCW)})
-			} else {
-				lostO++
-			}
-		}
-		for _, ids := range innerRings {
-			rg, ok := ring(ids)
-			if !ok {
-				lostI++
-				continue
-			}
-			placed := false
-			for k := range mp {
-				if planar.RingContains(mp[k][0], rg[0]) {
-					mp[k] = append(mp[k], orient(rg, orb.CW))
-					placed = true
-					break
-				}
-			}
-			if !placed {
-				lostI++
-			}
-		}
-		if len(mp) == 0 {
-			st.IncompleteAreas++
-			continue
-		}
-		st.IncompleteRings += lostO + lostI
-		var g orb.Geometry = mp
-		if len(mp) == 1 {
-			g = mp[0]
-		}
-		feature(uint64(rl.id)*10+3, rl.cls, rl.tags, g)
-	}
-	feats = append(feats, places...)
+	feats := append(br.feats, br.places...)
 	for _, f := range feats {
-		st.Layers[f.Layer]++
+		br.st.Layers[f.Layer]++
 	}
 	if len(feats) == 0 {
-		return nil, st, invalid("%s: the extract holds nothing to draw on a basemap (no roads, water, green, buildings or named places)", name)
+		return nil, br.st, invalid("%s: the extract holds nothing to draw on a basemap (no roads, water, green, buildings or named places)", name)
 	}
 	b := coverage.NewBasemap(feats)
-	st.Elapsed = time.Since(start)
-	return b, st, nil
+	br.st.Elapsed = time.Since(start)
+	return b, br.st, nil
+}
+
+// basemapReader reads one extract into basemap features in two passes:
+// ways and relations (readWays), then the coordinates of the nodes they
+// need and the place labels (readNodes); then draws them.
+type basemapReader struct {
+	name       string
+	src        []byte
+	st         BasemapStats
+	ways       []bmWay
+	rels       []bmRelation
+	drawn      map[int64]int             // way id → index in ways (pass 1)
+	spare      map[int64][]int64         // way id → node ids of possible members not drawn on their own (pass 1)
+	memberWays map[int64][]int64         // way id → its node ids, for the relations' members present
+	need       map[int64]orb.Point       // node id → its point; NaN until read
+	places     []coverage.BasemapFeature // the place labels
+	feats      []coverage.BasemapFeature // what is drawn of ways and relations
+	bad        error                     // the first node out of range
+}
+
+// bmWay is a way drawn on its own.
+type bmWay struct {
+	id    int64
+	cls   bmClass
+	tags  osm.Tags
+	nodes []int64
+	drop  bool // drawn by its multipolygon instead (old-style tagging)
+}
+
+// bmMember is a member way of a multipolygon relation.
+type bmMember struct {
+	way   int64
+	inner bool
+}
+
+// bmRelation is a multipolygon relation of an area class.
+type bmRelation struct {
+	id      int64
+	cls     bmClass
+	tags    osm.Tags
+	members []bmMember
+}
+
+// readWays is pass 1 (ways and relations): the ways drawn on their own,
+// the multipolygon relations of area classes, and the node lists of the
+// ways that may be their members (untagged ways and ways that are not
+// roads or buildings: member ways are read before their relation).
+func (br *basemapReader) readWays() error {
+	br.drawn, br.spare = map[int64]int{}, map[int64][]int64{}
+	return scanOSM(br.name, br.st.Format, br.src, true, false, false, func(o osm.Object) {
+		switch o := o.(type) {
+		case *osm.Way:
+			br.addWay(o)
+		case *osm.Relation:
+			br.addRelation(o)
+		}
+	})
+}
+
+func (br *basemapReader) addWay(o *osm.Way) {
+	cls, ok := classifyBasemap(o.Tags)
+	if !ok && (o.Tags.Find("highway") != "" || o.Tags.Find("building") != "") {
+		return
+	}
+	ids := make([]int64, len(o.Nodes))
+	for i, n := range o.Nodes {
+		ids[i] = int64(n.ID)
+	}
+	if !ok {
+		br.spare[int64(o.ID)] = ids
+		return
+	}
+	br.drawn[int64(o.ID)] = len(br.ways)
+	br.ways = append(br.ways, bmWay{id: int64(o.ID), cls: cls, tags: o.Tags, nodes: ids})
+}
+
+func (br *basemapReader) addRelation(o *osm.Relation) {
+	if o.Tags.Find("type") != "multipolygon" {
+		return
+	}
+	cls, ok := classifyBasemap(o.Tags)
+	if !ok || !cls.area {
+		return
+	}
+	rl := bmRelation{id: int64(o.ID), cls: cls, tags: o.Tags}
+	for _, m := range o.Members {
+		if m.Type == osm.TypeWay {
+			rl.members = append(rl.members, bmMember{m.Ref, m.Role == "inner"})
+		}
+	}
+	br.rels = append(br.rels, rl)
+}
+
+// findMembers keeps the node lists of the relations' member ways present
+// in the extract, and marks the outer ways of the relation's own layer
+// drawn by the relation instead.
+func (br *basemapReader) findMembers() {
+	br.memberWays = map[int64][]int64{}
+	for _, rl := range br.rels {
+		for _, m := range rl.members {
+			if i, ok := br.drawn[m.way]; ok {
+				br.memberWays[m.way] = br.ways[i].nodes
+				if !m.inner && br.ways[i].cls.area && br.ways[i].cls.layer == rl.cls.layer {
+					br.ways[i].drop = true
+				}
+			} else if ids, ok := br.spare[m.way]; ok {
+				br.memberWays[m.way] = ids
+			}
+		}
+	}
+	br.spare, br.drawn = nil, nil
+}
+
+// needNodes lists the nodes whose coordinates pass 2 keeps.
+func (br *basemapReader) needNodes() {
+	br.need = map[int64]orb.Point{}
+	nanPt := orb.Point{math.NaN(), math.NaN()}
+	for _, w := range br.ways {
+		if !w.drop {
+			for _, id := range w.nodes {
+				br.need[id] = nanPt
+			}
+		}
+	}
+	for _, ids := range br.memberWays {
+		for _, id := range ids {
+			br.need[id] = nanPt
+		}
+	}
+}
+
+// readNodes is pass 2: node coordinates, and place labels.
+func (br *basemapReader) readNodes() error {
+	if err := scanOSM(br.name, br.st.Format, br.src, false, true, true, func(o osm.Object) {
+		if n, ok := o.(*osm.Node); ok {
+			br.addNode(n)
+		}
+	}); err != nil {
+		return err
+	}
+	return br.bad
+}
+
+func (br *basemapReader) addNode(n *osm.Node) {
+	id := int64(n.ID)
+	_, needed := br.need[id]
+	place := placeMinZoom[n.Tags.Find("place")]
+	if !needed && place == 0 {
+		return
+	}
+	p := orb.Point{n.Lon, n.Lat}
+	if err := spatial.CheckLonLat(p); err != nil {
+		if br.bad == nil {
+			br.bad = invalid("%s: node %d: %v", br.name, n.ID, err)
+		}
+		return
+	}
+	if needed {
+		br.need[id] = p
+	}
+	if place > 0 {
+		nm, zh, en := names(n.Tags)
+		if nm == "" && zh == "" && en == "" {
+			br.st.UnnamedPlaces++
+			return
+		}
+		br.places = append(br.places, coverage.BasemapFeature{
+			ID: uint64(id)*10 + 1, Layer: coverage.BasemapPlaces, Class: n.Tags.Find("place"),
+			Name: nm, NameZH: zh, NameEN: en, MinZoom: place, Geometry: p,
+		})
+	}
+}
+
+// feature adds a drawn feature, named from its tags.
+func (br *basemapReader) feature(id uint64, cls bmClass, t osm.Tags, g orb.Geometry) {
+	nm, zh, en := names(t)
+	z := cls.minZoom
+	if cls.area {
+		z = max(z, areaMinZoom(g))
+	}
+	br.feats = append(br.feats, coverage.BasemapFeature{ID: id, Layer: cls.layer, Class: cls.class,
+		Name: nm, NameZH: zh, NameEN: en, MinZoom: z, Geometry: g})
+}
+
+// ring is the points of node ids; false when one is not in the extract.
+func (br *basemapReader) ring(ids []int64) (orb.Ring, bool) {
+	rg := make(orb.Ring, len(ids))
+	for i, id := range ids {
+		p := br.need[id]
+		if math.IsNaN(p[0]) {
+			return nil, false
+		}
+		rg[i] = p
+	}
+	return rg, true
+}
+
+// drawWay draws a way: a polygon for an area class (when closed and
+// whole), else its lines.
+func (br *basemapReader) drawWay(w bmWay) {
+	id := uint64(w.id)*10 + 2
+	if w.cls.area {
+		closed := len(w.nodes) >= 4 && w.nodes[0] == w.nodes[len(w.nodes)-1]
+		rg, ok := br.ring(w.nodes)
+		if !closed || !ok {
+			br.st.IncompleteAreas++
+			return
+		}
+		br.feature(id, w.cls, w.tags, orb.Polygon{orient(rg, orb.CCW)})
+		return
+	}
+	switch mls := br.lines(w.nodes); len(mls) {
+	case 0:
+	case 1:
+		br.feature(id, w.cls, w.tags, mls[0])
+	default:
+		br.feature(id, w.cls, w.tags, mls)
+	}
+}
+
+// lines is a way's line cut at nodes missing from the extract.
+func (br *basemapReader) lines(nodes []int64) orb.MultiLineString {
+	var mls orb.MultiLineString
+	var cur orb.LineString
+	for _, nid := range nodes {
+		p := br.need[nid]
+		if math.IsNaN(p[0]) {
+			br.st.MissingNodeRefs++
+			if len(cur) >= 2 {
+				mls = append(mls, cur)
+			}
+			cur = nil
+			continue
+		}
+		cur = append(cur, p)
+	}
+	if len(cur) >= 2 {
+		mls = append(mls, cur)
+	}
+	return mls
+}
+
+// drawRelation draws a multipolygon from the rings its member ways close.
+func (br *basemapReader) drawRelation(rl bmRelation) {
+	var outer, inner [][]int64
+	for _, m := range rl.members {
+		ids := br.memberWays[m.way]
+		if len(ids) < 2 {
+			continue // not in the extract: its ring will not close
+		}
+		if m.inner {
+			inner = append(inner, ids)
+		} else {
+			outer = append(outer, ids)
+		}
+	}
+	mp, lostO := br.outerPolygons(outer)
+	lostI := br.placeHoles(mp, inner)
+	if len(mp) == 0 {
+		br.st.IncompleteAreas++
+		return
+	}
+	br.st.IncompleteRings += lostO + lostI
+	var g orb.Geometry = mp
+	if len(mp) == 1 {
+		g = mp[0]
+	}
+	br.feature(uint64(rl.id)*10+3, rl.cls, rl.tags, g)
+}
+
+// outerPolygons joins the outer member ways into polygons; lost counts
+// the chains that do not close or lack a node.
+func (br *basemapReader) outerPolygons(outer [][]int64) (orb.MultiPolygon, int) {
+	rings, lost := joinRings(outer)
+	mp := orb.MultiPolygon{}
+	for _, ids := range rings {
+		if rg, ok := br.ring(ids); ok {
+			mp = append(mp, orb.Polygon{orient(rg, orb.CCW)})
+		} else {
+			lost++
+		}
+	}
+	return mp, lost
+}
+
+// placeHoles joins the inner member ways into rings and adds each to the
+// polygon of mp that holds it; it returns how many were lost.
+func (br *basemapReader) placeHoles(mp orb.MultiPolygon, inner [][]int64) int {
+	rings, lost := joinRings(inner)
+	for _, ids := range rings {
+		rg, ok := br.ring(ids)
+		if !ok {
+			lost++
+			continue
+		}
+		placed := false
+		for k := range mp {
+			if planar.RingContains(mp[k][0], rg[0]) {
+				mp[k] = append(mp[k], orient(rg, orb.CW))
+				placed = true
+				break
+			}
+		}
+		if !placed {
+			lost++
+		}
+	}
+	return lost
 }
 
 // joinRings joins way node lists into closed rings by their shared end
