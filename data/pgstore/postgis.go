@@ -343,6 +343,11 @@ func nullInt32(i int) any {
 }
 
 // LoadDataset reads a dataset and its catalogue from one snapshot.
+//
+// The rows are read in the order the table holds them (no ORDER BY: sorting
+// a million cells, or walking the seq index to the heap, costs the server
+// several times the plain scan) and each is put at its seq; a seq out of
+// range or seen twice, or a row missing, is a damaged store.
 func (p *Store) LoadDataset(ctx context.Context, name string) (*coverage.Catalog, *coverage.Dataset, error) {
 	var cat *coverage.Catalog
 	ds := &coverage.Dataset{Name: name}
@@ -358,91 +363,152 @@ func (p *Store) LoadDataset(ctx context.Context, name string) (*coverage.Catalog
 		if err != nil {
 			return err
 		}
+		if nf < 0 || nc < 0 || nu < 0 {
+			return fmt.Errorf("store is damaged: dataset %q should have %d facilities, %d cells, %d units", name, nf, nc, nu)
+		}
 		ds.PopulationNote = str(note)
 		if cat, err = store.ParseCatalog(name, catJSON); err != nil {
 			return err
 		}
-		ds.Facilities = make([]coverage.Facility, 0, nf)
-		ds.Cells = make([]coverage.PopulationCell, 0, nc)
-		ds.Units = make([]coverage.AdminUnit, 0, nu)
-
-		rows, _ := tx.Query(ctx, `SELECT id, type, name, capacity, status, plan_year, ST_X(geom), ST_Y(geom)
-			FROM lifecircle.facilities WHERE dataset = $1 ORDER BY seq`, name)
-		var f coverage.Facility
-		var fname *string
-		var capacity *float64
-		var year *int32
-		_, err = pgx.ForEachRow(rows, []any{&f.ID, &f.Type, &fname, &capacity, &f.Status, &year, &f.Location[0], &f.Location[1]}, func() error {
-			g := f
-			g.Name = str(fname)
-			if capacity != nil {
-				g.Capacity = *capacity
-			}
-			if year != nil {
-				g.PlanYear = int(*year)
-			}
-			ds.Facilities = append(ds.Facilities, g)
-			f, fname, capacity, year = coverage.Facility{}, nil, nil, nil
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("facilities: %w", err)
+		if ds.Facilities, err = loadFacilities(ctx, tx, name, nf); err != nil {
+			return err
 		}
-
-		rows, _ = tx.Query(ctx, "SELECT h3, population FROM lifecircle.population_cells WHERE dataset = $1 ORDER BY seq", name)
-		var h3 int64
-		var pop float64
-		if _, err = pgx.ForEachRow(rows, []any{&h3, &pop}, func() error {
-			ds.Cells = append(ds.Cells, coverage.PopulationCell{Cell: spatial.Cell(h3), Population: pop})
-			return nil
-		}); err != nil {
-			return fmt.Errorf("population cells: %w", err)
+		if ds.Cells, err = loadCells(ctx, tx, name, nc); err != nil {
+			return err
 		}
-
-		rows, _ = tx.Query(ctx, "SELECT level, code, name, parent, geom FROM lifecircle.admin_units WHERE dataset = $1 ORDER BY seq", name)
-		var u coverage.AdminUnit
-		var uname, parent *string
-		var geom []byte
-		if _, err = pgx.ForEachRow(rows, []any{&u.Level, &u.Code, &uname, &parent, &geom}, func() error {
-			v := coverage.AdminUnit{Level: u.Level, Code: u.Code, Name: str(uname), Parent: str(parent)}
-			g, err := fromEWKB(geom)
-			if err != nil {
-				return fmt.Errorf("admin unit %s: %w", u.Code, err)
-			}
-			switch g := g.(type) {
-			case orb.MultiPolygon:
-				if len(g) > 0 {
-					v.Geometry = g
-				}
-			case nil:
-			default:
-				return fmt.Errorf("admin unit %s: geometry is a %s", u.Code, g.GeoJSONType())
-			}
-			ds.Units = append(ds.Units, v)
-			uname, parent, geom = nil, nil, nil
-			return nil
-		}); err != nil {
-			return fmt.Errorf("admin units: %w", err)
-		}
-		if len(ds.Facilities) != nf || len(ds.Cells) != nc || len(ds.Units) != nu {
-			return fmt.Errorf("store is damaged: dataset %q should have %d facilities, %d cells, %d units; found %d, %d, %d",
-				name, nf, nc, nu, len(ds.Facilities), len(ds.Cells), len(ds.Units))
-		}
-		return nil
+		ds.Units, err = loadUnits(ctx, tx, name, nu)
+		return err
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	if len(ds.Facilities) == 0 {
-		ds.Facilities = nil
-	}
-	if len(ds.Cells) == 0 {
-		ds.Cells = nil
-	}
-	if len(ds.Units) == 0 {
-		ds.Units = nil
-	}
 	return cat, ds, nil
+}
+
+// seqSlots places rows read in any order at their seq in a slice of n:
+// put says where row seq goes, or why the store is damaged.
+type seqSlots struct {
+	what, dataset string
+	n, filled     int
+	seen          []uint64
+}
+
+func newSeqSlots(what, dataset string, n int) *seqSlots {
+	return &seqSlots{what: what, dataset: dataset, n: n, seen: make([]uint64, (n+63)/64)}
+}
+
+func (s *seqSlots) put(seq int32) (int, error) {
+	i := int(seq)
+	if i < 0 || i >= s.n {
+		return 0, fmt.Errorf("store is damaged: dataset %q has %d %s; one is numbered %d", s.dataset, s.n, s.what, seq)
+	}
+	if s.seen[i/64]&(1<<(i%64)) != 0 {
+		return 0, fmt.Errorf("store is damaged: dataset %q has two %s numbered %d", s.dataset, s.what, seq)
+	}
+	s.seen[i/64] |= 1 << (i % 64)
+	s.filled++
+	return i, nil
+}
+
+// done checks that every slot was filled and returns the slice (nil for
+// none, as a dataset comes).
+func done[T any](s *seqSlots, out []T) ([]T, error) {
+	if s.filled != s.n {
+		return nil, fmt.Errorf("store is damaged: dataset %q should have %d %s; found %d", s.dataset, s.n, s.what, s.filled)
+	}
+	if s.n == 0 {
+		return nil, nil
+	}
+	return out, nil
+}
+
+func loadFacilities(ctx context.Context, tx pgx.Tx, dataset string, n int) ([]coverage.Facility, error) {
+	out := make([]coverage.Facility, n)
+	slots := newSeqSlots("facilities", dataset, n)
+	rows, _ := tx.Query(ctx, `SELECT seq, id, type, name, capacity, status, plan_year, ST_X(geom), ST_Y(geom)
+		FROM lifecircle.facilities WHERE dataset = $1`, dataset)
+	var seq int32
+	var f coverage.Facility
+	var fname *string
+	var capacity *float64
+	var year *int32
+	_, err := pgx.ForEachRow(rows, []any{&seq, &f.ID, &f.Type, &fname, &capacity, &f.Status, &year, &f.Location[0], &f.Location[1]}, func() error {
+		i, err := slots.put(seq)
+		if err != nil {
+			return err
+		}
+		g := f
+		g.Name = str(fname)
+		if capacity != nil {
+			g.Capacity = *capacity
+		}
+		if year != nil {
+			g.PlanYear = int(*year)
+		}
+		out[i] = g
+		f, fname, capacity, year = coverage.Facility{}, nil, nil, nil
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("facilities: %w", err)
+	}
+	return done(slots, out)
+}
+
+func loadCells(ctx context.Context, tx pgx.Tx, dataset string, n int) ([]coverage.PopulationCell, error) {
+	out := make([]coverage.PopulationCell, n)
+	slots := newSeqSlots("population cells", dataset, n)
+	rows, _ := tx.Query(ctx, "SELECT seq, h3, population FROM lifecircle.population_cells WHERE dataset = $1", dataset)
+	var seq int32
+	var h3 int64
+	var pop float64
+	if _, err := pgx.ForEachRow(rows, []any{&seq, &h3, &pop}, func() error {
+		i, err := slots.put(seq)
+		if err != nil {
+			return err
+		}
+		out[i] = coverage.PopulationCell{Cell: spatial.Cell(h3), Population: pop}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("population cells: %w", err)
+	}
+	return done(slots, out)
+}
+
+func loadUnits(ctx context.Context, tx pgx.Tx, dataset string, n int) ([]coverage.AdminUnit, error) {
+	out := make([]coverage.AdminUnit, n)
+	slots := newSeqSlots("admin units", dataset, n)
+	rows, _ := tx.Query(ctx, "SELECT seq, level, code, name, parent, geom FROM lifecircle.admin_units WHERE dataset = $1", dataset)
+	var seq int32
+	var u coverage.AdminUnit
+	var uname, parent *string
+	var geom []byte
+	if _, err := pgx.ForEachRow(rows, []any{&seq, &u.Level, &u.Code, &uname, &parent, &geom}, func() error {
+		i, err := slots.put(seq)
+		if err != nil {
+			return err
+		}
+		v := coverage.AdminUnit{Level: u.Level, Code: u.Code, Name: str(uname), Parent: str(parent)}
+		g, err := fromEWKB(geom)
+		if err != nil {
+			return fmt.Errorf("admin unit %s: %w", u.Code, err)
+		}
+		switch g := g.(type) {
+		case orb.MultiPolygon:
+			if len(g) > 0 {
+				v.Geometry = g
+			}
+		case nil:
+		default:
+			return fmt.Errorf("admin unit %s: geometry is a %s", u.Code, g.GeoJSONType())
+		}
+		out[i] = v
+		uname, parent, geom = nil, nil, nil
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("admin units: %w", err)
+	}
+	return done(slots, out)
 }
 
 // Datasets lists the stored dataset names, sorted.

@@ -30,6 +30,9 @@ import (
 //	dataset, load it, analyse it (straight line) and encode the first layer
 //	(facilities) as the API would: what `lifecircle serve --store` does
 //	before it can answer.
+//	BenchmarkStoreLoad/<store>/<dataset>: LoadDataset alone, from a store
+//	opened once (profile the load with -cpuprofile; the server's share of a
+//	PostgreSQL load is not in this process's profile).
 
 func benchStoreEnabled(b *testing.B) {
 	if os.Getenv("LIFECIRCLE_BENCH_STORE") != "1" {
@@ -189,6 +192,41 @@ func BenchmarkStoreFirstLayer(b *testing.B) {
 				b.ReportMetric(tLoad.Seconds()*1000/n, "load-ms")
 				b.ReportMetric(tAnalyze.Seconds()*1000/n, "analyze-ms")
 				b.ReportMetric(tLayer.Seconds()*1000/n, "layer-ms")
+			})
+		}
+	}
+}
+
+func BenchmarkStoreLoad(b *testing.B) {
+	benchStoreEnabled(b)
+	datasets := benchDatasets(b)
+	for _, kind := range []string{"gpkg", "postgis"} {
+		for _, d := range datasets {
+			b.Run(kind+"/"+d.name, func(b *testing.B) {
+				open := benchStores(b)[kind](b)
+				s, err := open()
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := s.SaveDataset(bg, d.cat, d.ds); err != nil {
+					b.Fatal(err)
+				}
+				s.Close() // as a server finds it: a GeoPackage's WAL checkpointed
+				if s, err = open(); err != nil {
+					b.Fatal(err)
+				}
+				defer s.Close()
+				var cpu time.Duration
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					cpu0 := processCPU()
+					if _, _, err := s.LoadDataset(bg, d.ds.Name); err != nil {
+						b.Fatal(err)
+					}
+					cpu += processCPU() - cpu0
+				}
+				b.ReportMetric(cpu.Seconds()*1000/float64(b.N), "cpu-ms")
+				b.ReportMetric(float64(len(d.ds.Cells)), "cells")
 			})
 		}
 	}
