@@ -69,3 +69,47 @@ func TestCheckAll(t *testing.T) {
 		t.Errorf("CheckAll of a store with a wrong count: %+v", results)
 	}
 }
+
+// TestLoadPutsRowsAtTheirSeq: LoadDataset reads rows in the table's order,
+// not seq order; rows moved by an update still come back in place, and a
+// row missing or numbered twice is a damaged store, not a short dataset.
+func TestLoadPutsRowsAtTheirSeq(t *testing.T) {
+	url := storetest.PGDatabase(t, storetest.PGAdminURL(t))
+	s, err := Open(bg, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	cat, ds := storetest.Disk("city", 12, 50)
+	storetest.MustSave(t, s, cat, ds)
+	// an update writes new row versions at the end of the heap
+	for _, q := range []string{
+		"UPDATE lifecircle.population_cells SET population = population WHERE seq % 3 = 0",
+		"UPDATE lifecircle.facilities SET capacity = capacity WHERE seq % 2 = 0",
+	} {
+		if _, err := s.pool.Exec(bg, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var first int
+	if err := s.pool.QueryRow(bg, "SELECT seq FROM lifecircle.population_cells LIMIT 1").Scan(&first); err != nil || first == 0 {
+		t.Fatalf("the first row of the heap is seq %d (%v): the test wants rows out of order", first, err)
+	}
+	storetest.WantDataset(t, s, cat, ds)
+
+	for _, c := range []struct{ damage, want string }{
+		{"DELETE FROM lifecircle.population_cells WHERE seq = 7", `dataset "city" should have 469 population cells; found 468`},
+		{"UPDATE lifecircle.population_cells SET seq = 469 WHERE seq = 8", `dataset "city" has 469 population cells; one is numbered 469`},
+		{"ALTER TABLE lifecircle.facilities DROP CONSTRAINT facilities_dataset_seq_key; UPDATE lifecircle.facilities SET seq = 3 WHERE seq = 4",
+			`dataset "city" has two facilities numbered 3`},
+	} {
+		if _, err := s.pool.Exec(bg, c.damage); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err := s.LoadDataset(bg, "city")
+		if err == nil || !strings.Contains(err.Error(), "store is damaged") || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("after %s: LoadDataset error %v, want %q", c.damage, err, c.want)
+		}
+		storetest.MustSave(t, s, cat, ds)
+	}
+}
