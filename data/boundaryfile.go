@@ -2,6 +2,7 @@ package data
 
 import (
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 
@@ -35,6 +36,73 @@ var levelWords = map[string]coverage.UnitLevel{
 	"grid": coverage.Grid, "网格": coverage.Grid,
 }
 
+// loadBoundaries reads every boundary file, each with its own level,
+// layer, encoding and CRS. A code in two files is refused, naming both;
+// names and parents come from the official divisions per file, so a street
+// whose district is in another file (or in none) gets its official parent.
+func (in Inputs) loadBoundaries() ([]BoundarySet, error) {
+	if len(in.Boundaries) == 0 {
+		return nil, nil
+	}
+	divs, _ := ChengduDivisions()
+	var sets []BoundarySet
+	from := map[string]string{} // code → the file it came from
+	for _, bf := range in.Boundaries {
+		if bf.Path == "" {
+			return nil, invalid("--boundaries: an empty file name")
+		}
+		c := or(bf.CRS, in.CRS)
+		var fc *geojson.FeatureCollection
+		var err error
+		if isVector(bf.Path) {
+			sf, sc, err := in.vectorEnc(bf.Path, bf.Layer, or2(bf.Encoding, in.Encoding), c)
+			if err != nil {
+				return nil, err
+			}
+			fc, c = sf.Features, sc
+		} else if fc, err = readWith(in, bf.Path, func(r io.Reader) (*geojson.FeatureCollection, error) {
+			return readFeatures(bf.Path, r)
+		}); err != nil {
+			return nil, err
+		}
+		warns, err := prepareBoundaries(bf.Path, fc, bf.Level, divs)
+		if err != nil {
+			return nil, err
+		}
+		for _, w := range warns {
+			if in.OnWarning != nil {
+				in.OnWarning(w)
+			}
+		}
+		units, err := boundariesFromFeatures(bf.Path, fc, c)
+		if err != nil {
+			return nil, err
+		}
+		for i, u := range units {
+			if prev, dup := from[u.Code]; dup {
+				same := ""
+				if prev == bf.Path {
+					same = " (the same file given twice)"
+				}
+				return nil, invalid("%s feature %d: code %s (%s) is also in %s%s: each unit must come from one boundary file; remove it from one of them / 代码 %s 同时出现在 %s 和 %s 中",
+					bf.Path, i+1, u.Code, u.Name, prev, same, u.Code, prev, bf.Path)
+			}
+		}
+		for _, u := range units {
+			from[u.Code] = bf.Path
+		}
+		sets = append(sets, BoundarySet{File: bf, Units: units})
+	}
+	return sets, nil
+}
+
+func or2(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
 // prepareBoundaries sets the properties level, code, name and parent of
 // every feature. level is --boundaries-level ("" to read or detect it);
 // divs, when not nil, is the official hierarchy the codes are checked
@@ -45,7 +113,7 @@ func prepareBoundaries(file string, fc *geojson.FeatureCollection, level string,
 	if level != "" {
 		l, ok := levelWords[strings.ToLower(strings.TrimSpace(level))]
 		if !ok {
-			return nil, invalid("--boundaries-level %q: want district, street, community or grid (区, 街道, 社区, 网格)", level)
+			return nil, invalid("%s: --boundaries-level %q: want district, street, community or grid (区, 街道, 社区, 网格)", file, level)
 		}
 		given = l
 	}

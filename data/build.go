@@ -59,6 +59,10 @@ type BuildOptions struct {
 	// facilities and boundaries are checked against the walking network
 	// for the GCJ-02 / BD-09 trap (CheckCRS), loudly warned.
 	Declared *Inputs
+	// Boundaries are the units of each boundary file (LoadInputs), so
+	// each file is checked on its own and named; nil takes the dataset's
+	// units as one file.
+	Boundaries []BoundarySet
 
 	loadWarnings []string // BuildInputs: what Load warned of
 }
@@ -86,10 +90,11 @@ func BuildInputs(in Inputs, opts BuildOptions) (*coverage.Analysis, BuildInfo, e
 	if in.OnWarning == nil {
 		in.OnWarning = func(w string) { loadWarnings = append(loadWarnings, w) }
 	}
-	cat, ds, err := Load(in)
+	ld, err := LoadInputs(in)
 	if err != nil {
 		return nil, BuildInfo{}, err
 	}
+	cat, ds := ld.Catalog, ld.Dataset
 	opts.loadWarnings = loadWarnings
 	logf(opts.Logger, "loaded", "dataset", ds.Name, "facilities", len(ds.Facilities), "cells", len(ds.Cells), "units", len(ds.Units), "ms", time.Since(start).Milliseconds())
 	var ex *Extract
@@ -99,7 +104,7 @@ func BuildInputs(in Inputs, opts BuildOptions) (*coverage.Analysis, BuildInfo, e
 		}
 	}
 	if opts.Declared == nil {
-		opts.Declared = &in
+		opts.Declared, opts.Boundaries = &in, ld.Boundaries
 	}
 	return Build(cat, ds, ex, in.Population, opts)
 }
@@ -166,7 +171,7 @@ func Build(cat *coverage.Catalog, ds *coverage.Dataset, ex *Extract, population 
 		aopts.Network, info.Network = ref, ref
 	}
 	if opts.Declared != nil { // the coordinate trap, with or without a network
-		info.CRS = CheckDatasetCRS(*opts.Declared, ds, graph)
+		info.CRS = CheckDatasetCRS(*opts.Declared, ds, opts.Boundaries, graph)
 		for _, c := range info.CRS {
 			if c.Suspect() {
 				info.CRSSuspect = true

@@ -25,7 +25,9 @@ import (
 
 // CRSCheck is what the check found for one input.
 type CRSCheck struct {
-	Input    string      `json:"input"` // "facilities" or "boundaries"
+	Input string `json:"input"` // "facilities" or "boundaries"
+	// File is the boundary file checked (one check per file).
+	File     string      `json:"file,omitempty"`
 	Declared spatial.CRS `json:"declared"`
 	// Likely is the CRS the points look like ("" when the declared one fits).
 	Likely spatial.CRS `json:"likely,omitempty"`
@@ -166,36 +168,72 @@ func medianM(v []float64) float64 {
 }
 
 // CheckDatasetCRS checks a dataset's facilities and boundary vertices as
-// declared in in: against the walking network g when there is one; else,
-// where the points lie in the embedded sample's extract, against its
-// walking network; and always against each other and the shipped district
-// polygons (CheckVerticesOnEdges, CheckFacilitiesInUnits), so a GCJ-02
-// input declared WGS84 is caught without any network.
-func CheckDatasetCRS(in Inputs, ds *coverage.Dataset, g *network.Graph) []CRSCheck {
+// declared in in, the vertices of each boundary file on their own (sets,
+// from LoadInputs; nil takes the dataset's units as one file): against
+// the walking network g when there is one; else, where the points lie in
+// the embedded sample's extract, against its walking network; and always
+// against each other and the shipped district polygons
+// (CheckVerticesOnEdges, CheckFacilitiesInUnits), so a GCJ-02 input
+// declared WGS84 is caught without any network. A boundary file's check
+// names the file and the option that fixes it.
+func CheckDatasetCRS(in Inputs, ds *coverage.Dataset, sets []BoundarySet, g *network.Graph) []CRSCheck {
 	var out []CRSCheck
 	facCRS := or(in.FacilitiesCRS, or(in.CRS, spatial.WGS84))
-	bCRS := or(in.BoundariesCRS, or(in.CRS, spatial.WGS84))
 	fac := make([]orb.Point, len(ds.Facilities))
 	for i, f := range ds.Facilities {
 		fac[i] = f.Location
 	}
-	var verts []orb.Point
-	for _, u := range ds.Units {
-		for _, poly := range u.Geometry {
-			for _, ring := range poly {
-				verts = append(verts, ring...)
+	if sets == nil && len(ds.Units) > 0 {
+		one := BoundarySet{Units: ds.Units}
+		if len(in.Boundaries) == 1 {
+			one.File = in.Boundaries[0]
+		}
+		sets = []BoundarySet{one}
+	}
+	type group struct {
+		file, flag string
+		crs        spatial.CRS
+		verts      []orb.Point
+	}
+	var groups []group
+	var all []orb.Point
+	anyWGS := facCRS == spatial.WGS84
+	for _, s := range sets {
+		gr := group{file: s.File.Path, crs: or(s.File.CRS, or(in.CRS, spatial.WGS84)), flag: "--boundaries-crs"}
+		if gr.file != "" {
+			gr.flag = "--boundaries " + gr.file + " --boundaries-crs"
+		}
+		for _, u := range s.Units {
+			for _, poly := range u.Geometry {
+				for _, ring := range poly {
+					gr.verts = append(gr.verts, ring...)
+				}
 			}
 		}
+		if len(gr.verts) == 0 {
+			continue
+		}
+		all = append(all, gr.verts...)
+		anyWGS = anyWGS || gr.crs == spatial.WGS84
+		groups = append(groups, gr)
+	}
+	named := func(c CRSCheck, gr group) CRSCheck {
+		c.File = gr.file
+		if gr.file != "" && c.Message != "" {
+			c.Message, c.MessageZH = gr.file+": "+c.Message, gr.file+"："+c.MessageZH
+		}
+		return c
 	}
 	against := "network"
-	if g == nil && (facCRS == spatial.WGS84 || bCRS == spatial.WGS84) {
-		g, against = referenceNetwork(append(append([]orb.Point(nil), fac...), verts...)), "reference_network"
+	if g == nil && anyWGS {
+		g, against = referenceNetwork(append(append([]orb.Point(nil), fac...), all...)), "reference_network"
 	}
 	if g != nil {
-		for _, c := range []CRSCheck{CheckCRS("facilities", fac, facCRS, g, "--facilities-crs"), CheckCRS("boundaries", verts, bCRS, g, "--boundaries-crs")} {
-			if c.Input == "boundaries" && len(verts) == 0 {
-				continue
-			}
+		checks := []CRSCheck{CheckCRS("facilities", fac, facCRS, g, "--facilities-crs")}
+		for _, gr := range groups {
+			checks = append(checks, named(CheckCRS("boundaries", gr.verts, gr.crs, g, gr.flag), gr))
+		}
+		for _, c := range checks {
 			c.Against = against
 			if against == "reference_network" && c.Message != "" { // say which network
 				c.Message = strings.Replace(c.Message, "the walking network", "the walking network of the shipped central-Chengdu OSM extract (no --osm given)", 1)
@@ -204,15 +242,40 @@ func CheckDatasetCRS(in Inputs, ds *coverage.Dataset, g *network.Graph) []CRSChe
 			out = append(out, c)
 		}
 	}
-	if len(verts) > 0 && bCRS == spatial.WGS84 {
+	for _, gr := range groups {
+		if gr.crs != spatial.WGS84 {
+			continue
+		}
 		if ref := referenceBoundaries(); ref != nil {
-			out = append(out, CheckVerticesOnEdges("boundaries", verts, bCRS, ref, "reference_boundaries", "--boundaries-crs"))
+			out = append(out, named(CheckVerticesOnEdges("boundaries", gr.verts, gr.crs, ref, "reference_boundaries", gr.flag), gr))
 		}
 	}
 	if len(ds.Units) > 0 {
 		out = append(out, CheckFacilitiesInUnits(fac, facCRS, ds.Units, "--facilities-crs"))
 	}
 	return out
+}
+
+// Confirmed says whether the CRS of the input a check is about was given
+// explicitly (--crs, --facilities-crs, or the boundary file's CRS), the
+// user's word that overrides a suspicion.
+func (in Inputs) Confirmed(c CRSCheck) bool {
+	if in.CRS != "" {
+		return true
+	}
+	switch c.Input {
+	case "facilities":
+		return in.FacilitiesCRS != ""
+	case "boundaries":
+		for _, b := range in.Boundaries {
+			if b.Path == c.File || c.File == "" {
+				if b.CRS != "" {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // Edges is a boundary layer's edges, indexed for nearest-distance queries

@@ -52,7 +52,6 @@ func TestCheckCRSFacilities(t *testing.T) {
 
 func readUnits(t *testing.T, path string) []coverage.AdminUnit {
 	t.Helper()
-	in := Inputs{Boundaries: path}
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +62,7 @@ func readUnits(t *testing.T, path string) []coverage.AdminUnit {
 		t.Fatal(err)
 	}
 	divs, _ := ChengduDivisions()
-	if _, err := prepareBoundaries(in.Boundaries, fc, "", divs); err != nil {
+	if _, err := prepareBoundaries(path, fc, "", divs); err != nil {
 		t.Fatal(err)
 	}
 	units, err := boundariesFromFeatures(path, fc, spatial.WGS84) // as declared: WGS84
@@ -134,7 +133,7 @@ func TestCRSTrapBoundariesWithoutNetwork(t *testing.T) {
 	// through the dataset check, no network given
 	ds := &coverage.Dataset{Units: gcjUnits}
 	var flagged []CRSCheck
-	for _, c := range CheckDatasetCRS(Inputs{}, ds, nil) {
+	for _, c := range CheckDatasetCRS(Inputs{}, ds, nil, nil) {
 		if c.Suspect() {
 			flagged = append(flagged, c)
 		}
@@ -142,7 +141,7 @@ func TestCRSTrapBoundariesWithoutNetwork(t *testing.T) {
 	if len(flagged) == 0 || flagged[0].Input != "boundaries" || flagged[0].Likely != spatial.GCJ02 {
 		t.Errorf("CheckDatasetCRS without a network: %+v", flagged)
 	}
-	for _, c := range CheckDatasetCRS(Inputs{}, &coverage.Dataset{Units: wgsUnits}, nil) {
+	for _, c := range CheckDatasetCRS(Inputs{}, &coverage.Dataset{Units: wgsUnits}, nil, nil) {
 		if c.Suspect() {
 			t.Errorf("WGS84 districts flagged: %s", c.Message)
 		}
@@ -168,7 +167,7 @@ func TestCRSTrapFacilitiesWithoutNetwork(t *testing.T) {
 		return &d
 	}
 	declared := Inputs{} // WGS84 by default
-	for _, c := range CheckDatasetCRS(declared, ds, nil) {
+	for _, c := range CheckDatasetCRS(declared, ds, nil, nil) {
 		if c.Suspect() {
 			t.Errorf("WGS84 sample flagged (%s): %s", c.Against, c.Message)
 		}
@@ -193,7 +192,7 @@ func TestCRSTrapFacilitiesWithoutNetwork(t *testing.T) {
 	}
 	for want, d := range map[spatial.CRS]*coverage.Dataset{spatial.GCJ02: gcj, spatial.BD09: bd} {
 		var hit []string
-		for _, c := range CheckDatasetCRS(declared, d, nil) {
+		for _, c := range CheckDatasetCRS(declared, d, nil, nil) {
 			if c.Suspect() {
 				if c.Input != "facilities" || c.Likely != want || !strings.Contains(c.Message, "--facilities-crs "+string(want)) {
 					t.Errorf("%s facilities: %+v", want, c)
@@ -207,7 +206,7 @@ func TestCRSTrapFacilitiesWithoutNetwork(t *testing.T) {
 		}
 	}
 	// declared as they are: nothing
-	for _, c := range CheckDatasetCRS(Inputs{FacilitiesCRS: spatial.GCJ02}, gcj, nil) {
+	for _, c := range CheckDatasetCRS(Inputs{FacilitiesCRS: spatial.GCJ02}, gcj, nil, nil) {
 		if c.Suspect() {
 			t.Errorf("declared GCJ-02 flagged: %+v", c)
 		}

@@ -157,7 +157,7 @@ func TestStreetBoundaryShapefile(t *testing.T) {
 	}
 	in.FS = nil
 	in.Facilities, in.Population = filepath.Join(sampleDir, "facilities.geojson"), filepath.Join(sampleDir, "population.csv")
-	in.Boundaries, in.OSM = shp, ""
+	in.Boundaries, in.OSM = BoundaryPaths(shp), ""
 	a, info, err := BuildInputs(in, BuildOptions{NoNetwork: true})
 	if err != nil {
 		t.Fatal(err)
@@ -196,7 +196,7 @@ func TestStreetBoundaryShapefile(t *testing.T) {
 	utf8Shp := ogr2ogr(t, t.TempDir(), "streets_utf8.shp", streetsFixture, "-lco", "ENCODING=UTF-8")
 	for _, path := range []string{streetsFixture, utf8Shp} {
 		in2 := in
-		in2.Boundaries = path
+		in2.Boundaries = BoundaryPaths(path)
 		_, ds, err := Load(in2)
 		if err != nil {
 			t.Fatalf("%s: %v", path, err)
@@ -208,7 +208,7 @@ func TestStreetBoundaryShapefile(t *testing.T) {
 
 	// a polygon the official list does not know: loaded, and warned of by name
 	dir2 := t.TempDir()
-	in.Boundaries = writeGBKStreets(t, dir2, `{"type": "Feature", "properties": {"街道代码": "510108099", "街道名称": "建设路街道"}, "geometry": {"type": "Polygon", "coordinates": [[[104.10, 30.70], [104.105, 30.70], [104.105, 30.705], [104.10, 30.705], [104.10, 30.70]]]}}`)
+	in.Boundaries = BoundaryPaths(writeGBKStreets(t, dir2, `{"type": "Feature", "properties": {"街道代码": "510108099", "街道名称": "建设路街道"}, "geometry": {"type": "Polygon", "coordinates": [[[104.10, 30.70], [104.105, 30.70], [104.105, 30.705], [104.10, 30.705], [104.10, 30.70]]]}}`))
 	var warned []string
 	in.OnWarning = func(w string) { warned = append(warned, w) }
 	if _, _, err := Load(in); err != nil {

@@ -45,7 +45,7 @@ func TestGeoPackageBoundariesNamedLayer(t *testing.T) {
 	wantInvalid(t, err, "bureau.gpkg", "2 layers (pois, streets)", "--boundaries-layer")
 	_, err = ReadGeoPackageLayer(gpkg, "roads")
 	wantInvalid(t, err, "no feature layer \"roads\"")
-	in := Inputs{Facilities: gpkg, FacilitiesLayer: "pois", Population: "sample/chengdu/population.csv", Boundaries: gpkg, BoundariesLayer: "streets"}
+	in := Inputs{Facilities: gpkg, FacilitiesLayer: "pois", Population: "sample/chengdu/population.csv", Boundaries: []BoundaryFile{{Path: gpkg, Layer: "streets"}}}
 	_, ds, err := Load(in)
 	if err != nil {
 		t.Fatal(err)

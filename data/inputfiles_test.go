@@ -20,7 +20,7 @@ func TestBadInputCorpusLoad(t *testing.T) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			for _, in := range []Inputs{
 				{Facilities: f, Population: tinyPopulation},
-				{Facilities: tinyFacCSV, Population: tinyPopulation, Boundaries: f},
+				{Facilities: tinyFacCSV, Population: tinyPopulation, Boundaries: BoundaryPaths(f)},
 			} {
 				_, _, err := Load(in)
 				if err == nil {

@@ -8,7 +8,6 @@ import (
 	"os"
 
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/geojson"
 
 	"lifecircle/coverage"
 	"lifecircle/spatial"
@@ -20,7 +19,11 @@ type Inputs struct {
 	Name       string
 	Facilities string
 	Population string
-	Boundaries string // optional
+	// Boundaries are the boundary files (optional, any number: districts
+	// from one file, streets from another, each with its own level, layer,
+	// encoding and CRS). Their units are merged; a code in two files is
+	// refused, naming both.
+	Boundaries []BoundaryFile
 	Catalog    string // optional override of the default catalogue
 	// Provider, when set (amap, baidu, tencent, osm), reads Facilities as
 	// that provider's POI export (CSV or XLSX) and classifies every row
@@ -32,29 +35,55 @@ type Inputs struct {
 	// Encoding forces the attribute encoding of Shapefiles ("utf-8",
 	// "gbk"); otherwise the .cpg, the table's language driver, or detection.
 	Encoding string
-	// BoundariesLevel is the unit level of boundary features that carry
-	// none (a Shapefile of streets from the natural-resources bureau);
-	// without it the level is told from the official divisions, the
-	// code's length or the name's ending.
-	BoundariesLevel string
 	// OnWarning, when set, gets the warnings of loading (boundary
 	// polygons the official divisions do not know).
 	OnWarning func(string)
-	// FacilitiesLayer, PopulationLayer and BoundariesLayer name the layer
-	// of a GeoPackage input ("" when it has one).
-	FacilitiesLayer, PopulationLayer, BoundariesLayer string
-	OSM                                               string // optional OSM extract (PBF or XML) for walking distances
+	// FacilitiesLayer and PopulationLayer name the layer of a GeoPackage
+	// input ("" when it has one).
+	FacilitiesLayer, PopulationLayer string
+	OSM                              string // optional OSM extract (PBF or XML) for walking distances
 	// FS, when set, is where the paths are read from (the embedded
 	// samples); otherwise the operating system's files.
 	FS fs.FS
 
-	CRS                                         spatial.CRS
-	FacilitiesCRS, PopulationCRS, BoundariesCRS spatial.CRS
-	Resolution                                  int
-	PopulationNote                              string
+	CRS                          spatial.CRS
+	FacilitiesCRS, PopulationCRS spatial.CRS
+	Resolution                   int
+	PopulationNote               string
 	// AllowNoFacilities accepts a facility file with no facility (otherwise
 	// refused: it is almost always the wrong file or filter).
 	AllowNoFacilities bool
+}
+
+// BoundaryFile is one boundary file and how to read it; an empty field
+// takes the dataset's default.
+type BoundaryFile struct {
+	Path string
+	// Level is the unit level of features that carry none (a Shapefile of
+	// streets from the natural-resources bureau); "" tells it from the
+	// official divisions, the code's length or the name's ending.
+	Level string
+	// Layer names the layer of a GeoPackage ("" when it has one).
+	Layer string
+	// Encoding forces the attribute encoding of a Shapefile ("": Inputs.Encoding).
+	Encoding string
+	// CRS the coordinates are in ("": Inputs.CRS).
+	CRS spatial.CRS
+}
+
+// BoundarySet is what one boundary file gave: its units as read (also in
+// the dataset's Units), for the checks made per file.
+type BoundarySet struct {
+	File  BoundaryFile
+	Units []coverage.AdminUnit
+}
+
+// Loaded is a loaded dataset with the catalogue in force and the units of
+// each boundary file.
+type Loaded struct {
+	Catalog    *coverage.Catalog
+	Dataset    *coverage.Dataset
+	Boundaries []BoundarySet
 }
 
 func (in Inputs) open(path string) (io.ReadCloser, error) {
@@ -97,8 +126,28 @@ func or(c, def spatial.CRS) spatial.CRS {
 // Load reads and checks every input and returns the catalogue in force and
 // the dataset. It fails as a whole: no partial dataset is ever returned.
 func Load(in Inputs) (*coverage.Catalog, *coverage.Dataset, error) {
+	ld, err := LoadInputs(in)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ld.Catalog, ld.Dataset, nil
+}
+
+// LoadInputs is Load that also gives the units of each boundary file.
+func LoadInputs(in Inputs) (*Loaded, error) {
+	cat, ds, sets, err := load(in)
+	if err != nil {
+		return nil, err
+	}
+	return &Loaded{Catalog: cat, Dataset: ds, Boundaries: sets}, nil
+}
+
+func load(in Inputs) (*coverage.Catalog, *coverage.Dataset, []BoundarySet, error) {
+	fail := func(err error) (*coverage.Catalog, *coverage.Dataset, []BoundarySet, error) {
+		return nil, nil, nil, err
+	}
 	if in.Facilities == "" || in.Population == "" {
-		return nil, nil, invalid("both a facilities file and a population file are needed")
+		return fail(invalid("both a facilities file and a population file are needed"))
 	}
 	if in.Resolution == 0 {
 		in.Resolution = 10
@@ -116,10 +165,10 @@ func Load(in Inputs) (*coverage.Catalog, *coverage.Dataset, error) {
 	if in.Catalog != "" {
 		src, err := in.read(in.Catalog)
 		if err != nil {
-			return nil, nil, fmt.Errorf("catalogue: %w", err)
+			return fail(fmt.Errorf("catalogue: %w", err))
 		}
 		if cat, err = cat.Extend(in.Catalog, src); err != nil {
-			return nil, nil, err
+			return fail(err)
 		}
 	}
 	ds := &coverage.Dataset{Name: in.Name, Resolution: in.Resolution, PopulationNote: in.PopulationNote}
@@ -130,15 +179,15 @@ func Load(in Inputs) (*coverage.Catalog, *coverage.Dataset, error) {
 	if in.Provider != "" {
 		rules, err := DefaultPOIRules(cat)
 		if err != nil {
-			return nil, nil, err
+			return fail(err)
 		}
 		if in.POIRules != "" {
 			src, err := in.read(in.POIRules)
 			if err != nil {
-				return nil, nil, fmt.Errorf("POI rules: %w", err)
+				return fail(fmt.Errorf("POI rules: %w", err))
 			}
 			if rules, err = rules.Extend(in.POIRules, src, cat); err != nil {
-				return nil, nil, err
+				return fail(err)
 			}
 		}
 		var rep *POIReport
@@ -146,7 +195,7 @@ func Load(in Inputs) (*coverage.Catalog, *coverage.Dataset, error) {
 			fs, rep, err = ReadPOIs(in.Facilities, r, cat, POIOptions{Provider: in.Provider, CRS: facCRS, Rules: rules})
 			return fs, err
 		}); err != nil {
-			return nil, nil, err
+			return fail(err)
 		}
 		if in.OnPOIReport != nil {
 			in.OnPOIReport(rep)
@@ -154,88 +203,67 @@ func Load(in Inputs) (*coverage.Catalog, *coverage.Dataset, error) {
 	} else if isVector(in.Facilities) {
 		sf, c, err := in.vector(in.Facilities, in.FacilitiesLayer, facCRS)
 		if err != nil {
-			return nil, nil, err
+			return fail(err)
 		}
 		if ds.Facilities, err = facilitiesFromFeatures(in.Facilities, sf.Features, c, cat); err != nil {
-			return nil, nil, err
+			return fail(err)
 		}
 	} else if ds.Facilities, err = readWith(in, in.Facilities, func(r io.Reader) ([]coverage.Facility, error) {
 		return ReadFacilities(in.Facilities, r, facCRS, cat)
 	}); err != nil {
-		return nil, nil, err
+		return fail(err)
 	}
 	if len(ds.Facilities) == 0 && !in.AllowNoFacilities {
-		return nil, nil, noFacilities(in.Facilities)
+		return fail(noFacilities(in.Facilities))
 	}
 	if IsRaster(in.Population) {
 		if err := spatial.CheckResolution(in.Resolution); err != nil {
-			return nil, nil, invalid("%s: %v", in.Population, err)
+			return fail(invalid("%s: %v", in.Population, err))
 		}
 		var acc map[spatial.Cell]float64
 		if acc, err = readWith(in, in.Population, func(r io.Reader) (map[spatial.Cell]float64, error) {
 			acc, _, err := ReadPopulationRaster(in.Population, r, in.Resolution)
 			return acc, err
 		}); err != nil {
-			return nil, nil, err
+			return fail(err)
 		}
 		if ds.Cells, err = populationCells(in.Population, acc); err != nil {
-			return nil, nil, err
+			return fail(err)
 		}
 	} else if isVector(in.Population) {
 		if err := spatial.CheckResolution(in.Resolution); err != nil {
-			return nil, nil, invalid("%s: %v", in.Population, err)
+			return fail(invalid("%s: %v", in.Population, err))
 		}
 		sf, c, err := in.vector(in.Population, in.PopulationLayer, or(in.PopulationCRS, in.CRS))
 		if err != nil {
-			return nil, nil, err
+			return fail(err)
 		}
 		acc, err := populationFromFeatures(in.Population, sf.Features, c, in.Resolution)
 		if err != nil {
-			return nil, nil, err
+			return fail(err)
 		}
 		if ds.Cells, err = populationCells(in.Population, acc); err != nil {
-			return nil, nil, err
+			return fail(err)
 		}
 	} else if ds.Cells, err = readWith(in, in.Population, func(r io.Reader) ([]coverage.PopulationCell, error) {
 		return ReadPopulation(in.Population, r, or(in.PopulationCRS, in.CRS), in.Resolution)
 	}); err != nil {
-		return nil, nil, err
+		return fail(err)
 	}
-	if in.Boundaries != "" {
-		c := or(in.BoundariesCRS, in.CRS)
-		var fc *geojson.FeatureCollection
-		if isVector(in.Boundaries) {
-			sf, sc, err := in.vector(in.Boundaries, in.BoundariesLayer, c)
-			if err != nil {
-				return nil, nil, err
-			}
-			fc, c = sf.Features, sc
-		} else if fc, err = readWith(in, in.Boundaries, func(r io.Reader) (*geojson.FeatureCollection, error) {
-			return readFeatures(in.Boundaries, r)
-		}); err != nil {
-			return nil, nil, err
-		}
-		divs, _ := ChengduDivisions()
-		warns, err := prepareBoundaries(in.Boundaries, fc, in.BoundariesLevel, divs)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, w := range warns {
-			if in.OnWarning != nil {
-				in.OnWarning(w)
-			}
-		}
-		if ds.Units, err = boundariesFromFeatures(in.Boundaries, fc, c); err != nil {
-			return nil, nil, err
-		}
+	sets, err := in.loadBoundaries()
+	if err != nil {
+		return fail(err)
 	}
-	if err := checkOverlap(in, ds); err != nil {
-		return nil, nil, err
+	for _, s := range sets {
+		ds.Units = append(ds.Units, s.Units...)
+	}
+	if err := checkOverlap(in, ds, sets); err != nil {
+		return fail(err)
 	}
 	if err := ds.Validate(cat); err != nil {
-		return nil, nil, err
+		return fail(err)
 	}
-	return cat, ds, nil
+	return cat, ds, sets, nil
 }
 
 func isVector(path string) bool { return IsShapefile(path) || IsGeoPackage(path) }
@@ -244,6 +272,10 @@ func isVector(path string) bool { return IsShapefile(path) || IsGeoPackage(path)
 // coordinates is WGS84 when it was converted from a projection, else def
 // (geographic, or a Shapefile without .prj: --crs).
 func (in Inputs) vector(path, layer string, def spatial.CRS) (*Shapefile, spatial.CRS, error) {
+	return in.vectorEnc(path, layer, in.Encoding, def)
+}
+
+func (in Inputs) vectorEnc(path, layer, encoding string, def spatial.CRS) (*Shapefile, spatial.CRS, error) {
 	var sf *Shapefile
 	var err error
 	if IsGeoPackage(path) {
@@ -252,7 +284,7 @@ func (in Inputs) vector(path, layer string, def spatial.CRS) (*Shapefile, spatia
 		}
 		sf, err = ReadGeoPackageLayer(path, layer)
 	} else {
-		sf, err = ReadShapefile(in.read, path, in.Encoding)
+		sf, err = ReadShapefile(in.read, path, encoding)
 	}
 	if err != nil {
 		return nil, "", err
@@ -275,7 +307,7 @@ func readWith[T any](in Inputs, path string, read func(io.Reader) (T, error)) (T
 
 // checkOverlap catches inputs that are each valid but do not describe the
 // same place: the usual sign of a wrong --crs or swapped axes.
-func checkOverlap(in Inputs, ds *coverage.Dataset) error {
+func checkOverlap(in Inputs, ds *coverage.Dataset, sets []BoundarySet) error {
 	// The population's extent from the centres of up to 20,000 evenly
 	// spread cells (enough to catch a wrong CRS, cheap for a million cells).
 	var pop orb.Bound
@@ -308,9 +340,12 @@ func checkOverlap(in Inputs, ds *coverage.Dataset) error {
 				in.Facilities, in.Population, fmtBound(fb), fmtBound(pop))
 		}
 	}
-	if len(ds.Units) > 0 {
+	for _, s := range sets { // each file: one in the wrong CRS is named
+		if len(s.Units) == 0 {
+			continue
+		}
 		var ub orb.Bound
-		for i, u := range ds.Units {
+		for i, u := range s.Units {
 			if i == 0 {
 				ub = u.Geometry.Bound()
 			} else {
@@ -318,7 +353,7 @@ func checkOverlap(in Inputs, ds *coverage.Dataset) error {
 			}
 		}
 		if !ub.Intersects(pop) {
-			return invalid("%s: the boundaries (%s) do not overlap the population (%s): wrong --crs or swapped lon/lat?", in.Boundaries, fmtBound(ub), fmtBound(pop))
+			return invalid("%s: the boundaries (%s) do not overlap the population (%s): wrong --crs or swapped lon/lat?", s.File.Path, fmtBound(ub), fmtBound(pop))
 		}
 	}
 	return nil
@@ -351,4 +386,13 @@ func CheckNetworkOverlap(in Inputs, ds *coverage.Dataset, unsnapped int, st OSMS
 			unsnapped, n, snapM, fmtBound(st.Bound), coverage.ReasonNoNetwork), nil
 	}
 	return "", nil
+}
+
+// BoundaryPaths are boundary files read with the dataset's defaults.
+func BoundaryPaths(paths ...string) []BoundaryFile {
+	out := make([]BoundaryFile, len(paths))
+	for i, p := range paths {
+		out[i] = BoundaryFile{Path: p}
+	}
+	return out
 }

@@ -17,7 +17,7 @@ import (
 )
 
 func tinyInputs() Inputs {
-	return Inputs{Facilities: tinyFacCSV, Population: tinyPopulation, Boundaries: tinyBoundaries}
+	return Inputs{Facilities: tinyFacCSV, Population: tinyPopulation, Boundaries: BoundaryPaths(tinyBoundaries)}
 }
 
 func TestLoadTinyFixture(t *testing.T) {
@@ -68,7 +68,7 @@ func TestLoadOptions(t *testing.T) {
 	})
 	t.Run("boundaries are optional", func(t *testing.T) {
 		in := tinyInputs()
-		in.Boundaries = ""
+		in.Boundaries = nil
 		_, ds, err := Load(in)
 		if err != nil {
 			t.Fatal(err)
@@ -78,7 +78,7 @@ func TestLoadOptions(t *testing.T) {
 		}
 	})
 	t.Run("from an fs.FS", func(t *testing.T) {
-		in := Inputs{FS: os.DirFS(tinyDir), Facilities: "facilities.geojson", Population: "population.csv", Boundaries: "boundaries.geojson"}
+		in := Inputs{FS: os.DirFS(tinyDir), Facilities: "facilities.geojson", Population: "population.csv", Boundaries: BoundaryPaths("boundaries.geojson")}
 		_, ds, err := Load(in)
 		if err != nil {
 			t.Fatal(err)
@@ -144,21 +144,21 @@ func TestLoadCRS(t *testing.T) {
 		}
 	}
 	t.Run("all gcj02", func(t *testing.T) {
-		_, ds, err := Load(Inputs{Facilities: fac, Population: tinyPopulation, Boundaries: bnd, CRS: spatial.GCJ02})
+		_, ds, err := Load(Inputs{Facilities: fac, Population: tinyPopulation, Boundaries: BoundaryPaths(bnd), CRS: spatial.GCJ02})
 		if err != nil {
 			t.Fatal(err)
 		}
 		check(t, ds, true)
 	})
 	t.Run("facilities gcj02 only", func(t *testing.T) {
-		_, ds, err := Load(Inputs{Facilities: fac, Population: tinyPopulation, Boundaries: tinyBoundaries, FacilitiesCRS: spatial.GCJ02})
+		_, ds, err := Load(Inputs{Facilities: fac, Population: tinyPopulation, Boundaries: BoundaryPaths(tinyBoundaries), FacilitiesCRS: spatial.GCJ02})
 		if err != nil {
 			t.Fatal(err)
 		}
 		check(t, ds, false)
 	})
 	t.Run("gcj02 except the boundaries", func(t *testing.T) {
-		_, ds, err := Load(Inputs{Facilities: fac, Population: tinyPopulation, Boundaries: tinyBoundaries, CRS: spatial.GCJ02, BoundariesCRS: spatial.WGS84})
+		_, ds, err := Load(Inputs{Facilities: fac, Population: tinyPopulation, Boundaries: []BoundaryFile{{Path: tinyBoundaries, CRS: spatial.WGS84}}, CRS: spatial.GCJ02})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -277,7 +277,7 @@ func TestLoadOverlap(t *testing.T) {
 			`{"type": "Polygon", "coordinates": [[[121.46, 31.22], [121.49, 31.22], [121.49, 31.24], [121.46, 31.24], [121.46, 31.22]]]}`,
 			`"level": "district", "code": "310101"`)))
 		in := tinyInputs()
-		in.Boundaries = bnd
+		in.Boundaries = BoundaryPaths(bnd)
 		cat, ds, err := Load(in)
 		wantInvalid(t, err, bnd, "do not overlap the population", "--crs")
 		if cat != nil || ds != nil {
@@ -291,13 +291,13 @@ func TestLoadOverlap(t *testing.T) {
 		swapped := `{"type": "Polygon", "coordinates": [[[-30.25, -51.30], [-30.25, -51.05], [-29.95, -51.05], [-29.95, -51.30], [-30.25, -51.30]]]}`
 		fac := writeTestFile(t, dir, "poa_facilities.csv", poaFac)
 		in := Inputs{Facilities: fac, Population: poaPop, Resolution: 9,
-			Boundaries: writeTestFile(t, dir, "poa_good.geojson", unitFC(unitFeature(good, `"level": "district", "code": "4314902"`)))}
+			Boundaries: BoundaryPaths(writeTestFile(t, dir, "poa_good.geojson", unitFC(unitFeature(good, `"level": "district", "code": "4314902"`))))}
 		if _, _, err := Load(in); err != nil {
 			t.Fatalf("unswapped: %v", err)
 		}
-		in.Boundaries = writeTestFile(t, dir, "poa_swapped.geojson", unitFC(unitFeature(swapped, `"level": "district", "code": "4314902"`)))
+		in.Boundaries = BoundaryPaths(writeTestFile(t, dir, "poa_swapped.geojson", unitFC(unitFeature(swapped, `"level": "district", "code": "4314902"`))))
 		cat, ds, err := Load(in)
-		wantInvalid(t, err, in.Boundaries, "do not overlap the population", "swapped lon/lat", "--crs")
+		wantInvalid(t, err, in.Boundaries[0].Path, "do not overlap the population", "swapped lon/lat", "--crs")
 		if cat != nil || ds != nil {
 			t.Error("a failed load returned a catalogue or a dataset")
 		}
@@ -319,7 +319,7 @@ func TestLoadOverlap(t *testing.T) {
 		b, _ := fc.MarshalJSON()
 		bnd := writeTestFile(t, dir, "swapped.geojson", string(b))
 		in := tinyInputs()
-		in.Boundaries = bnd
+		in.Boundaries = BoundaryPaths(bnd)
 		cat, ds, err := Load(in)
 		// Swapped Chengdu latitudes (104°) are out of range: the reader says so.
 		wantInvalid(t, err, bnd, "feature 1", "swapped")
@@ -345,14 +345,14 @@ func TestLoadFailsAsAWhole(t *testing.T) {
 	}{
 		{"bad facilities", func(in *Inputs) { in.Facilities = badFac }, []string{badFac, "line 6", "spaceport"}, nil},
 		{"bad population", func(in *Inputs) { in.Population = badPop }, []string{badPop, "line 21", "already appeared on line 2"}, nil},
-		{"bad boundaries", func(in *Inputs) { in.Boundaries = badBnd }, []string{badBnd, "feature 2", "already used by feature 1"}, nil},
+		{"bad boundaries", func(in *Inputs) { in.Boundaries = BoundaryPaths(badBnd) }, []string{badBnd, "feature 2", "already used by feature 1"}, nil},
 		{"bad catalogue", func(in *Inputs) { in.Catalog = badCat }, []string{badCat, "colour"}, nil},
 		{"bad resolution", func(in *Inputs) { in.Resolution = 3 }, []string{tinyPopulation, "resolution 3"}, nil},
 		{"no facilities file", func(in *Inputs) { in.Facilities = "" }, []string{"facilities file"}, nil},
 		{"no population file", func(in *Inputs) { in.Population = "" }, []string{"population file"}, nil},
 		{"missing facilities file", func(in *Inputs) { in.Facilities = missing }, []string{missing}, fs.ErrNotExist},
 		{"missing population file", func(in *Inputs) { in.Population = missing }, []string{missing}, fs.ErrNotExist},
-		{"missing boundaries file", func(in *Inputs) { in.Boundaries = missing }, []string{missing}, fs.ErrNotExist},
+		{"missing boundaries file", func(in *Inputs) { in.Boundaries = BoundaryPaths(missing) }, []string{missing}, fs.ErrNotExist},
 		{"missing catalogue file", func(in *Inputs) { in.Catalog = missing }, []string{"catalogue", missing}, fs.ErrNotExist},
 	}
 	for _, tt := range tests {

@@ -25,7 +25,7 @@ func SampleInputs(name string) (Inputs, error) {
 			Name:       "chengdu-centre-sample",
 			Facilities: "sample/chengdu/facilities.geojson",
 			Population: "sample/chengdu/population.csv",
-			Boundaries: "sample/chengdu/boundaries.geojson",
+			Boundaries: []BoundaryFile{{Path: "sample/chengdu/boundaries.geojson"}},
 			OSM:        "sample/chengdu/osm.pbf",
 			FS:         sampleFS,
 			Resolution: 10,

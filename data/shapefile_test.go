@@ -130,12 +130,12 @@ func TestShapefileFacilitiesAndLoad(t *testing.T) {
 	dir := t.TempDir()
 	fac := ogr2ogr(t, dir, "fac.shp", chengduFacilities, "-lco", "ENCODING=GBK", "-t_srs", "EPSG:4490")
 	bnd := ogr2ogr(t, dir, "bnd.shp", chengduBoundaries, "-lco", "ENCODING=UTF-8", "-t_srs", "EPSG:4326")
-	in := Inputs{Facilities: fac, Population: "sample/chengdu/population.csv", Boundaries: bnd}
+	in := Inputs{Facilities: fac, Population: "sample/chengdu/population.csv", Boundaries: BoundaryPaths(bnd)}
 	_, ds, err := Load(in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	in2 := Inputs{Facilities: chengduFacilities, Population: "sample/chengdu/population.csv", Boundaries: chengduBoundaries}
+	in2 := Inputs{Facilities: chengduFacilities, Population: "sample/chengdu/population.csv", Boundaries: BoundaryPaths(chengduBoundaries)}
 	_, want, err := Load(in2)
 	if err != nil {
 		t.Fatal(err)
@@ -171,11 +171,11 @@ func TestShapefileRefusals(t *testing.T) {
 	// (6-digit district codes); a level that cannot be told is refused
 	// naming --boundaries-level (TestBoundaryFileFieldsNamed).
 	nolevel := ogr2ogr(t, dir, "nolevel.shp", chengduBoundaries, "-select", "code,name")
-	in := Inputs{Facilities: chengduFacilities, Population: "sample/chengdu/population.csv", Boundaries: nolevel}
+	in := Inputs{Facilities: chengduFacilities, Population: "sample/chengdu/population.csv", Boundaries: BoundaryPaths(nolevel)}
 	if _, ds, err := Load(in); err != nil || len(ds.Units) != 5 || ds.Units[0].Level != coverage.District || ds.Units[0].Parent != "510100" {
 		t.Errorf("level told from the codes: %v", err)
 	}
-	in.BoundariesLevel = "district"
+	in.Boundaries[0].Level = "district"
 	if _, ds, err := Load(in); err != nil || len(ds.Units) == 0 {
 		t.Errorf("with --boundaries-level: %v", err)
 	}

@@ -63,7 +63,10 @@ inputs:
   --facilities FILE   GeoJSON points, CSV lon,lat,type[,name,capacity,status,plan_year,id], or a Shapefile (.shp)
   --population FILE   H3 CSV (h3,population), GeoJSON or Shapefile points or polygons with "population",
                       or a GeoTIFF raster (WorldPop WGS 84, GHS-POP Mollweide)
-  --boundaries FILE   GeoJSON or Shapefile polygons with level, code, name, parent (optional)
+  --boundaries FILE   GeoJSON, Shapefile or GeoPackage polygons with code (level, name, parent optional);
+                      repeat for several files (districts and streets): their units are merged, and
+                      --boundaries-level/-crs/-encoding/-layer apply to the --boundaries file before them
+                      (given before the first one: to every file)
   --catalog FILE      JSON or YAML catalogue override (optional)
   --crs wgs84|gcj02|bd09   coordinates of the inputs (default wgs84); per input:
                       --facilities-crs, --population-crs, --boundaries-crs
@@ -81,7 +84,8 @@ inputs:
   --facilities-layer, --population-layer, --boundaries-layer NAME
                       the layer of a GeoPackage (.gpkg) input (default: its only feature layer)
   --encoding E        Shapefile attributes: utf-8 or gbk (default: the .cpg, the table's language driver, or detected)
-  --boundaries-level L  level of boundary features without a "level" field (district, street, community, grid)
+  --boundaries-level L  level of the boundary file's features without a "level" field (district, street, community, grid)
+  --boundaries-encoding E  attributes of the boundary Shapefile: utf-8 or gbk (default --encoding)
   --provider P        --facilities is a POI export (CSV/XLSX) of amap, baidu, tencent or osm: classified
                       into catalogue types as by lifecircle classify (coordinates from the provider's CRS)
   --poi-rules FILE    JSON override of the POI rules (lifecircle classify --print-rules shows them)
@@ -93,34 +97,34 @@ inputs:
 
 // inputFlags are the flags every subcommand shares.
 type inputFlags struct {
-	facilities, population, boundaries, catalog string
-	crs, facCRS, popCRS, bndCRS                 string
-	sample                                      string
-	allowNoFacilities                           bool
-	res                                         int
-	detour, searchFactor                        float64
-	planYear                                    int
-	osm, walkRule                               string
-	noNetwork                                   bool
-	snapM                                       float64
-	minComponent                                int
-	profile                                     string
-	provider, poiRules                          string
-	encoding, boundariesLevel                   string
-	facLayer, popLayer, bndLayer                string
-	basemap                                     bool // serve: also read the extract's basemap for the map tiles
+	facilities, population, catalog string
+	boundaries                      boundaryFlags
+	crs, facCRS, popCRS             string
+	sample                          string
+	allowNoFacilities               bool
+	res                             int
+	detour, searchFactor            float64
+	planYear                        int
+	osm, walkRule                   string
+	noNetwork                       bool
+	snapM                           float64
+	minComponent                    int
+	profile                         string
+	provider, poiRules              string
+	encoding                        string
+	facLayer, popLayer              string
+	basemap                         bool // serve: also read the extract's basemap for the map tiles
 }
 
 func (f *inputFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.facilities, "facilities", "", "facilities file")
 	fs.BoolVar(&f.allowNoFacilities, "allow-no-facilities", false, "accept a facilities file with no facility (refused otherwise)")
 	fs.StringVar(&f.population, "population", "", "population file")
-	fs.StringVar(&f.boundaries, "boundaries", "", "admin boundaries file")
+	f.boundaries.register(fs)
 	fs.StringVar(&f.catalog, "catalog", "", "catalogue override file")
 	fs.StringVar(&f.crs, "crs", "", "CRS of the inputs: wgs84 (default), gcj02, bd09; with --provider the provider's own")
 	fs.StringVar(&f.facCRS, "facilities-crs", "", "CRS of the facilities file (default --crs)")
 	fs.StringVar(&f.popCRS, "population-crs", "", "CRS of the population file (default --crs)")
-	fs.StringVar(&f.bndCRS, "boundaries-crs", "", "CRS of the boundaries file (default --crs)")
 	fs.StringVar(&f.sample, "sample", "", "embedded sample: "+strings.Join(data.SampleNames, ", "))
 	fs.IntVar(&f.res, "res", 0, "H3 working resolution (default 10)")
 	fs.Float64Var(&f.detour, "detour", coverage.DefaultDetour, "detour factor for straight-line distance")
@@ -136,8 +140,6 @@ func (f *inputFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.encoding, "encoding", "", "attribute encoding of Shapefile inputs: utf-8 or gbk (default: the .cpg, else detected)")
 	fs.StringVar(&f.facLayer, "facilities-layer", "", "layer of a GeoPackage --facilities (default its only layer)")
 	fs.StringVar(&f.popLayer, "population-layer", "", "layer of a GeoPackage --population (default its only layer)")
-	fs.StringVar(&f.bndLayer, "boundaries-layer", "", "layer of a GeoPackage --boundaries (default its only layer)")
-	fs.StringVar(&f.boundariesLevel, "boundaries-level", "", "unit level of boundary features without a level field: district, street, community, grid")
 	fs.StringVar(&f.poiRules, "poi-rules", "", "JSON override of the POI → catalogue rules (with --provider)")
 }
 
@@ -166,7 +168,7 @@ func (f *inputFlags) buildOptions(logger *slog.Logger) (data.BuildOptions, error
 // them with the one builder.
 func (f *inputFlags) load(logger *slog.Logger) (*coverage.Analysis, error) {
 	g := *f
-	if g.facilities == "" && g.population == "" && g.boundaries == "" && g.sample == "" {
+	if g.facilities == "" && g.population == "" && !g.boundaries.given() && g.sample == "" {
 		g.sample = data.SampleNames[0] // no inputs: the embedded default sample
 	}
 	in, err := g.inputs()

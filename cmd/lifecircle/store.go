@@ -65,7 +65,7 @@ func (f *storeFlags) where() string {
 func (f *inputFlags) inputs() (data.Inputs, error) {
 	var in data.Inputs
 	switch {
-	case f.sample != "" && (f.facilities != "" || f.population != "" || f.boundaries != ""):
+	case f.sample != "" && (f.facilities != "" || f.population != "" || f.boundaries.given()):
 		return in, fmt.Errorf("--sample cannot be combined with --facilities/--population/--boundaries")
 	case f.sample != "":
 		var err error
@@ -78,14 +78,9 @@ func (f *inputFlags) inputs() (data.Inputs, error) {
 	case f.facilities == "" || f.population == "":
 		return in, fmt.Errorf("give --facilities FILE and --population FILE (or --sample NAME)")
 	default:
-		in = data.Inputs{Facilities: f.facilities, Population: f.population, Boundaries: f.boundaries, Catalog: f.catalog,
-			Provider: f.provider, POIRules: f.poiRules, Encoding: f.encoding, BoundariesLevel: f.boundariesLevel,
-			FacilitiesLayer: f.facLayer, PopulationLayer: f.popLayer, BoundariesLayer: f.bndLayer}
-		if f.boundariesLevel != "" {
-			if _, err := coverage.ParseUnitLevel(f.boundariesLevel); err != nil {
-				return in, fmt.Errorf("--boundaries-level: %w", err)
-			}
-		}
+		in = data.Inputs{Facilities: f.facilities, Population: f.population, Boundaries: f.boundaries.list(), Catalog: f.catalog,
+			Provider: f.provider, POIRules: f.poiRules, Encoding: f.encoding,
+			FacilitiesLayer: f.facLayer, PopulationLayer: f.popLayer}
 		if f.provider != "" {
 			if _, err := data.ProviderCRS(f.provider); err != nil {
 				return in, fmt.Errorf("--provider: %w", err)
@@ -100,7 +95,7 @@ func (f *inputFlags) inputs() (data.Inputs, error) {
 	for _, c := range []struct {
 		s   string
 		dst *spatial.CRS
-	}{{f.crs, &in.CRS}, {f.facCRS, &in.FacilitiesCRS}, {f.popCRS, &in.PopulationCRS}, {f.bndCRS, &in.BoundariesCRS}} {
+	}{{f.crs, &in.CRS}, {f.facCRS, &in.FacilitiesCRS}, {f.popCRS, &in.PopulationCRS}} {
 		if c.s == "" {
 			continue
 		}
@@ -117,7 +112,7 @@ func (f *inputFlags) inputs() (data.Inputs, error) {
 
 // noFileInputs refuses the input flags where a store is the input.
 func (f *inputFlags) noFileInputs(cmd string) error {
-	if f.facilities != "" || f.population != "" || f.boundaries != "" || f.catalog != "" || f.sample != "" {
+	if f.facilities != "" || f.population != "" || f.boundaries.given() || f.catalog != "" || f.sample != "" {
 		return fmt.Errorf("%s reads the dataset from the store; load files into it first with lifecircle import", cmd)
 	}
 	return nil
@@ -240,12 +235,12 @@ type importRun struct {
 	logger         *slog.Logger
 	in             inputFlags
 	sf             storeFlags
-	explicit       map[string]bool // flags given on the command line
 	inputs         data.Inputs
 	start          time.Time
 	cat            *coverage.Catalog
 	ds             *coverage.Dataset
-	ex             *data.Extract // nil: no walking network
+	bounds         []data.BoundarySet // the units of each boundary file
+	ex             *data.Extract      // nil: no walking network
 	checks         []data.CRSCheck
 }
 
@@ -263,8 +258,6 @@ func (r *importRun) parse(args []string) error {
 	if !r.sf.set() {
 		return fmt.Errorf("import: give the store: --store FILE.gpkg or --pg URL")
 	}
-	r.explicit = map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { r.explicit[f.Name] = true })
 	if r.in.walkRule != "" {
 		return fmt.Errorf("import: the store keeps the extract, not a walk rule; give --walk-rule to serve or export instead")
 	}
@@ -293,11 +286,12 @@ func (r *importRun) parse(args []string) error {
 // read loads the dataset from the input files or the sample.
 func (r *importRun) read() error {
 	r.start = time.Now()
-	r.logger.Info("import", "stage", "reading", "facilities", r.inputs.Facilities, "population", r.inputs.Population, "boundaries", r.inputs.Boundaries)
-	var err error
-	if r.cat, r.ds, err = data.Load(r.inputs); err != nil {
+	r.logger.Info("import", "stage", "reading", "facilities", r.inputs.Facilities, "population", r.inputs.Population, "boundaries", len(r.inputs.Boundaries))
+	ld, err := data.LoadInputs(r.inputs)
+	if err != nil {
 		return err
 	}
+	r.cat, r.ds, r.bounds = ld.Catalog, ld.Dataset, ld.Boundaries
 	r.logger.Info("import", "stage", "read", "dataset", r.ds.Name, "facilities", len(r.ds.Facilities), "cells", len(r.ds.Cells), "units", len(r.ds.Units), "ms", time.Since(r.start).Milliseconds())
 	return nil
 }
@@ -314,7 +308,7 @@ func (r *importRun) checkCoordinates() error {
 	} else {
 		// no network: the facilities and boundaries are still checked
 		// against each other and the shipped references
-		r.checks = data.CheckDatasetCRS(r.inputs, r.ds, nil)
+		r.checks = data.CheckDatasetCRS(r.inputs, r.ds, r.bounds, nil)
 		for _, c := range r.checks {
 			if c.Suspect() {
 				r.logger.Warn("import", "warning", "COORDINATES: "+c.Message+" / "+c.MessageZH)
@@ -322,8 +316,7 @@ func (r *importRun) checkCoordinates() error {
 		}
 	}
 	for _, c := range r.checks {
-		confirmed := r.explicit["crs"] || r.explicit[strings.TrimPrefix(map[string]string{"facilities": "--facilities-crs", "boundaries": "--boundaries-crs"}[c.Input], "--")]
-		if c.Suspect() && !confirmed {
+		if c.Suspect() && !r.inputs.Confirmed(c) {
 			return fmt.Errorf("import: %s (nothing was written) / %s: %w", c.Message, c.MessageZH, coverage.ErrInvalid)
 		}
 	}
@@ -342,7 +335,7 @@ func (r *importRun) checkExtract() error {
 		return err
 	}
 	opts.Basemap = false
-	opts.Declared = &r.inputs
+	opts.Declared, opts.Boundaries = &r.inputs, r.bounds
 	_, info, err := data.Build(r.cat, r.ds, r.ex, r.inputs.Population, opts)
 	if err != nil {
 		return fmt.Errorf("import: %w (nothing was written)", err)

@@ -610,7 +610,7 @@ func TinyInputs() data.Inputs {
 	return data.Inputs{
 		Facilities: filepath.Join(dir, "facilities.csv"),
 		Population: filepath.Join(dir, "population.csv"),
-		Boundaries: filepath.Join(dir, "boundaries.geojson"),
+		Boundaries: data.BoundaryPaths(filepath.Join(dir, "boundaries.geojson")),
 	}
 }
 
