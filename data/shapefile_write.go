@@ -218,11 +218,59 @@ type dbfOut struct {
 	len, dec  int
 }
 
-// dbfTable encodes the attribute table.
+// dbfTable encodes the attribute table; it returns the field names and how
+// many texts were cut to dBASE's 254 bytes.
 func dbfTable(fc *geojson.FeatureCollection, encode func(string) []byte, enc string) ([]byte, []string, int, error) {
+	d := &dbfWriter{fc: fc, encode: encode}
+	d.layout()
+	rlen := 1
+	for _, f := range d.fields {
+		rlen += f.len
+	}
+	hlen := 32 + 32*len(d.fields) + 1
+	if rlen > 65535 || hlen > 65535 {
+		return nil, nil, 0, invalid("the layer has too many or too wide properties for dBASE (%d bytes a record)", rlen)
+	}
+	var b bytes.Buffer
+	w := bufio.NewWriter(&b)
+	names := d.writeHeader(w, enc, rlen, hlen)
+	d.writeRecords(w)
+	w.WriteByte(0x1a)
+	w.Flush()
+	return b.Bytes(), names, d.truncated, nil
+}
+
+// dbfWriter writes one layer's attribute table: the fields are laid out
+// from every feature's properties, then each feature is a record.
+type dbfWriter struct {
+	fc        *geojson.FeatureCollection
+	encode    func(string) []byte
+	fields    []dbfOut
+	truncated int // texts cut while writing the records
+}
+
+// cut encodes s, cut at a character boundary of s to dBASE's 254 bytes;
+// true when it was cut.
+func (d *dbfWriter) cut(s string) ([]byte, bool) {
+	b := d.encode(s)
+	if len(b) <= 254 {
+		return b, false
+	}
+	for len(b) > 254 {
+		_, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
+		b = d.encode(s)
+	}
+	return b, true
+}
+
+// kinds is the keys of the properties that have a value somewhere, in
+// order, and the dBASE type of each: N for numbers, L for booleans, C for
+// text and for a key whose values are of several kinds.
+func (d *dbfWriter) kinds() ([]string, map[string]byte) {
 	kinds := map[string]byte{}
 	var keys []string
-	for _, f := range fc.Features {
+	for _, f := range d.fc.Features {
 		for k, v := range f.Properties {
 			if v == nil {
 				continue
@@ -243,89 +291,94 @@ func dbfTable(fc *geojson.FeatureCollection, encode func(string) []byte, enc str
 		}
 	}
 	sort.Strings(keys)
-	truncated := 0
-	cut := func(s string) []byte {
-		b := encode(s)
-		if len(b) <= 254 {
-			return b
-		}
-		truncated++
-		// Cut at a character boundary of the original text.
-		for len(b) > 254 {
-			_, size := utf8.DecodeLastRuneInString(s)
-			s = s[:len(s)-size]
-			b = encode(s)
-		}
-		return b
-	}
-	var fields []dbfOut
+	return keys, kinds
+}
+
+// layout makes a field per property key (a placeholder fid when there
+// is none: dBASE needs a field), named and sized.
+func (d *dbfWriter) layout() {
+	keys, kinds := d.kinds()
 	used := map[string]bool{}
 	for _, k := range keys {
-		name := k
-		for len(encode(name)) > 10 {
-			_, size := utf8.DecodeLastRuneInString(name)
-			name = name[:len(name)-size]
-		}
-		base := name
-		for n := 1; used[strings.ToLower(name)]; n++ {
-			suffix := strconv.Itoa(n)
-			name = base
-			for len(encode(name))+len(suffix) > 10 {
-				_, size := utf8.DecodeLastRuneInString(name)
-				name = name[:len(name)-size]
-			}
-			name += suffix
-		}
+		name := d.fieldName(k, used)
 		used[strings.ToLower(name)] = true
 		f := dbfOut{key: k, name: name, typ: kinds[k]}
 		switch f.typ {
 		case 'N':
-			f.len, f.dec = 1, 0
-			for _, ft := range fc.Features {
-				if v, ok := ft.Properties[k].(float64); ok {
-					s := strconv.FormatFloat(v, 'f', -1, 64)
-					if i := strings.IndexByte(s, '.'); i >= 0 {
-						f.dec = min(max(f.dec, len(s)-i-1), 8)
-					}
-				}
-			}
-			for _, ft := range fc.Features {
-				if v, ok := ft.Properties[k].(float64); ok {
-					f.len = max(f.len, len(strconv.FormatFloat(v, 'f', f.dec, 64)))
-				}
-			}
-			f.len = min(f.len, 24)
+			d.sizeNumber(&f)
 		case 'L':
 			f.len = 1
 		default:
-			f.len = 1
-			for _, ft := range fc.Features {
-				if v, ok := ft.Properties[k]; ok && v != nil {
-					f.len = max(f.len, len(cut(valueText(v))))
-				}
-			}
-			truncated = 0 // counted again when writing
+			d.sizeText(&f)
 		}
-		fields = append(fields, f)
+		d.fields = append(d.fields, f)
 	}
-	if len(fields) == 0 { // dBASE needs a field
-		fields = append(fields, dbfOut{key: "\x00fid", name: "fid", typ: 'N', len: 10})
+	if len(d.fields) == 0 {
+		d.fields = append(d.fields, dbfOut{key: "\x00fid", name: "fid", typ: 'N', len: 10})
 	}
-	rlen := 1
-	for _, f := range fields {
-		rlen += f.len
+}
+
+// fieldName is a property key as a field name of at most 10 bytes, with a
+// number where it is already used (names are compared without case).
+func (d *dbfWriter) fieldName(k string, used map[string]bool) string {
+	name := d.trim(k, 10)
+	base := name
+	for n := 1; used[strings.ToLower(name)]; n++ {
+		suffix := strconv.Itoa(n)
+		name = d.trim(base, 10-len(suffix)) + suffix
 	}
-	hlen := 32 + 32*len(fields) + 1
-	if rlen > 65535 || hlen > 65535 {
-		return nil, nil, 0, invalid("the layer has too many or too wide properties for dBASE (%d bytes a record)", rlen)
+	return name
+}
+
+// trim cuts s at character boundaries until it encodes to at most n bytes.
+func (d *dbfWriter) trim(s string, n int) string {
+	for len(d.encode(s)) > n {
+		_, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
 	}
-	var b bytes.Buffer
-	w := bufio.NewWriter(&b)
+	return s
+}
+
+// sizeNumber sets the decimals (at most 8) and the width (at most 24) of
+// a number field from its values.
+func (d *dbfWriter) sizeNumber(f *dbfOut) {
+	f.len, f.dec = 1, 0
+	for _, ft := range d.fc.Features {
+		if v, ok := ft.Properties[f.key].(float64); ok {
+			s := strconv.FormatFloat(v, 'f', -1, 64)
+			if i := strings.IndexByte(s, '.'); i >= 0 {
+				f.dec = min(max(f.dec, len(s)-i-1), 8)
+			}
+		}
+	}
+	for _, ft := range d.fc.Features {
+		if v, ok := ft.Properties[f.key].(float64); ok {
+			f.len = max(f.len, len(strconv.FormatFloat(v, 'f', f.dec, 64)))
+		}
+	}
+	f.len = min(f.len, 24)
+}
+
+// sizeText sets the width of a text field: its longest value, encoded and
+// cut.
+func (d *dbfWriter) sizeText(f *dbfOut) {
+	f.len = 1
+	for _, ft := range d.fc.Features {
+		if v, ok := ft.Properties[f.key]; ok && v != nil {
+			b, _ := d.cut(valueText(v))
+			f.len = max(f.len, len(b))
+		}
+	}
+}
+
+// writeHeader writes the table header and the field descriptors; it
+// returns the field names.
+func (d *dbfWriter) writeHeader(w *bufio.Writer, enc string, rlen, hlen int) []string {
 	now := time.Now()
 	hdr := make([]byte, 32)
 	hdr[0] = 0x03
 	hdr[1], hdr[2], hdr[3] = byte(now.Year()-1900), byte(now.Month()), byte(now.Day())
-	binary.LittleEndian.PutUint32(hdr[4:], uint32(len(fc.Features)))
+	binary.LittleEndian.PutUint32(hdr[4:], uint32(len(d.fc.Features)))
 	binary.LittleEndian.PutUint16(hdr[8:], uint16(hlen))
 	binary.LittleEndian.PutUint16(hdr[10:], uint16(rlen))
 	if enc == "GBK" {
@@ -333,41 +386,29 @@ func dbfTable(fc *geojson.FeatureCollection, encode func(string) []byte, enc str
 	}
 	w.Write(hdr)
 	var names []string
-	for _, f := range fields {
-		d := make([]byte, 32)
-		copy(d[:10], encode(f.name))
-		d[11] = f.typ
-		d[16], d[17] = byte(f.len), byte(f.dec)
-		w.Write(d)
+	for _, f := range d.fields {
+		desc := make([]byte, 32)
+		copy(desc[:10], d.encode(f.name))
+		desc[11] = f.typ
+		desc[16], desc[17] = byte(f.len), byte(f.dec)
+		w.Write(desc)
 		names = append(names, f.name)
 	}
 	w.WriteByte(0x0d)
-	for i, ft := range fc.Features {
+	return names
+}
+
+// writeRecords writes a record per feature: numbers right-aligned, the
+// rest left-aligned, each padded to its field's width.
+func (d *dbfWriter) writeRecords(w *bufio.Writer) {
+	for i, ft := range d.fc.Features {
 		w.WriteByte(' ')
-		for _, f := range fields {
-			var cell []byte
+		for _, f := range d.fields {
 			v := ft.Properties[f.key]
 			if f.key == "\x00fid" {
 				v = float64(i + 1)
 			}
-			switch {
-			case v == nil:
-			case f.typ == 'N':
-				if x, ok := v.(float64); ok && !math.IsNaN(x) && !math.IsInf(x, 0) {
-					cell = []byte(strconv.FormatFloat(x, 'f', f.dec, 64))
-					if len(cell) > f.len {
-						cell = nil
-					}
-				}
-			case f.typ == 'L':
-				if v.(bool) {
-					cell = []byte("T")
-				} else {
-					cell = []byte("F")
-				}
-			default:
-				cell = cut(valueText(v))
-			}
+			cell := d.cell(f, v)
 			pad := bytes.Repeat([]byte(" "), f.len-len(cell))
 			if f.typ == 'N' {
 				w.Write(pad)
@@ -378,7 +419,30 @@ func dbfTable(fc *geojson.FeatureCollection, encode func(string) []byte, enc str
 			}
 		}
 	}
-	w.WriteByte(0x1a)
-	w.Flush()
-	return b.Bytes(), names, truncated, nil
+}
+
+// cell is a value as the bytes of field f (nil: blank); a number too wide
+// for its field is blank, a text too long is cut and counted.
+func (d *dbfWriter) cell(f dbfOut, v any) []byte {
+	switch {
+	case v == nil:
+	case f.typ == 'N':
+		if x, ok := v.(float64); ok && !math.IsNaN(x) && !math.IsInf(x, 0) {
+			if cell := []byte(strconv.FormatFloat(x, 'f', f.dec, 64)); len(cell) <= f.len {
+				return cell
+			}
+		}
+	case f.typ == 'L':
+		if v.(bool) {
+			return []byte("T")
+		}
+		return []byte("F")
+	default:
+		b, cut := d.cut(valueText(v))
+		if cut {
+			d.truncated++
+		}
+		return b
+	}
+	return nil
 }
