@@ -36,6 +36,6 @@ func (a *Analysis) Catchment(facilityID string) (*Catchment, error) {
 		c.FarthestM = max(c.FarthestM, float64(d))
 	})
 	c.Residents = round1(c.Residents)
-	c.Geometry = spatial.Outline(c.Cells)
+	c.Geometry = spatial.OutlineOf(c.Cells, a.cellBoundary)
 	return c, nil
 }

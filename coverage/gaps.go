@@ -132,7 +132,7 @@ func (a *Analysis) GapAreas(typeID string) ([]GapArea, error) {
 // gapArea outlines one contiguous group of gap cells inside finest-level
 // unit u (-1: outside every unit) and names its units.
 func (a *Analysis) gapArea(tc *TypeCoverage, u int32, group []spatial.Cell, levelIdx int) GapArea {
-	g := GapArea{Type: tc.Type.ID, Cells: group, Geometry: spatial.Outline(group), Completeness: math.NaN()}
+	g := GapArea{Type: tc.Type.ID, Cells: group, Geometry: spatial.OutlineOf(group, a.cellBoundary), Completeness: math.NaN()}
 	var mandatory []int
 	if levelIdx >= 0 {
 		mandatory = a.mandatoryByLevel()[levelIdx]

@@ -51,3 +51,13 @@ func (a *Analysis) CellRing(i int) orb.Ring {
 	}
 	return r
 }
+
+// cellBoundary is the closed outline of a cell: the kept one of a cell of
+// the data (CellRing), else drawn; for spatial.OutlineOf, so that gap
+// areas and catchments outline the hexagons the layers already drew.
+func (a *Analysis) cellBoundary(c spatial.Cell) orb.Ring {
+	if i, ok := a.cellIndex[c]; ok {
+		return a.CellRing(int(i))
+	}
+	return spatial.Boundary(c)
+}

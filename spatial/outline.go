@@ -16,7 +16,12 @@ import (
 // builds the outline itself: every cell contributes its directed boundary
 // edges, edges shared by two cells cancel out, and what is left is chained
 // into rings. Cells meet only along whole edges, so no vertex is visited twice.
-func Outline(cells []Cell) orb.MultiPolygon {
+func Outline(cells []Cell) orb.MultiPolygon { return OutlineOf(cells, Boundary) }
+
+// OutlineOf is Outline with each cell's closed outline from boundary,
+// which must give what Boundary gives (a cache of it); the ring is not
+// changed.
+func OutlineOf(cells []Cell, boundary func(Cell) orb.Ring) orb.MultiPolygon {
 	if len(cells) == 0 {
 		return nil
 	}
@@ -29,7 +34,7 @@ func Outline(cells []Cell) orb.MultiPolygon {
 			continue
 		}
 		seen[c] = struct{}{}
-		ring := Boundary(c)
+		ring := boundary(c)
 		pts := ring[:len(ring)-1]
 		if signedArea(pts) < 0 { // make sure every cell runs counter-clockwise
 			pts = append([]orb.Point(nil), pts...)
