@@ -128,53 +128,103 @@ func levelName(en bool, l coverage.Level) string {
 
 // workbookSheets builds every sheet's table from an analysis.
 func workbookSheets(a *coverage.Analysis, o WorkbookOptions) ([]sheet, error) {
-	en := o.English
-	city := a.Summary("", o.Profile)
-	byLevels := o.By
-	for _, l := range byLevels { // a level without polygons: the one 404 of by=
-		if err := a.CheckLevel(l); err != nil {
+	b := newSheetBuilder(a, o)
+	byLevels, err := b.levels()
+	if err != nil {
+		return nil, err
+	}
+	cs := b.citywide()
+	us, comp := b.unitSheets(byLevels)
+	out := []sheet{cs, us, comp}
+	gs, err := b.gapAreas()
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, gs)
+	if !o.tablesOnly {
+		rs, err := recommendSheet(a, o, b.city, b.typeName)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rs)
+	}
+	if o.Compare != nil {
+		out = append(out, compareSheet(o.Compare, b.en, b.typeName))
+	}
+	return out, nil
+}
+
+// sheetBuilder builds the tables of a workbook from one analysis: the
+// citywide summary, a method per sheet.
+type sheetBuilder struct {
+	a     *coverage.Analysis
+	o     WorkbookOptions
+	en    bool
+	city  coverage.Summary
+	types map[string]coverage.TypeSummary // by type id
+}
+
+func newSheetBuilder(a *coverage.Analysis, o WorkbookOptions) *sheetBuilder {
+	b := &sheetBuilder{a: a, o: o, en: o.English, city: a.Summary("", o.Profile), types: map[string]coverage.TypeSummary{}}
+	for _, t := range b.city.Types {
+		b.types[t.ID] = t
+	}
+	return b
+}
+
+// typeName is a type's name in the workbook's language.
+func (b *sheetBuilder) typeName(id string) string {
+	t := b.types[id]
+	if b.en && t.NameEN != "" {
+		return t.NameEN
+	}
+	return t.NameZH
+}
+
+// levels are the unit levels of the per-unit sheets: those asked for
+// (each must have polygons: the one 404 of by=), else every level that
+// has units.
+func (b *sheetBuilder) levels() ([]coverage.UnitLevel, error) {
+	byLevels := b.o.By
+	for _, l := range byLevels {
+		if err := b.a.CheckLevel(l); err != nil {
 			return nil, err
 		}
 	}
 	if len(byLevels) == 0 {
 		for _, l := range coverage.UnitLevels {
-			if len(a.Summary(l, o.Profile).Units) > 0 {
+			if len(b.a.Summary(l, b.o.Profile).Units) > 0 {
 				byLevels = append(byLevels, l)
 			}
 		}
 	}
-	names := map[string]coverage.TypeSummary{}
-	for _, t := range city.Types {
-		names[t.ID] = t
-	}
-	typeName := func(id string) string {
-		t := names[id]
-		if en && t.NameEN != "" {
-			return t.NameEN
-		}
-		return t.NameZH
-	}
-	var out []sheet
+	return byLevels, nil
+}
 
-	// Citywide, one row per type.
+// citywide is the citywide sheet, one row per type.
+func (b *sheetBuilder) citywide() sheet {
+	name := b.o.Profile.Name
 	cs := sheet{zh: "全市汇总", en: "Citywide", cols: []column{
 		{"类型编码", "type id", fmtText, 28}, {"设施类型", "facility type", fmtText, 34}, {"生活圈层级", "life-circle level", fmtText, 16},
 		{"配置要求", "requirement", fmtText, 12}, {"服务半径（米）", "radius (m)", fmtInt, 12}, {"设施数", "facilities", fmtInt, 10},
 		{"常住人口", "residents", fmtInt, 14}, {"覆盖人口", "covered", fmtInt, 14}, {"未覆盖人口", "uncovered", fmtInt, 14},
-		{"覆盖率", "share covered", fmtPercent, 12}, {"步行时间内覆盖人口（" + o.Profile.Name + "）", "covered in time (" + o.Profile.Name + ")", fmtInt, 18},
+		{"覆盖率", "share covered", fmtPercent, 12}, {"步行时间内覆盖人口（" + name + "）", "covered in time (" + name + ")", fmtInt, 18},
 		{"容量满足人口", "served (2SFCA)", fmtInt, 14}, {"容量不足人口", "capacity-short", fmtInt, 14},
 		{"数据质量", "data quality", fmtText, 16}, {"预期设施数（下限）", "facilities expected (min)", fmtDecimal, 14},
 		{"预期设施数（上限）", "facilities expected (max)", fmtDecimal, 14}, {"数据质量说明", "data quality note", fmtText, 50},
 	}}
-	for _, t := range city.Types {
-		row := []any{t.ID, typeName(t.ID), levelName(en, t.Level), string(t.Requirement), t.MaxDistM, t.Facilities,
+	for _, t := range b.city.Types {
+		row := []any{t.ID, b.typeName(t.ID), levelName(b.en, t.Level), string(t.Requirement), t.MaxDistM, t.Facilities,
 			t.Residents, t.Covered, t.Uncovered, t.Share, t.CoveredInTime, t.Served, t.CapacityShort}
-		cs.rows = append(cs.rows, append(row, qualityCells(a, t.ID, "", en)...))
+		cs.rows = append(cs.rows, append(row, qualityCells(b.a, t.ID, "", b.en)...))
 	}
-	out = append(out, cs)
+	return cs
+}
 
-	// Per unit and type, and the completeness per unit.
-	us := sheet{zh: "分单元分类型", en: "By unit and type", cols: []column{
+// unitSheets are the sheets per unit and type and of the completeness per
+// unit, over the units of each level.
+func (b *sheetBuilder) unitSheets(byLevels []coverage.UnitLevel) (us, comp sheet) {
+	us = sheet{zh: "分单元分类型", en: "By unit and type", cols: []column{
 		{"单元级别", "unit level", fmtText, 12}, {"单元编码", "unit code", fmtText, 14}, {"单元名称", "unit name", fmtText, 22},
 		{"类型编码", "type id", fmtText, 28}, {"设施类型", "facility type", fmtText, 30}, {"常住人口", "residents", fmtInt, 12},
 		{"覆盖人口", "covered", fmtInt, 12}, {"未覆盖人口", "uncovered", fmtInt, 12}, {"覆盖率", "share covered", fmtPercent, 10},
@@ -182,50 +232,60 @@ func workbookSheets(a *coverage.Analysis, o WorkbookOptions) ([]sheet, error) {
 		{"数据质量", "data quality", fmtText, 16}, {"预期设施数（下限）", "facilities expected (min)", fmtDecimal, 14},
 		{"预期设施数（上限）", "facilities expected (max)", fmtDecimal, 14}, {"数据质量说明", "data quality note", fmtText, 50},
 	}}
-	comp := sheet{zh: "单元完整度", en: "Completeness by unit", cols: []column{
+	comp = sheet{zh: "单元完整度", en: "Completeness by unit", cols: []column{
 		{"单元级别", "unit level", fmtText, 12}, {"单元编码", "unit code", fmtText, 14}, {"单元名称", "unit name", fmtText, 22},
 		{"上级单元", "parent", fmtText, 14}, {"网格单元数", "cells", fmtInt, 10}, {"常住人口", "residents", fmtInt, 12},
 	}}
 	for _, l := range coverage.Levels {
-		comp.cols = append(comp.cols, column{levelName(en, l) + "完整度", "completeness " + string(l), fmtPercent, 14})
+		comp.cols = append(comp.cols, column{levelName(b.en, l) + "完整度", "completeness " + string(l), fmtPercent, 14})
 	}
 	for _, by := range byLevels {
-		s := a.Summary(by, o.Profile)
-		units := s.Units
-		if s.Unassigned != nil {
-			units = append(units[:len(units):len(units)], *s.Unassigned)
-		}
-		ln := unitLevelNames[by]
-		for _, u := range units {
-			name := u.Name
-			if u.Code == "" || u.Code == "unassigned" {
-				name = label(en, "（不属于任何单元）", "(outside every unit)")
-			}
-			for _, t := range u.Types {
-				row := []any{label(en, ln[0], ln[1]), u.Code, name, t.ID, typeName(t.ID), u.Residents,
-					t.Covered, t.Uncovered, t.Share, t.Served, t.CapacityShort}
-				if s.Unassigned != nil && u.Code == s.Unassigned.Code {
-					row = append(row, nil, nil, nil, nil)
-				} else {
-					row = append(row, qualityCells(a, t.ID, u.Code, en)...)
-				}
-				us.rows = append(us.rows, row)
-			}
-			row := []any{label(en, ln[0], ln[1]), u.Code, name, u.Parent, u.Cells, u.Residents}
-			for _, l := range coverage.Levels {
-				if v, ok := u.Completeness[l]; ok {
-					row = append(row, v)
-				} else {
-					row = append(row, nil)
-				}
-			}
-			comp.rows = append(comp.rows, row)
-		}
+		b.unitRows(by, &us, &comp)
 	}
-	out = append(out, us, comp)
+	return us, comp
+}
 
-	// Gap areas, ranked by unserved residents across all types.
-	per := o.GapAreasPerType
+// unitRows adds the rows of the units of one level (and of the cells
+// outside every unit) to the per-unit sheets.
+func (b *sheetBuilder) unitRows(by coverage.UnitLevel, us, comp *sheet) {
+	s := b.a.Summary(by, b.o.Profile)
+	units := s.Units
+	if s.Unassigned != nil {
+		units = append(units[:len(units):len(units)], *s.Unassigned)
+	}
+	ln := unitLevelNames[by]
+	level := label(b.en, ln[0], ln[1])
+	for _, u := range units {
+		name := u.Name
+		if u.Code == "" || u.Code == "unassigned" {
+			name = label(b.en, "（不属于任何单元）", "(outside every unit)")
+		}
+		for _, t := range u.Types {
+			row := []any{level, u.Code, name, t.ID, b.typeName(t.ID), u.Residents,
+				t.Covered, t.Uncovered, t.Share, t.Served, t.CapacityShort}
+			if s.Unassigned != nil && u.Code == s.Unassigned.Code {
+				row = append(row, nil, nil, nil, nil)
+			} else {
+				row = append(row, qualityCells(b.a, t.ID, u.Code, b.en)...)
+			}
+			us.rows = append(us.rows, row)
+		}
+		row := []any{level, u.Code, name, u.Parent, u.Cells, u.Residents}
+		for _, l := range coverage.Levels {
+			if v, ok := u.Completeness[l]; ok {
+				row = append(row, v)
+			} else {
+				row = append(row, nil)
+			}
+		}
+		comp.rows = append(comp.rows, row)
+	}
+}
+
+// gapAreas is the sheet of the gap areas (the first GapAreasPerType, 20 by
+// default, of each type) ranked by unserved residents across all types.
+func (b *sheetBuilder) gapAreas() (sheet, error) {
+	per := b.o.GapAreasPerType
 	if per <= 0 {
 		per = 20
 	}
@@ -236,10 +296,10 @@ func workbookSheets(a *coverage.Analysis, o WorkbookOptions) ([]sheet, error) {
 		{"编号", "id", fmtText, 26},
 	}}
 	var gaps []coverage.GapArea
-	for _, t := range city.Types {
-		ga, err := a.GapAreas(t.ID)
+	for _, t := range b.city.Types {
+		ga, err := b.a.GapAreas(t.ID)
 		if err != nil {
-			return nil, err
+			return gs, err
 		}
 		if len(ga) > per {
 			ga = ga[:per]
@@ -252,29 +312,9 @@ func workbookSheets(a *coverage.Analysis, o WorkbookOptions) ([]sheet, error) {
 		if g.Unit != nil {
 			code, uname = g.Unit.Code, g.Unit.Name
 		}
-		units := ""
-		for k, u := range g.Units {
-			if k > 0 {
-				units += ", "
-			}
-			units += u
-		}
-		gs.rows = append(gs.rows, []any{i + 1, g.Type, typeName(g.Type), g.Rank, g.Residents, len(g.Cells), code, uname, units, g.ID})
+		gs.rows = append(gs.rows, []any{i + 1, g.Type, b.typeName(g.Type), g.Rank, g.Residents, len(g.Cells), code, uname, strings.Join(g.Units, ", "), g.ID})
 	}
-	out = append(out, gs)
-
-	if !o.tablesOnly {
-		rs, err := recommendSheet(a, o, city, typeName)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, rs)
-	}
-
-	if o.Compare != nil {
-		out = append(out, compareSheet(o.Compare, en, typeName))
-	}
-	return out, nil
+	return gs, nil
 }
 
 // recommendSheet lists, per type, the recommended sites in build order
