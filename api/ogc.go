@@ -170,11 +170,27 @@ func (s *Server) ogcCollection(c *gin.Context) (*collection.Collection, error) {
 	if err != nil {
 		return nil, err
 	}
-	col, err := set.Collection(c.Param("id"))
-	if err != nil {
-		return nil, err // names the id and /ogc/collections; a 404
+	return findCollection(set, c.Param("id"))
+}
+
+// findCollection returns the collection with the given id. An unknown id
+// is a 404 naming it and /ogc/collections; admin-units-<level> of a level
+// the dataset has no polygons for (admin-units-street on the sample) gets
+// the 404 by=<level> gets everywhere, naming the missing boundaries and
+// the --boundaries fix.
+func findCollection(set *collection.Set, id string) (*collection.Collection, error) {
+	col, err := set.Collection(id)
+	if err == nil {
+		return col, nil
 	}
-	return col, nil
+	if l, ok := strings.CutPrefix(id, "admin-units-"); ok {
+		if lv, perr := coverage.ParseUnitLevel(l); perr == nil {
+			if lerr := set.Analysis().CheckLevelParam(lv, "collectionId"); lerr != nil {
+				return nil, lerr
+			}
+		}
+	}
+	return nil, err
 }
 
 func (s *Server) handleOGCCollection(c *gin.Context) error {

@@ -212,9 +212,9 @@ func (s *Server) tileLayerOf(c *gin.Context, id string) (tileLayer, string, erro
 	if err != nil {
 		return nil, "", err
 	}
-	col, err := set.Collection(id)
+	col, err := findCollection(set, id)
 	if err != nil {
-		return nil, "", err // names the id and /ogc/collections; a 404
+		return nil, "", err // names the id and /ogc/collections, or the missing boundaries; a 404
 	}
 	return collectionTiles{col, profile}, set.Version() + "|" + profile.Name, nil
 }

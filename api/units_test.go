@@ -66,3 +66,54 @@ func TestUnitsAndDivisions(t *testing.T) {
 		t.Errorf("unit with a polygon: %d", rec.Code)
 	}
 }
+
+// A level the divisions know but the data has no polygons for answers the
+// same 404 as by= on every route that names it: the OGC collection (and
+// its items, queryables and tiles) and the units layer, naming the missing
+// boundaries and the --boundaries fix in Chinese and English. An id that
+// is no level keeps the generic "no such collection" 404.
+func TestMissingLevelCollections(t *testing.T) {
+	a0 := fixture(t)
+	divs, err := coverage.NewDivisions("test list", []coverage.Division{
+		{Level: coverage.District, Code: "E", Name: "东区"},
+		{Level: coverage.Street, Code: "E01", Name: "东一街道", Parent: "E"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := coverage.Analyze(a0.Catalog, a0.Data, coverage.Options{Divisions: divs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := New(slog.New(slog.NewTextHandler(io.Discard, nil)), a).Handler()
+	byStreet := get(t, h, http.MethodGet, "/v1/summary?by=street")
+	var want errorBody
+	if byStreet.Code != 404 || json.Unmarshal(byStreet.Body.Bytes(), &want) != nil {
+		t.Fatalf("by=street: %d %s", byStreet.Code, byStreet.Body)
+	}
+	for _, c := range []struct{ url, param string }{
+		{"/ogc/collections/admin-units-street", "collectionId"},
+		{"/ogc/collections/admin-units-street/items?limit=5", "collectionId"},
+		{"/ogc/collections/admin-units-street/queryables", "collectionId"},
+		{"/tiles/admin-units-street/14/13000/6000.pbf", "collectionId"},
+		{"/v1/layers/units?level=street", "level"},
+		{"/ogc/collections/admin-units-community", "collectionId"},
+	} {
+		rec := get(t, h, http.MethodGet, c.url)
+		wantStatus(t, rec, http.StatusNotFound, c.param, "no ", "boundaries", "--boundaries FILE")
+		var body errorBody
+		json.Unmarshal(rec.Body.Bytes(), &body)
+		if !strings.Contains(body.ErrorZH, "边界") || !strings.Contains(body.ErrorZH, "--boundaries") || strings.Contains(body.ErrorEN, "does not exist") {
+			t.Errorf("%s: %s / %s", c.url, body.ErrorZH, body.ErrorEN)
+		}
+		if strings.Contains(c.url, "street") && (body.ErrorEN != want.ErrorEN || body.ErrorZH != want.ErrorZH || !strings.Contains(body.ErrorEN, "/v1/units?level=street")) {
+			t.Errorf("%s answers %q, by=street %q", c.url, body.ErrorEN, want.ErrorEN)
+		}
+	}
+	for _, id := range []string{"admin-units-province", "no-such"} {
+		wantStatus(t, get(t, h, http.MethodGet, "/ogc/collections/"+id), http.StatusNotFound, "", "does not exist", "/ogc/collections")
+	}
+	if rec := get(t, h, http.MethodGet, "/ogc/collections/admin-units-district"); rec.Code != 200 {
+		t.Errorf("admin-units-district: %d", rec.Code)
+	}
+}
