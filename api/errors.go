@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -59,6 +60,45 @@ func blame(param string, err error) error {
 		return err
 	}
 	return &paramError{param, err}
+}
+
+// The kind of a fault travels as a sentinel wrapped with %w
+// (coverage.ErrInvalid, ErrNotFound …), so errors.Is and statusOf can tell
+// it, but its word then trails the text ("…: not found"). The status (or
+// the CLI's exit) already says the kind: what a person reads is the text
+// without these words, made here once for the API and the command line.
+
+// sentinelWords are the texts of the sentinels whose words are dropped.
+var sentinelWords = func() string {
+	var w []string
+	for _, e := range []error{coverage.ErrInvalid, coverage.ErrNotFound, coverage.ErrForbidden, coverage.ErrConflict,
+		errUnavailable, errUnauthorized, errors.New("ambiguous")} {
+		w = append(w, regexp.QuoteMeta(e.Error()))
+	}
+	return strings.Join(w, "|")
+}()
+
+// sentinelSuffix matches ": <sentinel>" at the end of the text or of a
+// clause (before ":", ";", ")", " (", " /" or " —").
+var sentinelSuffix = regexp.MustCompile(`: (?:` + sentinelWords + `)($|[:;)]| \(| /| —)`)
+
+// Message is the text of err a person reads: err.Error() without the
+// sentinel words. errors.Is on err itself keeps working.
+func Message(err error) string {
+	if err == nil {
+		return ""
+	}
+	return cleanText(err.Error())
+}
+
+func cleanText(s string) string {
+	for {
+		t := sentinelSuffix.ReplaceAllString(s, "$1")
+		if t == s {
+			return s
+		}
+		s = t
+	}
 }
 
 // statusOf is the only error → status mapping.
@@ -144,7 +184,7 @@ func englishFirst(header string) bool {
 
 func writeError(c *gin.Context, err error) {
 	status := statusOf(err)
-	body := errorBody{ErrorEN: err.Error(), ErrorZH: coverage.MessageZH(err)}
+	body := errorBody{ErrorEN: Message(err), ErrorZH: cleanText(coverage.MessageZH(err))}
 	var pe *paramError
 	var fe *coverage.FieldError
 	switch {

@@ -70,3 +70,29 @@ func TestSeveralBoundaryFiles(t *testing.T) {
 	runErr(t, "also in", append([]string{"analyze", "--out", filepath.Join(t.TempDir(), "o"), "--no-network"}, append(inputs, "--boundaries", "../../data/testdata/streets/streets_synthetic.geojson")...)...)
 	runErr(t, "given twice for "+shp, append([]string{"analyze", "--out", filepath.Join(t.TempDir(), "o"), "--no-network"}, append(inputs, "--boundaries-level", "street")...)...)
 }
+
+// The command line prints an error as a person reads it: no sentinel words
+// (…: invalid, …: not found) trail the text; the exit status says it failed.
+func TestCLIErrorText(t *testing.T) {
+	bin := buildBinary(t)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"analyze", "--no-network", "--snap-m", "5000", "--out", filepath.Join(t.TempDir(), "o")}, "--snap-m 5000 must be in (0, 2000] metres\n"},
+		{[]string{"analyze", "--sample", "nowhere", "--out", filepath.Join(t.TempDir(), "o")}, "no sample \"nowhere\"; samples: chengdu, porto_alegre\n"},
+		{[]string{"import", "--store", filepath.Join(t.TempDir(), "s.gpkg"), "--no-network", "--facilities", "../../data/sample/chengdu/facilities.geojson",
+			"--population", "../../data/sample/chengdu/population.csv", "--boundaries", "../../data/testdata/crs/districts_central5_gcj02.geojson"},
+			"--boundaries-crs wgs84 确认确为 WGS84\n"},
+	} {
+		out, err := exec.Command(bin, c.args...).CombinedOutput()
+		if err == nil {
+			t.Errorf("lifecircle %s: no error", strings.Join(c.args, " "))
+			continue
+		}
+		s := string(out)
+		if !strings.HasSuffix(s, c.want) || strings.Contains(s, ": invalid") || strings.Contains(s, ": not found") {
+			t.Errorf("lifecircle %s printed:\n%.2000s\nwant it to end %q", strings.Join(c.args, " "), s, c.want)
+		}
+	}
+}

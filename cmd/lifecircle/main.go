@@ -28,7 +28,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "lifecircle:", err)
+		fmt.Fprintln(os.Stderr, "lifecircle:", api.Message(err)) // without the sentinels' words (…: invalid)
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(2)
 		}
