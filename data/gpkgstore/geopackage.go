@@ -139,7 +139,12 @@ func writerDSN(abs string) string {
 }
 
 func readerDSN(abs string) string {
-	return fileURI(abs, "_pragma=busy_timeout(30000)", "_pragma=query_only(1)")
+	return fileURI(abs, "_pragma=busy_timeout(30000)", "_pragma=query_only(1)",
+		// Readers map the file (up to SQLite's limit, 2 GB) instead of
+		// copying each page into their cache with a read call: a
+		// million-cell load's reads were a fifth of its CPU. Writes do not
+		// use the map. (Pages still in the WAL are read as before.)
+		"_pragma=mmap_size(2147418112)")
 }
 
 // createGeoPackage makes a new store beside abs and moves it into place

@@ -180,131 +180,18 @@ func (g *Store) SaveDataset(ctx context.Context, cat *coverage.Catalog, ds *cove
 	})
 }
 
-// LoadDataset reads a dataset and its catalogue from one snapshot.
-func (g *Store) LoadDataset(ctx context.Context, name string) (*coverage.Catalog, *coverage.Dataset, error) {
-	var cat *coverage.Catalog
-	ds := &coverage.Dataset{Name: name}
-	err := g.read(ctx, func(tx *sql.Tx) error {
-		var note sql.NullString
-		var catJSON string
-		var nf, nc, nu int
-		err := tx.QueryRowContext(ctx, "SELECT resolution, population_note, catalog, facilities, cells, units FROM datasets WHERE name = ?", name).
-			Scan(&ds.Resolution, &note, &catJSON, &nf, &nc, &nu)
-		if err == sql.ErrNoRows {
-			return store.NotFound("dataset %q is not in the store", name)
-		}
-		if err != nil {
-			return err
-		}
-		ds.PopulationNote = note.String
-		if cat, err = store.ParseCatalog(name, []byte(catJSON)); err != nil {
-			return err
-		}
-		ds.Facilities = make([]coverage.Facility, 0, nf)
-		ds.Cells = make([]coverage.PopulationCell, 0, nc)
-		ds.Units = make([]coverage.AdminUnit, 0, nu)
-
-		from, err := datasetRows(ctx, tx, "facilities", name)
-		if err != nil {
-			return err
-		}
-		rows, err := tx.QueryContext(ctx, "SELECT geom, id, type, name, capacity, status, plan_year FROM "+from+" WHERE dataset = ? ORDER BY fid", name)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var f coverage.Facility
-			var geom []byte
-			var fname sql.NullString
-			var capacity sql.NullFloat64
-			var year sql.NullInt64
-			if err := rows.Scan(&geom, &f.ID, &f.Type, &fname, &capacity, &f.Status, &year); err != nil {
-				rows.Close()
-				return err
-			}
-			if f.Location, err = gpPoint(geom); err != nil {
-				rows.Close()
-				return fmt.Errorf("facility %s: %w", f.ID, err)
-			}
-			f.Name, f.Capacity, f.PlanYear = fname.String, capacity.Float64, int(year.Int64)
-			ds.Facilities = append(ds.Facilities, f)
-		}
-		if err := closeRows(rows); err != nil {
-			return err
-		}
-
-		if from, err = datasetRows(ctx, tx, "population_cells", name); err != nil {
-			return err
-		}
-		if rows, err = tx.QueryContext(ctx, "SELECT h3, population FROM "+from+" WHERE dataset = ? ORDER BY fid", name); err != nil {
-			return err
-		}
-		for rows.Next() {
-			var h3 int64
-			var pop float64
-			if err := rows.Scan(&h3, &pop); err != nil {
-				rows.Close()
-				return err
-			}
-			ds.Cells = append(ds.Cells, coverage.PopulationCell{Cell: spatial.Cell(h3), Population: pop})
-		}
-		if err := closeRows(rows); err != nil {
-			return err
-		}
-
-		if rows, err = tx.QueryContext(ctx, "SELECT geom, level, code, name, parent FROM admin_units WHERE dataset = ? ORDER BY fid", name); err != nil {
-			return err
-		}
-		for rows.Next() {
-			var u coverage.AdminUnit
-			var geom []byte
-			var uname, parent sql.NullString
-			if err := rows.Scan(&geom, &u.Level, &u.Code, &uname, &parent); err != nil {
-				rows.Close()
-				return err
-			}
-			u.Name, u.Parent = uname.String, parent.String
-			if u.Geometry, err = gpMultiPolygon(geom); err != nil {
-				rows.Close()
-				return fmt.Errorf("admin unit %s: %w", u.Code, err)
-			}
-			ds.Units = append(ds.Units, u)
-		}
-		if err := closeRows(rows); err != nil {
-			return err
-		}
-		if len(ds.Facilities) != nf || len(ds.Cells) != nc || len(ds.Units) != nu {
-			return fmt.Errorf("store is damaged: dataset %q should have %d facilities, %d cells, %d units; found %d, %d, %d",
-				name, nf, nc, nu, len(ds.Facilities), len(ds.Cells), len(ds.Units))
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(ds.Facilities) == 0 {
-		ds.Facilities = nil
-	}
-	if len(ds.Cells) == 0 {
-		ds.Cells = nil
-	}
-	if len(ds.Units) == 0 {
-		ds.Units = nil
-	}
-	return cat, ds, nil
-}
-
 // datasetRows is the FROM clause that reads one dataset's rows of table
 // fastest: a plain scan in fid order when the table holds no other
-// dataset (one pass over the table), else through its dataset index.
-func datasetRows(ctx context.Context, tx *sql.Tx, table, dataset string) (string, error) {
+// dataset (one pass over the table; alone says so), else through its
+// dataset index.
+func datasetRows(ctx context.Context, tx *sql.Tx, table, dataset string) (from string, alone bool, err error) {
 	for _, op := range []string{"<", ">"} {
 		ok, err := exists(ctx, tx, "SELECT 1 FROM "+quoteIdent(table)+" WHERE dataset "+op+" ? LIMIT 1", dataset)
 		if err != nil || ok {
-			return quoteIdent(table), err
+			return quoteIdent(table), false, err
 		}
 	}
-	return quoteIdent(table) + " NOT INDEXED", nil
+	return quoteIdent(table) + " NOT INDEXED", true, nil
 }
 
 // querier is what both *sql.DB and *sql.Tx offer.
