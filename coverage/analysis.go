@@ -125,8 +125,9 @@ type Analysis struct {
 	// compute a type on first use (prepared gives the rest).
 	tcs        []*TypeCoverage
 	lazy       []lazyType
-	workers    int // Options.Workers: types computed at once by Types
-	allDone    atomic.Bool
+	workers    int         // Options.Workers: types computed at once by Types
+	allDone    atomic.Bool // every type is computed
+	mandDone   atomic.Bool // every mandatory type is computed
 	typeIndex  map[string]int
 	population float64
 
@@ -312,6 +313,31 @@ func (a *Analysis) computeAll() {
 	if a.allDone.Load() {
 		return
 	}
+	all := make([]int, len(a.tcs))
+	for i := range all {
+		all[i] = i
+	}
+	a.computeSome(all)
+	a.allDone.Store(true)
+}
+
+// computeMandatory computes the mandatory types of every level (what
+// completeness needs) not computed yet, Options.Workers at once.
+func (a *Analysis) computeMandatory() {
+	if a.mandDone.Load() || a.allDone.Load() {
+		return
+	}
+	var some []int
+	for _, types := range a.mandatoryByLevel() {
+		some = append(some, types...)
+	}
+	a.computeSome(some)
+	a.mandDone.Store(true)
+}
+
+// computeSome computes the given types not computed yet, Options.Workers
+// at once (a type another reader is computing is waited for).
+func (a *Analysis) computeSome(types []int) {
 	work := make(chan int)
 	var wg sync.WaitGroup
 	for w := 0; w < max(a.workers, 1); w++ {
@@ -323,14 +349,13 @@ func (a *Analysis) computeAll() {
 			}
 		}()
 	}
-	for i := range a.tcs {
+	for _, i := range types {
 		if !a.lazy[i].done.Load() {
 			work <- i
 		}
 	}
 	close(work)
 	wg.Wait()
-	a.allDone.Store(true)
 }
 
 // Computed reports how many types have their coverage computed (the
@@ -570,6 +595,7 @@ func (a *Analysis) inUnit(i, ui int) bool {
 // Completeness is, for cell i and life-circle level l, the share of the
 // level's mandatory types that cover the cell; NaN when the level has none.
 func (a *Analysis) Completeness(i int, l Level) float64 {
+	a.computeMandatory()
 	for k, lv := range Levels {
 		if lv == l {
 			if types := a.mandatoryByLevel()[k]; len(types) > 0 {

@@ -18,6 +18,7 @@ type UnitStat struct {
 func (a *Analysis) UnitStats(level UnitLevel) []UnitStat {
 	of := a.unitOf[level]
 	mand := a.mandatoryByLevel()
+	a.computeMandatory()
 	byUnit := map[int]*UnitStat{}
 	var out []UnitStat
 	for ui, u := range a.Data.Units {

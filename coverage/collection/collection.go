@@ -123,8 +123,7 @@ func (c *Collection) ReachM() float64 {
 	if _, ok := c.src.(*cellSource); !ok {
 		return 0
 	}
-	// H3's mean hexagon edge: 1,281,256 m at resolution 0, ÷ √7 a level.
-	return 2 * 1_281_256 / math.Pow(math.Sqrt(7), float64(c.set.a.Data.Resolution))
+	return c.set.cellReachM()
 }
 
 // Count is the number of features with no filter.
@@ -348,12 +347,14 @@ type Set struct {
 	list    []*Collection
 	byID    map[string]*Collection
 
-	gridOnce sync.Once
-	grid     *cellGrid
-	unitMu   sync.Mutex
-	unitCell map[int][]int32 // unit → its cells, ascending
-	polyOnce sync.Once
-	polys    spatial.PolygonIndex[int]
+	gridOnce  sync.Once
+	grid      *cellGrid
+	boundOnce sync.Once
+	bound     orb.Bound // of the cell centres
+	unitMu    sync.Mutex
+	unitCell  map[int][]int32 // unit → its cells, ascending
+	polyOnce  sync.Once
+	polys     spatial.PolygonIndex[int]
 }
 
 // NewSet registers the collections of analysis a. version names the

@@ -1,12 +1,14 @@
 package collection
 
 import (
+	"math"
 	"sort"
 
 	"github.com/paulmach/orb"
 	"github.com/tidwall/rtree"
 
 	"lifecircle/coverage"
+	"lifecircle/spatial"
 )
 
 // cellGrid indexes the cells of an analysis by their H3 ancestor three
@@ -69,6 +71,45 @@ func (g *cellGrid) search(a *coverage.Analysis, b orb.Bound) ([]int32, int) {
 	})
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out, read
+}
+
+// centreBound is the bound of every cell centre (the cell grid's bound,
+// without building the grid).
+func (s *Set) centreBound() orb.Bound {
+	s.boundOnce.Do(func() {
+		n := len(s.a.Data.Cells)
+		if n == 0 {
+			return
+		}
+		b := orb.Bound{Min: s.a.Centre(0), Max: s.a.Centre(0)}
+		for i := 1; i < n; i++ {
+			b = b.Extend(s.a.Centre(i))
+		}
+		s.bound = b
+	})
+	return s.bound
+}
+
+// cellReachM is twice H3's mean hexagon edge at the dataset's resolution
+// (1,281,256 m at resolution 0, ÷ √7 a level): cells vary in size over the
+// globe, and a hexagon's circumradius is its edge.
+func (s *Set) cellReachM() float64 {
+	return 2 * 1_281_256 / math.Pow(math.Sqrt(7), float64(s.a.Data.Resolution))
+}
+
+// reachBound is centreBound grown by how far a cell reaches past its
+// centre (Collection.ReachM): it holds every cell's outline, so also any
+// area merged from cells.
+func (s *Set) reachBound() orb.Bound {
+	b := s.centreBound()
+	if b.IsZero() {
+		return b
+	}
+	m := s.cellReachM()
+	lat := max(math.Abs(b.Min[1]), math.Abs(b.Max[1])) // degrees of longitude are widest there
+	dLon, _ := spatial.NewRuler(lat).Degrees(m)
+	_, dLat := spatial.NewRuler(b.Center()[1]).Degrees(m)
+	return orb.Bound{Min: orb.Point{b.Min[0] - dLon, b.Min[1] - dLat}, Max: orb.Point{b.Max[0] + dLon, b.Max[1] + dLat}}
 }
 
 func (s *Set) cells() *cellGrid {

@@ -100,7 +100,7 @@ func (s *Set) register() {
 				{"residents", Number, "常住人口（估算）", "residents of the unit's cells (an estimate)"},
 				{"cells", Integer, "网格数", "H3 cells whose centre lies in the unit"},
 			}, completenessProps("population-weighted share of the level's mandatory types covering the unit's cells")...),
-			src: &listSource{loadFn: func() []item { return s.unitItems(l) }},
+			src: &listSource{loadFn: func() []item { return s.unitItems(l) }, extentFn: func() orb.Bound { return s.unitExtent(l) }},
 		})
 	}
 	for _, t := range a.Catalog.Types { // the analysis's types, in its order
@@ -184,7 +184,9 @@ func (s *Set) registerType(t coverage.FacilityType) {
 		Description:  "相邻缺口网格按最细一级行政单元合并、排名 — contiguous gap cells merged within each unit of the finest level and ranked",
 		GeometryType: "MultiPolygon",
 		Properties:   gapProps,
-		src:          &listSource{loadFn: func() []item { return s.gapItems(t.ID) }},
+		// the extent holds every cell: the areas are known only once the
+		// type's coverage is computed
+		src: &listSource{loadFn: func() []item { return s.gapItems(t.ID) }, extentFn: s.reachBound},
 	})
 	s.add(&Collection{
 		ID: "catchments-" + t.ID, Layer: "catchment", Type: t.ID,
@@ -202,7 +204,7 @@ func (s *Set) registerType(t coverage.FacilityType) {
 			{"farthest_m", Number, "最远距离（米）", "distance to the farthest cell served"},
 			{"in_force", Boolean, "计入分析", "counted in this analysis"},
 		},
-		src: &listSource{loadFn: func() []item { return s.catchmentItems(t) }},
+		src: &listSource{loadFn: func() []item { return s.catchmentItems(t) }, extentFn: func() orb.Bound { return s.catchmentExtent(t) }},
 	})
 }
 
@@ -241,6 +243,25 @@ func (s *Set) facilityItems() []item {
 			}}
 	}
 	return out
+}
+
+// unitExtent is the union of the bounds of the units of level l, the
+// extent unitItems would give, without rolling the cells up (which needs
+// the coverage of the mandatory types).
+func (s *Set) unitExtent(l coverage.UnitLevel) orb.Bound {
+	var all orb.Bound
+	first := true
+	for _, u := range s.a.Data.Units {
+		if u.Level != l {
+			continue
+		}
+		if b := u.Geometry.Bound(); first {
+			all, first = b, false
+		} else {
+			all = all.Union(b)
+		}
+	}
+	return all
 }
 
 func (s *Set) unitItems(l coverage.UnitLevel) []item {
@@ -335,6 +356,32 @@ func (s *Set) gapItems(typeID string) []item {
 	return out
 }
 
+// catchmentBound is the bound of facility f's catchment: its type's radius
+// around it.
+func catchmentBound(f coverage.Facility, t coverage.FacilityType) orb.Bound {
+	r := spatial.NewRuler(f.Location[1])
+	dLon, dLat := r.Degrees(t.MaxDistM)
+	return orb.Bound{Min: orb.Point{f.Location[0] - dLon, f.Location[1] - dLat}, Max: orb.Point{f.Location[0] + dLon, f.Location[1] + dLat}}
+}
+
+// catchmentExtent is the union of the bounds of t's catchments, the extent
+// catchmentItems would give, without computing a catchment.
+func (s *Set) catchmentExtent(t coverage.FacilityType) orb.Bound {
+	var all orb.Bound
+	first := true
+	for _, f := range s.a.Data.Facilities {
+		if f.Type != t.ID {
+			continue
+		}
+		if b := catchmentBound(f, t); first {
+			all, first = b, false
+		} else {
+			all = all.Union(b)
+		}
+	}
+	return all
+}
+
 func (s *Set) catchmentItems(t coverage.FacilityType) []item {
 	a := s.a
 	var out []item
@@ -344,9 +391,7 @@ func (s *Set) catchmentItems(t coverage.FacilityType) []item {
 			continue
 		}
 		f := f
-		r := spatial.NewRuler(f.Location[1])
-		dLon, dLat := r.Degrees(t.MaxDistM)
-		b := orb.Bound{Min: orb.Point{f.Location[0] - dLon, f.Location[1] - dLat}, Max: orb.Point{f.Location[0] + dLon, f.Location[1] + dLat}}
+		b := catchmentBound(f, t)
 		id := int64(fi) + 1
 		out = append(out, item{id: id, bound: b, units: s.unitsAt(f.Location), build: func(coverage.Profile) Feature {
 			v, ok := cache.Load(id)

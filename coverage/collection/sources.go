@@ -85,7 +85,10 @@ func (c *cellSource) inUnit(i, unit int) bool { return c.s.cellInUnit(c.cell(i),
 
 func (c *cellSource) unitOrdinals(unit int) []int { return c.toOrdinals(c.s.unitCells(unit)) }
 
-func (c *cellSource) extent() orb.Bound { return c.s.cells().bound }
+// extent is the bound of every cell centre (a subset's too: the gaps of a
+// type are known only once its coverage is computed, and listing the
+// collections must not compute every type).
+func (c *cellSource) extent() orb.Bound { return c.s.centreBound() }
 
 func (c *cellSource) feature(i int, p coverage.Profile) Feature {
 	a := c.s.a
@@ -122,6 +125,9 @@ type listSource struct {
 	loadFn func() []item
 	items  []item
 	ix     *boundIndex
+	// extentFn, when set, gives the extent without loading the items
+	// (whose loading may compute a type's coverage).
+	extentFn func() orb.Bound
 }
 
 func (l *listSource) load() {
@@ -215,7 +221,13 @@ func (l *listSource) unitOrdinals(unit int) []int {
 	return out
 }
 
-func (l *listSource) extent() orb.Bound { l.load(); return l.ix.all }
+func (l *listSource) extent() orb.Bound {
+	if l.extentFn != nil {
+		return l.extentFn()
+	}
+	l.load()
+	return l.ix.all
+}
 
 func round1(v float64) float64 { return math.Round(v*10) / 10 }
 func round4(v float64) float64 { return math.Round(v*1e4) / 1e4 }
