@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"testing"
+	"time"
 )
 
 // The first answers of a server compute no type's coverage: a type is
@@ -43,5 +44,34 @@ func TestFirstAnswersComputeNoType(t *testing.T) {
 	}
 	if n, all := a.Computed(), a.NumTypes(); n != all {
 		t.Fatalf("the summary computed %d of %d types", n, all)
+	}
+}
+
+// With the warm-up on, the first answer starts computing the other types
+// in the background; the answer itself computed none.
+func TestWarmUpAfterFirstAnswer(t *testing.T) {
+	a := fixture(t)
+	s := New(slog.New(slog.NewTextHandler(io.Discard, nil)), a)
+	s.SetWarmUp(true)
+	h := s.Handler()
+	if rec := get(t, h, http.MethodGet, "/v1/layers/facilities"); rec.Code != http.StatusOK {
+		t.Fatalf("facilities: %d %s", rec.Code, rec.Body)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for a.Computed() < a.NumTypes() {
+		if time.Now().After(deadline) {
+			t.Fatalf("the warm-up computed %d of %d types in 30 s", a.Computed(), a.NumTypes())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// a new analysis is warmed up too
+	b := fixture(t)
+	s.Replace(b)
+	get(t, h, http.MethodGet, "/healthz")
+	for b.Computed() < b.NumTypes() {
+		if time.Now().After(deadline) {
+			t.Fatalf("the warm-up of the replaced analysis computed %d of %d types", b.Computed(), b.NumTypes())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

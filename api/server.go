@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,6 +44,11 @@ type Server struct {
 	gpkg    GeoPackageWriter // nil: no ?f=gpkg downloads (download.go)
 	// locks serialise the writes of one scenario (and of the plan).
 	locks sync.Map
+	// warm: after an answer, compute in the background the types of the
+	// current analysis not computed yet (SetWarmUp); warmed is the last
+	// analysis so warmed.
+	warm   atomic.Bool
+	warmed atomic.Pointer[coverage.Analysis]
 }
 
 // New returns a server over a; Replace swaps the analysis later without
@@ -88,6 +94,7 @@ func (s *Server) logRequests() gin.HandlerFunc {
 		start := time.Now()
 		c.Next()
 		observe(c, start)
+		s.warmUp()
 		user, _ := userOf(c)
 		attrs := []any{"request_id", requestIDOf(c), "user", user.Name,
 			"method", c.Request.Method, "route", c.FullPath(), "path", c.Request.URL.Path,
@@ -97,6 +104,32 @@ func (s *Server) logRequests() gin.HandlerFunc {
 		}
 		s.logs.log(func() { s.logger.Info("request", attrs...) })
 	}
+}
+
+// SetWarmUp turns on computing, in the background once a first answer is
+// written, the coverage of every type the current analysis has not
+// computed yet (a type is computed on first use: the first answer never
+// waits for the others, and later answers needing every type, such as
+// the summary, find them computed). It runs on all cores but one.
+func (s *Server) SetWarmUp(on bool) { s.warm.Store(on) }
+
+// warmUp starts the warm-up of the current analysis, once per analysis.
+func (s *Server) warmUp() {
+	if !s.warm.Load() {
+		return
+	}
+	a := s.current()
+	old := s.warmed.Load()
+	if old == a || !s.warmed.CompareAndSwap(old, a) {
+		return
+	}
+	go func() {
+		start := time.Now()
+		before := a.Computed()
+		a.ComputeAll(max(runtime.GOMAXPROCS(0)-1, 1))
+		s.logger.Info("warmed up", "dataset", a.Data.Name, "types", a.NumTypes(), "computed", a.NumTypes()-before,
+			"ms", time.Since(start).Milliseconds())
+	}()
 }
 
 // recovery turns a panic into a 500 that shows nothing internal, and logs it.

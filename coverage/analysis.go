@@ -309,7 +309,12 @@ func (a *Analysis) typeAt(i int) *TypeCoverage {
 func (a *Analysis) prepared(i int) *TypeCoverage { return a.tcs[i] }
 
 // computeAll computes every type not computed yet, Options.Workers at once.
-func (a *Analysis) computeAll() {
+func (a *Analysis) computeAll() { a.ComputeAll(a.workers) }
+
+// ComputeAll computes every type not computed yet, workers at once (a
+// server warms an analysis up in the background with fewer workers than
+// it has cores, leaving one to answer requests).
+func (a *Analysis) ComputeAll(workers int) {
 	if a.allDone.Load() {
 		return
 	}
@@ -317,7 +322,7 @@ func (a *Analysis) computeAll() {
 	for i := range all {
 		all[i] = i
 	}
-	a.computeSome(all)
+	a.computeSome(all, workers)
 	a.allDone.Store(true)
 }
 
@@ -331,16 +336,16 @@ func (a *Analysis) computeMandatory() {
 	for _, types := range a.mandatoryByLevel() {
 		some = append(some, types...)
 	}
-	a.computeSome(some)
+	a.computeSome(some, a.workers)
 	a.mandDone.Store(true)
 }
 
-// computeSome computes the given types not computed yet, Options.Workers
-// at once (a type another reader is computing is waited for).
-func (a *Analysis) computeSome(types []int) {
+// computeSome computes the given types not computed yet, workers at once
+// (a type another reader is computing is waited for).
+func (a *Analysis) computeSome(types []int, workers int) {
 	work := make(chan int)
 	var wg sync.WaitGroup
-	for w := 0; w < max(a.workers, 1); w++ {
+	for w := 0; w < max(workers, 1); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -2,6 +2,7 @@ package storetest_test
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -27,9 +28,11 @@ import (
 //	BenchmarkStoreImport/<store>/<dataset>: one SaveDataset into an empty store
 //	(cpu-s: this process's CPU seconds in it; the PostgreSQL server's are not counted).
 //	BenchmarkStoreFirstLayer/<store>/<dataset>: open a store that holds the
-//	dataset, load it, analyse it (straight line) and encode the first layer
-//	(facilities) as the API would: what `lifecircle serve --store` does
-//	before it can answer.
+//	dataset, load it, build its analysis as serve does (data.Build,
+//	straight line; a type's coverage is computed on first use) and encode
+//	the first layer (facilities) with encoding/json, slower than the API's
+//	encoder: what `lifecircle serve --store` does before it can answer.
+//	BenchmarkServeStoreFirstLayer (cmd/lifecircle) runs serve itself.
 //	BenchmarkStoreLoad/<store>/<dataset>: LoadDataset alone, from a store
 //	opened once (profile the load with -cpuprofile; the server's share of a
 //	PostgreSQL load is not in this process's profile).
@@ -166,7 +169,14 @@ func BenchmarkStoreFirstLayer(b *testing.B) {
 						b.Fatal(err)
 					}
 					t2 := time.Now()
-					a, err := coverage.Analyze(cat, ds, coverage.Options{})
+					// what serve --store does with a loaded dataset: the
+					// stored network (none here), then the one builder
+					if ns, ok := s.(coverage.NetworkStore); ok {
+						if _, err := ns.Network(bg, ds.Name); err != nil && !errors.Is(err, coverage.ErrNotFound) {
+							b.Fatal(err)
+						}
+					}
+					a, _, err := data.Build(cat, ds, nil, "the stored dataset "+ds.Name, data.BuildOptions{})
 					if err != nil {
 						b.Fatal(err)
 					}
