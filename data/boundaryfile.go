@@ -52,15 +52,19 @@ func (in Inputs) loadBoundaries() ([]BoundarySet, error) {
 			return nil, invalid("--boundaries: an empty file name")
 		}
 		c := or(bf.CRS, in.CRS)
+		fin := in // where the file is read from
+		if bf.OS {
+			fin.FS = nil
+		}
 		var fc *geojson.FeatureCollection
 		var err error
 		if isVector(bf.Path) {
-			sf, sc, err := in.vectorEnc(bf.Path, bf.Layer, or2(bf.Encoding, in.Encoding), c)
+			sf, sc, err := fin.vectorEnc(bf.Path, bf.Layer, or2(bf.Encoding, in.Encoding), c)
 			if err != nil {
 				return nil, err
 			}
 			fc, c = sf.Features, sc
-		} else if fc, err = readWith(in, bf.Path, func(r io.Reader) (*geojson.FeatureCollection, error) {
+		} else if fc, err = readWith(fin, bf.Path, func(r io.Reader) (*geojson.FeatureCollection, error) {
 			return readFeatures(bf.Path, r)
 		}); err != nil {
 			return nil, err

@@ -69,6 +69,10 @@ type BoundaryFile struct {
 	Encoding string
 	// CRS the coordinates are in ("": Inputs.CRS).
 	CRS spatial.CRS
+	// OS reads the file from the operating system's files even when
+	// Inputs.FS is set: a user's streets beside an embedded sample's
+	// districts.
+	OS bool
 }
 
 // BoundarySet is what one boundary file gave: its units as read (also in

@@ -39,7 +39,8 @@ func unitNames(t *testing.T, base, level string) map[string]string {
 // from a GBK Shapefile (with its own level and encoding given after it)
 // in one run, imported into a store and served: by=district and by=street
 // both answer with the Chinese names, the streets with their districts as
-// parents. A code in both files is refused naming both.
+// parents. The streets also go beside the embedded sample's districts. A
+// code in both files is refused naming both.
 func TestSeveralBoundaryFiles(t *testing.T) {
 	shp := gbkStreets(t)
 	districts := "../../data/sample/chengdu/boundaries.geojson"
@@ -67,7 +68,15 @@ func TestSeveralBoundaryFiles(t *testing.T) {
 		t.Errorf("serve with two files, by=street: %v", s)
 	}
 
+	// the streets beside the embedded sample's districts
+	base = serveInProcess(t, "--sample", "chengdu", "--no-network", "--boundaries", shp)
+	if s, d := unitNames(t, base, "street"), unitNames(t, base, "district"); len(s) != 7 || s["510106030"] != "驷马桥街道/金牛区" || len(d) != 5 {
+		t.Errorf("sample + streets: by=street %v, by=district %v", s, d)
+	}
+	runErr(t, "sample/chengdu/boundaries.geojson", "analyze", "--out", filepath.Join(t.TempDir(), "o"), "--sample", "chengdu", "--no-network", "--boundaries", districts)
+
 	runErr(t, "also in", append([]string{"analyze", "--out", filepath.Join(t.TempDir(), "o"), "--no-network"}, append(inputs, "--boundaries", "../../data/testdata/streets/streets_synthetic.geojson")...)...)
+	runErr(t, "--boundaries-level is given but no --boundaries file", "analyze", "--out", filepath.Join(t.TempDir(), "o"), "--boundaries-level", "street")
 	runErr(t, "given twice for "+shp, append([]string{"analyze", "--out", filepath.Join(t.TempDir(), "o"), "--no-network"}, append(inputs, "--boundaries-level", "street")...)...)
 }
 

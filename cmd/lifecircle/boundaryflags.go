@@ -30,15 +30,29 @@ type boundaryFlags struct {
 }
 
 func (b *boundaryFlags) register(fs *flag.FlagSet) {
-	fs.Var(boundaryFile{b}, "boundaries", "admin boundaries file (GeoJSON, Shapefile or GeoPackage); repeat for several, each followed by its own --boundaries-* options")
-	fs.Var(boundaryOption{b, "level"}, "boundaries-level", "unit level of the preceding --boundaries file's features without a level field: district, street, community, grid")
-	fs.Var(boundaryOption{b, "crs"}, "boundaries-crs", "CRS of the preceding --boundaries file (default --crs)")
-	fs.Var(boundaryOption{b, "encoding"}, "boundaries-encoding", "attribute encoding of the preceding --boundaries Shapefile: utf-8 or gbk (default --encoding)")
-	fs.Var(boundaryOption{b, "layer"}, "boundaries-layer", "layer of the preceding --boundaries GeoPackage (default its only layer)")
+	fs.Var(boundaryFile{b}, "boundaries", "admin boundaries `FILE` (GeoJSON, Shapefile or GeoPackage); repeat for several, each followed by its own --boundaries-* options")
+	fs.Var(boundaryOption{b, "level"}, "boundaries-level", "unit `LEVEL` of the preceding --boundaries file's features without a level field: district, street, community, grid")
+	fs.Var(boundaryOption{b, "crs"}, "boundaries-crs", "`CRS` of the preceding --boundaries file: wgs84, gcj02, bd09 (default --crs)")
+	fs.Var(boundaryOption{b, "encoding"}, "boundaries-encoding", "attribute `ENCODING` of the preceding --boundaries Shapefile: utf-8 or gbk (default --encoding)")
+	fs.Var(boundaryOption{b, "layer"}, "boundaries-layer", "`LAYER` of the preceding --boundaries GeoPackage (default its only layer)")
 }
 
 // given is true when any boundary file is named.
 func (b *boundaryFlags) given() bool { return len(b.files) > 0 }
+
+// orphan names a --boundaries-* option given with no --boundaries file
+// ("" when there is none).
+func (b *boundaryFlags) orphan() string {
+	if b.given() {
+		return ""
+	}
+	for _, n := range []string{"level", "crs", "encoding", "layer"} {
+		if b.set["-1 "+n] {
+			return "--boundaries-" + n
+		}
+	}
+	return ""
+}
 
 // list returns the files with the defaults filled in.
 func (b *boundaryFlags) list() []data.BoundaryFile {
@@ -56,6 +70,7 @@ func (b *boundaryFlags) list() []data.BoundaryFile {
 		if f.Layer == "" {
 			f.Layer = b.def.Layer
 		}
+		f.OS = true // beside an embedded sample too
 		out[i] = f
 	}
 	return out

@@ -64,14 +64,18 @@ func (f *storeFlags) where() string {
 // inputs builds the data inputs from the flags: files, or an embedded sample.
 func (f *inputFlags) inputs() (data.Inputs, error) {
 	var in data.Inputs
+	if o := f.boundaries.orphan(); o != "" {
+		return in, fmt.Errorf("%s is given but no --boundaries file: it applies to the --boundaries file before it", o)
+	}
 	switch {
-	case f.sample != "" && (f.facilities != "" || f.population != "" || f.boundaries.given()):
-		return in, fmt.Errorf("--sample cannot be combined with --facilities/--population/--boundaries")
+	case f.sample != "" && (f.facilities != "" || f.population != ""):
+		return in, fmt.Errorf("--sample cannot be combined with --facilities/--population (--boundaries adds files to the sample's)")
 	case f.sample != "":
 		var err error
 		if in, err = data.SampleInputs(f.sample); err != nil {
 			return in, err
 		}
+		in.Boundaries = append(in.Boundaries, f.boundaries.list()...) // e.g. streets beside its districts
 		if f.catalog != "" || f.provider != "" || f.poiRules != "" {
 			return in, fmt.Errorf("--catalog, --provider and --poi-rules need file inputs; the sample has its own")
 		}
