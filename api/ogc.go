@@ -190,6 +190,9 @@ func findCollection(set *collection.Set, id string) (*collection.Collection, err
 			}
 		}
 	}
+	if coverage.MessageZH(err) == "" {
+		err = coverage.WithZH(err, "没有集合「%s」（集合列表见 /ogc/collections）", id)
+	}
 	return nil, err
 }
 

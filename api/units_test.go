@@ -111,7 +111,8 @@ func TestMissingLevelCollections(t *testing.T) {
 		}
 	}
 	for _, id := range []string{"admin-units-province", "no-such"} {
-		wantStatus(t, get(t, h, http.MethodGet, "/ogc/collections/"+id), http.StatusNotFound, "", "does not exist", "/ogc/collections")
+		rec := get(t, h, http.MethodGet, "/ogc/collections/"+id)
+		wantStatus(t, rec, http.StatusNotFound, "", "does not exist", "/ogc/collections", "没有集合「"+id+"」")
 	}
 	if rec := get(t, h, http.MethodGet, "/ogc/collections/admin-units-district"); rec.Code != 200 {
 		t.Errorf("admin-units-district: %d", rec.Code)
