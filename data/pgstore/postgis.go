@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -342,12 +343,25 @@ func nullInt32(i int) any {
 	return int32(i)
 }
 
+// splitCells is the number of population cells from which LoadDataset
+// reads the facilities and units on a second connection while this one
+// reads the cells.
+var splitCells = 50_000
+
+// helperStarts runs as the second connection's transaction is about to
+// take the snapshot (tests commit a save there).
+var helperStarts = func() {}
+
 // LoadDataset reads a dataset and its catalogue from one snapshot.
 //
 // The rows are read in the order the table holds them (no ORDER BY: sorting
 // a million cells, or walking the seq index to the heap, costs the server
 // several times the plain scan) and each is put at its seq; a seq out of
-// range or seen twice, or a row missing, is a damaged store.
+// range or seen twice, or a row missing, is a damaged store. A big
+// dataset's facilities and units are read at the same time on a second
+// connection, in the same snapshot (pg_export_snapshot): its server
+// process loads PostGIS and decodes the geometries while this one scans
+// the cells, which need no PostGIS.
 func (p *Store) LoadDataset(ctx context.Context, name string) (*coverage.Catalog, *coverage.Dataset, error) {
 	var cat *coverage.Catalog
 	ds := &coverage.Dataset{Name: name}
@@ -370,19 +384,76 @@ func (p *Store) LoadDataset(ctx context.Context, name string) (*coverage.Catalog
 		if cat, err = store.ParseCatalog(name, catJSON); err != nil {
 			return err
 		}
-		if ds.Facilities, err = loadFacilities(ctx, tx, name, nf); err != nil {
+		others := func(tx pgx.Tx) (err error) {
+			if ds.Facilities, err = loadFacilities(ctx, tx, name, nf); err != nil {
+				return err
+			}
+			ds.Units, err = loadUnits(ctx, tx, name, nu)
 			return err
 		}
-		if ds.Cells, err = loadCells(ctx, tx, name, nc); err != nil {
+		if nc < splitCells {
+			if err := others(tx); err != nil {
+				return err
+			}
+			ds.Cells, err = loadCells(ctx, tx, name, nc)
 			return err
 		}
-		ds.Units, err = loadUnits(ctx, tx, name, nu)
+		var snapshot string
+		if err := tx.QueryRow(ctx, "SELECT pg_export_snapshot()").Scan(&snapshot); err != nil {
+			return err
+		}
+		done := make(chan error, 1)
+		go func() { done <- p.readSnapshot(ctx, snapshot, others) }()
+		ds.Cells, err = loadCells(ctx, tx, name, nc)
+		herr := <-done
+		if errors.Is(herr, errNoHelper) && err == nil {
+			return others(tx)
+		}
+		if err == nil {
+			err = herr
+		}
 		return err
 	})
 	if err != nil {
 		return nil, nil, err
 	}
 	return cat, ds, nil
+}
+
+// errNoHelper: no second connection to be had at once.
+var errNoHelper = errors.New("no connection free for a second reader")
+
+// readSnapshot runs fn in a read-only transaction of a second connection
+// that sees the snapshot a transaction still open exported. It does not
+// wait for a connection when the pool has none to give (the loads holding
+// them could be waiting for their own second one): it says errNoHelper.
+func (p *Store) readSnapshot(ctx context.Context, snapshot string, fn func(tx pgx.Tx) error) error {
+	helperStarts()
+	if st := p.pool.Stat(); st.IdleConns() == 0 && st.TotalConns() >= st.MaxConns() {
+		return errNoHelper
+	}
+	actx, cancel := context.WithTimeout(ctx, time.Second)
+	conn, err := p.pool.Acquire(actx)
+	cancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return errNoHelper
+	}
+	defer conn.Release()
+	return pgx.BeginTxFunc(ctx, conn, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SET TRANSACTION SNAPSHOT "+quoteLiteral(snapshot)); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
+}
+
+// quoteLiteral quotes s as an SQL string literal (a snapshot id cannot be
+// a parameter of SET TRANSACTION SNAPSHOT).
+func quoteLiteral(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
 
 // seqSlots places rows read in any order at their seq in a slice of n:

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"lifecircle/coverage"
 	"lifecircle/data/storetest"
 )
@@ -111,5 +113,56 @@ func TestLoadPutsRowsAtTheirSeq(t *testing.T) {
 			t.Errorf("after %s: LoadDataset error %v, want %q", c.damage, err, c.want)
 		}
 		storetest.MustSave(t, s, cat, ds)
+	}
+}
+
+// TestSplitLoadSeesOneSnapshot: a big dataset's facilities and units are
+// read on a second connection; when a save of the dataset commits before
+// that connection's transaction begins, the load still returns the
+// dataset it began with, whole (the second transaction takes the first
+// one's snapshot).
+func TestSplitLoadSeesOneSnapshot(t *testing.T) {
+	defer func(n int) { splitCells = n }(splitCells)
+	defer func(f func()) { helperStarts = f }(helperStarts)
+	splitCells = 1
+	url := storetest.PGDatabase(t, storetest.PGAdminURL(t))
+	s, err := Open(bg, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	// another dataset in the tables: a save then takes no table locks
+	tcat, tiny := storetest.Tiny(t, "a-tiny")
+	storetest.MustSave(t, s, tcat, tiny)
+	cat, old := storetest.Disk("city", 20, 100)
+	_, next := storetest.Disk("city", 25, 150)
+	storetest.MustSave(t, s, cat, old)
+	saves := 0
+	helperStarts = func() {
+		if saves == 0 {
+			storetest.MustSave(t, s, cat, next)
+		}
+		saves++
+	}
+	storetest.WantDataset(t, s, cat, old)
+	if saves != 1 {
+		t.Fatalf("the second connection was asked for %d times, want 1", saves)
+	}
+	storetest.WantDataset(t, s, cat, next)
+	storetest.WantDataset(t, s, tcat, tiny)
+
+	// with every connection of the pool taken, the load reads on its own
+	helperStarts = func() {}
+	var held []*pgxpool.Conn
+	for i := int32(1); i < s.pool.Config().MaxConns; i++ {
+		c, err := s.pool.Acquire(bg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+	}
+	storetest.WantDataset(t, s, cat, next)
+	for _, c := range held {
+		c.Release()
 	}
 }
