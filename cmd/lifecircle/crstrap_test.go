@@ -3,15 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/paulmach/orb"
-
-	"lifecircle/spatial"
 )
 
 // TestCoordinateTrap: the sample's facilities shifted into GCJ-02 and given
@@ -19,23 +14,7 @@ import (
 // fixes it; import refuses to write the store until the CRS is confirmed.
 func TestCoordinateTrap(t *testing.T) {
 	dir := t.TempDir()
-	b, err := os.ReadFile("../../data/sample/chengdu/facilities.geojson")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var fc map[string]any
-	if err := json.Unmarshal(b, &fc); err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range fc["features"].([]any) {
-		g := f.(map[string]any)["geometry"].(map[string]any)
-		c := g["coordinates"].([]any)
-		p := spatial.WGS84ToGCJ02(orb.Point{c[0].(float64), c[1].(float64)})
-		g["coordinates"] = []float64{p[0], p[1]}
-	}
-	gcj := filepath.Join(dir, "facilities_gcj02.geojson")
-	out, _ := json.Marshal(fc)
-	os.WriteFile(gcj, out, 0o644)
+	gcj := gcjFacilities(t, dir)
 	args := []string{"--facilities", gcj, "--population", "../../data/sample/chengdu/population.csv", "--osm", "../../data/sample/chengdu/osm.pbf"}
 
 	var stderr bytes.Buffer
@@ -69,23 +48,7 @@ func TestCoordinateTrap(t *testing.T) {
 // district polygons; the WGS84 ones raise nothing.
 func TestCoordinateTrapWithoutNetwork(t *testing.T) {
 	dir := t.TempDir()
-	b, err := os.ReadFile("../../data/sample/chengdu/facilities.geojson")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var fc map[string]any
-	if err := json.Unmarshal(b, &fc); err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range fc["features"].([]any) {
-		g := f.(map[string]any)["geometry"].(map[string]any)
-		c := g["coordinates"].([]any)
-		p := spatial.WGS84ToGCJ02(orb.Point{c[0].(float64), c[1].(float64)})
-		g["coordinates"] = []float64{p[0], p[1]}
-	}
-	gcj := filepath.Join(dir, "facilities_gcj02.geojson")
-	out, _ := json.Marshal(fc)
-	os.WriteFile(gcj, out, 0o644)
+	gcj := gcjFacilities(t, dir)
 	pop := "../../data/sample/chengdu/population.csv"
 	bounds := "../../data/sample/chengdu/boundaries.geojson"
 

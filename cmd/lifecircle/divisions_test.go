@@ -56,8 +56,7 @@ func TestStreetBoundariesEndToEnd(t *testing.T) {
 	}
 
 	// users: a unit by name or code resolves to its code; an unknown one is refused
-	store := filepath.Join(dir, "s.gpkg")
-	runOK(t, "import", "--store", store, "--sample", "chengdu", "--no-network")
+	store, _ := newStore(t, "--sample", "chengdu", "--no-network")
 	var so, se bytes.Buffer
 	if err := run(context.Background(), []string{"users", "add", "--store", store, "--name", "石羊", "--role", "street_official", "--unit", "石羊街道"}, &so, &se); err != nil {
 		t.Fatal(err)

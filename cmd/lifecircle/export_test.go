@@ -26,12 +26,7 @@ import (
 // layers an export writes, as runExport does.
 func exportFixture(tb testing.TB) (*gpkgstore.Store, string, map[string][]data.NamedLayer) {
 	tb.Helper()
-	dir := tb.TempDir()
-	storePath := filepath.Join(dir, "s.gpkg")
-	var out, errs io.Writer = io.Discard, io.Discard
-	if err := run(context.Background(), []string{"import", "--store", storePath, "--sample", "chengdu"}, out, errs); err != nil {
-		tb.Fatal(err)
-	}
+	storePath, _ := newStore(tb, "--sample", "chengdu")
 	st, err := gpkgstore.Open(storePath)
 	if err != nil {
 		tb.Fatal(err)
@@ -56,7 +51,7 @@ func exportFixture(tb testing.TB) (*gpkgstore.Store, string, map[string][]data.N
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return st, dir, map[string][]data.NamedLayer{names[0]: layers}
+	return st, filepath.Dir(storePath), map[string][]data.NamedLayer{names[0]: layers}
 }
 
 // BenchmarkExportWrite: writing the export of the Chengdu sample with every
@@ -156,9 +151,8 @@ func ogrSummary(t *testing.T, ogrinfo, path string) map[string]*ogrLayerInfo {
 func TestExportGDAL(t *testing.T) {
 	ogrinfo := needTool(t, "ogrinfo", "deps-gdal")
 	ogr2ogr := needTool(t, "ogr2ogr", "deps-gdal")
+	store, _ := newStore(t, "--sample", "chengdu")
 	dir := t.TempDir()
-	store := filepath.Join(dir, "s.gpkg")
-	runOK(t, "import", "--store", store, "--sample", "chengdu")
 	out := filepath.Join(dir, "e.gpkg")
 	if msg := runOK(t, "export", "--store", store, "--out", out); !strings.Contains(msg, "exported 1 datasets") {
 		t.Errorf("export printed %q", msg)
@@ -168,16 +162,7 @@ func TestExportGDAL(t *testing.T) {
 	}
 
 	// the API over the same store: numberMatched of each layer
-	addr := freeAddr(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve", "--addr", addr, "--store", store}, io.Discard, io.Discard) }()
-	base := "http://" + addr
-	waitHealthy(t, base, done)
-	defer func() {
-		cancel()
-		<-done
-	}()
+	base := serveInProcess(t, "--store", store)
 	var types []string
 	for _, ty := range getJSON(t, base+"/v1/catalog")["types"].([]any) {
 		types = append(types, ty.(map[string]any)["id"].(string))
@@ -305,11 +290,8 @@ func TestExportGDAL(t *testing.T) {
 // --no-save` of the Chengdu sample: open the store, load the dataset and
 // its network, build the analysis and its layers, write the file.
 func BenchmarkExportCommand(b *testing.B) {
-	dir := b.TempDir()
-	store := filepath.Join(dir, "s.gpkg")
-	if err := run(context.Background(), []string{"import", "--store", store, "--sample", "chengdu"}, io.Discard, io.Discard); err != nil {
-		b.Fatal(err)
-	}
+	store, _ := newStore(b, "--sample", "chengdu")
+	dir := filepath.Dir(store)
 	i := 0
 	cpu0 := processCPU()
 	defer func() { b.ReportMetric((processCPU()-cpu0).Seconds()/float64(b.N), "cpu-s") }()

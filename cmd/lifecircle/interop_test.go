@@ -26,52 +26,6 @@ import (
 // count and id is compared with the server's own answers, never with a
 // number written here.
 
-// startServer runs `lifecircle serve --addr 127.0.0.1:PORT` (the embedded
-// sample) and returns its base URL; the process is stopped when the test
-// ends.
-func startServer(t *testing.T, bin string) string {
-	t.Helper()
-	addr := freeAddr(t)
-	cmd := exec.Command(bin, "serve", "--addr", addr)
-	logPath := filepath.Join(t.TempDir(), "server.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logFile.Close()
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
-	})
-	base := "http://" + addr
-	err = pollHealthy(base, func() error {
-		select {
-		case err := <-exited:
-			exited <- err
-			return fmt.Errorf("server exited: %v", err)
-		default:
-			return nil
-		}
-	})
-	if err != nil {
-		log, _ := os.ReadFile(logPath)
-		t.Fatalf("%v\n%s", err, log)
-	}
-	return base
-}
-
-// haveOWSLib reports whether Debian's python3 imports owslib (the python3
-// on PATH may be another one without Debian's modules).
-func haveOWSLib() bool {
-	return exec.Command("/usr/bin/python3", "-c", "import owslib.ogcapi.features").Run() == nil
-}
-
 func TestRealClients(t *testing.T) {
 	_, gdalErr := exec.LookPath("ogrinfo")
 	if gdalErr != nil && !haveOWSLib() && os.Getenv("CI") != "true" {
@@ -309,10 +263,7 @@ func gdalChecks(t *testing.T, base string) {
 
 func owslibChecks(t *testing.T, base string) {
 	if !haveOWSLib() {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("python3-owslib is not installed for /usr/bin/python3 (CI=true): run `make deps-owslib`")
-		}
-		t.Skip("python3-owslib is not installed for /usr/bin/python3: run `make deps-owslib` to install it")
+		missing(t, "python3-owslib is not installed for /usr/bin/python3: run `make deps-owslib` to install it")
 	}
 	ogc := base + "/ogc"
 	const coll = "population"

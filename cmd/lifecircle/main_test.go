@@ -7,34 +7,18 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
 
 // TestServeEndToEnd starts the real server on the embedded sample and
 // fetches every endpoint over loopback, as `make run` and curl would.
 func TestServeEndToEnd(t *testing.T) {
-	addr := freeAddr(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve", "--addr", addr}, io.Discard, io.Discard) }()
-	base := "http://" + addr
-	waitHealthy(t, base, done)
+	srv := startServe(t)
+	base := srv.base
 	fetch := func(path string, wantStatus int) map[string]any {
 		t.Helper()
 		resp, err := http.Get(base + path)
@@ -127,15 +111,7 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 	fetch("/v1/layers/gaps?type=nope", 404)
 	fetch("/v1/layers/gaps?type=kindergarten&bbox=1,2", 400)
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("server stopped with %v", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("server did not shut down")
-	}
+	srv.stop(t)
 }
 
 func TestAnalyzeWritesOutputs(t *testing.T) {

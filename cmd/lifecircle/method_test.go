@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -67,12 +66,8 @@ func TestOneDistanceMethodEverywhere(t *testing.T) {
 	}
 	served := func(t *testing.T, who string, args ...string) {
 		t.Helper()
-		addr := freeAddr(t)
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- run(ctx, append([]string{"serve", "--addr", addr}, args...), io.Discard, io.Discard) }()
-		base := "http://" + addr
-		waitHealthy(t, base, done)
+		srv := startServe(t, args...)
+		base := srv.base
 		if h := getJSON(t, base+"/healthz"); h["method"] != "network" || h["network"] == nil || h["distance_warning"] != nil {
 			t.Errorf("%s: healthz method %v, network %v, warning %v", who, h["method"], h["network"], h["distance_warning"])
 		}
@@ -85,15 +80,12 @@ func TestOneDistanceMethodEverywhere(t *testing.T) {
 				got[typ][fmt.Sprint(p["h3"])] = p["covered"] == true
 			}
 		}
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("%s: %v", who, err)
-		}
+		srv.stop(t)
 		compare(t, who, got)
 	}
 	served(t, "serve (embedded sample)")
-	store := filepath.Join(t.TempDir(), "s.gpkg")
-	if msg := runOK(t, "import", "--store", store, "--sample", "chengdu"); !strings.Contains(msg, "walking network sample/chengdu/osm.pbf") {
+	store, msg := newStore(t, "--sample", "chengdu")
+	if !strings.Contains(msg, "walking network sample/chengdu/osm.pbf") {
 		t.Errorf("import printed %q", msg)
 	}
 	served(t, "serve --store", "--store", store)
@@ -139,16 +131,12 @@ func TestOneDistanceMethodEverywhere(t *testing.T) {
 // TestStraightLineSaysSo: a store imported without any network is served
 // by straight line, and healthz and the export say so.
 func TestStraightLineSaysSo(t *testing.T) {
-	store := filepath.Join(t.TempDir(), "s.gpkg")
-	if msg := runOK(t, append([]string{"import", "--store", store, "--name", "tiny"}, tinyArgs()...)...); !strings.Contains(msg, "no walking network") {
+	store, msg := newStore(t, append([]string{"--name", "tiny"}, tinyArgs()...)...)
+	if !strings.Contains(msg, "no walking network") {
 		t.Errorf("import printed %q", msg)
 	}
-	addr := freeAddr(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve", "--addr", addr, "--store", store}, io.Discard, io.Discard) }()
-	base := "http://" + addr
-	waitHealthy(t, base, done)
+	srv := startServe(t, "--store", store)
+	base := srv.base
 	h := getJSON(t, base+"/healthz")
 	w, _ := h["distance_warning"].(map[string]any)
 	if h["method"] != "euclidean" || h["approximate"] != true || !strings.Contains(fmt.Sprint(w["zh"]), "近似") {
@@ -158,8 +146,7 @@ func TestStraightLineSaysSo(t *testing.T) {
 	if !strings.Contains(fmt.Sprint(s["distance_warning"]), "APPROXIMATE") {
 		t.Errorf("summary warning %v", s["distance_warning"])
 	}
-	cancel()
-	<-done
+	srv.stop(t)
 	out := filepath.Join(t.TempDir(), "e.gpkg")
 	runOK(t, "export", "--store", store, "--out", out)
 	g, err := gpkgstore.Open(out)
@@ -191,10 +178,7 @@ func TestReadmeAndMakeRun(t *testing.T) {
 	}
 	mk, err := exec.LookPath("make")
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("make is missing")
-		}
-		t.Skip("make is missing (apt-get install make)")
+		missing(t, "make is missing (apt-get install make)")
 	}
 	out, err := exec.Command(mk, "-n", "-C", "../..", "run", "ADDR=:9090").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "serve --addr :9090") {

@@ -15,7 +15,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,109 +26,7 @@ import (
 
 	"lifecircle/coverage"
 	"lifecircle/data/gpkgstore"
-	"lifecircle/data/storetest"
 )
-
-const tinyDir = "../../data/testdata/tiny"
-
-func tinyArgs() []string {
-	return []string{"--facilities", tinyDir + "/facilities.csv", "--population", tinyDir + "/population.csv", "--boundaries", tinyDir + "/boundaries.geojson"}
-}
-
-func runOK(t *testing.T, args ...string) string {
-	t.Helper()
-	var out, errs bytes.Buffer
-	if err := run(context.Background(), args, &out, &errs); err != nil {
-		t.Fatalf("lifecircle %s: %v\n%s", strings.Join(args, " "), err, errs.String())
-	}
-	return out.String()
-}
-
-func runErr(t *testing.T, want string, args ...string) {
-	t.Helper()
-	err := run(context.Background(), args, io.Discard, io.Discard)
-	if err == nil || !strings.Contains(err.Error(), want) {
-		t.Errorf("lifecircle %s: error %v, want it to say %q", strings.Join(args, " "), err, want)
-	}
-}
-
-// pollHealthy polls base/healthz until it answers 200, stop returns an
-// error, or 30 s pass.
-func pollHealthy(base string, stop func() error) error {
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return nil
-			}
-		}
-		if stop != nil {
-			if serr := stop(); serr != nil {
-				return serr
-			}
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("server did not come up: %v", err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// waitHealthy waits for an in-process server started by run; done receives
-// run's result if it stops.
-func waitHealthy(t *testing.T, base string, done <-chan error) {
-	t.Helper()
-	err := pollHealthy(base, func() error {
-		select {
-		case err := <-done:
-			return fmt.Errorf("server stopped: %v", err)
-		default:
-			return nil
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-func postJSON(t *testing.T, url, token, body string, want int) map[string]any {
-	t.Helper()
-	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != want {
-		t.Fatalf("POST %s: %d, want %d: %s", url, resp.StatusCode, want, b)
-	}
-	var v map[string]any
-	json.Unmarshal(b, &v)
-	return v
-}
-
-func getJSON(t *testing.T, url string) map[string]any {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		t.Fatalf("GET %s: %d: %s", url, resp.StatusCode, b)
-	}
-	var v map[string]any
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
 
 // storeCLI runs import, a failing import, serve (with a proposal written
 // over HTTP) and export against one store given by args (--store F or
@@ -159,14 +56,8 @@ func storeCLI(t *testing.T, storeArgs ...string) (out string) {
 		t.Errorf("users list printed %q", list)
 	}
 
-	addr := freeAddr(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, append([]string{"serve", "--addr", addr}, storeArgs...), io.Discard, io.Discard)
-	}()
-	base := "http://" + addr
-	waitHealthy(t, base, done)
+	srv := startServe(t, storeArgs...)
+	base := srv.base
 	if h := getJSON(t, base+"/healthz"); h["dataset"] != "tiny" || h["facilities"] != 4.0 {
 		t.Errorf("healthz %v", h)
 	}
@@ -179,9 +70,9 @@ func storeCLI(t *testing.T, storeArgs ...string) (out string) {
 	if len(ps) != 1 {
 		t.Errorf("%d proposals listed", len(ps))
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("serve: %v", err)
+	srv.stop(t)
+	if srv.err != nil {
+		t.FailNow()
 	}
 
 	msg = runOK(t, append(append([]string{"export"}, storeArgs...), "--out", out)...)
@@ -289,18 +180,6 @@ func ogrCounts(t *testing.T, ogrinfo, path string) map[string]int {
 	return counts
 }
 
-func needTool(t testing.TB, name, target string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not installed (CI=true): run `make %s`", name, target)
-		}
-		t.Skipf("%s is not installed: run `make %s` to install it", name, target)
-	}
-	return p
-}
-
 // TestStoreCommandsPostGIS runs the same commands against PostgreSQL when
 // LIFECIRCLE_TEST_PG_URL names a server (.ci/run starts one; the data
 // package's tests start their own).
@@ -322,46 +201,6 @@ func TestStoreCommandsPostGIS(t *testing.T) {
 	defer conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") //nolint:errcheck // cleanup
 	u := regexp.MustCompile(`/[^/?]*(\?|$)`).ReplaceAllString(strings.TrimPrefix(admin, "postgres://"), "/"+name+"$1")
 	storeCLI(t, "--pg", "postgres://"+u)
-}
-
-// The lifecircle binary, built once for every test of the package that
-// runs it as a child process (TestMain removes it).
-var (
-	binOnce sync.Once
-	binDir  string
-	binPath string
-	binErr  error
-)
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	storetest.StopPostgres()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
-	os.Exit(code)
-}
-
-// buildBinary builds the lifecircle command into a temporary directory
-// (once per test run).
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	binOnce.Do(func() {
-		if binDir, binErr = os.MkdirTemp("", "lifecircle-test-bin-"); binErr != nil {
-			return
-		}
-		binPath = filepath.Join(binDir, "lifecircle")
-		gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-		cmd := exec.Command(gobin, "build", "-o", binPath, ".")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			binErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binPath
 }
 
 // sentProposal is one proposal a writer sent, and what came of it.
@@ -611,8 +450,7 @@ func TestCrashDurability(t *testing.T) {
 // whose spatial index lost an entry (which opening it does not look for)
 // it fails naming the index.
 func TestCheckCommand(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "s.gpkg")
-	runOK(t, append([]string{"import", "--store", path, "--name", "tiny"}, tinyArgs()...)...)
+	path, _ := newStore(t, append([]string{"--name", "tiny"}, tinyArgs()...)...)
 	out := runOK(t, "check", "--store", path)
 	for _, want := range []string{"integrity_check", "rtreecheck", "counts recorded at import", "全部通过 / all 5 checks passed"} {
 		if !strings.Contains(out, want) {

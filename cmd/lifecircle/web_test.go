@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"image/png"
-	"io"
 	"maps"
 	"os"
 	"os/exec"
@@ -19,52 +18,6 @@ import (
 
 // browserTestDir holds the browser test (map.test.mjs) and its npm packages.
 const browserTestDir = "../../api/testdata/browser"
-
-// needBrowser finds Debian chromium, node and the test's npm packages. A
-// missing one skips the test naming `make deps-web`; under CI=true it fails.
-func needBrowser(t *testing.T) (chromium, node string) {
-	t.Helper()
-	missing := func(what string) {
-		msg := what + " is missing: run `make deps-web` (apt chromium, npm ci in api/testdata/browser)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	chromium = "/usr/bin/chromium"
-	if _, err := os.Stat(chromium); err != nil {
-		if chromium, err = exec.LookPath("chromium"); err != nil {
-			missing("chromium")
-		}
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		missing("node")
-	}
-	if _, err := os.Stat(filepath.Join(browserTestDir, "node_modules", "playwright-core", "package.json")); err != nil {
-		missing("playwright-core (node_modules)")
-	}
-	return chromium, node
-}
-
-// serveInProcess runs `lifecircle serve args…` on a free loopback port
-// until the test ends and returns its base URL.
-func serveInProcess(t *testing.T, args ...string) string {
-	t.Helper()
-	addr := freeAddr(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, append([]string{"serve", "--addr", addr}, args...), io.Discard, io.Discard) }()
-	base := "http://" + addr
-	waitHealthy(t, base, done)
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve %s: %v", strings.Join(args, " "), err)
-		}
-	})
-	return base
-}
 
 // TestBrowserMap opens the map in real Chromium (playwright-core, SwiftShader
 // WebGL): the planner's view on the embedded sample and the street
