@@ -39,136 +39,180 @@ type OSMStats struct {
 // extracts) are cut at those nodes rather than joined across the gap.
 func ReadOSM(name string, r io.Reader, rule WalkRule) (*network.Graph, OSMStats, error) {
 	start := time.Now()
-	var st OSMStats
+	rd := &osmReader{name: name, rule: rule.compile()}
 	src, err := io.ReadAll(r)
 	if err != nil {
-		return nil, st, fmt.Errorf("%s: %w", name, err)
+		return nil, rd.st, fmt.Errorf("%s: %w", name, err)
 	}
-	st.Format = sniffOSM(src)
-	if st.Format == "" {
-		return nil, st, invalid("%s: not an OSM file (neither PBF nor OSM XML)", name)
+	rd.src = src
+	rd.st.Format = sniffOSM(src)
+	if rd.st.Format == "" {
+		return nil, rd.st, invalid("%s: not an OSM file (neither PBF nor OSM XML)", name)
 	}
-	cr := rule.compile()
-	scan := func(skipNodes, skipWays, skipRelations bool, fn func(osm.Object)) error {
-		return scanOSM(name, st.Format, src, skipNodes, skipWays, skipRelations, fn)
+	if err := rd.readWays(); err != nil {
+		return nil, rd.st, err
 	}
-	// Pass 1: the walkable ways, and walkable multipolygon relations
-	// (pedestrian squares) whose member ways — usually untagged, and read
-	// before the relation — join them.
-	type way struct{ nodes []int64 }
-	var ways []way
-	dropped := map[string]int{}
-	untagged := map[int64][]int64{} // possible multipolygon members
-	var members []int64
-	if err := scan(true, false, false, func(o osm.Object) {
+	if err := rd.readNodes(); err != nil {
+		return nil, rd.st, err
+	}
+	nw := rd.cutWays()
+	if len(nw) == 0 {
+		return nil, rd.st, invalid("%s: no walkable way has two nodes present in the extract", name)
+	}
+	g, err := network.Build(nw)
+	if err != nil {
+		return nil, rd.st, fmt.Errorf("%s: %w", name, err)
+	}
+	rd.graphStats(g, start)
+	return g, rd.st, nil
+}
+
+// osmReader reads one extract into walkable ways in two passes: the ways
+// (readWays), then the coordinates of their nodes (readNodes).
+type osmReader struct {
+	name    string
+	src     []byte
+	rule    compiledRule
+	st      OSMStats
+	ways    [][]int64         // node ids of each walkable way
+	need    map[int64]int32   // node id → index in pts; -1 until read
+	pts     []orb.Point       // the coordinates of the nodes read
+	dropped map[string]int    // highways dropped, by reason
+	spare   map[int64][]int64 // untagged ways: possible multipolygon members
+	members []int64           // member ways of walkable multipolygons
+}
+
+func (rd *osmReader) scan(skipNodes, skipWays, skipRelations bool, fn func(osm.Object)) error {
+	return scanOSM(rd.name, rd.st.Format, rd.src, skipNodes, skipWays, skipRelations, fn)
+}
+
+// readWays is pass 1: the walkable ways, and walkable multipolygon
+// relations (pedestrian squares) whose member ways — usually untagged, and
+// read before the relation — join them; then the nodes they need.
+func (rd *osmReader) readWays() error {
+	rd.dropped, rd.spare = map[string]int{}, map[int64][]int64{}
+	if err := rd.scan(true, false, false, func(o osm.Object) {
 		switch o := o.(type) {
 		case *osm.Way:
-			st.WaysRead++
-			ids := make([]int64, len(o.Nodes))
-			for i, n := range o.Nodes {
-				ids[i] = int64(n.ID)
-			}
-			if len(o.Tags) == 0 {
-				untagged[int64(o.ID)] = ids
-				return
-			}
-			keep, why := cr.walkable(o.Tags)
-			if !keep {
-				if o.Tags.Find("highway") != "" {
-					dropped[why]++
-				}
-				return
-			}
-			ways = append(ways, way{ids})
+			rd.addWay(o)
 		case *osm.Relation:
-			if o.Tags.Find("type") != "multipolygon" {
-				return
-			}
-			if keep, _ := cr.walkable(o.Tags); !keep {
-				return
-			}
-			for _, m := range o.Members {
-				if m.Type == osm.TypeWay {
-					members = append(members, m.Ref)
-				}
-			}
+			rd.addRelation(o)
 		}
 	}); err != nil {
-		return nil, st, err
+		return err
 	}
-	for _, id := range members {
-		if ids, ok := untagged[id]; ok {
-			ways = append(ways, way{ids})
-			delete(untagged, id)
+	for _, id := range rd.members {
+		if ids, ok := rd.spare[id]; ok {
+			rd.ways = append(rd.ways, ids)
+			delete(rd.spare, id)
 		}
 	}
-	untagged = nil
-	need := map[int64]int32{}
-	for _, w := range ways {
-		for _, id := range w.nodes {
-			need[id] = -1
+	rd.spare = nil
+	rd.need = map[int64]int32{}
+	for _, w := range rd.ways {
+		for _, id := range w {
+			rd.need[id] = -1
 		}
 	}
-	st.WaysKept = len(ways)
-	st.Dropped = sortedCounts(dropped)
-	if st.WaysRead == 0 {
-		return nil, st, invalid("%s: the extract holds no ways", name)
+	rd.st.WaysKept = len(rd.ways)
+	rd.st.Dropped = sortedCounts(rd.dropped)
+	if rd.st.WaysRead == 0 {
+		return invalid("%s: the extract holds no ways", rd.name)
 	}
-	if len(ways) == 0 {
-		return nil, st, invalid("%s: none of its %d ways is walkable under the walk rule (dropped: %v)", name, st.WaysRead, st.Dropped)
+	if len(rd.ways) == 0 {
+		return invalid("%s: none of its %d ways is walkable under the walk rule (dropped: %v)", rd.name, rd.st.WaysRead, rd.st.Dropped)
 	}
-	// Pass 2: the coordinates of those nodes.
-	pts := make([]orb.Point, 0, len(need))
+	return nil
+}
+
+func (rd *osmReader) addWay(o *osm.Way) {
+	rd.st.WaysRead++
+	ids := make([]int64, len(o.Nodes))
+	for i, n := range o.Nodes {
+		ids[i] = int64(n.ID)
+	}
+	if len(o.Tags) == 0 {
+		rd.spare[int64(o.ID)] = ids
+		return
+	}
+	keep, why := rd.rule.walkable(o.Tags)
+	if !keep {
+		if o.Tags.Find("highway") != "" {
+			rd.dropped[why]++
+		}
+		return
+	}
+	rd.ways = append(rd.ways, ids)
+}
+
+func (rd *osmReader) addRelation(o *osm.Relation) {
+	if o.Tags.Find("type") != "multipolygon" {
+		return
+	}
+	if keep, _ := rd.rule.walkable(o.Tags); !keep {
+		return
+	}
+	for _, m := range o.Members {
+		if m.Type == osm.TypeWay {
+			rd.members = append(rd.members, m.Ref)
+		}
+	}
+}
+
+// readNodes is pass 2: the coordinates of the nodes the ways need.
+func (rd *osmReader) readNodes() error {
+	rd.pts = make([]orb.Point, 0, len(rd.need))
 	var bad error
-	if err := scan(false, true, true, func(o osm.Object) {
+	if err := rd.scan(false, true, true, func(o osm.Object) {
 		n, ok := o.(*osm.Node)
 		if !ok {
 			return
 		}
-		st.NodesRead++
-		if i, ok := need[int64(n.ID)]; ok && i < 0 {
+		rd.st.NodesRead++
+		if i, ok := rd.need[int64(n.ID)]; ok && i < 0 {
 			p := orb.Point{n.Lon, n.Lat}
 			if err := spatial.CheckLonLat(p); err != nil && bad == nil {
-				bad = invalid("%s: node %d: %v", name, n.ID, err)
+				bad = invalid("%s: node %d: %v", rd.name, n.ID, err)
 			}
-			need[int64(n.ID)] = int32(len(pts))
-			pts = append(pts, p)
+			rd.need[int64(n.ID)] = int32(len(rd.pts))
+			rd.pts = append(rd.pts, p)
 		}
 	}); err != nil {
-		return nil, st, err
+		return err
 	}
-	if bad != nil {
-		return nil, st, bad
-	}
-	// Cut each way at missing nodes; keep runs of ≥ 2 present nodes.
-	nw := make([]network.Way, 0, len(ways))
-	for _, w := range ways {
+	return bad
+}
+
+// cutWays cuts each way at missing nodes and keeps the runs of ≥ 2
+// present nodes.
+func (rd *osmReader) cutWays() []network.Way {
+	nw := make([]network.Way, 0, len(rd.ways))
+	for _, w := range rd.ways {
 		var cur network.Way
-		flush := func() {
-			if len(cur.IDs) >= 2 {
-				nw = append(nw, cur)
-			}
-			cur = network.Way{}
-		}
-		for _, id := range w.nodes {
-			i := need[id]
+		for _, id := range w {
+			i := rd.need[id]
 			if i < 0 {
-				st.MissingRefs++
-				flush()
+				rd.st.MissingRefs++
+				if len(cur.IDs) >= 2 {
+					nw = append(nw, cur)
+				}
+				cur = network.Way{}
 				continue
 			}
 			cur.IDs = append(cur.IDs, id)
-			cur.Points = append(cur.Points, pts[i])
+			cur.Points = append(cur.Points, rd.pts[i])
 		}
-		flush()
+		if len(cur.IDs) >= 2 {
+			nw = append(nw, cur)
+		}
 	}
-	if len(nw) == 0 {
-		return nil, st, invalid("%s: no walkable way has two nodes present in the extract", name)
-	}
-	g, err := network.Build(nw)
-	if err != nil {
-		return nil, st, fmt.Errorf("%s: %w", name, err)
-	}
+	return nw
+}
+
+// graphStats fills in the graph's extent and statistics, the time taken
+// and the warning about tiny islands.
+func (rd *osmReader) graphStats(g *network.Graph, start time.Time) {
+	st := &rd.st
 	for i, p := range g.Nodes {
 		if i == 0 {
 			st.Bound = orb.Bound{Min: p, Max: p}
@@ -183,7 +227,6 @@ func ReadOSM(name string, r io.Reader, rule WalkRule) (*network.Graph, OSMStats,
 		st.WarningIslands = fmt.Sprintf("%d tiny islands (< %d nodes, %d nodes in all) are not connected to the main network; points join only the largest component unless --min-component admits others",
 			st.Graph.TinyIslands, TinyIsland, st.Graph.IslandNodes)
 	}
-	return g, st, nil
 }
 
 // scanOSM calls fn for every object of an OSM file held in src (format
