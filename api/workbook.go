@@ -498,32 +498,61 @@ func WriteWorkbook(w io.Writer, a *coverage.Analysis, o WorkbookOptions) error {
 	}
 	f := excelize.NewFile()
 	defer f.Close()
-	en := o.English
-	cover := label(en, "说明", "About")
+	x := &xlsxWriter{f: f, en: o.English}
+	if err := x.writeCover(coverSheet(a, o)); err != nil {
+		return err
+	}
+	if err := x.tableStyles(); err != nil {
+		return err
+	}
+	for _, s := range sheets {
+		if err := x.writeSheet(s); err != nil {
+			return err
+		}
+	}
+	f.SetActiveSheet(0)
+	_, err = f.WriteTo(w)
+	return err
+}
+
+// xlsxWriter writes a workbook's sheets into one excelize file: the cover
+// first, then each table, with the styles made once.
+type xlsxWriter struct {
+	f      *excelize.File
+	en     bool
+	header int         // the style of a table's header row
+	number map[int]int // the style of a number format
+}
+
+// newStyle makes a style of the file.
+func (x *xlsxWriter) newStyle(s *excelize.Style, err *error) int {
+	if *err != nil {
+		return 0
+	}
+	id, e := x.f.NewStyle(s)
+	*err = e
+	return id
+}
+
+// writeCover writes the cover sheet (the first, renamed): a bold label
+// per row, the title larger, and its value beside it (shares as
+// percentages, other numbers as integers, text wrapped).
+func (x *xlsxWriter) writeCover(rows [][2]any) error {
+	f := x.f
+	cover := label(x.en, "说明", "About")
 	if err := f.SetSheetName("Sheet1", cover); err != nil {
 		return err
 	}
-	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
+	var err error
+	bold := x.newStyle(&excelize.Style{Font: &excelize.Font{Bold: true}}, &err)
+	title := x.newStyle(&excelize.Style{Font: &excelize.Font{Bold: true, Size: 14}}, &err)
+	wrap := x.newStyle(&excelize.Style{Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}}, &err)
+	pct := x.newStyle(&excelize.Style{NumFmt: fmtPercent, Alignment: &excelize.Alignment{Horizontal: "left"}}, &err)
+	intLeft := x.newStyle(&excelize.Style{NumFmt: fmtInt, Alignment: &excelize.Alignment{Horizontal: "left"}}, &err)
 	if err != nil {
 		return err
 	}
-	title, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true, Size: 14}})
-	if err != nil {
-		return err
-	}
-	wrap, err := f.NewStyle(&excelize.Style{Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
-	if err != nil {
-		return err
-	}
-	pct, err := f.NewStyle(&excelize.Style{NumFmt: fmtPercent, Alignment: &excelize.Alignment{Horizontal: "left"}})
-	if err != nil {
-		return err
-	}
-	intLeft, err := f.NewStyle(&excelize.Style{NumFmt: fmtInt, Alignment: &excelize.Alignment{Horizontal: "left"}})
-	if err != nil {
-		return err
-	}
-	for i, r := range coverSheet(a, o) {
+	for i, r := range rows {
 		row := i + 1
 		if err := f.SetCellValue(cover, cellName(1, row), r[0]); err != nil {
 			return err
@@ -550,73 +579,77 @@ func WriteWorkbook(w io.Writer, a *coverage.Analysis, o WorkbookOptions) error {
 	}
 	f.SetColWidth(cover, "A", "A", 34)
 	f.SetColWidth(cover, "B", "B", 90)
+	return nil
+}
 
-	header, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}},
-		Alignment: &excelize.Alignment{WrapText: true, Vertical: "center"}})
+// tableStyles makes the styles of the tables: the header row and each
+// number format.
+func (x *xlsxWriter) tableStyles() error {
+	var err error
+	x.header = x.newStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}},
+		Alignment: &excelize.Alignment{WrapText: true, Vertical: "center"}}, &err)
+	x.number = map[int]int{}
+	for _, nf := range []int{fmtInt, fmtDecimal, fmtPercent} {
+		x.number[nf] = x.newStyle(&excelize.Style{NumFmt: nf}, &err)
+	}
+	coordFmt := "0.000000"
+	x.number[fmtCoord] = x.newStyle(&excelize.Style{CustomNumFmt: &coordFmt}, &err)
+	return err
+}
+
+// writeSheet writes a table as a sheet: column widths, the header row
+// frozen, the rows (numbers in their formats) and an autofilter.
+func (x *xlsxWriter) writeSheet(s sheet) error {
+	name := label(x.en, s.zh, s.en)
+	if _, err := x.f.NewSheet(name); err != nil {
+		return err
+	}
+	sw, err := x.f.NewStreamWriter(name)
 	if err != nil {
 		return err
 	}
-	styles := map[int]int{}
-	for _, nf := range []int{fmtInt, fmtDecimal, fmtPercent} {
-		if styles[nf], err = f.NewStyle(&excelize.Style{NumFmt: nf}); err != nil {
-			return err
+	for j, c := range s.cols {
+		if c.width > 0 {
+			if err := sw.SetColWidth(j+1, j+1, c.width); err != nil {
+				return err
+			}
 		}
 	}
-	coordFmt := "0.000000"
-	if styles[fmtCoord], err = f.NewStyle(&excelize.Style{CustomNumFmt: &coordFmt}); err != nil {
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
 		return err
 	}
-	for _, s := range sheets {
-		name := label(en, s.zh, s.en)
-		if _, err := f.NewSheet(name); err != nil {
+	hdr := make([]any, len(s.cols))
+	for j, c := range s.cols {
+		hdr[j] = excelize.Cell{StyleID: x.header, Value: c.header(x.en)}
+	}
+	if err := sw.SetRow("A1", hdr); err != nil {
+		return err
+	}
+	for i, r := range s.rows {
+		if err := sw.SetRow(cellName(1, i+2), x.cells(s, r)); err != nil {
 			return err
-		}
-		sw, err := f.NewStreamWriter(name)
-		if err != nil {
-			return err
-		}
-		for j, c := range s.cols {
-			if c.width > 0 {
-				if err := sw.SetColWidth(j+1, j+1, c.width); err != nil {
-					return err
-				}
-			}
-		}
-		if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-			return err
-		}
-		hdr := make([]any, len(s.cols))
-		for j, c := range s.cols {
-			hdr[j] = excelize.Cell{StyleID: header, Value: c.header(en)}
-		}
-		if err := sw.SetRow("A1", hdr); err != nil {
-			return err
-		}
-		for i, r := range s.rows {
-			row := make([]any, len(r))
-			for j, v := range r {
-				if nf := s.cols[j].format; nf != fmtText && v != nil {
-					row[j] = excelize.Cell{StyleID: styles[nf], Value: v}
-				} else {
-					row[j] = v
-				}
-			}
-			if err := sw.SetRow(cellName(1, i+2), row); err != nil {
-				return err
-			}
-		}
-		if err := sw.Flush(); err != nil {
-			return err
-		}
-		if len(s.rows) > 0 {
-			if err := f.AutoFilter(name, "A1:"+cellName(len(s.cols), len(s.rows)+1), nil); err != nil {
-				return err
-			}
 		}
 	}
-	f.SetActiveSheet(0)
-	_, err = f.WriteTo(w)
-	return err
+	if err := sw.Flush(); err != nil {
+		return err
+	}
+	if len(s.rows) > 0 {
+		return x.f.AutoFilter(name, "A1:"+cellName(len(s.cols), len(s.rows)+1), nil)
+	}
+	return nil
+}
+
+// cells is a row of a table with each number in its column's format.
+func (x *xlsxWriter) cells(s sheet, r []any) []any {
+	row := make([]any, len(r))
+	for j, v := range r {
+		if nf := s.cols[j].format; nf != fmtText && v != nil {
+			row[j] = excelize.Cell{StyleID: x.number[nf], Value: v}
+		} else {
+			row[j] = v
+		}
+	}
+	return row
 }
 
 func cellName(col, row int) string {
