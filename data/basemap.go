@@ -1,7 +1,6 @@
 package data
 
 import (
-	"fmt"
 	"io"
 	"math"
 	"strings"
@@ -144,14 +143,9 @@ func hasHan(s string) bool {
 func ReadBasemap(name string, r io.Reader) (*coverage.Basemap, BasemapStats, error) {
 	start := time.Now()
 	br := &basemapReader{name: name, st: BasemapStats{Layers: map[string]int{}}}
-	src, err := io.ReadAll(r)
-	if err != nil {
-		return nil, br.st, fmt.Errorf("%s: %w", name, err)
-	}
-	br.src = src
-	br.st.Format = sniffOSM(src)
-	if br.st.Format == "" {
-		return nil, br.st, invalid("%s: not an OSM file (neither PBF nor OSM XML)", name)
+	var err error
+	if br.src, br.st.Format, err = readOSMFile(name, r); err != nil {
+		return nil, br.st, err
 	}
 	if err := br.readWays(); err != nil {
 		return nil, br.st, err

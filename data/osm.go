@@ -40,14 +40,9 @@ type OSMStats struct {
 func ReadOSM(name string, r io.Reader, rule WalkRule) (*network.Graph, OSMStats, error) {
 	start := time.Now()
 	rd := &osmReader{name: name, rule: rule.compile()}
-	src, err := io.ReadAll(r)
-	if err != nil {
-		return nil, rd.st, fmt.Errorf("%s: %w", name, err)
-	}
-	rd.src = src
-	rd.st.Format = sniffOSM(src)
-	if rd.st.Format == "" {
-		return nil, rd.st, invalid("%s: not an OSM file (neither PBF nor OSM XML)", name)
+	var err error
+	if rd.src, rd.st.Format, err = readOSMFile(name, r); err != nil {
+		return nil, rd.st, err
 	}
 	if err := rd.readWays(); err != nil {
 		return nil, rd.st, err
@@ -227,6 +222,20 @@ func (rd *osmReader) graphStats(g *network.Graph, start time.Time) {
 		st.WarningIslands = fmt.Sprintf("%d tiny islands (< %d nodes, %d nodes in all) are not connected to the main network; points join only the largest component unless --min-component admits others",
 			st.Graph.TinyIslands, TinyIsland, st.Graph.IslandNodes)
 	}
+}
+
+// readOSMFile reads a whole OSM file and says its format ("pbf" or
+// "xml", from sniffOSM).
+func readOSMFile(name string, r io.Reader) ([]byte, string, error) {
+	src, err := io.ReadAll(r)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", name, err)
+	}
+	format := sniffOSM(src)
+	if format == "" {
+		return nil, "", invalid("%s: not an OSM file (neither PBF nor OSM XML)", name)
+	}
+	return src, format, nil
 }
 
 // scanOSM calls fn for every object of an OSM file held in src (format
