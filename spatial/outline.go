@@ -25,58 +25,76 @@ func OutlineOf(cells []Cell, boundary func(Cell) orb.Ring) orb.MultiPolygon {
 	if len(cells) == 0 {
 		return nil
 	}
-	vs := newVertexSet()
-	type edge struct{ a, b int32 }
-	edges := make(map[edge]struct{}, len(cells)*6)
+	o := &outliner{vs: newVertexSet(), edges: make(map[outlineEdge]struct{}, len(cells)*6)}
 	seen := make(map[Cell]struct{}, len(cells))
 	for _, c := range cells {
 		if _, dup := seen[c]; dup {
 			continue
 		}
 		seen[c] = struct{}{}
-		ring := boundary(c)
-		pts := ring[:len(ring)-1]
-		if signedArea(pts) < 0 { // make sure every cell runs counter-clockwise
-			pts = append([]orb.Point(nil), pts...)
-			reverse(pts)
-		}
-		first := vs.id(pts[0])
-		prev := first
-		for i := 1; i <= len(pts); i++ {
-			cur := first
-			if i < len(pts) {
-				cur = vs.id(pts[i])
-			}
-			if prev == cur {
-				continue
-			}
-			if _, ok := edges[edge{cur, prev}]; ok {
-				delete(edges, edge{cur, prev}) // shared with a neighbour: interior
-			} else {
-				edges[edge{prev, cur}] = struct{}{}
-			}
-			prev = cur
-		}
+		o.addCell(boundary(c))
 	}
-	next := make(map[int32]int32, len(edges))
-	for e := range edges {
+	outers, holes := o.rings()
+	areas := placeHoles(outers, holes)
+	return largestFirst(outers, areas)
+}
+
+// outlineEdge is a directed edge between two vertices of a vertexSet.
+type outlineEdge struct{ a, b int32 }
+
+// outliner gathers the boundary edges of cells: an edge two cells share
+// cancels out, the edges left are the outline.
+type outliner struct {
+	vs    *vertexSet
+	edges map[outlineEdge]struct{}
+}
+
+// addCell adds the edges of a cell's closed ring, counter-clockwise.
+func (o *outliner) addCell(ring orb.Ring) {
+	pts := ring[:len(ring)-1]
+	if signedArea(pts) < 0 { // make sure every cell runs counter-clockwise
+		pts = append([]orb.Point(nil), pts...)
+		reverse(pts)
+	}
+	first := o.vs.id(pts[0])
+	prev := first
+	for i := 1; i <= len(pts); i++ {
+		cur := first
+		if i < len(pts) {
+			cur = o.vs.id(pts[i])
+		}
+		if prev == cur {
+			continue
+		}
+		if _, ok := o.edges[outlineEdge{cur, prev}]; ok {
+			delete(o.edges, outlineEdge{cur, prev}) // shared with a neighbour: interior
+		} else {
+			o.edges[outlineEdge{prev, cur}] = struct{}{}
+		}
+		prev = cur
+	}
+}
+
+// rings chains the edges left into closed rings, from the lowest vertex
+// (deterministic output): counter-clockwise ones are outer rings, the
+// others holes.
+func (o *outliner) rings() (outers []orb.Polygon, holes []orb.Ring) {
+	next := make(map[int32]int32, len(o.edges))
+	for e := range o.edges {
 		next[e.a] = e.b
 	}
 	starts := make([]int32, 0, len(next))
 	for a := range next {
 		starts = append(starts, a)
 	}
-	sort.Slice(starts, func(i, j int) bool { return starts[i] < starts[j] }) // deterministic output
-
-	var outers []orb.Polygon
-	var holes []orb.Ring
+	sort.Slice(starts, func(i, j int) bool { return starts[i] < starts[j] })
 	for _, s := range starts {
 		if _, ok := next[s]; !ok {
 			continue // already part of a ring
 		}
 		ring := orb.Ring{}
 		for v := s; ; {
-			ring = append(ring, vs.pts[v])
+			ring = append(ring, o.vs.pts[v])
 			n, ok := next[v]
 			if !ok {
 				break
@@ -97,9 +115,15 @@ func OutlineOf(cells []Cell, boundary func(Cell) orb.Ring) orb.MultiPolygon {
 			holes = append(holes, ring)
 		}
 	}
-	// Every hole lies in some outer ring (it is bounded by cells), so when
-	// only one outer's box holds the hole's box, that is the one; ring
-	// tests, which cost a pass over the outer's vertices, are for the rest.
+	return outers, holes
+}
+
+// placeHoles adds each hole to the smallest outer ring holding it and
+// returns the outers' areas. Every hole lies in some outer ring (it is
+// bounded by cells), so when only one outer's box holds the hole's box,
+// that is the one; ring tests, which cost a pass over the outer's
+// vertices, are for the rest.
+func placeHoles(outers []orb.Polygon, holes []orb.Ring) []float64 {
 	bounds := make([]orb.Bound, len(outers))
 	areas := make([]float64, len(outers))
 	for i, o := range outers {
@@ -130,6 +154,12 @@ func OutlineOf(cells []Cell, boundary func(Cell) orb.Ring) orb.MultiPolygon {
 			outers[best] = append(outers[best], h)
 		}
 	}
+	return areas
+}
+
+// largestFirst orders the polygons by the area of their outer ring,
+// largest first (ties in the order found).
+func largestFirst(outers []orb.Polygon, areas []float64) orb.MultiPolygon {
 	order := make([]int, len(outers))
 	for i := range order {
 		order[i] = i
