@@ -225,9 +225,11 @@ var registerOnce sync.Once
 // registerGPFunctions registers, once per process, the SQL functions that
 // the GeoPackage R-tree triggers call (GDAL and QGIS install the same
 // triggers): ST_IsEmpty, ST_MinX, ST_MaxX, ST_MinY, ST_MaxY. Without them
-// any insert into an indexed table fails with "no such function".
+// any insert into an indexed table fails with "no such function". Also
+// the aggregate LoadDataset reads cells with (collect.go).
 func registerGPFunctions() {
 	registerOnce.Do(func() {
+		registerCollectCells()
 		fn := func(name string, f func(b []byte) driver.Value) {
 			sqlite.MustRegisterFunction(name, &sqlite.FunctionImpl{
 				NArgs: 1, Deterministic: true, VolatileArgs: true,

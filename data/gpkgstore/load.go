@@ -43,8 +43,8 @@ func readHeader(ctx context.Context, tx *sql.Tx, name string) (datasetHeader, er
 // LoadDataset reads a dataset and its catalogue from one snapshot.
 //
 // A big dataset alone in its tables is read on two reader connections at
-// once: this one reads the first half of the cells (by fid), a helper the
-// facilities, the units and the second half. SQLite has no shared
+// once: this one reads the first part of the cells (by fid), a helper the
+// facilities, the units and the rest. SQLite has no shared
 // snapshots, so the helper first reads the dataset's row: the only write
 // that touches a dataset's rows (SaveDataset) rewrites that row with a new
 // saved time, so the same row means the same rows. If it differs — a save
@@ -70,7 +70,10 @@ func (g *Store) LoadDataset(ctx context.Context, name string) (*coverage.Catalog
 		if !split {
 			return l.all(tx, ds, c, nil)
 		}
-		mid := c.lo + (c.hi-c.lo)/2
+		// The helper's facilities cost about as much as ten cells each:
+		// this transaction takes that many more cells.
+		share := min(1, (float64(h.nc)+10*float64(h.nf))/2/float64(h.nc))
+		mid := c.lo + int64(float64(c.hi-c.lo)*share)
 		type result struct {
 			part datasetPart
 			err  error
@@ -211,13 +214,31 @@ func cellPart(lo, hi int64) cellQuery {
 	return cellQuery{from: quoteIdent("population_cells") + " NOT INDEXED", alone: true, lo: lo, hi: hi}
 }
 
-// cells appends the dataset's cells that c selects to out, in fid order.
+// cells appends the dataset's cells that c selects to out, in fid order,
+// collected by lifecircle_collect_cells (collect.go); should the rows not
+// come in fid order, it reads them row by row with ORDER BY fid.
 func (l *load) cells(tx *sql.Tx, out []coverage.PopulationCell, c cellQuery) ([]coverage.PopulationCell, error) {
-	query, args := "SELECT h3, population FROM "+c.from+" WHERE dataset = ? ORDER BY fid", []any{l.name}
+	where, args := " WHERE dataset = ?", []any{l.name}
 	if c.alone {
-		query, args = "SELECT h3, population FROM "+c.from+" WHERE dataset = ? AND fid BETWEEN ? AND ? ORDER BY fid", []any{l.name, c.lo, c.hi}
+		where, args = " WHERE dataset = ? AND fid BETWEEN ? AND ?", []any{l.name, c.lo, c.hi}
 	}
-	err := eachRow(l.ctx, tx, query, args, func(r *sql.Rows) error {
+	id, sink := newCellSink(out)
+	defer dropCellSink(id)
+	var n int64
+	err := tx.QueryRowContext(l.ctx, "SELECT lifecircle_collect_cells(?, fid, h3, population) FROM "+c.from+where, append([]any{id}, args...)...).Scan(&n)
+	switch {
+	case err != nil:
+		return nil, err
+	case errors.Is(sink.err, errCellOrder):
+		// out still ends where it did: read row by row after it
+	case sink.err != nil:
+		return nil, sink.err
+	case n != int64(sink.n):
+		return nil, fmt.Errorf("lifecircle_collect_cells returned %d and collected %d cells", n, sink.n)
+	default:
+		return sink.cells, nil
+	}
+	err = eachRow(l.ctx, tx, "SELECT h3, population FROM "+c.from+where+" ORDER BY fid", args, func(r *sql.Rows) error {
 		var h3 int64
 		var pop float64
 		err := r.Scan(&h3, &pop)

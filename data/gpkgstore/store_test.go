@@ -2,7 +2,10 @@ package gpkgstore
 
 import (
 	"context"
+	"database/sql/driver"
+	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"lifecircle/coverage"
@@ -63,4 +66,39 @@ func TestSplitLoadSeesOneSnapshot(t *testing.T) {
 		t.Fatalf("the helper started %d times, want 1", saves)
 	}
 	storetest.WantDataset(t, s, cat, next)
+}
+
+// TestCellCollector: the aggregate LoadDataset reads cells with keeps
+// them in fid order, says when they are not (the load then reads row by
+// row), and names a row whose values are not a cell's.
+func TestCellCollector(t *testing.T) {
+	id, sink := newCellSink(nil)
+	defer dropCellSink(id)
+	c := &cellCollector{}
+	step := func(fid int64, h3, pop any) {
+		if err := c.Step(nil, []driver.Value{id, fid, h3, pop}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	step(3, int64(0x8a4b5c0fffffff), 12.5)
+	step(7, int64(0x8a4b5c1fffffff), int64(4))
+	if v, _ := c.WindowValue(nil); v != int64(2) || sink.err != nil || len(sink.cells) != 2 || sink.cells[1].Population != 4 {
+		t.Fatalf("collected %v: %+v, %v", v, sink.cells, sink.err)
+	}
+	step(5, int64(0x8a4b5c2fffffff), 1.0)
+	if !errors.Is(sink.err, errCellOrder) {
+		t.Errorf("out of fid order: %v", sink.err)
+	}
+	id2, sink2 := newCellSink(nil)
+	defer dropCellSink(id2)
+	c = &cellCollector{}
+	if err := c.Step(nil, []driver.Value{id2, int64(1), "8a4b5c0fffffff", 1.0}); err != nil {
+		t.Fatal(err)
+	}
+	if sink2.err == nil || !strings.Contains(sink2.err.Error(), "store is damaged: population cell fid 1") {
+		t.Errorf("a text h3: %v", sink2.err)
+	}
+	if err := (&cellCollector{}).Step(nil, []driver.Value{int64(-1), int64(1), int64(1), 1.0}); err == nil {
+		t.Error("no error for a sink that is not there")
+	}
 }
