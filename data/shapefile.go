@@ -305,126 +305,180 @@ type dbfField struct {
 // readDBF decodes a dBASE table: C (text), N/F (numbers), L (logical), D
 // (dates, as text). Deleted records are skipped.
 func readDBF(name string, b []byte, cpg, force string) ([][]any, []dbfField, string, error) {
+	d := &dbfReader{name: name, b: b}
+	if err := d.readHeader(); err != nil {
+		return nil, nil, "", err
+	}
+	if err := d.chooseEncoding(cpg, force); err != nil {
+		return nil, nil, "", err
+	}
+	if err := d.decodeFieldNames(); err != nil {
+		return nil, nil, "", err
+	}
+	var recs [][]any
+	for i := 0; i < d.nrec; i++ {
+		row, err := d.record(i)
+		if err != nil {
+			return nil, nil, "", err
+		}
+		if row != nil {
+			recs = append(recs, row)
+		}
+	}
+	return recs, d.fields, d.enc + " (" + d.how + ")", nil
+}
+
+// dbfReader reads one dBASE table: the header, the encoding, then each
+// record.
+type dbfReader struct {
+	name             string
+	b                []byte
+	nrec, hlen, rlen int
+	ldid             byte // the language driver
+	fields           []dbfField
+	enc, how         string // UTF-8 or GBK, and what said so
+}
+
+// readHeader reads the record count and sizes and the field descriptors.
+func (d *dbfReader) readHeader() error {
+	b := d.b
 	if len(b) < 33 {
-		return nil, nil, "", invalid("%s: not a dBASE table (too short)", name)
+		return invalid("%s: not a dBASE table (too short)", d.name)
 	}
-	nrec := int(binary.LittleEndian.Uint32(b[4:8]))
-	hlen := int(binary.LittleEndian.Uint16(b[8:10]))
-	rlen := int(binary.LittleEndian.Uint16(b[10:12]))
-	ldid := b[29]
-	if hlen > len(b) || rlen < 1 {
-		return nil, nil, "", invalid("%s: damaged dBASE header", name)
+	d.nrec = int(binary.LittleEndian.Uint32(b[4:8]))
+	d.hlen = int(binary.LittleEndian.Uint16(b[8:10]))
+	d.rlen = int(binary.LittleEndian.Uint16(b[10:12]))
+	d.ldid = b[29]
+	if d.hlen > len(b) || d.rlen < 1 {
+		return invalid("%s: damaged dBASE header", d.name)
 	}
-	var fields []dbfField
-	for off := 32; off+32 <= hlen && b[off] != 0x0d; off += 32 {
+	for off := 32; off+32 <= d.hlen && b[off] != 0x0d; off += 32 {
 		raw := b[off : off+11]
 		if i := bytes.IndexByte(raw, 0); i >= 0 {
 			raw = raw[:i]
 		}
-		fields = append(fields, dbfField{name: string(raw), typ: b[off+11], len: int(b[off+16]), dec: int(b[off+17])})
+		d.fields = append(d.fields, dbfField{name: string(raw), typ: b[off+11], len: int(b[off+16]), dec: int(b[off+17])})
 	}
-	// The encoding: forced, else .cpg, else the language driver, else detected.
-	enc := ""
-	how := ""
+	return nil
+}
+
+// chooseEncoding takes the encoding forced, else the .cpg's, else the
+// language driver's, else detects it (GBK when a record or field name is
+// not valid UTF-8).
+func (d *dbfReader) chooseEncoding(cpg, force string) error {
 	switch {
 	case force != "":
-		enc, how = normEncoding(force), "--encoding"
-		if enc == "" {
-			return nil, nil, "", invalid("--encoding %q: want utf-8 or gbk", force)
+		d.enc, d.how = normEncoding(force), "--encoding"
+		if d.enc == "" {
+			return invalid("--encoding %q: want utf-8 or gbk", force)
 		}
 	case cpg != "":
-		enc, how = normEncoding(cpg), ".cpg"
-		if enc == "" {
-			return nil, nil, "", invalid("%s: the .cpg names encoding %q; lifecircle reads UTF-8 and GBK (override with --encoding)", name, cpg)
+		d.enc, d.how = normEncoding(cpg), ".cpg"
+		if d.enc == "" {
+			return invalid("%s: the .cpg names encoding %q; lifecircle reads UTF-8 and GBK (override with --encoding)", d.name, cpg)
 		}
-	case ldid == 0x4d || ldid == 0x7a:
-		enc, how = "GBK", "dBASE language driver"
+	case d.ldid == 0x4d || d.ldid == 0x7a:
+		d.enc, d.how = "GBK", "dBASE language driver"
 	}
-	if enc == "" {
-		enc, how = "UTF-8", "detected"
-		for i := 0; i < nrec; i++ {
-			at := hlen + i*rlen
-			if at+rlen <= len(b) && !utf8.Valid(b[at:at+rlen]) {
-				enc = "GBK"
+	if d.enc == "" {
+		d.enc, d.how = "UTF-8", "detected"
+		for i := 0; i < d.nrec; i++ {
+			at := d.hlen + i*d.rlen
+			if at+d.rlen <= len(d.b) && !utf8.Valid(d.b[at:at+d.rlen]) {
+				d.enc = "GBK"
 				break
 			}
 		}
-		for _, f := range fields {
+		for _, f := range d.fields {
 			if !utf8.ValidString(f.name) {
-				enc = "GBK"
+				d.enc = "GBK"
 			}
 		}
 	}
-	decode := func(s []byte) (string, error) {
-		if enc == "GBK" {
-			d, err := simplifiedchinese.GB18030.NewDecoder().Bytes(s)
-			return string(d), err
-		}
-		if !utf8.Valid(s) {
-			return "", fmt.Errorf("not valid UTF-8 (the encoding is %s by %s; try --encoding gbk)", enc, how)
-		}
-		return string(s), nil
+	return nil
+}
+
+// decode is text of the table's encoding as a string.
+func (d *dbfReader) decode(s []byte) (string, error) {
+	if d.enc == "GBK" {
+		out, err := simplifiedchinese.GB18030.NewDecoder().Bytes(s)
+		return string(out), err
 	}
-	for i := range fields {
-		raw := []byte(fields[i].name)
-		if enc == "UTF-8" {
+	if !utf8.Valid(s) {
+		return "", fmt.Errorf("not valid UTF-8 (the encoding is %s by %s; try --encoding gbk)", d.enc, d.how)
+	}
+	return string(s), nil
+}
+
+// decodeFieldNames decodes the field names, trimmed and in lower case.
+func (d *dbfReader) decodeFieldNames() error {
+	for i := range d.fields {
+		raw := []byte(d.fields[i].name)
+		if d.enc == "UTF-8" {
 			raw = trimCutRune(raw)
 		}
-		n, err := decode(raw)
+		n, err := d.decode(raw)
 		if err != nil {
-			return nil, nil, "", invalid("%s: field %d name: %v", name, i+1, err)
+			return invalid("%s: field %d name: %v", d.name, i+1, err)
 		}
-		fields[i].name = strings.ToLower(strings.TrimSpace(n))
+		d.fields[i].name = strings.ToLower(strings.TrimSpace(n))
 	}
-	var recs [][]any
-	for i := 0; i < nrec; i++ {
-		at := hlen + i*rlen
-		if at+rlen > len(b) {
-			return nil, nil, "", invalid("%s record %d: truncated (%d records announced)", name, i+1, nrec)
+	return nil
+}
+
+// record reads record i; nil when it is deleted.
+func (d *dbfReader) record(i int) ([]any, error) {
+	at := d.hlen + i*d.rlen
+	if at+d.rlen > len(d.b) {
+		return nil, invalid("%s record %d: truncated (%d records announced)", d.name, i+1, d.nrec)
+	}
+	rec := d.b[at : at+d.rlen]
+	if rec[0] == '*' {
+		return nil, nil
+	}
+	row := make([]any, len(d.fields))
+	pos := 1
+	for j, f := range d.fields {
+		if pos+f.len > len(rec) {
+			return nil, invalid("%s record %d: field %s runs past the record", d.name, i+1, f.name)
 		}
-		rec := b[at : at+rlen]
-		if rec[0] == '*' {
+		raw := bytes.TrimSpace(bytes.TrimRight(rec[pos:pos+f.len], "\x00"))
+		pos += f.len
+		if len(raw) == 0 {
 			continue
 		}
-		row := make([]any, len(fields))
-		pos := 1
-		for j, f := range fields {
-			if pos+f.len > len(rec) {
-				return nil, nil, "", invalid("%s record %d: field %s runs past the record", name, i+1, f.name)
-			}
-			raw := bytes.TrimSpace(bytes.TrimRight(rec[pos:pos+f.len], "\x00"))
-			pos += f.len
-			if len(raw) == 0 {
-				continue
-			}
-			switch f.typ {
-			case 'N', 'F':
-				if raw[0] == '*' { // overflow marker
-					continue
-				}
-				v, err := strconv.ParseFloat(string(raw), 64)
-				if err != nil {
-					return nil, nil, "", invalid("%s record %d field %s: %q is not a number", name, i+1, f.name, raw)
-				}
-				row[j] = v
-			case 'L':
-				switch raw[0] {
-				case 'T', 't', 'Y', 'y':
-					row[j] = true
-				case 'F', 'f', 'N', 'n':
-					row[j] = false
-				}
-			default:
-				s, err := decode(raw)
-				if err != nil {
-					return nil, nil, "", invalid("%s record %d field %s: %v", name, i+1, f.name, err)
-				}
-				row[j] = s
-			}
+		v, err := d.value(f, raw)
+		if err != nil {
+			return nil, invalid("%s record %d field %s: %v", d.name, i+1, f.name, err)
 		}
-		recs = append(recs, row)
+		row[j] = v
 	}
-	return recs, fields, enc + " (" + how + ")", nil
+	return row, nil
+}
+
+// value is a field's value of a record (not empty): a number (nil for
+// the overflow marker), a boolean (nil when unknown) or text.
+func (d *dbfReader) value(f dbfField, raw []byte) (any, error) {
+	switch f.typ {
+	case 'N', 'F':
+		if raw[0] == '*' { // overflow marker
+			return nil, nil
+		}
+		v, err := strconv.ParseFloat(string(raw), 64)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a number", raw)
+		}
+		return v, nil
+	case 'L':
+		switch raw[0] {
+		case 'T', 't', 'Y', 'y':
+			return true, nil
+		case 'F', 'f', 'N', 'n':
+			return false, nil
+		}
+		return nil, nil
+	}
+	return d.decode(raw)
 }
 
 // trimCutRune drops an incomplete UTF-8 sequence at the end of a dBASE
