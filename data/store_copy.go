@@ -135,95 +135,147 @@ func CopyStore(ctx context.Context, dst coverage.Store, src coverage.Store, name
 // CopyStoreSkipping is CopyStore without the stored layers for which skip
 // is true (an export writes those from its own analysis).
 func CopyStoreSkipping(ctx context.Context, dst coverage.Store, src coverage.Store, names []string, skip func(dataset, layer string) bool) (CopyStats, error) {
-	var st CopyStats
+	c := &storeCopier{ctx: ctx, dst: dst, src: src, skip: skip}
 	if len(names) == 0 {
 		var err error
 		if names, err = src.Datasets(ctx); err != nil {
-			return st, err
+			return c.st, err
 		}
 	}
 	for _, name := range names {
-		cat, ds, err := src.LoadDataset(ctx, name)
-		if err != nil {
-			return st, err
-		}
-		if err := dst.SaveDataset(ctx, cat, ds); err != nil {
-			return st, fmt.Errorf("dataset %s: %w", name, err)
-		}
-		st.Datasets++
-		scenarios, err := src.Scenarios(ctx, name)
-		if err != nil {
-			return st, err
-		}
-		for _, sc := range scenarios {
-			if err := dst.SaveScenario(ctx, sc); err != nil {
-				return st, fmt.Errorf("scenario %s: %w", sc.ID, err)
-			}
-			st.Scenarios++
-			ps, err := src.Proposals(ctx, sc.ID)
-			if err != nil {
-				return st, err
-			}
-			for _, p := range ps {
-				if err := dst.AddProposal(ctx, p); err != nil {
-					return st, fmt.Errorf("proposal %s: %w", p.ID, err)
-				}
-				st.Proposals++
-			}
-		}
-		// the walking network goes along, so the copy measures the same way
-		if sn, ok := src.(coverage.NetworkStore); ok {
-			if dn, ok := dst.(coverage.NetworkStore); ok {
-				n, err := sn.Network(ctx, name)
-				switch {
-				case err == nil:
-					if err := dn.SaveNetwork(ctx, name, n); err != nil {
-						return st, fmt.Errorf("walking network of %s: %w", name, err)
-					}
-				case !errors.Is(err, coverage.ErrNotFound):
-					return st, err
-				}
-			}
-		}
-		items, err := src.PlanItems(ctx, name)
-		if err != nil {
-			return st, err
-		}
-		if len(items) > 0 {
-			if err := dst.SavePlanItems(ctx, name, items); err != nil {
-				return st, err
-			}
-			st.PlanItems += len(items)
-		}
-		layers, err := src.Layers(ctx, name)
-		if err != nil {
-			return st, err
-		}
-		for _, l := range layers {
-			if skip != nil && skip(name, l) {
-				continue
-			}
-			fs, err := src.Layer(ctx, name, l)
-			if err != nil {
-				return st, err
-			}
-			if err := dst.SaveLayer(ctx, name, l, fs); err != nil {
-				return st, fmt.Errorf("layer %s: %w", l, err)
-			}
-			st.Layers++
+		if err := c.dataset(name); err != nil {
+			return c.st, err
 		}
 	}
+	return c.st, c.audit(names)
+}
+
+// storeCopier copies datasets between two stores and counts what it
+// copied.
+type storeCopier struct {
+	ctx      context.Context
+	dst, src coverage.Store
+	skip     func(dataset, layer string) bool
+	st       CopyStats
+}
+
+// dataset copies one dataset with its scenarios and their proposals, its
+// walking network, plan items and stored layers.
+func (c *storeCopier) dataset(name string) error {
+	cat, ds, err := c.src.LoadDataset(c.ctx, name)
+	if err != nil {
+		return err
+	}
+	if err := c.dst.SaveDataset(c.ctx, cat, ds); err != nil {
+		return fmt.Errorf("dataset %s: %w", name, err)
+	}
+	c.st.Datasets++
+	for _, step := range []func(string) error{c.scenarios, c.network, c.planItems, c.layers} {
+		if err := step(name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scenarios copies the dataset's scenarios and their proposals.
+func (c *storeCopier) scenarios(name string) error {
+	scenarios, err := c.src.Scenarios(c.ctx, name)
+	if err != nil {
+		return err
+	}
+	for _, sc := range scenarios {
+		if err := c.dst.SaveScenario(c.ctx, sc); err != nil {
+			return fmt.Errorf("scenario %s: %w", sc.ID, err)
+		}
+		c.st.Scenarios++
+		ps, err := c.src.Proposals(c.ctx, sc.ID)
+		if err != nil {
+			return err
+		}
+		for _, p := range ps {
+			if err := c.dst.AddProposal(c.ctx, p); err != nil {
+				return fmt.Errorf("proposal %s: %w", p.ID, err)
+			}
+			c.st.Proposals++
+		}
+	}
+	return nil
+}
+
+// network copies the walking network, so the copy measures the same way.
+func (c *storeCopier) network(name string) error {
+	sn, ok := c.src.(coverage.NetworkStore)
+	if !ok {
+		return nil
+	}
+	dn, ok := c.dst.(coverage.NetworkStore)
+	if !ok {
+		return nil
+	}
+	n, err := sn.Network(c.ctx, name)
+	switch {
+	case err == nil:
+		if err := dn.SaveNetwork(c.ctx, name, n); err != nil {
+			return fmt.Errorf("walking network of %s: %w", name, err)
+		}
+	case !errors.Is(err, coverage.ErrNotFound):
+		return err
+	}
+	return nil
+}
+
+// planItems copies the dataset's plan items.
+func (c *storeCopier) planItems(name string) error {
+	items, err := c.src.PlanItems(c.ctx, name)
+	if err != nil {
+		return err
+	}
+	if len(items) > 0 {
+		if err := c.dst.SavePlanItems(c.ctx, name, items); err != nil {
+			return err
+		}
+		c.st.PlanItems += len(items)
+	}
+	return nil
+}
+
+// layers copies the dataset's stored layers but those skip leaves out.
+func (c *storeCopier) layers(name string) error {
+	layers, err := c.src.Layers(c.ctx, name)
+	if err != nil {
+		return err
+	}
+	for _, l := range layers {
+		if c.skip != nil && c.skip(name, l) {
+			continue
+		}
+		fs, err := c.src.Layer(c.ctx, name, l)
+		if err != nil {
+			return err
+		}
+		if err := c.dst.SaveLayer(c.ctx, name, l, fs); err != nil {
+			return fmt.Errorf("layer %s: %w", l, err)
+		}
+		c.st.Layers++
+	}
+	return nil
+}
+
+// audit copies the audit entries of the datasets copied and of no dataset
+// (user management), a thousand at a time.
+func (c *storeCopier) audit(names []string) error {
 	keep := map[string]bool{"": true}
 	for _, n := range names {
 		keep[n] = true
 	}
 	for after := int64(0); ; {
-		entries, err := src.Audit(ctx, coverage.AuditQuery{After: after, Limit: 1000})
+		entries, err := c.src.Audit(c.ctx, coverage.AuditQuery{After: after, Limit: 1000})
 		if err != nil {
-			return st, err
+			return err
 		}
 		if len(entries) == 0 {
-			break
+			return nil
 		}
 		var batch []coverage.AuditEntry
 		for _, e := range entries {
@@ -231,11 +283,10 @@ func CopyStoreSkipping(ctx context.Context, dst coverage.Store, src coverage.Sto
 				batch = append(batch, e)
 			}
 		}
-		if err := dst.AppendAudit(ctx, batch); err != nil {
-			return st, fmt.Errorf("audit: %w", err)
+		if err := c.dst.AppendAudit(c.ctx, batch); err != nil {
+			return fmt.Errorf("audit: %w", err)
 		}
-		st.Audit += len(batch)
+		c.st.Audit += len(batch)
 		after = entries[len(entries)-1].Seq
 	}
-	return st, nil
 }
