@@ -52,7 +52,7 @@ func TestFirstAnswersComputeNoType(t *testing.T) {
 func TestWarmUpAfterFirstAnswer(t *testing.T) {
 	a := fixture(t)
 	s := New(slog.New(slog.NewTextHandler(io.Discard, nil)), a)
-	s.SetWarmUp(true)
+	s.SetWarmUp(t.Context())
 	h := s.Handler()
 	if rec := get(t, h, http.MethodGet, "/v1/layers/facilities"); rec.Code != http.StatusOK {
 		t.Fatalf("facilities: %d %s", rec.Code, rec.Body)

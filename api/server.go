@@ -4,6 +4,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -47,7 +48,7 @@ type Server struct {
 	// warm: after an answer, compute in the background the types of the
 	// current analysis not computed yet (SetWarmUp); warmed is the last
 	// analysis so warmed.
-	warm   atomic.Bool
+	warm   atomic.Pointer[context.Context]
 	warmed atomic.Pointer[coverage.Analysis]
 }
 
@@ -110,12 +111,20 @@ func (s *Server) logRequests() gin.HandlerFunc {
 // written, the coverage of every type the current analysis has not
 // computed yet (a type is computed on first use: the first answer never
 // waits for the others, and later answers needing every type, such as
-// the summary, find them computed). It runs on all cores but one.
-func (s *Server) SetWarmUp(on bool) { s.warm.Store(on) }
+// the summary, find them computed). It runs on all cores but one and
+// starts no further type once ctx ends; a nil ctx turns it off.
+func (s *Server) SetWarmUp(ctx context.Context) {
+	if ctx == nil {
+		s.warm.Store(nil)
+		return
+	}
+	s.warm.Store(&ctx)
+}
 
 // warmUp starts the warm-up of the current analysis, once per analysis.
 func (s *Server) warmUp() {
-	if !s.warm.Load() {
+	ctx := s.warm.Load()
+	if ctx == nil {
 		return
 	}
 	a := s.current()
@@ -126,7 +135,7 @@ func (s *Server) warmUp() {
 	go func() {
 		start := time.Now()
 		before := a.Computed()
-		a.ComputeAll(max(runtime.GOMAXPROCS(0)-1, 1))
+		a.ComputeAll((*ctx).Done(), max(runtime.GOMAXPROCS(0)-1, 1))
 		s.logger.Info("warmed up", "dataset", a.Data.Name, "types", a.NumTypes(), "computed", a.NumTypes()-before,
 			"ms", time.Since(start).Milliseconds())
 	}()

@@ -116,7 +116,7 @@ type Analysis struct {
 	Divisions *Divisions
 
 	centres   []orb.Point
-	cellIndex map[spatial.Cell]int32
+	cellIndex *cellLookup // shared with derived analyses
 	unitIndex map[string]int
 	unitOf    map[UnitLevel][]int32 // per level, per cell: unit index or -1
 	// tcs are the types' coverages in catalogue order. Type and Facilities
@@ -188,11 +188,22 @@ func share(part, whole float64) float64 {
 
 // Centres returns the centre points of the dataset's cells, in cell order,
 // for building a DistanceSource.
+// The cells are split between the cores (an H3 call per cell).
 func Centres(d *Dataset) []orb.Point {
 	out := make([]orb.Point, len(d.Cells))
-	for i, c := range d.Cells {
-		out[i] = spatial.Center(c.Cell)
+	chunk := max((len(out)+runtime.GOMAXPROCS(0)-1)/runtime.GOMAXPROCS(0), 4096)
+	var wg sync.WaitGroup
+	for lo := 0; lo < len(out); lo += chunk {
+		hi := min(lo+chunk, len(out))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				out[i] = spatial.Center(d.Cells[i].Cell)
+			}
+		}()
 	}
+	wg.Wait()
 	return out
 }
 
@@ -217,7 +228,7 @@ func Analyze(cat *Catalog, data *Dataset, opts Options) (*Analysis, error) {
 		Basemap:      opts.Basemap,
 		Network:      opts.Network,
 		Divisions:    opts.Divisions,
-		cellIndex:    make(map[spatial.Cell]int32, len(data.Cells)),
+		cellIndex:    &cellLookup{},
 		typeIndex:    make(map[string]int, len(cat.Types)),
 		gaps:         map[string][]GapArea{},
 		rings:        &ringCache{},
@@ -247,8 +258,7 @@ func Analyze(cat *Catalog, data *Dataset, opts Options) (*Analysis, error) {
 	for i, f := range data.Facilities {
 		a.facIndex[f.ID] = i
 	}
-	for i, c := range data.Cells {
-		a.cellIndex[c.Cell] = int32(i)
+	for _, c := range data.Cells {
 		a.population += c.Population
 	}
 	a.assignUnits()
@@ -309,12 +319,13 @@ func (a *Analysis) typeAt(i int) *TypeCoverage {
 func (a *Analysis) prepared(i int) *TypeCoverage { return a.tcs[i] }
 
 // computeAll computes every type not computed yet, Options.Workers at once.
-func (a *Analysis) computeAll() { a.ComputeAll(a.workers) }
+func (a *Analysis) computeAll() { a.ComputeAll(nil, a.workers) }
 
 // ComputeAll computes every type not computed yet, workers at once (a
 // server warms an analysis up in the background with fewer workers than
-// it has cores, leaving one to answer requests).
-func (a *Analysis) ComputeAll(workers int) {
+// it has cores, leaving one to answer requests). When stop is closed no
+// further type is started (nil: none stops it).
+func (a *Analysis) ComputeAll(stop <-chan struct{}, workers int) {
 	if a.allDone.Load() {
 		return
 	}
@@ -322,8 +333,9 @@ func (a *Analysis) ComputeAll(workers int) {
 	for i := range all {
 		all[i] = i
 	}
-	a.computeSome(all, workers)
-	a.allDone.Store(true)
+	if a.computeSome(all, workers, stop) {
+		a.allDone.Store(true)
+	}
 }
 
 // computeMandatory computes the mandatory types of every level (what
@@ -336,13 +348,14 @@ func (a *Analysis) computeMandatory() {
 	for _, types := range a.mandatoryByLevel() {
 		some = append(some, types...)
 	}
-	a.computeSome(some, a.workers)
+	a.computeSome(some, a.workers, nil)
 	a.mandDone.Store(true)
 }
 
 // computeSome computes the given types not computed yet, workers at once
-// (a type another reader is computing is waited for).
-func (a *Analysis) computeSome(types []int, workers int) {
+// (a type another reader is computing is waited for). It reports false
+// when stop closed before every type was started.
+func (a *Analysis) computeSome(types []int, workers int, stop <-chan struct{}) bool {
 	work := make(chan int)
 	var wg sync.WaitGroup
 	for w := 0; w < max(workers, 1); w++ {
@@ -354,13 +367,22 @@ func (a *Analysis) computeSome(types []int, workers int) {
 			}
 		}()
 	}
+	all := true
 	for _, i := range types {
-		if !a.lazy[i].done.Load() {
-			work <- i
+		if a.lazy[i].done.Load() {
+			continue
 		}
+		select {
+		case work <- i:
+			continue
+		case <-stop: // a nil stop never closes
+		}
+		all = false
+		break
 	}
 	close(work)
 	wg.Wait()
+	return all
 }
 
 // Computed reports how many types have their coverage computed (the
@@ -569,8 +591,33 @@ func (a *Analysis) typePos(id string) (int, error) {
 
 // CellIndex returns the position of c in Data.Cells.
 func (a *Analysis) CellIndex(c spatial.Cell) (int, bool) {
-	i, ok := a.cellIndex[c]
+	i, ok := a.cellPos(c)
 	return int(i), ok
+}
+
+// cellLookup maps a cell to its position in Data.Cells, built on first use.
+type cellLookup struct {
+	once sync.Once
+	m    map[spatial.Cell]int32
+}
+
+// cellIdx is the position of c in Data.Cells (0 when it is not there).
+func (a *Analysis) cellIdx(c spatial.Cell) int {
+	i, _ := a.cellPos(c)
+	return int(i)
+}
+
+// cellPos is the position of c in Data.Cells.
+func (a *Analysis) cellPos(c spatial.Cell) (int32, bool) {
+	l := a.cellIndex
+	l.once.Do(func() {
+		l.m = make(map[spatial.Cell]int32, len(a.Data.Cells))
+		for i, c := range a.Data.Cells {
+			l.m[c.Cell] = int32(i)
+		}
+	})
+	i, ok := l.m[c]
+	return i, ok
 }
 
 // Unit returns the unit with the given code.

@@ -50,7 +50,7 @@ func (a *Analysis) CellAt(p orb.Point) (int, error) {
 		return -1, fieldErr("lon", fmt.Errorf("%v: %w", err, ErrInvalid))
 	}
 	c := spatial.CellOf(p, a.Data.Resolution)
-	i, ok := a.cellIndex[c]
+	i, ok := a.cellPos(c)
 	if !ok {
 		return -1, fmt.Errorf("nobody lives in H3 cell %s at %.6f,%.6f (no populated cell of dataset %s): %w", c, p[0], p[1], a.Data.Name, ErrNotFound)
 	}
@@ -66,7 +66,7 @@ func (a *Analysis) CellByID(h3 string) (int, error) {
 	if c.Resolution() != a.Data.Resolution {
 		return -1, fieldErr("h3", fmt.Errorf("H3 cell %s has resolution %d; dataset %s works at %d: %w", h3, c.Resolution(), a.Data.Name, a.Data.Resolution, ErrInvalid))
 	}
-	i, ok := a.cellIndex[c]
+	i, ok := a.cellPos(c)
 	if !ok {
 		return -1, fmt.Errorf("H3 cell %s is not a populated cell of dataset %s: %w", h3, a.Data.Name, ErrNotFound)
 	}

@@ -2,6 +2,7 @@ package coverage
 
 import (
 	"math"
+	"sync"
 
 	"github.com/paulmach/orb"
 
@@ -48,17 +49,27 @@ type unreachable interface {
 type Euclidean struct {
 	detour  float64
 	centres []orb.Point
-	index   spatial.PointIndex[int32]
+	once    sync.Once
+	index   spatial.PointIndex[int32] // built on first use (indexed)
 }
 
-// NewEuclidean indexes the demand points (cell centres). detour multiplies
-// straight-line metres (1.3 by default: street networks are rarely straight).
+// NewEuclidean measures from the demand points (cell centres). detour
+// multiplies straight-line metres (1.3 by default: street networks are
+// rarely straight). The points are indexed when first measured from, so
+// an analysis answers what needs no distance without waiting for it.
 func NewEuclidean(centres []orb.Point, detour float64) *Euclidean {
-	e := &Euclidean{detour: detour, centres: centres}
-	for i, p := range centres {
-		e.index.Insert(p, int32(i))
-	}
-	return e
+	return &Euclidean{detour: detour, centres: centres}
+}
+
+// indexed returns the R-tree of the centres, built once (in cell order,
+// so searches visit cells in the same order every time).
+func (e *Euclidean) indexed() *spatial.PointIndex[int32] {
+	e.once.Do(func() {
+		for i, p := range e.centres {
+			e.index.Insert(p, int32(i))
+		}
+	})
+	return &e.index
 }
 
 // Method is "euclidean".
@@ -73,9 +84,10 @@ func (e *Euclidean) Nearest(sites []orb.Point, limitM float64, out []Hit) {
 		out[i] = NoHit
 	}
 	straight := limitM / e.detour
+	ix := e.indexed()
 	for s, p := range sites {
 		r := spatial.NewRuler(p[1])
-		e.index.WithinM(r, p, straight, func(_ orb.Point, cell int32, d float64) bool {
+		ix.WithinM(r, p, straight, func(_ orb.Point, cell int32, d float64) bool {
 			if dm := float32(d * e.detour); dm < out[cell].DistM || (dm == out[cell].DistM && int32(s) < out[cell].Site) {
 				out[cell] = Hit{DistM: dm, Site: int32(s)}
 			}
@@ -87,7 +99,7 @@ func (e *Euclidean) Nearest(sites []orb.Point, limitM float64, out []Hit) {
 // Reach implements DistanceSource.
 func (e *Euclidean) Reach(site orb.Point, limitM float64, fn func(cell int, distM float32)) {
 	r := spatial.NewRuler(site[1])
-	e.index.WithinM(r, site, limitM/e.detour, func(_ orb.Point, cell int32, d float64) bool {
+	e.indexed().WithinM(r, site, limitM/e.detour, func(_ orb.Point, cell int32, d float64) bool {
 		fn(int(cell), float32(d*e.detour))
 		return true
 	})

@@ -139,7 +139,7 @@ func (a *Analysis) gapArea(tc *TypeCoverage, u int32, group []spatial.Cell, leve
 	}
 	sum := 0.0
 	for _, c := range group {
-		ci := int(a.cellIndex[c])
+		ci := a.cellIdx(c)
 		g.Residents += a.Data.Cells[ci].Population
 		if len(mandatory) > 0 {
 			sum += a.coveredShare(ci, mandatory)
@@ -149,7 +149,7 @@ func (a *Analysis) gapArea(tc *TypeCoverage, u int32, group []spatial.Cell, leve
 	if len(mandatory) > 0 {
 		g.Completeness = sum / float64(len(group))
 	}
-	first := int(a.cellIndex[group[0]])
+	first := a.cellIdx(group[0])
 	for _, l := range UnitLevels {
 		of := a.unitOf[l]
 		if of == nil || of[first] < 0 {

@@ -202,7 +202,10 @@ func TestLazyTypesConcurrent(t *testing.T) {
 				switch g % 4 {
 				case 0: // every type at once
 					got[g] = a.Types()
-				case 1: // a summary, which needs them all
+				case 1: // a cell looked up, and a summary, which needs them all
+					if i, ok := a.CellIndex(ds.Cells[g].Cell); !ok || i != g {
+						t.Errorf("CellIndex of cell %d = %d, %v", g, i, ok)
+					}
 					a.Summary("", coverage.DefaultProfile)
 					got[g] = a.Types()
 				default: // types one by one, in a random order

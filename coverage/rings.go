@@ -56,7 +56,7 @@ func (a *Analysis) CellRing(i int) orb.Ring {
 // the data (CellRing), else drawn; for spatial.OutlineOf, so that gap
 // areas and catchments outline the hexagons the layers already drew.
 func (a *Analysis) cellBoundary(c spatial.Cell) orb.Ring {
-	if i, ok := a.cellIndex[c]; ok {
+	if i, ok := a.cellPos(c); ok {
 		return a.CellRing(int(i))
 	}
 	return spatial.Boundary(c)

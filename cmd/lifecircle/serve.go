@@ -71,7 +71,7 @@ func (f *serverFlags) serveHTTP(ctx context.Context, s *api.Server, stdout io.Wr
 	s.SetPrivate(f.private)
 	s.SetAllowedOrigins(f.origins)
 	// the types not computed yet, in the background after the first answer
-	s.SetWarmUp(true)
+	s.SetWarmUp(ctx)
 	s.SetGeoPackageWriter(gpkgstore.WriteCollectionFile) // ?f=gpkg downloads
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
