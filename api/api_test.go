@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -157,6 +158,60 @@ func TestFilters(t *testing.T) {
 	}
 }
 
+// TestGapAreasInView: the map's side list asks for the gap areas of its
+// view (bbox=, limit=): exactly those whose extent meets the box, in rank
+// order (residents unserved, most first), the count of all of them in
+// numberMatched.
+func TestGapAreasInView(t *testing.T) {
+	h := newTestServer(t)
+	page := func(url string) ([]*geojson.Feature, int) {
+		t.Helper()
+		rec := get(t, h, http.MethodGet, url)
+		if rec.Code != 200 {
+			t.Fatalf("%s: %d %s", url, rec.Code, rec.Body)
+		}
+		fc, err := geojson.UnmarshalFeatureCollection(rec.Body.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n struct {
+			Matched int `json:"numberMatched"`
+		}
+		json.Unmarshal(rec.Body.Bytes(), &n)
+		return fc.Features, n.Matched
+	}
+	all, _ := page("/v1/layers/gap-areas?type=pharmacy")
+	if len(all) < 2 {
+		t.Fatalf("the fixture has %d pharmacy gap areas, want several", len(all))
+	}
+	// a box around the first area's extent only
+	b := all[0].Geometry.Bound()
+	box := fmt.Sprintf("%g,%g,%g,%g", b.Min[0], b.Min[1], b.Max[0], b.Max[1])
+	var want []any
+	for _, f := range all {
+		if f.Geometry.Bound().Intersects(b) {
+			want = append(want, f.Properties["id"])
+		}
+	}
+	got, matched := page("/v1/layers/gap-areas?type=pharmacy&limit=20&bbox=" + box)
+	var ids []any
+	for i, f := range got {
+		ids = append(ids, f.Properties["id"])
+		if i > 0 && f.Properties.MustFloat64("residents") > got[i-1].Properties.MustFloat64("residents") {
+			t.Errorf("bbox=%s: not ranked by residents unserved: %v after %v", box, f.Properties["residents"], got[i-1].Properties["residents"])
+		}
+	}
+	if fmt.Sprint(ids) != fmt.Sprint(want) || matched != len(want) {
+		t.Errorf("bbox=%s: %v (matched %d), want the areas meeting the box %v", box, ids, matched, want)
+	}
+	if got, matched := page("/v1/layers/gap-areas?type=pharmacy&limit=1&bbox=103,29,105,32"); len(got) != 1 || matched != len(all) || got[0].Properties["id"] != all[0].Properties["id"] {
+		t.Errorf("limit=1 over the whole city: %d areas, matched %d; want the first of %d", len(got), matched, len(all))
+	}
+	if got, _ := page("/v1/layers/gap-areas?type=pharmacy&bbox=0,0,1,1"); len(got) != 0 {
+		t.Errorf("a box far away holds %d gap areas", len(got))
+	}
+}
+
 func TestBadRequests(t *testing.T) {
 	h := newTestServer(t)
 	cases := []struct {
@@ -172,6 +227,8 @@ func TestBadRequests(t *testing.T) {
 		{"/v1/layers/gaps?type=kindergarten&bbox=a,2,3,4", 400, "bbox", "not a number"},
 		{"/v1/layers/gaps?type=kindergarten&bbox=30.6,104,30.7,104.2", 400, "bbox", "outside WGS84"},
 		{"/v1/layers/gaps?type=kindergarten&bbox=104.2,30.6,104,30.7", 400, "bbox", "min greater than max"},
+		{"/v1/layers/gap-areas?type=kindergarten&bbox=104.2,30.6,104,30.7", 400, "bbox", "min greater than max"},
+		{"/v1/layers/gap-areas?type=kindergarten&bbox=104,30.6,104.2", 400, "bbox", "four numbers"},
 		{"/v1/layers/gaps?type=kindergarten&unit=XX", 400, "unit", "does not exist"},
 		{"/v1/layers/gaps?type=kindergarten&limit=-1", 400, "limit", "whole number"},
 		{"/v1/layers/gaps?type=kindergarten&bbbox=1", 400, "bbbox", "unknown query parameter"},

@@ -196,6 +196,9 @@ func (c *Collection) Query(q Query) (Page, error) {
 	switch {
 	case q.Bound != nil:
 		cand, scanned = c.src.search(*q.Bound)
+		if cand == nil { // nothing in the box (nil would mean every ordinal)
+			cand = []int{}
+		}
 		if unit >= 0 {
 			cand = filterOrdinals(cand, func(i int) bool { return c.src.inUnit(i, unit) })
 		}
