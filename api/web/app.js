@@ -46,6 +46,63 @@ let maplibregl;
 const maplibreReady = import('./vendor/maplibre-gl/maplibre-gl.mjs').then((m) => { maplibregl = m; m.prewarm(); });
 let styleReady; // resolves when the style is parsed: sources can take data
 
+// ---- the first view, before the map exists ------------------------------------
+// MapLibre and its worker take the first second or more to start. Meanwhile
+// the first view's data is fetched: its layers and panel figures (kept in
+// `early` for loadTypeLayers, so no URL is asked twice) and its tiles (into
+// the HTTP cache, where the worker's own requests find them and only
+// revalidate). The worker then has everything at once and the map is drawn
+// in fewer frames (each one costs a software-rendered 1400 × 900 frame
+// without a GPU).
+const early = new Map();
+function fetchEarly(path) {
+  if (!early.has(path)) {
+    const p = get(path);
+    p.catch(() => {}); // its reader reports a failure
+    early.set(path, p);
+  }
+  return early.get(path);
+}
+function getEarly(path) {
+  const p = early.get(path);
+  if (!p) return get(path);
+  early.delete(path);
+  return p;
+}
+
+// viewTiles lists the z/x/y of the tiles a view needs (centre, zoom, size in
+// CSS pixels), the way MapLibre covers a flat map with 512-pixel tiles at
+// floor(zoom), clamped to the source's zoom range.
+function viewTiles([lon, lat], zoom, w, h, minz, maxz) {
+  const z = Math.floor(zoom);
+  if (z < minz) return [];
+  const tz = Math.min(z, maxz);
+  const world = 512 * 2 ** zoom; // pixels
+  const px = ((lon + 180) / 360) * world;
+  const s = Math.sin((lat * Math.PI) / 180);
+  const py = (0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI)) * world;
+  const n = 2 ** tz, tile = world / n;
+  const out = [];
+  for (let x = Math.floor((px - w / 2) / tile); x <= Math.floor((px + w / 2) / tile); x++) {
+    for (let y = Math.max(0, Math.floor((py - h / 2) / tile)); y <= Math.min(n - 1, Math.floor((py + h / 2) / tile)); y++) {
+      out.push(`${tz}/${((x % n) + n) % n}/${y}`);
+    }
+  }
+  return out;
+}
+
+// fetchFirstView asks for the first view's tiles and layers while MapLibre
+// starts; it returns the layers the initial style is built with.
+function fetchFirstView(center, zoom) {
+  const r = $('#map').getBoundingClientRect();
+  const at = (tmpl, minz) => viewTiles(center, zoom, r.width, r.height, minz, 16).map((t) => tmpl.replace('{z}/{x}/{y}', t));
+  const urls = [...at(coverageTiles(state.type)[0], 10), ...at(gapAreaTiles(state.type)[0], 0), ...(app.basemap ? at(basemapTiles()[0], 0) : [])];
+  for (const u of urls) fetch(u).then((resp) => resp.arrayBuffer()).catch(() => {}); // the worker's request reports errors
+  const u = layerURLs(state.type, state.by);
+  for (const path of [...panelURLs(state.type, state.by), ...summaryURLs()]) fetchEarly(path);
+  return Promise.all([fetchEarly(u.facilities), fetchEarly(u.units)]).then(([facilities, units]) => ({ facilities, units }), () => ({}));
+}
+
 function toast(msg, bad = false) {
   const el = $('#toast');
   el.textContent = msg;
@@ -87,6 +144,17 @@ function gapAreaTiles(type) {
 }
 function coverageTiles(type) {
   return [`${location.origin}/tiles/coverage-${encodeURIComponent(type)}/{z}/{x}/{y}.pbf${qs({ profile: state.profile === 'default' ? '' : state.profile })}`];
+}
+function basemapTiles() { return [`${location.origin}/tiles/basemap/{z}/{x}/{y}.pbf`]; }
+function layerURLs(type, by) {
+  return { facilities: `/v1/layers/facilities${qs({ type })}`, units: `/v1/layers/units${qs({ level: by, type })}` };
+}
+// the side panel's figures of a type: its gap areas, its equity
+function panelURLs(type, by) {
+  return [`/v1/layers/gap-areas${qs({ type, limit: 1000 })}`, `/v1/equity${qs({ type, by })}`];
+}
+function summaryURLs() {
+  return [`/v1/summary${qs({ by: state.by, profile: state.profile === 'default' ? '' : state.profile })}`, `/v1/plan/trajectory${qs({ by: state.by })}`];
 }
 // changedFilter: the cells of app.changed (a match on h3 is a hash lookup).
 function changedFilter() {
@@ -139,7 +207,10 @@ app.setChanged = setChanged;
 // first frame after the coverage source has loaded every tile in view at
 // its new address with the type's cells queryable (app.timings.coverage_*,
 // from the user's change, or from navigation for the first type), and the
-// first idle after it. performance marks name both.
+// first idle after it. performance marks name both. Each is taken at the
+// next animation frame: by then the browser has composited the frame
+// MapLibre drew (without a GPU, read its pixels back), so the time is that
+// of pixels on screen, not of WebGL calls issued.
 function watchCoverage(type, url) {
   const since = app.changeAt ?? 0;
   const what = app.changeAt == null ? 'navigation' : app.changeWhat || 'change';
@@ -148,23 +219,24 @@ function watchCoverage(type, url) {
   const onRender = () => {
     if (seq !== app.watchSeq) { map.off('render', onRender); return; }
     const src = map.getSource('coverage');
-    if (!src || src.tiles[0] !== url || !map.isSourceLoaded('coverage')) return;
+    if (!src || src.tiles[0] !== url || !map.isSourceLoaded('coverage') || !app.painted) return;
     // the type's cells are drawn, or there are none in view (outside the city, below zoom 10)
     const hits = map.queryRenderedFeatures({ layers: ['coverage-fill'] });
     if (hits.length && !hits.some((f) => f.properties.type === type)) return;
     map.off('render', onRender);
-    const drawn = performance.now();
-    performance.mark(`coverage-drawn:${type}`);
     app.coverageReady = true;
-    app.marks.push({ what, type, profile: state.profile, drawn_ms: Math.round(drawn - since) });
-    map.once('idle', () => {
-      if (seq !== app.watchSeq) return;
-      const idle = performance.now();
-      performance.mark(`coverage-idle:${type}`);
-      const m = app.marks[app.marks.length - 1];
-      m.idle_ms = Math.round(idle - since);
-      app.timings.last = m;
+    const m = { what, type, profile: state.profile };
+    requestAnimationFrame(() => {
+      m.drawn_ms = Math.round(performance.now() - since);
+      performance.mark(`coverage-drawn:${type}`);
+      app.marks.push(m);
     });
+    map.once('idle', () => requestAnimationFrame(() => {
+      if (seq !== app.watchSeq) return;
+      m.idle_ms = Math.round(performance.now() - since);
+      performance.mark(`coverage-idle:${type}`);
+      app.timings.last = m;
+    }));
   };
   map.on('render', onRender);
   map.triggerRepaint();
@@ -218,19 +290,19 @@ function setPlaceLanguage() {
   if (map && map.getLayer('bm-places')) map.setLayoutProperty('bm-places', 'text-field', placeText());
 }
 
-function buildStyle() {
+// buildStyle: the whole style, with the first view's layers when they are
+// in (first.facilities, first.units) so that no setData follows the load.
+function buildStyle(first = {}) {
   return {
     version: 8,
     transition: { duration: 0, delay: 0 }, // repaint once, not over several frames
     ...(app.basemap ? { glyphs: `${location.origin}/fonts/{fontstack}/{range}.pbf` } : {}),
     sources: {
-      units: { type: 'geojson', data: empty, promoteId: 'code' },
+      units: { type: 'geojson', data: first.units || empty, promoteId: 'code' },
       coverage: { type: 'vector', tiles: coverageTiles(state.type), minzoom: 10, maxzoom: 16, promoteId: 'h3' },
       gapareas: { type: 'vector', tiles: gapAreaTiles(state.type), maxzoom: 16 },
-      facilities: { type: 'geojson', data: empty },
-      selected: { type: 'geojson', data: empty },
-      sites: { type: 'geojson', data: empty },
-      ...(app.basemap ? { basemap: { type: 'vector', tiles: [`${location.origin}/tiles/basemap/{z}/{x}/{y}.pbf`], minzoom: 0, maxzoom: 16, attribution: '© OpenStreetMap contributors (ODbL)' } } : {}),
+      facilities: { type: 'geojson', data: first.facilities || empty },
+      ...(app.basemap ? { basemap: { type: 'vector', tiles: basemapTiles(), minzoom: 0, maxzoom: 16, attribution: '© OpenStreetMap contributors (ODbL)' } } : {}),
     },
     layers: [
       { id: 'background', type: 'background', paint: { 'background-color': '#eef0ea' } },
@@ -241,7 +313,6 @@ function buildStyle() {
       cellLayer('changed-fill', state.type),
       { id: 'units-line', type: 'line', source: 'units', paint: { 'line-color': '#34495e', 'line-width': ['case', ['boolean', ['feature-state', 'selected'], false], 3.5, 1.4] } },
       cellLayer('gapareas-line', state.type),
-      { id: 'selected-line', type: 'line', source: 'selected', paint: { 'line-color': '#e8590c', 'line-width': 3 } },
       cellLayer('cell-selected', state.type),
       { id: 'facilities-circle', type: 'circle', source: 'facilities', paint: {
         'circle-radius': ['interpolate', ['linear'], ['zoom'], 11, 3.5, 15, 7],
@@ -251,9 +322,57 @@ function buildStyle() {
         'circle-opacity': ['case', ['get', 'in_force'], 1, 0.55],
       } },
       ...placeLayers(),
-      { id: 'sites-circle', type: 'circle', source: 'sites', paint: { 'circle-radius': 6, 'circle-color': '#e8590c', 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } },
     ],
   };
+}
+
+// Two overlays exist only once they have something to show (each GeoJSON
+// source costs the worker a round trip and the map a frame at start): the
+// outline of the gap area flown to, and the workbench's proposed sites.
+const OVERLAYS = {
+  selected: { layer: { id: 'selected-line', type: 'line', source: 'selected', paint: { 'line-color': '#e8590c', 'line-width': 3 } }, before: 'cell-selected' },
+  sites: { layer: { id: 'sites-circle', type: 'circle', source: 'sites', paint: { 'circle-radius': 6, 'circle-color': '#e8590c', 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } } },
+};
+export function setOverlay(id, features) {
+  const data = { type: 'FeatureCollection', features };
+  const src = map.getSource(id);
+  if (src) { src.setData(data); return; }
+  if (!features.length) return;
+  map.addSource(id, { type: 'geojson', data });
+  map.addLayer(OVERLAYS[id].layer, OVERLAYS[id].before);
+}
+app.setOverlay = setOverlay;
+
+// holdFirstFrames: MapLibre draws no frame of the first view until every
+// source has loaded, then draws it whole. Without a GPU each frame drawn is
+// rasterised by SwiftShader and read back for the software compositor (a few
+// hundred milliseconds each on two cores), and the first view would
+// otherwise be drawn six or more times as its parts come in (the empty
+// style, each source as it loads), each frame slowing the worker that
+// parses the tiles. The frames still run (tiles are asked for, the worker's
+// results taken in); only the painter's drawing is skipped until the frame
+// in which the map has loaded. After 8 s the map is drawn as it is.
+// (Painter#render is MapLibre's internal drawing step, of the vendored,
+// pinned 6.17.0; app.painted counts the frames drawn.)
+function holdFirstFrames() {
+  const painter = map.painter;
+  const draw = painter.render;
+  app.painted = 0;
+  painter.render = function (...args) {
+    if (!app.revealed) {
+      // everything loaded and the labels placed (a placement still settling
+      // asks for the next frame)
+      if (!map.loaded() || map._placementDirty) return undefined;
+      app.revealed = true;
+    }
+    app.painted++;
+    return draw.apply(this, args);
+  };
+  setTimeout(() => {
+    if (app.revealed) return;
+    app.revealed = true;
+    map.triggerRepaint();
+  }, 8000);
 }
 
 // ---- loading -----------------------------------------------------------------------
@@ -281,16 +400,21 @@ async function loadTypeLayers({ summary = false } = {}) {
   const current = () => seq === loadSeq;
   // each answer is drawn once it is in and the style can take it
   const draw = (req, fn) => Promise.all([req, styleReady]).then(([v]) => { if (current()) fn(v); });
+  // the first view's layers may be in the style already (buildStyle)
+  const styled = app.styled || {};
+  app.styled = null;
+  const u = layerURLs(type, by);
+  const [gapsURL, equityURL] = panelURLs(type, by);
   const jobs = [
-    draw(get(`/v1/layers/facilities${qs({ type })}`), (fac) => map.getSource('facilities').setData(fac)),
-    draw(get(`/v1/layers/units${qs({ level: by, type })}`), (units) => {
+    draw(getEarly(u.facilities), (fac) => { if (fac !== styled.facilities) map.getSource('facilities').setData(fac); }),
+    draw(getEarly(u.units), (units) => {
       app.units = units;
-      map.getSource('units').setData(applyStep(units));
+      if (units !== styled.units) map.getSource('units').setData(applyStep(units));
       if (app.labelsBy !== by) { placeUnitLabels(units.features); app.labelsBy = by; }
     }),
     // the ranked list of the side panel (the outlines come as tiles)
-    draw(get(`/v1/layers/gap-areas${qs({ type, limit: 1000 })}`), (gaps) => { app.gapAreas = gaps.features; }),
-    draw(get(`/v1/equity${qs({ type, by })}`).catch(() => null), (eq) => { app.equity = eq; }),
+    draw(getEarly(gapsURL), (gaps) => { app.gapAreas = gaps.features; }),
+    draw(getEarly(equityURL).catch(() => null), (eq) => { app.equity = eq; }),
   ];
   if (summary) jobs.push(loadSummary());
   const all = Promise.all(jobs);
@@ -318,10 +442,8 @@ function applyStep(units) {
 }
 
 async function loadSummary() {
-  const [sum, tr] = await Promise.all([
-    get(`/v1/summary${qs({ by: state.by, profile: state.profile === 'default' ? '' : state.profile })}`),
-    get(`/v1/plan/trajectory${qs({ by: state.by })}`).catch(() => null),
-  ]);
+  const [sumURL, trURL] = summaryURLs();
+  const [sum, tr] = await Promise.all([getEarly(sumURL), getEarly(trURL).catch(() => null)]);
   app.summary = sum;
   app.trajectory = tr;
   if (!tr || Number(state.step) >= tr.steps.length) state.step = '0';
@@ -474,7 +596,7 @@ export function flyToGap(id) {
   const f = app.gapAreas.find((g) => g.properties.id === id);
   if (!f) return;
   const [x0, y0, x1, y1] = bboxOf(f.geometry);
-  map.getSource('selected').setData({ type: 'FeatureCollection', features: [f] });
+  setOverlay('selected', [f]);
   map.fitBounds([[x0, y0], [x1, y1]], { padding: 60, maxZoom: 16, duration: 600 });
 }
 app.flyToGap = flyToGap;
@@ -669,14 +791,17 @@ async function main() {
   readURL();
   setLang(state.lang);
   applyLang();
-  await Promise.all([loadCatalog(), maplibreReady]);
+  const center = state.c ? state.c.split(',').map(Number) : [104.0858, 30.6903];
+  const zoom = state.z ? Number(state.z) : 12.6;
+  const [firstLayers] = await Promise.all([loadCatalog().then(() => fetchFirstView(center, zoom)), maplibreReady]);
   applyLang();
-  const [lon, lat] = state.c ? state.c.split(',').map(Number) : [104.0858, 30.6903];
+  app.styled = firstLayers;
   map = new maplibregl.Map({
-    container: 'map', style: buildStyle(), center: [lon, lat], zoom: state.z ? Number(state.z) : 12.6,
+    container: 'map', style: buildStyle(firstLayers), center, zoom,
     attributionControl: false, maxZoom: 18, minZoom: 8, fadeDuration: 0, localIdeographFontFamily: CJK_FONTS,
   });
   window.__map = map;
+  holdFirstFrames();
   styleReady = new Promise((r) => map.once('style.load', r));
   app.coverageType = state.type;
   watchCoverage(state.type, coverageTiles(state.type)[0]); // timed from navigation

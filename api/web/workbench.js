@@ -165,7 +165,7 @@ export class Workbench {
     for (const p of this.proposals) for (const f of p.facilities || []) {
       features.push({ type: 'Feature', geometry: { type: 'Point', coordinates: f.location }, properties: { id: f.id, type: f.type, proposal: p.id } });
     }
-    this.map.getSource('sites').setData({ type: 'FeatureCollection', features });
+    this.app.setOverlay('sites', features);
   }
 
   async recommend() {
