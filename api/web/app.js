@@ -91,6 +91,17 @@ function viewTiles([lon, lat], zoom, w, h, minz, maxz) {
   return out;
 }
 
+// viewBounds is the [west, south, east, north] of a view (centre, zoom, size
+// in CSS pixels) before the map exists.
+function viewBounds([lon, lat], zoom, w, h) {
+  const world = 512 * 2 ** zoom;
+  const s = Math.sin((lat * Math.PI) / 180);
+  const px = ((lon + 180) / 360) * world, py = (0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI)) * world;
+  const lonOf = (x) => (x / world) * 360 - 180;
+  const latOf = (y) => (Math.atan(Math.sinh(Math.PI * (1 - (2 * y) / world))) * 180) / Math.PI;
+  return [lonOf(px - w / 2), latOf(py + h / 2), lonOf(px + w / 2), latOf(py - h / 2)];
+}
+
 // fetchFirstView asks for the first view's tiles and layers while MapLibre
 // starts; it returns the layers the initial style is built with.
 function fetchFirstView(center, zoom) {
@@ -99,7 +110,8 @@ function fetchFirstView(center, zoom) {
   const urls = [...at(coverageTiles(state.type)[0], 10), ...at(gapAreaTiles(state.type)[0], 0), ...(app.basemap ? at(basemapTiles()[0], 0) : [])];
   for (const u of urls) fetch(u).then((resp) => resp.arrayBuffer()).catch(() => {}); // the worker's request reports errors
   const u = layerURLs(state.type, state.by);
-  for (const path of [...panelURLs(state.type, state.by), ...summaryURLs()]) fetchEarly(path);
+  app.firstBox = viewBox(viewBounds(center, zoom, r.width, r.height));
+  for (const path of [equityURL(state.type, state.by), ...summaryURLs(), gapListURL(state.type, app.firstBox)]) fetchEarly(path);
   return Promise.all([fetchEarly(u.facilities), fetchEarly(u.units)]).then(([facilities, units]) => ({ facilities, units }), () => ({}));
 }
 
@@ -149,10 +161,8 @@ function basemapTiles() { return [`${location.origin}/tiles/basemap/{z}/{x}/{y}.
 function layerURLs(type, by) {
   return { facilities: `/v1/layers/facilities${qs({ type })}`, units: `/v1/layers/units${qs({ level: by, type })}` };
 }
-// the side panel's figures of a type: its gap areas, its equity
-function panelURLs(type, by) {
-  return [`/v1/layers/gap-areas${qs({ type, limit: 1000 })}`, `/v1/equity${qs({ type, by })}`];
-}
+// the side panel's figures of a type: its equity
+function equityURL(type, by) { return `/v1/equity${qs({ type, by })}`; }
 function summaryURLs() {
   return [`/v1/summary${qs({ by: state.by, profile: state.profile === 'default' ? '' : state.profile })}`, `/v1/plan/trajectory${qs({ by: state.by })}`];
 }
@@ -404,7 +414,6 @@ async function loadTypeLayers({ summary = false } = {}) {
   const styled = app.styled || {};
   app.styled = null;
   const u = layerURLs(type, by);
-  const [gapsURL, equityURL] = panelURLs(type, by);
   const jobs = [
     draw(getEarly(u.facilities), (fac) => { if (fac !== styled.facilities) map.getSource('facilities').setData(fac); }),
     draw(getEarly(u.units), (units) => {
@@ -412,9 +421,9 @@ async function loadTypeLayers({ summary = false } = {}) {
       if (units !== styled.units) map.getSource('units').setData(applyStep(units));
       if (app.labelsBy !== by) { placeUnitLabels(units.features); app.labelsBy = by; }
     }),
-    // the ranked list of the side panel (the outlines come as tiles)
-    draw(getEarly(gapsURL), (gaps) => { app.gapAreas = gaps.features; }),
-    draw(getEarly(equityURL).catch(() => null), (eq) => { app.equity = eq; }),
+    // the ranked list of the side panel: the view's gap areas (the outlines come as tiles)
+    Promise.all([styleReady]).then(() => loadGapList(type)),
+    draw(getEarly(equityURL(type, by)).catch(() => null), (eq) => { app.equity = eq; }),
   ];
   if (summary) jobs.push(loadSummary());
   const all = Promise.all(jobs);
@@ -478,7 +487,6 @@ function bboxOf(geom) {
   return [x0, y0, x1, y1];
 }
 app.bboxOf = bboxOf;
-const intersects = (a, b) => a[0] <= b[2] && b[0] <= a[2] && a[1] <= b[3] && b[1] <= a[3];
 
 // ---- planner panel ----------------------------------------------------------------
 function typeOptions(selected) {
@@ -517,19 +525,68 @@ function legendHTML() {
   </div>`;
 }
 
-function gapListHTML() {
-  let list = app.gapAreas;
-  if (map) {
-    const b = map.getBounds();
-    const view = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()];
-    list = list.filter((f) => intersects(bboxOf(f.geometry), view));
-  }
-  if (state.unit) list = list.filter((f) => (f.properties.units || []).includes(state.unit));
-  if (!list.length) return `<p class="note">${esc(t('none_in_view'))}</p>`;
-  return `<ol class="gaps" id="gap-list">${list.slice(0, 20).map((f) => {
+// ---- the gap areas of the view --------------------------------------------------
+// The side list ranks the gap areas in view by residents unserved: the API
+// answers the view's box (bbox=, and the open unit) in rank order, at most
+// GAP_LIST of them, asked again when the map stops moving. A city of a
+// million cells has thousands of gap areas; only the view's first ones
+// travel. Every gap area fetched is kept by id (flyToGap).
+const GAP_LIST = 20;
+function viewBox([w, s, e, n]) {
+  const r = (v) => Math.round(v * 1e5) / 1e5;
+  return [r(Math.max(-180, w)), r(Math.max(-90, s)), r(Math.min(180, e)), r(Math.min(90, n))];
+}
+function mapBox() {
+  const b = map.getBounds();
+  return viewBox([b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]);
+}
+function gapListURL(type, box) {
+  return `/v1/layers/gap-areas${qs({ type, bbox: box.join(','), unit: state.unit, limit: GAP_LIST })}`;
+}
+const gapIndex = new Map();
+function keepGaps(features) { for (const f of features) gapIndex.set(f.properties.id, f); }
+
+let gapSeq = 0;
+async function loadGapList(type = state.type) {
+  const seq = ++gapSeq;
+  const box = app.firstBox || mapBox(); // the first list was asked for before the map existed
+  app.firstBox = null;
+  const fc = await getEarly(gapListURL(type, box));
+  if (seq !== gapSeq || type !== state.type) return;
+  keepGaps(fc.features);
+  app.gapAreas = fc.features;
+  app.gapView = { box, type, unit: state.unit, matched: fc.numberMatched };
+  const g = $('#gaps');
+  if (g) { g.innerHTML = gapListHTML(); bindGapList(g); }
+}
+let gapTimer;
+function refreshGapList(delay = 0) {
+  clearTimeout(gapTimer);
+  gapTimer = setTimeout(() => loadGapList().catch((err) => toast(err.message, true)), delay);
+}
+
+function gapItems(list) {
+  return list.map((f) => {
     const p = f.properties;
     return `<li data-gap="${esc(p.id)}" value="${p.rank}"><b>${num(p.residents)}</b> ${esc(t('residents'))} · ${num(p.cells)} ${esc(t('cells'))} · ${esc(p.unit_name || '')}</li>`;
-  }).join('')}</ol>`;
+  }).join('');
+}
+function gapListHTML() {
+  const list = app.gapAreas;
+  if (!list.length) return `<p class="note">${esc(t('none_in_view'))}</p>`;
+  const n = (app.gapView && app.gapView.matched) || list.length;
+  return `<ol class="gaps" id="gap-list">${gapItems(list)}</ol>${n > list.length ? `<p class="note" id="gap-more">${esc(t('gaps_more', { n: num(n), k: list.length }))}</p>` : ''}`;
+}
+
+// unitGaps fills el with the unit's (or the city's) first gap areas.
+function unitGaps(el, code, k, html) {
+  const type = state.type;
+  get(`/v1/layers/gap-areas${qs({ type, unit: code, limit: k })}`).then((fc) => {
+    if (type !== state.type || !el.isConnected) return;
+    keepGaps(fc.features);
+    el.innerHTML = html(fc.features);
+    bindGapList(el);
+  }).catch((err) => toast(err.message, true));
 }
 
 function equityHTML() {
@@ -593,7 +650,7 @@ function bindGapList(root) {
 }
 
 export function flyToGap(id) {
-  const f = app.gapAreas.find((g) => g.properties.id === id);
+  const f = gapIndex.get(id);
   if (!f) return;
   const [x0, y0, x1, y1] = bboxOf(f.geometry);
   setOverlay('selected', [f]);
@@ -601,10 +658,6 @@ export function flyToGap(id) {
 }
 app.flyToGap = flyToGap;
 
-function refreshGapList() {
-  const g = $('#gaps');
-  if (g) { g.innerHTML = gapListHTML(); bindGapList(g); }
-}
 
 // ---- unit panel -------------------------------------------------------------------
 function showUnit(code, fly = true) {
@@ -619,7 +672,6 @@ function showUnit(code, fly = true) {
     .sort((a, b) => LEVELS.indexOf(a.ty.level) - LEVELS.indexOf(b.ty.level) || a.share - b.share);
   const noFac = app.summary.types.filter((x) => x.facilities === 0);
   const dqName = (q) => ({ none_mapped: t('dq_none_mapped'), likely_incomplete: t('dq_likely_incomplete') }[q] || '');
-  const gaps = app.gapAreas.filter((g) => (g.properties.units || []).includes(code));
   $('#info-body').innerHTML = `
     <h2>${esc(s.name)} <small class="note">${esc(t('ul_' + s.level))} ${esc(s.code)}</small></h2>
     <dl class="kv"><dt>${esc(t('residents'))}</dt><dd><b>${num(s.residents)}</b></dd><dt>${esc(t('cells'))}</dt><dd>${num(s.cells)}</dd>
@@ -629,14 +681,14 @@ function showUnit(code, fly = true) {
     ${app.summary.approximate ? `<div class="warn">${esc(t('dq_approx'))}</div>` : ''}
     ${noFac.length ? `<div class="warn">${esc(t('dq_no_fac', { t: noFac.slice(0, 4).map((x) => typeName(typeOf(x.id)).split('（')[0].split(' (')[0]).join('、') + (noFac.length > 4 ? t('and_more', { n: noFac.length }) : '') }))}</div>` : ''}
     <h3>${esc(t('unit_gaps'))}</h3>
-    ${gaps.length ? `<ol class="gaps" id="unit-gaps">${gaps.slice(0, 10).map((g) => `<li data-gap="${esc(g.properties.id)}" value="${g.properties.rank}"><b>${num(g.properties.residents)}</b> ${esc(t('residents'))} · ${num(g.properties.cells)} ${esc(t('cells'))}</li>`).join('')}</ol>` : `<p class="note">—</p>`}
+    <div id="unit-gaps-box"><p class="note">…</p></div>
     <h3>${esc(t('share_per_type'))}</h3>
     <table><thead><tr><th>${esc(t('type'))}</th><th class="n">${esc(t('share'))}</th><th class="n">${esc(t('gap'))}</th></tr></thead><tbody>
     ${rows.map((x) => `<tr${x.id === state.type ? ' style="background:#eef6f1"' : ''}><td>${esc(typeName(x.ty))}<br><small class="note">${esc(t('level_' + x.ty.level))}</small></td><td class="n">${pct(x.share)}${dqName(x.data_quality) ? `<br><small class="note">${esc(dqName(x.data_quality))}</small>` : ''}</td><td class="n">${num(x.uncovered)}</td></tr>`).join('')}
     </tbody></table>
     <p><button class="act sec" id="unit-print">${esc(t('print_view'))}</button></p>`;
   $('#info').hidden = false;
-  bindGapList($('#unit-gaps'));
+  unitGaps($('#unit-gaps-box'), code, 10, (gaps) => (gaps.length ? `<ol class="gaps" id="unit-gaps">${gapItems(gaps)}</ol>` : `<p class="note">—</p>`));
   $('#unit-print').onclick = () => openPrint();
   if (fly) {
     const [x0, y0, x1, y1] = bboxOf(f.geometry);
@@ -714,19 +766,19 @@ function renderPrintSheet() {
   const u = code && (s.units || []).find((x) => x.code === code);
   const ty = typeOf(state.type);
   const area = u || { name: t('city'), residents: s.residents, completeness: s.completeness, types: s.types };
-  const gaps = app.gapAreas.filter((g) => !code || (g.properties.units || []).includes(code)).slice(0, 10);
   sheet.innerHTML = `
     <div class="noprint"><button class="act" onclick="window.print()">${esc(t('print'))}</button> <span class="note">${esc(t('print_hint'))}</span></div>
     <h1>${esc(area.name)} · ${esc(typeName(ty))}</h1>
     <p class="note">${esc(app.health.dataset)} · ${esc(legendMethod())} · ${esc(t('pop_estimate'))}</p>
     <p>${esc(t('residents'))} <b>${num(area.residents)}</b> · ${LEVELS.map((l) => (area.completeness[l] != null ? `${t('level_' + l)} ${pct(area.completeness[l])}` : '')).filter(Boolean).join(' · ')}</p>
     <h3>${esc(t('gap_areas_print'))}</h3>
-    <table><thead><tr><th>${esc(t('rank'))}</th><th class="n">${esc(t('residents'))}</th><th class="n">${esc(t('cells'))}</th><th>${esc(t('unit'))}</th></tr></thead><tbody>
-    ${gaps.map((g) => `<tr><td>${g.properties.rank}</td><td class="n">${num(g.properties.residents)}</td><td class="n">${num(g.properties.cells)}</td><td>${esc(g.properties.unit_name || '')}</td></tr>`).join('')}</tbody></table>
+    <table><thead><tr><th>${esc(t('rank'))}</th><th class="n">${esc(t('residents'))}</th><th class="n">${esc(t('cells'))}</th><th>${esc(t('unit'))}</th></tr></thead><tbody id="print-gaps">
+    </tbody></table>
     <h3>${esc(t('share_per_type'))}</h3>
     <table><thead><tr><th>${esc(t('type'))}</th><th>${esc(t('level_lc15').slice(0, 0))}</th><th class="n">${esc(t('share'))}</th><th class="n">${esc(t('gap'))}</th></tr></thead><tbody>
     ${area.types.map((x) => ({ ...x, ty: typeOf(x.id) })).sort((a, b) => LEVELS.indexOf(a.ty.level) - LEVELS.indexOf(b.ty.level)).map((x) => `<tr><td>${esc(typeName(x.ty))}</td><td>${esc(t('level_' + x.ty.level))}</td><td class="n">${pct(x.share)}</td><td class="n">${num(x.uncovered)}</td></tr>`).join('')}
     </tbody></table>`;
+  unitGaps($('#print-gaps'), code, 10, (gaps) => gaps.map((g) => `<tr><td>${g.properties.rank}</td><td class="n">${num(g.properties.residents)}</td><td class="n">${num(g.properties.cells)}</td><td>${esc(g.properties.unit_name || '')}</td></tr>`).join(''));
   map.resize();
   const f = code && (app.units ? app.units.features : []).find((x) => x.properties.code === code);
   if (f) {
@@ -809,7 +861,7 @@ async function main() {
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
   map.addControl(new maplibregl.AttributionControl({ compact: true, customAttribution: '© OpenStreetMap contributors (ODbL) · lifecircle' }), 'bottom-right');
   map.on('idle', () => { window.__idle = true; app.idleAt = performance.now(); });
-  map.on('moveend', () => { refreshGapList(); writeURL(); });
+  map.on('moveend', () => { refreshGapList(300); writeURL(); });
   const first = loadTypeLayers({ summary: true });
   await styleReady;
   workbench = new Workbench(app, map, maplibregl);

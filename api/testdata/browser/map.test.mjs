@@ -235,11 +235,24 @@ try {
   n = await page.evaluate(() => window.__app.drawn);
   await page.selectOption('#type', 'kindergarten');
   await waitDrawn(page, n + 1);
-  const small = await page.evaluate(() => {
-    const g = window.__app.gapAreas.filter((f) => f.properties.cells <= 50).sort((a, b) => a.properties.cells - b.properties.cells)[0];
-    return g && { id: g.properties.id, bbox: window.__app.bboxOf(g.geometry) };
-  });
-  check(small, 'a small kindergarten gap area exists');
+  // the side list holds exactly the gap areas in view, ranked by residents
+  // unserved: asked for with the view's bbox= (never the whole city's list)
+  const allGaps = (await api(SAMPLE, '/v1/layers/gap-areas?type=kindergarten&limit=1000')).features;
+  const bboxOf = (g) => { const c = g.coordinates.flat(Infinity); const xs = c.filter((_, i) => i % 2 === 0), ys = c.filter((_, i) => i % 2 === 1); return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)]; };
+  const gapList = async () => {
+    const got = await page.evaluate(() => ({ ids: [...document.querySelectorAll('#gap-list li[data-gap]')].map((li) => li.dataset.gap), view: window.__app.gapView }));
+    const b = got.view.box;
+    const want = allGaps.filter((f) => { const a = bboxOf(f.geometry); return a[0] <= b[2] && b[0] <= a[2] && a[1] <= b[3] && b[1] <= a[3]; })
+      .sort((x, y) => x.properties.rank - y.properties.rank).slice(0, 20).map((f) => f.properties.id);
+    return { ...got, want };
+  };
+  const list0 = await gapList();
+  check(list0.ids.length > 0 && JSON.stringify(list0.ids) === JSON.stringify(list0.want), `the gap list holds the ${list0.want.length} gap areas in view (bbox ${list0.view.box}), ranked: ${list0.ids.join(' ')}`);
+  const gapRequests = requested.filter((u) => u.startsWith('/v1/layers/gap-areas?'));
+  check(gapRequests.length > 0 && gapRequests.every((u) => /[?&](bbox|unit)=/.test(u) && !/limit=1000/.test(u)), `gap areas are asked for by view or unit only (${gapRequests.slice(0, 3).join(', ')})`);
+  const small = allGaps.filter((f) => f.properties.cells <= 50 && list0.ids.includes(f.properties.id)).sort((a, b) => a.properties.cells - b.properties.cells)
+    .map((g) => ({ id: g.properties.id, bbox: bboxOf(g.geometry) }))[0];
+  check(small, 'a small kindergarten gap area is in the list');
   const zoomBefore = await page.evaluate(() => window.__map.getZoom());
   await page.click(`#gap-list li[data-gap="${small.id}"]`);
   await page.waitForFunction(() => !window.__map.isMoving(), null, { timeout: 20000 });
@@ -248,6 +261,11 @@ try {
   const view = await page.evaluate(() => { const b = window.__map.getBounds(); return { z: window.__map.getZoom(), b: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()] }; });
   const cx = (small.bbox[0] + small.bbox[2]) / 2, cy = (small.bbox[1] + small.bbox[3]) / 2;
   check(view.z > zoomBefore + 1 && view.b[0] < cx && cx < view.b[2] && view.b[1] < cy && cy < view.b[3], `clicking gap area ${small.id} moves the map onto it (zoom ${zoomBefore.toFixed(1)} → ${view.z.toFixed(1)})`);
+  // the map moved: the list follows the view
+  await page.waitForFunction((b) => { const v = window.__app.gapView; return v && v.box.join() !== b; }, list0.view.box.join(), { timeout: 20000 });
+  const list1 = await gapList();
+  check(JSON.stringify(list1.ids) === JSON.stringify(list1.want) && list1.ids.includes(small.id) && list1.ids.join() !== list0.ids.join(),
+    `after the move the gap list holds the ${list1.want.length} gap areas of the new view (${list1.ids.join(' ')}; before ${list0.ids.join(' ')})`);
   await page.evaluate(() => new Promise((r) => { window.__map.once('idle', r); window.__map.triggerRepaint(); }));
   await shot(page, '5-gap-area');
 
