@@ -90,17 +90,7 @@ type OutputOptions struct {
 
 // WriteOutputsWith is WriteOutputs with options.
 func WriteOutputsWith(dir string, a *coverage.Analysis, p coverage.Profile, o OutputOptions) (files []string, err error) {
-	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
-		return nil, fmt.Errorf("output path %s exists and is not a directory: %w", dir, coverage.ErrInvalid)
-	}
-	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
-		return nil, fmt.Errorf("output directory %s exists and is not empty; remove it or choose another: %w", dir, coverage.ErrInvalid)
-	}
-	parent := filepath.Dir(filepath.Clean(dir))
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return nil, err
-	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".partial-")
+	tmp, err := partialDir(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -109,78 +99,9 @@ func WriteOutputsWith(dir string, a *coverage.Analysis, p coverage.Profile, o Ou
 			os.RemoveAll(tmp)
 		}
 	}()
-	write := func(name string, fn func(io.Writer) error) error {
-		f, err := os.Create(filepath.Join(tmp, name))
-		if err != nil {
-			return err
-		}
-		if err := fn(f); err != nil {
-			f.Close()
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		files = append(files, name)
-		return f.Close()
-	}
-	jsonTo := func(v any) func(io.Writer) error {
-		return func(w io.Writer) error {
-			bw := bufio.NewWriterSize(w, 1<<16)
-			enc := json.NewEncoder(bw)
-			if err := enc.Encode(v); err != nil {
-				return err
-			}
-			return bw.Flush()
-		}
-	}
-	set := collection.NewSet(a, "export")
-	summary := NewSummaryFile(a, p)
-	if err := write("summary.json", func(w io.Writer) error {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(summary)
-	}); err != nil {
+	w := &outputWriter{dir: tmp, a: a, p: p, o: o, set: collection.NewSet(a, "export")}
+	if err := w.writeAll(); err != nil {
 		return nil, err
-	}
-	if err := write("cells.csv", func(w io.Writer) error {
-		if o.ExcelCSV {
-			if _, err := io.WriteString(w, "\ufeff"); err != nil {
-				return err
-			}
-		}
-		return WriteCellsCSV(w, a)
-	}); err != nil {
-		return nil, err
-	}
-	layer := func(file, name, typ string) error {
-		fc, err := TypedLayer(set, name, typ, p)
-		if err != nil {
-			return err
-		}
-		return write(file, jsonTo(fc))
-	}
-	if err := layer("facilities.geojson", "facilities", ""); err != nil {
-		return nil, err
-	}
-	if err := layer("population.geojson", "population", ""); err != nil {
-		return nil, err
-	}
-	cfc, err := catchments(a, set)
-	if err != nil {
-		return nil, err
-	}
-	if err := write("catchments.geojson", jsonTo(cfc)); err != nil {
-		return nil, err
-	}
-	for _, tc := range a.Types() {
-		id := tc.Type.ID
-		for _, l := range []struct{ file, name string }{
-			{"coverage_" + id + ".geojson", "coverage"},
-			{"gaps_" + id + ".geojson", "gaps"},
-			{"gap_areas_" + id + ".geojson", "gap-areas"},
-		} {
-			if err := layer(l.file, l.name, id); err != nil {
-				return nil, err
-			}
-		}
 	}
 	if err := os.RemoveAll(dir); err != nil { // only an empty directory can be here
 		return nil, err
@@ -188,7 +109,120 @@ func WriteOutputsWith(dir string, a *coverage.Analysis, p coverage.Profile, o Ou
 	if err := os.Rename(tmp, dir); err != nil {
 		return nil, err
 	}
-	return files, nil
+	return w.files, nil
+}
+
+// partialDir refuses a dir that is a file or not empty, and makes the
+// temporary sibling directory the outputs are written into.
+func partialDir(dir string) (string, error) {
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		return "", fmt.Errorf("output path %s exists and is not a directory: %w", dir, coverage.ErrInvalid)
+	}
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+		return "", fmt.Errorf("output directory %s exists and is not empty; remove it or choose another: %w", dir, coverage.ErrInvalid)
+	}
+	parent := filepath.Dir(filepath.Clean(dir))
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return "", err
+	}
+	return os.MkdirTemp(parent, "."+filepath.Base(dir)+".partial-")
+}
+
+// outputWriter writes the output files of one analysis into a directory
+// and lists them.
+type outputWriter struct {
+	dir   string
+	a     *coverage.Analysis
+	p     coverage.Profile
+	o     OutputOptions
+	set   *collection.Set
+	files []string
+}
+
+// writeAll writes every output file, in the order WriteOutputs lists them.
+func (w *outputWriter) writeAll() error {
+	summary := NewSummaryFile(w.a, w.p)
+	if err := w.write("summary.json", func(out io.Writer) error {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(summary)
+	}); err != nil {
+		return err
+	}
+	if err := w.write("cells.csv", w.cellsCSV); err != nil {
+		return err
+	}
+	if err := w.layer("facilities.geojson", "facilities", ""); err != nil {
+		return err
+	}
+	if err := w.layer("population.geojson", "population", ""); err != nil {
+		return err
+	}
+	cfc, err := catchments(w.a, w.set)
+	if err != nil {
+		return err
+	}
+	if err := w.write("catchments.geojson", jsonTo(cfc)); err != nil {
+		return err
+	}
+	for _, tc := range w.a.Types() {
+		id := tc.Type.ID
+		for _, l := range []struct{ file, name string }{
+			{"coverage_" + id + ".geojson", "coverage"},
+			{"gaps_" + id + ".geojson", "gaps"},
+			{"gap_areas_" + id + ".geojson", "gap-areas"},
+		} {
+			if err := w.layer(l.file, l.name, id); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// write writes one file with fn and lists it.
+func (w *outputWriter) write(name string, fn func(io.Writer) error) error {
+	f, err := os.Create(filepath.Join(w.dir, name))
+	if err != nil {
+		return err
+	}
+	if err := fn(f); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	w.files = append(w.files, name)
+	return f.Close()
+}
+
+// cellsCSV is cells.csv, with the byte-order mark for Excel when asked.
+func (w *outputWriter) cellsCSV(out io.Writer) error {
+	if w.o.ExcelCSV {
+		if _, err := io.WriteString(out, "\ufeff"); err != nil {
+			return err
+		}
+	}
+	return WriteCellsCSV(out, w.a)
+}
+
+// layer writes a layer (of a type, or "") as GeoJSON.
+func (w *outputWriter) layer(file, name, typ string) error {
+	fc, err := TypedLayer(w.set, name, typ, w.p)
+	if err != nil {
+		return err
+	}
+	return w.write(file, jsonTo(fc))
+}
+
+// jsonTo writes v as one line of JSON.
+func jsonTo(v any) func(io.Writer) error {
+	return func(w io.Writer) error {
+		bw := bufio.NewWriterSize(w, 1<<16)
+		enc := json.NewEncoder(bw)
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+		return bw.Flush()
+	}
 }
 
 // TypedLayer is one layer as written to files and exports (LayerFC): for a
