@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -358,10 +359,11 @@ var helperStarts = func() {}
 // a million cells, or walking the seq index to the heap, costs the server
 // several times the plain scan) and each is put at its seq; a seq out of
 // range or seen twice, or a row missing, is a damaged store. A big
-// dataset's facilities and units are read at the same time on a second
-// connection, in the same snapshot (pg_export_snapshot): its server
-// process loads PostGIS and decodes the geometries while this one scans
-// the cells, which need no PostGIS.
+// dataset's facilities and units, and the cells in the last part of the
+// table, are read at the same time on a second connection, in the same
+// snapshot (pg_export_snapshot): its server process loads PostGIS and
+// decodes the geometries while this one scans the first part of the
+// cells, which need no PostGIS.
 func (p *Store) LoadDataset(ctx context.Context, name string) (*coverage.Catalog, *coverage.Dataset, error) {
 	var cat *coverage.Catalog
 	ds := &coverage.Dataset{Name: name}
@@ -398,20 +400,43 @@ func (p *Store) LoadDataset(ctx context.Context, name string) (*coverage.Catalog
 			ds.Cells, err = loadCells(ctx, tx, name, nc)
 			return err
 		}
+		// The helper also reads the cells in the heap's blocks from mid on
+		// (a TID range scan); its facilities cost about as much as ten
+		// cells each, so this connection takes that many more.
+		var blocks int64
+		if err := tx.QueryRow(ctx, "SELECT pg_relation_size('lifecircle.population_cells') / current_setting('block_size')::bigint").Scan(&blocks); err != nil {
+			return err
+		}
+		share := min(1, (float64(nc)+10*float64(nf))/2/float64(nc))
+		mid := fmt.Sprintf("(%d,0)", int64(float64(blocks)*share))
 		var snapshot string
 		if err := tx.QueryRow(ctx, "SELECT pg_export_snapshot()").Scan(&snapshot); err != nil {
 			return err
 		}
+		cells := newCellLoad(name, nc)
 		done := make(chan error, 1)
-		go func() { done <- p.readSnapshot(ctx, snapshot, others) }()
-		ds.Cells, err = loadCells(ctx, tx, name, nc)
+		go func() {
+			done <- p.readSnapshot(ctx, snapshot, func(tx pgx.Tx) error {
+				if err := others(tx); err != nil {
+					return err
+				}
+				return cells.read(ctx, tx, ">=", mid)
+			})
+		}()
+		err = cells.read(ctx, tx, "<", mid)
 		herr := <-done
 		if errors.Is(herr, errNoHelper) && err == nil {
-			return others(tx)
-		}
-		if err == nil {
+			if err := others(tx); err != nil {
+				return err
+			}
+			err = cells.read(ctx, tx, ">=", mid)
+		} else if err == nil {
 			err = herr
 		}
+		if err != nil {
+			return err
+		}
+		ds.Cells, err = cells.done()
 		return err
 	})
 	if err != nil {
@@ -457,15 +482,17 @@ func quoteLiteral(s string) string {
 }
 
 // seqSlots places rows read in any order at their seq in a slice of n:
-// put says where row seq goes, or why the store is damaged.
+// put says where row seq goes, or why the store is damaged. Two readers
+// may fill one slice at once (each index is given once).
 type seqSlots struct {
 	what, dataset string
-	n, filled     int
-	seen          []uint64
+	n             int
+	filled        atomic.Int64
+	seen          []atomic.Uint64
 }
 
 func newSeqSlots(what, dataset string, n int) *seqSlots {
-	return &seqSlots{what: what, dataset: dataset, n: n, seen: make([]uint64, (n+63)/64)}
+	return &seqSlots{what: what, dataset: dataset, n: n, seen: make([]atomic.Uint64, (n+63)/64)}
 }
 
 func (s *seqSlots) put(seq int32) (int, error) {
@@ -473,19 +500,18 @@ func (s *seqSlots) put(seq int32) (int, error) {
 	if i < 0 || i >= s.n {
 		return 0, fmt.Errorf("store is damaged: dataset %q has %d %s; one is numbered %d", s.dataset, s.n, s.what, seq)
 	}
-	if s.seen[i/64]&(1<<(i%64)) != 0 {
+	if s.seen[i/64].Or(1<<(i%64))&(1<<(i%64)) != 0 {
 		return 0, fmt.Errorf("store is damaged: dataset %q has two %s numbered %d", s.dataset, s.what, seq)
 	}
-	s.seen[i/64] |= 1 << (i % 64)
-	s.filled++
+	s.filled.Add(1)
 	return i, nil
 }
 
 // done checks that every slot was filled and returns the slice (nil for
 // none, as a dataset comes).
 func done[T any](s *seqSlots, out []T) ([]T, error) {
-	if s.filled != s.n {
-		return nil, fmt.Errorf("store is damaged: dataset %q should have %d %s; found %d", s.dataset, s.n, s.what, s.filled)
+	if f := s.filled.Load(); f != int64(s.n) {
+		return nil, fmt.Errorf("store is damaged: dataset %q should have %d %s; found %d", s.dataset, s.n, s.what, f)
 	}
 	if s.n == 0 {
 		return nil, nil
@@ -527,24 +553,50 @@ func loadFacilities(ctx context.Context, tx pgx.Tx, dataset string, n int) ([]co
 }
 
 func loadCells(ctx context.Context, tx pgx.Tx, dataset string, n int) ([]coverage.PopulationCell, error) {
-	out := make([]coverage.PopulationCell, n)
-	slots := newSeqSlots("population cells", dataset, n)
-	rows, _ := tx.Query(ctx, "SELECT seq, h3, population FROM lifecircle.population_cells WHERE dataset = $1", dataset)
+	c := newCellLoad(dataset, n)
+	if err := c.read(ctx, tx, ""); err != nil {
+		return nil, err
+	}
+	return c.done()
+}
+
+// cellLoad puts the cells of a dataset at their seq; its parts may be read
+// on two connections at once.
+type cellLoad struct {
+	out   []coverage.PopulationCell
+	slots *seqSlots
+	name  string
+}
+
+func newCellLoad(dataset string, n int) *cellLoad {
+	return &cellLoad{out: make([]coverage.PopulationCell, n), slots: newSeqSlots("population cells", dataset, n), name: dataset}
+}
+
+// read reads the cells whose row is in the heap where ctidCond says
+// (a condition on ctid with $2, the tid given; "" for all).
+func (c *cellLoad) read(ctx context.Context, tx pgx.Tx, ctidCond string, tid ...string) error {
+	query, args := "SELECT seq, h3, population FROM lifecircle.population_cells WHERE dataset = $1", []any{c.name}
+	if ctidCond != "" {
+		query, args = query+" AND ctid "+ctidCond+" $2::tid", append(args, tid[0])
+	}
+	rows, _ := tx.Query(ctx, query, args...)
 	var seq int32
 	var h3 int64
 	var pop float64
 	if _, err := pgx.ForEachRow(rows, []any{&seq, &h3, &pop}, func() error {
-		i, err := slots.put(seq)
+		i, err := c.slots.put(seq)
 		if err != nil {
 			return err
 		}
-		out[i] = coverage.PopulationCell{Cell: spatial.Cell(h3), Population: pop}
+		c.out[i] = coverage.PopulationCell{Cell: spatial.Cell(h3), Population: pop}
 		return nil
 	}); err != nil {
-		return nil, fmt.Errorf("population cells: %w", err)
+		return fmt.Errorf("population cells: %w", err)
 	}
-	return done(slots, out)
+	return nil
 }
+
+func (c *cellLoad) done() ([]coverage.PopulationCell, error) { return done(c.slots, c.out) }
 
 func loadUnits(ctx context.Context, tx pgx.Tx, dataset string, n int) ([]coverage.AdminUnit, error) {
 	out := make([]coverage.AdminUnit, n)
