@@ -309,18 +309,25 @@ func postJSON(t *testing.T, url, token, body string, want int) map[string]any {
 // getJSON gets url, which must answer 200 with a JSON object.
 func getJSON(t *testing.T, url string) map[string]any {
 	t.Helper()
+	return getJSONStatus(t, url, http.StatusOK)
+}
+
+// getJSONStatus gets url, which must answer with status want and a JSON
+// object.
+func getJSONStatus(t *testing.T, url string, want int) map[string]any {
+	t.Helper()
 	resp, err := http.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		t.Fatalf("GET %s: %d: %s", url, resp.StatusCode, b)
+	if resp.StatusCode != want {
+		t.Fatalf("GET %s: %d, want %d: %.300s", url, resp.StatusCode, want, b)
 	}
 	var v map[string]any
 	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatal(err)
+		t.Fatalf("GET %s: not JSON: %v", url, err)
 	}
 	return v
 }

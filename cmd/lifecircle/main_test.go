@@ -3,11 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,20 +19,7 @@ func TestServeEndToEnd(t *testing.T) {
 	base := srv.base
 	fetch := func(path string, wantStatus int) map[string]any {
 		t.Helper()
-		resp, err := http.Get(base + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != wantStatus {
-			t.Fatalf("GET %s: %d, want %d: %.300s", path, resp.StatusCode, wantStatus, body)
-		}
-		var v map[string]any
-		if err := json.Unmarshal(body, &v); err != nil {
-			t.Fatalf("GET %s: not JSON: %v", path, err)
-		}
-		return v
+		return getJSONStatus(t, base+path, wantStatus)
 	}
 	cat := fetch("/v1/catalog", 200)
 	if n := len(cat["types"].([]any)); n != 35 {
