@@ -25,6 +25,27 @@ func IsGeoPackage(path string) bool { return strings.EqualFold(filepath.Ext(path
 // Gauss-Krüger on WGS 84 or CGCS2000, as for .prj files). The file is
 // opened read-only and never modified.
 func ReadGeoPackageLayer(path, layer string) (*Shapefile, error) {
+	db, err := openGeoPackageRO(path)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	r := &gpkgLayerReader{path: path, db: db, out: &Shapefile{Features: geojson.NewFeatureCollection(), Encoding: "UTF-8"}}
+	if err := r.pickLayer(layer); err != nil {
+		return nil, err
+	}
+	if err := r.readCRS(); err != nil {
+		return nil, err
+	}
+	if err := r.readFeatures(); err != nil {
+		return nil, err
+	}
+	return r.out, nil
+}
+
+// openGeoPackageRO opens an SQLite file read-only (it must start with the
+// SQLite header).
+func openGeoPackageRO(path string) (*sql.DB, error) {
 	head := make([]byte, 16)
 	f, err := os.Open(path)
 	if err != nil {
@@ -43,26 +64,42 @@ func ReadGeoPackageLayer(path, layer string) (*Shapefile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}
-	defer db.Close()
+	return db, nil
+}
+
+// gpkgLayerReader reads one feature table of an open GeoPackage.
+type gpkgLayerReader struct {
+	path    string
+	db      *sql.DB
+	layer   string
+	geomCol string
+	srsID   int
+	proj    *crs.CRS // nil: WGS 84 or CGCS2000 geographic
+	out     *Shapefile
+}
+
+// pickLayer checks the layer is a feature table of the file (the only
+// one when layer is "") and finds its geometry column and srs_id.
+func (r *gpkgLayerReader) pickLayer(layer string) error {
 	var tables []string
-	rows, err := db.Query(`SELECT table_name FROM gpkg_contents WHERE data_type = 'features' ORDER BY table_name`)
+	rows, err := r.db.Query(`SELECT table_name FROM gpkg_contents WHERE data_type = 'features' ORDER BY table_name`)
 	if err != nil {
-		return nil, invalid("%s: not a GeoPackage (no gpkg_contents: %v)", path, err)
+		return invalid("%s: not a GeoPackage (no gpkg_contents: %v)", r.path, err)
 	}
 	for rows.Next() {
 		var t string
 		if err := rows.Scan(&t); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("%s: %v", path, err)
+			return fmt.Errorf("%s: %v", r.path, err)
 		}
 		tables = append(tables, t)
 	}
 	rows.Close()
 	switch {
 	case len(tables) == 0:
-		return nil, invalid("%s: the GeoPackage has no feature layer", path)
+		return invalid("%s: the GeoPackage has no feature layer", r.path)
 	case layer == "" && len(tables) > 1:
-		return nil, invalid("%s: the GeoPackage has %d layers (%s): name one with --facilities-layer/--population-layer/--boundaries-layer", path, len(tables), strings.Join(tables, ", "))
+		return invalid("%s: the GeoPackage has %d layers (%s): name one with --facilities-layer/--population-layer/--boundaries-layer", r.path, len(tables), strings.Join(tables, ", "))
 	case layer == "":
 		layer = tables[0]
 	}
@@ -71,41 +108,48 @@ func ReadGeoPackageLayer(path, layer string) (*Shapefile, error) {
 		found = found || t == layer
 	}
 	if !found {
-		return nil, invalid("%s: no feature layer %q (layers: %s)", path, layer, strings.Join(tables, ", "))
+		return invalid("%s: no feature layer %q (layers: %s)", r.path, layer, strings.Join(tables, ", "))
 	}
-	var geomCol string
-	var srsID int
-	if err := db.QueryRow(`SELECT column_name, srs_id FROM gpkg_geometry_columns WHERE table_name = ?`, layer).Scan(&geomCol, &srsID); err != nil {
-		return nil, invalid("%s layer %s: no geometry column registered: %v", path, layer, err)
+	r.layer = layer
+	if err := r.db.QueryRow(`SELECT column_name, srs_id FROM gpkg_geometry_columns WHERE table_name = ?`, layer).Scan(&r.geomCol, &r.srsID); err != nil {
+		return invalid("%s layer %s: no geometry column registered: %v", r.path, layer, err)
 	}
-	out := &Shapefile{Features: geojson.NewFeatureCollection(), Encoding: "UTF-8"}
-	var proj *crs.CRS
-	var org string
+	return nil
+}
+
+// readCRS reads the layer's coordinate system: EPSG:4326 or 4490 as they
+// are, a projected one from its WKT definition.
+func (r *gpkgLayerReader) readCRS() error {
+	var org, def string
 	var code int
-	var def string
-	if err := db.QueryRow(`SELECT organization, organization_coordsys_id, definition FROM gpkg_spatial_ref_sys WHERE srs_id = ?`, srsID).Scan(&org, &code, &def); err != nil {
-		return nil, invalid("%s layer %s: srs_id %d is not in gpkg_spatial_ref_sys", path, layer, srsID)
+	if err := r.db.QueryRow(`SELECT organization, organization_coordsys_id, definition FROM gpkg_spatial_ref_sys WHERE srs_id = ?`, r.srsID).Scan(&org, &code, &def); err != nil {
+		return invalid("%s layer %s: srs_id %d is not in gpkg_spatial_ref_sys", r.path, r.layer, r.srsID)
 	}
 	switch {
 	case strings.EqualFold(org, "EPSG") && (code == 4326 || code == 4490):
-		out.CRS = fmt.Sprintf("EPSG:%d", code)
-	case srsID == 0 || srsID == -1:
-		return nil, invalid("%s layer %s: undefined coordinate system (srs_id %d)", path, layer, srsID)
+		r.out.CRS = fmt.Sprintf("EPSG:%d", code)
+	case r.srsID == 0 || r.srsID == -1:
+		return invalid("%s layer %s: undefined coordinate system (srs_id %d)", r.path, r.layer, r.srsID)
 	default:
 		c, desc, err := parsePRJ([]byte(def))
 		if err != nil {
-			return nil, invalid("%s layer %s (%s:%d): %v", path, layer, org, code, err)
+			return invalid("%s layer %s (%s:%d): %v", r.path, r.layer, org, code, err)
 		}
-		proj, out.CRS, out.Projected = c, desc, c.Projected
+		r.proj, r.out.CRS, r.out.Projected = c, desc, c.Projected
 	}
-	rows, err = db.Query(`SELECT * FROM "` + strings.ReplaceAll(layer, `"`, `""`) + `"`)
+	return nil
+}
+
+// readFeatures reads every row of the layer as a feature.
+func (r *gpkgLayerReader) readFeatures() error {
+	rows, err := r.db.Query(`SELECT * FROM "` + strings.ReplaceAll(r.layer, `"`, `""`) + `"`)
 	if err != nil {
-		return nil, fmt.Errorf("%s layer %s: %v", path, layer, err)
+		return fmt.Errorf("%s layer %s: %v", r.path, r.layer, err)
 	}
 	defer rows.Close()
 	cols, err := rows.Columns()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	vals := make([]any, len(cols))
 	ptrs := make([]any, len(cols))
@@ -114,45 +158,56 @@ func ReadGeoPackageLayer(path, layer string) (*Shapefile, error) {
 	}
 	for n := 1; rows.Next(); n++ {
 		if err := rows.Scan(ptrs...); err != nil {
-			return nil, fmt.Errorf("%s layer %s feature %d: %v", path, layer, n, err)
+			return fmt.Errorf("%s layer %s feature %d: %v", r.path, r.layer, n, err)
 		}
-		ft := geojson.NewFeature(nil)
-		for i, c := range cols {
-			if strings.EqualFold(c, geomCol) {
-				b, _ := vals[i].([]byte)
-				g, err := decodeGPKGGeometry(b)
-				if err != nil {
-					return nil, invalid("%s layer %s feature %d: %v", path, layer, n, err)
-				}
-				if mp, ok := g.(orb.MultiPoint); ok && len(mp) == 1 {
-					g = mp[0]
-				}
-				if proj != nil && proj.Projected {
-					if g, err = projectToWGS84(g, *proj); err != nil {
-						return nil, invalid("%s layer %s feature %d: %v", path, layer, n, err)
-					}
-				}
-				ft.Geometry = g
-				continue
-			}
-			switch v := vals[i].(type) {
-			case int64:
-				ft.Properties[strings.ToLower(c)] = float64(v)
-			case float64, string, bool:
-				ft.Properties[strings.ToLower(c)] = v
-			case []byte:
-				ft.Properties[strings.ToLower(c)] = string(v)
-			}
+		ft, err := r.feature(cols, vals)
+		if err != nil {
+			return invalid("%s layer %s feature %d: %v", r.path, r.layer, n, err)
 		}
-		if ft.Geometry == nil {
-			return nil, invalid("%s layer %s feature %d: no geometry", path, layer, n)
-		}
-		out.Features.Features = append(out.Features.Features, ft)
+		r.out.Features.Features = append(r.out.Features.Features, ft)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%s layer %s: %v", path, layer, err)
+		return fmt.Errorf("%s layer %s: %v", r.path, r.layer, err)
 	}
-	return out, nil
+	return nil
+}
+
+// feature is one row: its geometry (a single-point MultiPoint as a Point,
+// projected to WGS84 where the layer is projected) and the other columns
+// as properties, named in lower case.
+func (r *gpkgLayerReader) feature(cols []string, vals []any) (*geojson.Feature, error) {
+	ft := geojson.NewFeature(nil)
+	for i, c := range cols {
+		if strings.EqualFold(c, r.geomCol) {
+			b, _ := vals[i].([]byte)
+			g, err := decodeGPKGGeometry(b)
+			if err != nil {
+				return nil, err
+			}
+			if mp, ok := g.(orb.MultiPoint); ok && len(mp) == 1 {
+				g = mp[0]
+			}
+			if r.proj != nil && r.proj.Projected {
+				if g, err = projectToWGS84(g, *r.proj); err != nil {
+					return nil, err
+				}
+			}
+			ft.Geometry = g
+			continue
+		}
+		switch v := vals[i].(type) {
+		case int64:
+			ft.Properties[strings.ToLower(c)] = float64(v)
+		case float64, string, bool:
+			ft.Properties[strings.ToLower(c)] = v
+		case []byte:
+			ft.Properties[strings.ToLower(c)] = string(v)
+		}
+	}
+	if ft.Geometry == nil {
+		return nil, fmt.Errorf("no geometry")
+	}
+	return ft, nil
 }
 
 // decodeGPKGGeometry decodes a GeoPackage geometry blob: the "GP" header
