@@ -235,11 +235,16 @@ function watchCoverage(type, url) {
     if (hits.length && !hits.some((f) => f.properties.type === type)) return;
     map.off('render', onRender);
     app.coverageReady = true;
-    const m = { what, type, profile: state.profile };
+    // *_event_ms: when MapLibre's event fired (its WebGL calls issued; the
+    // figures before the marks moved to the next frame)
+    const m = { what, type, profile: state.profile, drawn_event_ms: Math.round(performance.now() - since) };
     requestAnimationFrame(() => {
       m.drawn_ms = Math.round(performance.now() - since);
       performance.mark(`coverage-drawn:${type}`);
       app.marks.push(m);
+    });
+    map.once('idle', () => {
+      m.idle_event_ms = Math.round(performance.now() - since);
     });
     map.once('idle', () => requestAnimationFrame(() => {
       if (seq !== app.watchSeq) return;

@@ -129,6 +129,7 @@ try {
   nav = await lastMark(page, 'navigation');
   report.timings.navigation_to_coverage_drawn_ms = nav.drawn_ms;
   report.timings.navigation_to_coverage_idle_ms = nav.idle_ms;
+  report.timings.navigation_to_coverage_idle_event_ms = nav.idle_event_ms; // MapLibre's idle event, a frame before the pixels
   report.timings.navigation_to_panel_ready_ms = Math.round(await page.evaluate(() => window.__app.readyAt));
   check(await page.evaluate(() => document.documentElement.lang) === 'zh-CN', 'Chinese is the default language');
   check((await page.textContent('#title')).includes('生活圈'), 'the title is Chinese');
@@ -193,6 +194,7 @@ try {
   switches.forEach((m, i) => {
     report.timings[`type_switch_${i + 1}_drawn_ms`] = m.drawn_ms;
     report.timings[`type_switch_${i + 1}_idle_ms`] = m.idle_ms;
+    report.timings[`type_switch_${i + 1}_idle_event_ms`] = m.idle_event_ms;
   });
   const types = await page.evaluate(() => [...new Set(window.__map.queryRenderedFeatures({ layers: ['coverage-fill'] }).map((f) => f.properties.type))]);
   check(types.length === 1 && types[0] === 'primary_school', `after the switch every drawn cell is primary_school (${types})`);
