@@ -4,6 +4,7 @@ import (
 	"math"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/paulmach/orb"
 
@@ -112,8 +113,13 @@ func (s *Set) register() {
 // computed when one of them is first read, not here.
 func (s *Set) registerType(t coverage.FacilityType) {
 	a := s.a
-	coverageOf := func() *coverage.TypeCoverage {
+	var computed atomic.Pointer[coverage.TypeCoverage]
+	coverageOf := func() *coverage.TypeCoverage { // computed on first use
+		if tc := computed.Load(); tc != nil {
+			return tc
+		}
 		tc, _ := a.Type(t.ID)
+		computed.Store(tc)
 		return tc
 	}
 	props := func(ci int, p coverage.Profile, m map[string]any) {
