@@ -1,9 +1,11 @@
 package coverage_test
 
 import (
+	"cmp"
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -230,6 +232,34 @@ func TestLazyTypesConcurrent(t *testing.T) {
 			for k := range want {
 				sameType(t, "concurrent", want[k], out[k])
 			}
+		}
+	}
+}
+
+// A repeated cell is refused whether the cells come in id order (the fast
+// path of the check, as stores load them) or not.
+func TestValidateRefusesRepeatedCells(t *testing.T) {
+	ds := smallCity(t)
+	sorted := *ds
+	sorted.Cells = slices.Clone(ds.Cells)
+	slices.SortFunc(sorted.Cells, func(x, y coverage.PopulationCell) int {
+		return cmp.Compare(x.Cell, y.Cell)
+	})
+	if err := sorted.Validate(coverage.DefaultCatalog()); err != nil {
+		t.Fatalf("the cells in id order: %v", err)
+	}
+	for _, at := range []int{1, 500, len(sorted.Cells) - 1} {
+		rep := sorted
+		rep.Cells = slices.Clone(sorted.Cells)
+		rep.Cells[at] = rep.Cells[at-1] // next to its twin: still in order, not increasing
+		if err := rep.Validate(coverage.DefaultCatalog()); err == nil || !strings.Contains(err.Error(), "appears twice") {
+			t.Errorf("cell %d repeated in id order: %v", at, err)
+		}
+		far := sorted
+		far.Cells = slices.Clone(sorted.Cells)
+		far.Cells[at] = far.Cells[0] // twins apart
+		if err := far.Validate(coverage.DefaultCatalog()); err == nil || !strings.Contains(err.Error(), "appears twice") {
+			t.Errorf("cell 1 repeated at %d: %v", at, err)
 		}
 	}
 }
