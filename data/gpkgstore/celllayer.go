@@ -864,43 +864,80 @@ func (w *layerWriter) addCells(features []coverage.LayerFeature, polys []orb.Pol
 	if len(idx) == 0 {
 		return nil
 	}
+	keys, err := w.cellColumns(spec)
+	if err != nil {
+		return err
+	}
+	// GDAL's way for a bulk load: the R-tree's insert trigger is set aside,
+	// the rows go in, the R-tree gets their boxes, the trigger comes back.
+	trigger, err := w.dropCellsTrigger()
+	if err != nil {
+		return err
+	}
+	if err := w.insertCells(features, polys, idx, keys); err != nil {
+		return err
+	}
+	if trigger != "" {
+		if err := execAll(w.ctx, w.tx, trigger); err != nil {
+			return err
+		}
+	}
+	w.touched[cellsTable] = true
+	return nil
+}
+
+// cellsRTree is the R-tree of lifecircle_cells.
+const cellsRTree = "rtree_" + cellsTable + "_geom"
+
+// cellColumns are the per-cell facts of spec, in order, their columns of
+// lifecircle_cells added where missing.
+func (w *layerWriter) cellColumns(spec map[string]*keySpec) ([]string, error) {
 	var keys []string
 	for _, ks := range spec {
 		if ks.Place == placeCell && ks.Key != "h3" {
 			keys = append(keys, ks.Key)
 			if _, ok := w.cellCol[ks.Key]; !ok {
 				if err := execAll(w.ctx, w.tx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", cellsTable, quoteIdent(ks.Key), cellKeyDecl[ks.Key])); err != nil {
-					return err
+					return nil, err
 				}
 				w.cellCol[ks.Key] = cellKeyDecl[ks.Key]
 			}
 		}
 	}
 	sort.Strings(keys)
+	return keys, nil
+}
+
+// dropCellsTrigger drops the R-tree's insert trigger of the cells and
+// returns the SQL that makes it again ("" when there was none).
+func (w *layerWriter) dropCellsTrigger() (string, error) {
+	var trigger string
+	err := w.tx.QueryRowContext(w.ctx, "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", cellsRTree+"_insert").Scan(&trigger)
+	if err != nil && err != sql.ErrNoRows {
+		return "", err
+	}
+	if trigger != "" {
+		if err := execAll(w.ctx, w.tx, "DROP TRIGGER "+quoteIdent(cellsRTree+"_insert")); err != nil {
+			return "", err
+		}
+	}
+	return trigger, nil
+}
+
+// insertCells inserts the cells of features idx with the per-cell facts
+// keys, and their boxes into the R-tree, and keeps them in w.cells.
+func (w *layerWriter) insertCells(features []coverage.LayerFeature, polys []orb.Polygon, idx []int, keys []string) error {
+	ctx, tx := w.ctx, w.tx
 	cols := "geom, dataset, h3"
 	for _, k := range keys {
 		cols += ", " + quoteIdent(k)
-	}
-	// GDAL's way for a bulk load: the R-tree's insert trigger is set aside,
-	// the rows go in, the R-tree gets their boxes, the trigger comes back.
-	ctx, tx := w.ctx, w.tx
-	rtree := "rtree_" + cellsTable + "_geom"
-	var trigger string
-	err := tx.QueryRowContext(ctx, "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", rtree+"_insert").Scan(&trigger)
-	if err != nil && err != sql.ErrNoRows {
-		return err
-	}
-	if trigger != "" {
-		if err := execAll(ctx, tx, "DROP TRIGGER "+quoteIdent(rtree+"_insert")); err != nil {
-			return err
-		}
 	}
 	ins, err := tx.PrepareContext(ctx, fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", cellsTable, cols, strings.TrimSuffix(strings.Repeat("?, ", 3+len(keys)), ", ")))
 	if err != nil {
 		return err
 	}
 	defer ins.Close()
-	box, err := tx.PrepareContext(ctx, fmt.Sprintf("INSERT INTO %s VALUES (?, ?, ?, ?, ?)", quoteIdent(rtree)))
+	box, err := tx.PrepareContext(ctx, fmt.Sprintf("INSERT INTO %s VALUES (?, ?, ?, ?, ?)", quoteIdent(cellsRTree)))
 	if err != nil {
 		return err
 	}
@@ -935,12 +972,6 @@ func (w *layerWriter) addCells(features []coverage.LayerFeature, polys []orb.Pol
 		}
 		w.cells[f.ID] = c
 	}
-	if trigger != "" {
-		if err := execAll(ctx, tx, trigger); err != nil {
-			return err
-		}
-	}
-	w.touched[cellsTable] = true
 	return nil
 }
 
