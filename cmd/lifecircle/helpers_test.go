@@ -292,17 +292,8 @@ func postJSON(t *testing.T, url, token, body string, want int) map[string]any {
 	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != want {
-		t.Fatalf("POST %s: %d, want %d: %s", url, resp.StatusCode, want, b)
-	}
 	var v map[string]any
-	json.Unmarshal(b, &v)
+	json.Unmarshal(answer(t, req, want), &v)
 	return v
 }
 
@@ -316,20 +307,28 @@ func getJSON(t *testing.T, url string) map[string]any {
 // object.
 func getJSONStatus(t *testing.T, url string, want int) map[string]any {
 	t.Helper()
-	resp, err := http.Get(url)
+	req, _ := http.NewRequest("GET", url, nil)
+	var v map[string]any
+	if err := json.Unmarshal(answer(t, req, want), &v); err != nil {
+		t.Fatalf("GET %s: not JSON: %v", url, err)
+	}
+	return v
+}
+
+// answer sends req and returns the body of the answer, failing the test
+// when the status is not want.
+func answer(t *testing.T, req *http.Request, want int) []byte {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != want {
-		t.Fatalf("GET %s: %d, want %d: %.300s", url, resp.StatusCode, want, b)
+		t.Fatalf("%s %s: %d, want %d: %.300s", req.Method, req.URL, resp.StatusCode, want, b)
 	}
-	var v map[string]any
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatalf("GET %s: not JSON: %v", url, err)
-	}
-	return v
+	return b
 }
 
 // The lifecircle binary, built once for every test of the package that
