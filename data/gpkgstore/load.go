@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 
 	"lifecircle/coverage"
 	"lifecircle/data/store"
@@ -123,11 +124,32 @@ var errOtherSnapshot = errors.New("the dataset changed between the two read tran
 var helperStarts = func() {}
 
 // helper reads the facilities, the units and the cells c selects in a
-// read transaction of its own, if it sees the dataset l saw.
+// read transaction of its own, if it sees the dataset l saw. It does not
+// wait for a reader connection when none is free (the loads holding them
+// could be waiting for their own helpers): it says errOtherSnapshot, and
+// the load reads on its own.
 func (g *Store) helper(l *load, c cellQuery) (datasetPart, error) {
 	helperStarts()
 	var part datasetPart
-	err := g.read(l.ctx, func(tx *sql.Tx) error {
+	if st := g.r.Stats(); st.MaxOpenConnections > 0 && st.Idle == 0 && st.OpenConnections >= st.MaxOpenConnections {
+		return part, errOtherSnapshot
+	}
+	actx, cancel := context.WithTimeout(l.ctx, time.Second)
+	conn, err := g.r.Conn(actx)
+	cancel()
+	if err != nil {
+		if l.ctx.Err() != nil {
+			return part, l.ctx.Err()
+		}
+		return part, errOtherSnapshot
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(l.ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return part, g.damaged(err)
+	}
+	defer tx.Rollback()
+	err = func() error {
 		h, err := readHeader(l.ctx, tx, l.name)
 		if err != nil || h != l.h {
 			return errOtherSnapshot
@@ -140,8 +162,8 @@ func (g *Store) helper(l *load, c cellQuery) (datasetPart, error) {
 		}
 		part.cells, err = l.cells(tx, make([]coverage.PopulationCell, 0, l.h.nc/2+1), c)
 		return err
-	})
-	return part, err
+	}()
+	return part, g.damaged(err)
 }
 
 // all reads what is left of the dataset in tx: the facilities, the units

@@ -102,3 +102,26 @@ func TestCellCollector(t *testing.T) {
 		t.Error("no error for a sink that is not there")
 	}
 }
+
+// TestSplitLoadWithEveryReaderTaken: a load whose helper finds no free
+// reader connection reads on its own instead of waiting for one (loads
+// holding every connection would otherwise wait for each other).
+func TestSplitLoadWithEveryReaderTaken(t *testing.T) {
+	defer func(n int) { splitCells = n }(splitCells)
+	splitCells = 1
+	s, err := Open(filepath.Join(t.TempDir(), "store.gpkg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	cat, ds := storetest.Disk("city", 20, 100)
+	storetest.MustSave(t, s, cat, ds)
+	for i := 1; i < s.r.Stats().MaxOpenConnections; i++ {
+		c, err := s.r.Conn(bg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+	}
+	storetest.WantDataset(t, s, cat, ds)
+}
