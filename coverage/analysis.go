@@ -115,10 +115,12 @@ type Analysis struct {
 	// Divisions is Options.Divisions (nil when none is known). Read-only.
 	Divisions *Divisions
 
-	centres   []orb.Point
-	cellIndex *cellLookup // shared with derived analyses
+	// geo holds the cell centres and each cell's units, computed on first
+	// use (cells); shared with derived analyses.
+	geo       *cellGeo
+	levels    map[UnitLevel]bool // the levels Data.Units has
+	cellIndex *cellLookup        // shared with derived analyses
 	unitIndex map[string]int
-	unitOf    map[UnitLevel][]int32 // per level, per cell: unit index or -1
 	// tcs are the types' coverages in catalogue order. Type and Facilities
 	// are set when the analysis is made; Hits, Residents and Covered only
 	// once lazy[i] has run: read them through typeAt, Type or Types, which
@@ -229,24 +231,24 @@ func Analyze(cat *Catalog, data *Dataset, opts Options) (*Analysis, error) {
 		Network:      opts.Network,
 		Divisions:    opts.Divisions,
 		cellIndex:    &cellLookup{},
+		geo:          &cellGeo{},
 		typeIndex:    make(map[string]int, len(cat.Types)),
 		gaps:         map[string][]GapArea{},
 		rings:        &ringCache{},
 	}
 	src := opts.Source
-	if src == nil {
-		a.centres = Centres(data)
-		src = NewEuclidean(a.centres, opts.Detour)
+	if src == nil { // measured from the centres, computed on first use
+		src = &Euclidean{detour: opts.Detour, centresFn: func() []orb.Point { return a.cells().centres }}
 	}
 	if e, ok := src.(*Euclidean); ok {
 		a.Detour = e.Detour()
-		a.centres = e.centres
+		a.geo.centres = e.centres
 	}
 	if n, ok := src.(*Network); ok {
-		a.centres = n.centres
+		a.geo.centres = n.centres
 	}
-	if len(a.centres) != len(data.Cells) {
-		a.centres = Centres(data)
+	if len(a.geo.centres) != len(data.Cells) {
+		a.geo.centres = nil // computed on first use
 	}
 	a.Method = src.Method()
 	a.source = src
@@ -261,7 +263,12 @@ func Analyze(cat *Catalog, data *Dataset, opts Options) (*Analysis, error) {
 	for _, c := range data.Cells {
 		a.population += c.Population
 	}
-	a.assignUnits()
+	a.unitIndex = make(map[string]int, len(data.Units))
+	a.levels = map[UnitLevel]bool{}
+	for i, u := range data.Units {
+		a.unitIndex[u.Code] = i
+		a.levels[u.Level] = true
+	}
 
 	a.workers = opts.Workers
 	for _, t := range cat.Types {
@@ -435,28 +442,26 @@ func (a *Analysis) computeType(src DistanceSource, tc *TypeCoverage) {
 // previous group's first cell) by counting the boundaries crossed in
 // between. Full point-in-polygon tests are left for the first cell of a
 // worker's range and for the rare crossing too close to call.
-func (a *Analysis) assignUnits() {
-	a.unitIndex = make(map[string]int, len(a.Data.Units))
-	a.unitOf = map[UnitLevel][]int32{}
+func (a *Analysis) assignUnits(centres []orb.Point) map[UnitLevel][]int32 {
+	unitOf := map[UnitLevel][]int32{}
 	var ix spatial.Locator[int]
 	for i, u := range a.Data.Units {
-		a.unitIndex[u.Code] = i
 		ix.Insert(u.Geometry, i)
-		if a.unitOf[u.Level] == nil {
+		if unitOf[u.Level] == nil {
 			of := make([]int32, len(a.Data.Cells))
 			for j := range of {
 				of[j] = -1
 			}
-			a.unitOf[u.Level] = of
+			unitOf[u.Level] = of
 		}
 	}
 	if len(a.Data.Units) == 0 {
-		return
+		return unitOf
 	}
 	mark := func(in []int32, cells []int32) {
 		for _, s := range in {
 			ui := ix.Key(s)
-			of := a.unitOf[a.Data.Units[ui].Level]
+			of := unitOf[a.Data.Units[ui].Level]
 			for _, ci := range cells {
 				if of[ci] < 0 || ui < int(of[ci]) {
 					of[ci] = int32(ui)
@@ -478,7 +483,7 @@ func (a *Analysis) assignUnits() {
 	// centre.
 	var assign func(run []int32, up int, from orb.Point, fromIn []int32) []int32
 	assign = func(run []int32, up int, from orb.Point, fromIn []int32) []int32 {
-		p := a.centres[run[0]]
+		p := centres[run[0]]
 		var in []int32
 		ok := false
 		if fromIn != nil {
@@ -490,7 +495,7 @@ func (a *Analysis) assignUnits() {
 		if len(run) > 1 && up > 0 {
 			b := orb.Bound{Min: p, Max: p}
 			for _, ci := range run[1:] {
-				b = b.Extend(a.centres[ci])
+				b = b.Extend(centres[ci])
 			}
 			if ix.Crosses(b) {
 				forGroups(cells, run, a.Data.Resolution-up+1, func(g []int32) { assign(g, up-1, p, in) })
@@ -514,14 +519,15 @@ func (a *Analysis) assignUnits() {
 			var last orb.Point
 			var lastIn []int32
 			for _, g := range tops[lo:hi] {
-				if p := a.centres[g[0]]; lastIn != nil && spatial.DistanceM(last, p) > 20_000 {
+				if p := centres[g[0]]; lastIn != nil && spatial.DistanceM(last, p) > 20_000 {
 					lastIn = nil // far away: one full test beats counting crossings
 				}
-				last, lastIn = a.centres[g[0]], assign(g, 3, last, lastIn)
+				last, lastIn = centres[g[0]], assign(g, 3, last, lastIn)
 			}
 		}()
 	}
 	wg.Wait()
+	return unitOf
 }
 
 // forGroups calls fn with each run of order (cells in id order) that shares
@@ -631,7 +637,7 @@ func (a *Analysis) Unit(code string) (AdminUnit, bool) {
 
 // UnitOf returns the unit of the given level that holds cell i.
 func (a *Analysis) UnitOf(level UnitLevel, i int) (AdminUnit, bool) {
-	of := a.unitOf[level]
+	of := a.units()[level]
 	if of == nil || of[i] < 0 {
 		return AdminUnit{}, false
 	}
@@ -640,7 +646,7 @@ func (a *Analysis) UnitOf(level UnitLevel, i int) (AdminUnit, bool) {
 
 // inUnit reports whether cell i lies in the unit with index ui.
 func (a *Analysis) inUnit(i, ui int) bool {
-	of := a.unitOf[a.Data.Units[ui].Level]
+	of := a.units()[a.Data.Units[ui].Level]
 	return of != nil && int(of[i]) == ui
 }
 
@@ -717,7 +723,7 @@ func (a *Analysis) UnitContains(code string, p orb.Point) bool {
 }
 
 // Centre is the centre point of cell i.
-func (a *Analysis) Centre(i int) orb.Point { return a.centres[i] }
+func (a *Analysis) Centre(i int) orb.Point { return a.cells().centres[i] }
 
 // FacilityIndex returns the position in Data.Facilities of the facility with
 // the given id.
@@ -733,7 +739,35 @@ func (a *Analysis) InForce(f Facility) bool { return a.inForce(f) }
 // UnitCellIndex returns, per cell, the index into Data.Units of the unit of
 // the given level holding it (-1: none), or nil when the level has no units.
 // The slice is shared and must not be modified.
-func (a *Analysis) UnitCellIndex(level UnitLevel) []int32 { return a.unitOf[level] }
+func (a *Analysis) UnitCellIndex(level UnitLevel) []int32 { return a.units()[level] }
+
+// HasUnits reports whether the dataset has admin units of the level
+// (without assigning cells to them).
+func (a *Analysis) HasUnits(level UnitLevel) bool { return a.levels[level] }
+
+// cellGeo is the cells' centres and, per level, each cell's unit.
+type cellGeo struct {
+	once    sync.Once
+	centres []orb.Point           // set beforehand when the distance source has them
+	unitOf  map[UnitLevel][]int32 // per level, per cell: unit index or -1
+}
+
+// cells computes, once, the centres of the cells (unless the distance
+// source gave them) and the units holding each: nothing before the first
+// answer needs them, and at a million cells they take a second of CPU.
+func (a *Analysis) cells() *cellGeo {
+	g := a.geo
+	g.once.Do(func() {
+		if g.centres == nil {
+			g.centres = Centres(a.Data)
+		}
+		g.unitOf = a.assignUnits(g.centres)
+	})
+	return g
+}
+
+// units is, per level, each cell's unit index (-1: none).
+func (a *Analysis) units() map[UnitLevel][]int32 { return a.cells().unitOf }
 
 // UnitPosition returns the index into Data.Units of the unit with the given code.
 func (a *Analysis) UnitPosition(code string) (int, bool) {

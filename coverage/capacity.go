@@ -176,7 +176,7 @@ func (a *Analysis) Capacity(typeID string, opts CapacityOptions) (*CapacityResul
 				r.AssumedServed += c.Population
 			}
 		}
-		for _, of := range a.unitOf {
+		for _, of := range a.units() {
 			ui := of[i]
 			if ui < 0 {
 				continue

@@ -81,7 +81,7 @@ func (a *Analysis) CellInfo(i int, p Profile) CellInfo {
 	}
 	c := a.Data.Cells[i]
 	out := CellInfo{
-		H3: c.Cell.String(), Centre: orb.Point{roundCoord(a.centres[i][0]), roundCoord(a.centres[i][1])},
+		H3: c.Cell.String(), Centre: orb.Point{roundCoord(a.Centre(i)[0]), roundCoord(a.Centre(i)[1])},
 		Population: round1(c.Population), PopulationNote: a.Data.PopulationNote,
 		Units: []UnitRef{}, Completeness: map[Level]float64{}, Method: a.Method, Profile: p,
 		NoNetwork: a.unreachable(i),

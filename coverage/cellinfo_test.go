@@ -18,7 +18,7 @@ func TestCellInfoAgreesWithTheCoverageLayer(t *testing.T) {
 			if j, err := a.CellByID(c.Cell.String()); err != nil || j != i {
 				t.Fatalf("CellByID(%s) = %d, %v", c.Cell, j, err)
 			}
-			if j, err := a.CellAt(a.centres[i]); err != nil || j != i {
+			if j, err := a.CellAt(a.Centre(i)); err != nil || j != i {
 				t.Fatalf("CellAt(centre of %s) = %d, %v", c.Cell, j, err)
 			}
 			info := a.CellInfo(i, Profile{})

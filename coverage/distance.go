@@ -49,8 +49,11 @@ type unreachable interface {
 type Euclidean struct {
 	detour  float64
 	centres []orb.Point
-	once    sync.Once
-	index   spatial.PointIndex[int32] // built on first use (indexed)
+	// centresFn, when centres is nil, gives them on first use (an
+	// analysis's own centres, computed when first needed).
+	centresFn func() []orb.Point
+	once      sync.Once
+	index     spatial.PointIndex[int32] // built on first use (indexed)
 }
 
 // NewEuclidean measures from the demand points (cell centres). detour
@@ -65,7 +68,11 @@ func NewEuclidean(centres []orb.Point, detour float64) *Euclidean {
 // so searches visit cells in the same order every time).
 func (e *Euclidean) indexed() *spatial.PointIndex[int32] {
 	e.once.Do(func() {
-		for i, p := range e.centres {
+		centres := e.centres
+		if centres == nil && e.centresFn != nil {
+			centres = e.centresFn()
+		}
+		for i, p := range centres {
 			e.index.Insert(p, int32(i))
 		}
 	})

@@ -66,7 +66,7 @@ func (a *Analysis) Equity(typeID string, level UnitLevel) (*Equity, error) {
 	if err := a.CheckLevel(level); err != nil {
 		return nil, err
 	}
-	of := a.unitOf[level]
+	of := a.units()[level]
 	pop := map[int32]float64{}
 	cov := map[int32]float64{}
 	for i, c := range a.Data.Cells {

@@ -57,7 +57,7 @@ func (a *Analysis) GapCells(tc *TypeCoverage) []int {
 func (a *Analysis) FinestLevel() UnitLevel {
 	var finest UnitLevel
 	for _, l := range UnitLevels {
-		if a.unitOf[l] != nil {
+		if a.levels[l] {
 			finest = l
 		}
 	}
@@ -79,7 +79,7 @@ func (a *Analysis) GapAreas(typeID string) ([]GapArea, error) {
 	if g, ok := a.gaps[tc.Type.ID]; ok {
 		return g, nil
 	}
-	finest := a.unitOf[a.FinestLevel()] // nil without units
+	finest := a.units()[a.FinestLevel()] // nil without units
 	byUnit := map[int32][]spatial.Cell{}
 	var unitOrder []int32
 	for _, ci := range a.GapCells(tc) {
@@ -151,7 +151,7 @@ func (a *Analysis) gapArea(tc *TypeCoverage, u int32, group []spatial.Cell, leve
 	}
 	first := a.cellIdx(group[0])
 	for _, l := range UnitLevels {
-		of := a.unitOf[l]
+		of := a.units()[l]
 		if of == nil || of[first] < 0 {
 			continue
 		}

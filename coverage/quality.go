@@ -141,7 +141,7 @@ func (a *Analysis) LayerQuality(typeID, unit string) (map[string]any, error) {
 func (a *Analysis) unitResidents(ui int) float64 {
 	a.residentsOnce.Do(func() {
 		res := make([]float64, len(a.Data.Units))
-		for _, of := range a.unitOf {
+		for _, of := range a.units() {
 			for i, u := range of {
 				if u >= 0 {
 					res[u] += a.Data.Cells[i].Population

@@ -281,7 +281,7 @@ func isDigits(s string) bool {
 // by it until its boundaries are loaded.
 func (a *Analysis) noPolygon(v Division) error {
 	en, zh := a.Divisions.Describe(v)
-	if a.unitOf[v.Level] == nil {
+	if !a.levels[v.Level] {
 		return WithZH(fmt.Errorf("%s is an official unit, but dataset %s has no %s boundaries (polygons): load them with --boundaries FILE --boundaries-level %s to filter, draw or roll up by it: %w",
 			en, a.Data.Name, v.Level, v.Level, ErrNotFound),
 			"%s 是正式行政单元，但数据集 %s 没有%s边界：请用 --boundaries 文件 --boundaries-level %s 导入后再按它筛选、制图或汇总", zh, a.Data.Name, v.Level.LevelNameZH(), v.Level)
@@ -298,7 +298,7 @@ func (a *Analysis) CheckLevel(l UnitLevel) error { return a.CheckLevelParam(l, "
 // CheckLevelParam is CheckLevel for a level given in another field (the
 // units layer's level=).
 func (a *Analysis) CheckLevelParam(l UnitLevel, field string) error {
-	if l == "" || a.unitOf[l] != nil {
+	if l == "" || a.levels[l] {
 		return nil
 	}
 	known, knownZH := "", ""

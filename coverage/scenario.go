@@ -133,8 +133,8 @@ func (a *Analysis) checkNewFacility(f *Facility) error {
 func (a *Analysis) derive(data *Dataset) *Analysis {
 	b := &Analysis{
 		Catalog: a.Catalog, Data: data, Method: a.Method, Detour: a.Detour, PlanYear: a.PlanYear,
-		SearchFactor: a.SearchFactor, Basemap: a.Basemap, Network: a.Network, Divisions: a.Divisions, centres: a.centres, cellIndex: a.cellIndex, unitIndex: a.unitIndex,
-		unitOf: a.unitOf, typeIndex: a.typeIndex, population: a.population, source: a.source,
+		SearchFactor: a.SearchFactor, Basemap: a.Basemap, Network: a.Network, Divisions: a.Divisions, cellIndex: a.cellIndex, unitIndex: a.unitIndex,
+		geo: a.geo, levels: a.levels, typeIndex: a.typeIndex, population: a.population, source: a.source,
 		unreachable: a.unreachable, gaps: map[string][]GapArea{}, mandatory: a.mandatory, rings: a.rings,
 		tcs: make([]*TypeCoverage, len(a.tcs)), lazy: make([]lazyType, len(a.tcs)), workers: a.workers,
 	}
@@ -257,7 +257,7 @@ func Compare(before, after *Analysis) Comparison {
 			} else {
 				d.NewlyCovered += gain
 			}
-			for _, of := range before.unitOf {
+			for _, of := range before.units() {
 				if ui := of[i]; ui >= 0 {
 					if unitTypes[int(ui)] == nil {
 						unitTypes[int(ui)] = map[string]*TypeDelta{}
@@ -285,7 +285,7 @@ func Compare(before, after *Analysis) Comparison {
 		u := before.Data.Units[ui]
 		ud := UnitDelta{Level: u.Level, Code: u.Code, Name: u.Name}
 		// the unit's own shares before and after, beside its gains
-		of := before.unitOf[u.Level]
+		of := before.units()[u.Level]
 		residents := 0.0
 		covB, covA := map[string]float64{}, map[string]float64{}
 		for i, cell := range before.Data.Cells {

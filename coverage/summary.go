@@ -204,7 +204,7 @@ func (a *Analysis) summary(by UnitLevel, p Profile, withCapacity bool) Summary {
 	// One pass over the cells: group g < len(units) is a unit of level by,
 	// the last group the cells outside every such unit.
 	s.By = by
-	of := a.unitOf[by]
+	of := a.units()[by]
 	var units []int
 	group := make(map[int32]int)
 	for ui, u := range a.Data.Units {

@@ -16,7 +16,7 @@ type UnitStat struct {
 // UnitStats rolls the cells up into the units of one level, in Data.Units
 // order.
 func (a *Analysis) UnitStats(level UnitLevel) []UnitStat {
-	of := a.unitOf[level]
+	of := a.units()[level]
 	mand := a.mandatoryByLevel()
 	a.computeMandatory()
 	byUnit := map[int]*UnitStat{}
@@ -63,7 +63,7 @@ func (a *Analysis) UnitStats(level UnitLevel) []UnitStat {
 func (a *Analysis) UnitTotals(level UnitLevel, tc *TypeCoverage) (residents, covered []float64) {
 	residents = make([]float64, len(a.Data.Units))
 	covered = make([]float64, len(a.Data.Units))
-	for i, ui := range a.unitOf[level] {
+	for i, ui := range a.units()[level] {
 		if ui < 0 {
 			continue
 		}

@@ -100,7 +100,7 @@ func (a *Analysis) WhatIf(s Site) (*Gain, error) {
 			}
 			cg.Types = append(cg.Types, id)
 			cg.DistM[id] = math.Round(float64(d)*10) / 10
-			for _, of := range a.unitOf {
+			for _, of := range a.units() {
 				if ui := of[i]; ui >= 0 {
 					if unitGain[ui] == nil {
 						unitGain[ui] = map[string]float64{}

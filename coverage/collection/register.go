@@ -85,7 +85,7 @@ func (s *Set) register() {
 		}},
 	})
 	for _, l := range coverage.UnitLevels {
-		if a.UnitCellIndex(l) == nil {
+		if !a.HasUnits(l) { // assigning the cells to units waits for first use
 			continue
 		}
 		l := l
