@@ -409,6 +409,20 @@ func (p *Store) LoadDataset(ctx context.Context, name string) (*coverage.Catalog
 		}
 		share := min(1, (float64(nc)+10*float64(nf))/2/float64(nc))
 		mid := fmt.Sprintf("(%d,0)", int64(float64(blocks)*share))
+		// Right after an import the table has no statistics and the
+		// planner takes the dataset's index for a few thousand rows: for
+		// a dataset that is most of the table (a cell's row is about 200
+		// bytes), both connections scan instead.
+		scan := func(tx pgx.Tx) error { return nil }
+		if int64(nc)*200 >= blocks*8192/3 {
+			scan = func(tx pgx.Tx) error {
+				_, err := tx.Exec(ctx, "SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off")
+				return err
+			}
+		}
+		if err := scan(tx); err != nil {
+			return err
+		}
 		var snapshot string
 		if err := tx.QueryRow(ctx, "SELECT pg_export_snapshot()").Scan(&snapshot); err != nil {
 			return err
@@ -418,6 +432,9 @@ func (p *Store) LoadDataset(ctx context.Context, name string) (*coverage.Catalog
 		go func() {
 			done <- p.readSnapshot(ctx, snapshot, func(tx pgx.Tx) error {
 				if err := others(tx); err != nil {
+					return err
+				}
+				if err := scan(tx); err != nil {
 					return err
 				}
 				return cells.read(ctx, tx, ">=", mid)
