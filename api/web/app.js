@@ -202,7 +202,10 @@ function showCoverage() {
   } else if (!sameTiles) {
     src.setTiles(tiles);
   }
-  if (!sameTiles || app.coverageType !== type) watchCoverage(type, tiles[0]);
+  if (!sameTiles || app.coverageType !== type) {
+    hold(2000);
+    watchCoverage(type, tiles[0]);
+  }
 }
 
 // setChanged highlights the cells with these h3 ids (a what-if's changed
@@ -226,10 +229,11 @@ function watchCoverage(type, url) {
   const what = app.changeAt == null ? 'navigation' : app.changeWhat || 'change';
   const seq = (app.watchSeq = (app.watchSeq || 0) + 1);
   app.coverageReady = false;
+  const painted = app.painted;
   const onRender = () => {
     if (seq !== app.watchSeq) { map.off('render', onRender); return; }
     const src = map.getSource('coverage');
-    if (!src || src.tiles[0] !== url || !map.isSourceLoaded('coverage') || !app.painted) return;
+    if (!src || src.tiles[0] !== url || !map.isSourceLoaded('coverage') || !app.revealed || app.painted === painted) return;
     // the type's cells are drawn, or there are none in view (outside the city, below zoom 10)
     const hits = map.queryRenderedFeatures({ layers: ['coverage-fill'] });
     if (hits.length && !hits.some((f) => f.properties.type === type)) return;
@@ -237,7 +241,7 @@ function watchCoverage(type, url) {
     app.coverageReady = true;
     // *_event_ms: when MapLibre's event fired (its WebGL calls issued; the
     // figures before the marks moved to the next frame)
-    const m = { what, type, profile: state.profile, drawn_event_ms: Math.round(performance.now() - since) };
+    const m = { what, type, profile: state.profile, frames: app.painted - (painted || 0), drawn_event_ms: Math.round(performance.now() - since) };
     requestAnimationFrame(() => {
       m.drawn_ms = Math.round(performance.now() - since);
       performance.mark(`coverage-drawn:${type}`);
@@ -358,18 +362,20 @@ export function setOverlay(id, features) {
 }
 app.setOverlay = setOverlay;
 
-// holdFirstFrames: MapLibre draws no frame of the first view until every
-// source has loaded, then draws it whole. Without a GPU each frame drawn is
-// rasterised by SwiftShader and read back for the software compositor (a few
-// hundred milliseconds each on two cores), and the first view would
-// otherwise be drawn six or more times as its parts come in (the empty
-// style, each source as it loads), each frame slowing the worker that
-// parses the tiles. The frames still run (tiles are asked for, the worker's
-// results taken in); only the painter's drawing is skipped until the frame
-// in which the map has loaded. After 8 s the map is drawn as it is.
-// (Painter#render is MapLibre's internal drawing step, of the vendored,
-// pinned 6.17.0; app.painted counts the frames drawn.)
-function holdFirstFrames() {
+// holdFrames: MapLibre draws no frame of the first view until every source
+// has loaded, then draws it whole; a change of type or profile likewise
+// keeps the last frame on screen until the new cells have loaded, instead
+// of drawing the map without them and again as each tile comes in. Without
+// a GPU each frame drawn is rasterised by SwiftShader and read back for the
+// software compositor (a few hundred milliseconds each on two cores), and
+// the first view would otherwise be drawn six or more times as its parts
+// come in (the empty style, each source as it loads), each frame slowing
+// the worker that parses the tiles. The frames still run (tiles are asked
+// for, the worker's results taken in); only the painter's drawing is
+// skipped until the frame in which the map has loaded. After `ms` the map
+// is drawn as it is. (Painter#render is MapLibre's internal drawing step,
+// of the vendored, pinned 6.17.0; app.painted counts the frames drawn.)
+function holdFrames() {
   const painter = map.painter;
   const draw = painter.render;
   app.painted = 0;
@@ -383,11 +389,18 @@ function holdFirstFrames() {
     app.painted++;
     return draw.apply(this, args);
   };
-  setTimeout(() => {
+  hold(8000);
+}
+
+// hold keeps the frame on screen until the map has loaded, at most ms.
+function hold(ms) {
+  app.revealed = false;
+  clearTimeout(app.holdTimer);
+  app.holdTimer = setTimeout(() => {
     if (app.revealed) return;
     app.revealed = true;
     map.triggerRepaint();
-  }, 8000);
+  }, ms);
 }
 
 // ---- loading -----------------------------------------------------------------------
@@ -858,7 +871,7 @@ async function main() {
     attributionControl: false, maxZoom: 18, minZoom: 8, fadeDuration: 0, localIdeographFontFamily: CJK_FONTS,
   });
   window.__map = map;
-  holdFirstFrames();
+  holdFrames();
   styleReady = new Promise((r) => map.once('style.load', r));
   app.coverageType = state.type;
   watchCoverage(state.type, coverageTiles(state.type)[0]); // timed from navigation
