@@ -83,6 +83,11 @@ func (p *Store) CheckAll(ctx context.Context) ([]store.CheckResult, error) {
 		return nil, err
 	}
 	out = append(out, store.CheckResult{What: fmt.Sprintf("the facilities, cells and units of each of the %d datasets against the counts recorded at import", nds.RowsAffected()), Problems: problems})
+	packed, err := p.checkPacked(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, packed)
 	problems = nil
 	var geoms int64
 	for _, t := range []string{"facilities", "population_cells", "admin_units", "plan_items", "proposals", "layer_features"} {

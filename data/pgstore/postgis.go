@@ -155,12 +155,13 @@ func (p *Store) SaveDataset(ctx context.Context, cat *coverage.Catalog, ds *cove
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO lifecircle.datasets (name, resolution, population_note, facilities, cells, units, population, catalog, saved)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())
+		if _, err := tx.Exec(ctx, `INSERT INTO lifecircle.datasets (name, resolution, population_note, facilities, cells, units, population, catalog, saved, cells_packed)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now(), $9)
 			ON CONFLICT (name) DO UPDATE SET resolution = excluded.resolution, population_note = excluded.population_note,
 				facilities = excluded.facilities, cells = excluded.cells, units = excluded.units,
-				population = excluded.population, catalog = excluded.catalog, saved = excluded.saved`,
-			ds.Name, ds.Resolution, store.NullStr(ds.PopulationNote), len(ds.Facilities), len(ds.Cells), len(ds.Units), population, catJSON); err != nil {
+				population = excluded.population, catalog = excluded.catalog, saved = excluded.saved,
+				cells_packed = excluded.cells_packed`,
+			ds.Name, ds.Resolution, store.NullStr(ds.PopulationNote), len(ds.Facilities), len(ds.Cells), len(ds.Units), population, catJSON, packCells(ds.Cells)); err != nil {
 			return err
 		}
 		// a replaced dataset loses its old network too; the network given
@@ -355,7 +356,9 @@ var helperStarts = func() {}
 
 // LoadDataset reads a dataset and its catalogue from one snapshot.
 //
-// The rows are read in the order the table holds them (no ORDER BY: sorting
+// The cells come from the dataset's packed copy (packed.go). A dataset
+// saved before that copy existed has its cells read from their rows: the
+// rows are read in the order the table holds them (no ORDER BY: sorting
 // a million cells, or walking the seq index to the heap, costs the server
 // several times the plain scan) and each is put at its seq; a seq out of
 // range or seen twice, or a row missing, is a damaged store. A big
@@ -369,10 +372,10 @@ func (p *Store) LoadDataset(ctx context.Context, name string) (*coverage.Catalog
 	ds := &coverage.Dataset{Name: name}
 	err := p.read(ctx, func(tx pgx.Tx) error {
 		var note *string
-		var catJSON []byte
+		var catJSON, packed []byte
 		var nf, nc, nu int
-		err := tx.QueryRow(ctx, "SELECT resolution, population_note, catalog, facilities, cells, units FROM lifecircle.datasets WHERE name = $1", name).
-			Scan(&ds.Resolution, &note, &catJSON, &nf, &nc, &nu)
+		err := tx.QueryRow(ctx, "SELECT resolution, population_note, catalog, facilities, cells, units, cells_packed FROM lifecircle.datasets WHERE name = $1", name).
+			Scan(&ds.Resolution, &note, &catJSON, &nf, &nc, &nu, &packed)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return store.NotFound("dataset %q is not in the store", name)
 		}
@@ -392,6 +395,14 @@ func (p *Store) LoadDataset(ctx context.Context, name string) (*coverage.Catalog
 			}
 			ds.Units, err = loadUnits(ctx, tx, name, nu)
 			return err
+		}
+		if packed != nil {
+			// the packed copy (packed.go); a dataset saved before it
+			// existed has none and is read from its rows below
+			if ds.Cells, err = unpackCells(name, packed, nc); err != nil {
+				return err
+			}
+			return others(tx)
 		}
 		if nc < splitCells {
 			if err := others(tx); err != nil {

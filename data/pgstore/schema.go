@@ -179,6 +179,10 @@ CREATE TABLE lifecircle.networks (
 	imported timestamptz NOT NULL,
 	extract bytea NOT NULL);
 `},
+	{5, "a packed copy of each dataset's cells (H3 id and population in seq order) that loads in one read", `
+ALTER TABLE lifecircle.datasets ADD COLUMN cells_packed bytea;
+ALTER TABLE lifecircle.datasets ALTER COLUMN cells_packed SET STORAGE EXTERNAL;
+`},
 }
 
 // migrationLock is the advisory lock key that serialises migrators

@@ -55,7 +55,7 @@ func TestCheckAll(t *testing.T) {
 	cat, ds := storetest.Tiny(t, "tiny")
 	storetest.MustSave(t, s, cat, ds)
 	results, err := s.CheckAll(bg)
-	if err != nil || len(results) != 4 {
+	if err != nil || len(results) != 5 {
 		t.Fatalf("CheckAll: %+v, %v", results, err)
 	}
 	for _, r := range results {
@@ -84,6 +84,7 @@ func TestLoadPutsRowsAtTheirSeq(t *testing.T) {
 	defer s.Close()
 	cat, ds := storetest.Disk("city", 12, 50)
 	storetest.MustSave(t, s, cat, ds)
+	unpacked(t, s, "city")
 	// an update writes new row versions at the end of the heap
 	for _, q := range []string{
 		"UPDATE lifecircle.population_cells SET population = population WHERE seq % 3 = 0",
@@ -108,6 +109,7 @@ func TestLoadPutsRowsAtTheirSeq(t *testing.T) {
 		if _, err := s.pool.Exec(bg, c.damage); err != nil {
 			t.Fatal(err)
 		}
+		unpacked(t, s, "city")
 		_, _, err := s.LoadDataset(bg, "city")
 		if err == nil || !strings.Contains(err.Error(), "store is damaged") || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("after %s: LoadDataset error %v, want %q", c.damage, err, c.want)
@@ -137,6 +139,7 @@ func TestSplitLoadSeesOneSnapshot(t *testing.T) {
 	cat, old := storetest.Disk("city", 20, 100)
 	_, next := storetest.Disk("city", 25, 150)
 	storetest.MustSave(t, s, cat, old)
+	unpacked(t, s, "city")
 	saves := 0
 	helperStarts = func() {
 		if saves == 0 {
@@ -153,6 +156,7 @@ func TestSplitLoadSeesOneSnapshot(t *testing.T) {
 
 	// with every connection of the pool taken, the load reads on its own
 	helperStarts = func() {}
+	unpacked(t, s, "city")
 	var held []*pgxpool.Conn
 	for i := int32(1); i < s.pool.Config().MaxConns; i++ {
 		c, err := s.pool.Acquire(bg)
@@ -165,4 +169,77 @@ func TestSplitLoadSeesOneSnapshot(t *testing.T) {
 	for _, c := range held {
 		c.Release()
 	}
+}
+
+// unpacked removes a dataset's packed cells, as a dataset saved before
+// they existed has none: LoadDataset then reads the cells' rows.
+func unpacked(t *testing.T, s *Store, dataset string) {
+	t.Helper()
+	if _, err := s.pool.Exec(bg, "UPDATE lifecircle.datasets SET cells_packed = NULL WHERE name = $1", dataset); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestPackedCells: a dataset loads from its packed cells, equal to what was
+// saved; a packed copy of the wrong length is a damaged store; a row that
+// differs from the packed copy is what `check` reports (naming the cell),
+// and a dataset without the copy loads from its rows.
+func TestPackedCells(t *testing.T) {
+	url := storetest.PGDatabase(t, storetest.PGAdminURL(t))
+	s, err := Open(bg, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	cat, ds := storetest.Disk("city", 12, 50)
+	storetest.MustSave(t, s, cat, ds)
+	var n int
+	if err := s.pool.QueryRow(bg, "SELECT length(cells_packed) FROM lifecircle.datasets WHERE name = 'city'").Scan(&n); err != nil || n != 16*len(ds.Cells) {
+		t.Fatalf("packed cells: %d bytes (%v), want %d", n, err, 16*len(ds.Cells))
+	}
+	storetest.WantDataset(t, s, cat, ds)
+	packedProblems := func() []string {
+		t.Helper()
+		results, err := s.CheckAll(bg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range results {
+			if strings.HasPrefix(r.What, "the packed cells") {
+				return r.Problems
+			}
+		}
+		t.Fatalf("CheckAll has no check of the packed cells: %+v", results)
+		return nil
+	}
+	if p := packedProblems(); len(p) != 0 {
+		t.Fatalf("CheckAll of a sound store: %v", p)
+	}
+
+	if _, err := s.pool.Exec(bg, "UPDATE lifecircle.population_cells SET population = population + 1 WHERE dataset = 'city' AND seq = 3"); err != nil {
+		t.Fatal(err)
+	}
+	if p := packedProblems(); len(p) != 1 || !strings.Contains(p[0], "population cell 3 is") {
+		t.Errorf("CheckAll after a row changed behind the packed copy: %v", p)
+	}
+	if _, err := s.pool.Exec(bg, "DELETE FROM lifecircle.population_cells WHERE dataset = 'city' AND seq = 5"); err != nil {
+		t.Fatal(err)
+	}
+	storetest.MustSave(t, s, cat, ds)
+	if _, err := s.pool.Exec(bg, "DELETE FROM lifecircle.population_cells WHERE dataset = 'city' AND seq = 5"); err != nil {
+		t.Fatal(err)
+	}
+	if p := packedProblems(); len(p) != 1 || !strings.Contains(p[0], "rows, ") {
+		t.Errorf("CheckAll after a row was deleted: %v", p)
+	}
+
+	storetest.MustSave(t, s, cat, ds)
+	if _, err := s.pool.Exec(bg, "UPDATE lifecircle.datasets SET cells_packed = substring(cells_packed from 17) WHERE name = 'city'"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.LoadDataset(bg, "city"); err == nil || !strings.Contains(err.Error(), "store is damaged") || !strings.Contains(err.Error(), "packed copy holds") {
+		t.Errorf("LoadDataset with a cut packed copy: %v", err)
+	}
+	unpacked(t, s, "city")
+	storetest.WantDataset(t, s, cat, ds)
 }
