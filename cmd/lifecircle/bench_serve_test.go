@@ -5,16 +5,15 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"lifecircle/coverage"
 	"lifecircle/data/gpkgstore"
+	"lifecircle/data/storetest"
 	"lifecircle/data/synth"
 )
 
@@ -29,18 +28,7 @@ import (
 // that does not depend on the load). Like the store
 // benchmarks in data/storetest it runs with LIFECIRCLE_BENCH_STORE=1.
 func BenchmarkServeStoreFirstLayer(b *testing.B) {
-	if os.Getenv("LIFECIRCLE_BENCH_STORE") != "1" {
-		b.Skip("store benchmarks take minutes: run them with LIFECIRCLE_BENCH_STORE=1")
-	}
-	cells := 200_000
-	if v := os.Getenv("LIFECIRCLE_BENCH_CELLS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1000 {
-			b.Fatalf("LIFECIRCLE_BENCH_CELLS=%q: want a number ≥ 1000", v)
-		}
-		cells = n
-	}
-	ds := synth.City(synth.Config{Cells: cells})
+	ds := synth.City(synth.Config{Cells: storetest.BenchStore(b)})
 	path := filepath.Join(b.TempDir(), "bench.gpkg")
 	st, err := gpkgstore.Open(path)
 	if err != nil {

@@ -37,12 +37,6 @@ import (
 //	opened once (profile the load with -cpuprofile; the server's share of a
 //	PostgreSQL load is not in this process's profile).
 
-func benchStoreEnabled(b *testing.B) {
-	if os.Getenv("LIFECIRCLE_BENCH_STORE") != "1" {
-		b.Skip("store benchmarks take minutes: run them with make bench-store (LIFECIRCLE_BENCH_STORE=1)")
-	}
-}
-
 type benchDataset struct {
 	name string
 	cat  *coverage.Catalog
@@ -51,6 +45,7 @@ type benchDataset struct {
 
 func benchDatasets(b *testing.B) []benchDataset {
 	b.Helper()
+	cells := storetest.BenchStore(b)
 	var out []benchDataset
 	for _, s := range []string{"porto_alegre", "chengdu"} {
 		in, err := data.SampleInputs(s)
@@ -64,19 +59,30 @@ func benchDatasets(b *testing.B) []benchDataset {
 		}
 		out = append(out, benchDataset{s, cat, ds})
 	}
-	cells := 200_000
-	if v := os.Getenv("LIFECIRCLE_BENCH_CELLS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1000 {
-			b.Fatalf("LIFECIRCLE_BENCH_CELLS=%q: want a number ≥ 1000", v)
-		}
-		cells = n
-	}
 	start := time.Now()
 	ds := synth.City(synth.Config{Cells: cells})
 	b.Logf("synthetic city: %d cells, %d facilities, %d units (built in %v)", len(ds.Cells), len(ds.Facilities), len(ds.Units), time.Since(start).Round(time.Millisecond))
 	out = append(out, benchDataset{"synth" + strconv.Itoa(cells/1000) + "k", coverage.DefaultCatalog(), ds})
 	return out
+}
+
+// savedStore makes a store of the kind holding the dataset, closes it (as
+// a server finds it: a GeoPackage's WAL checkpointed) and returns the
+// function that opens it again.
+func savedStore(b *testing.B, kind string, d benchDataset) func() (coverage.Store, error) {
+	b.Helper()
+	open := benchStores(b)[kind](b)
+	s, err := open()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := s.SaveDataset(bg, d.cat, d.ds); err != nil {
+		b.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return open
 }
 
 // benchStores are the stores to measure; each opener makes an empty store
@@ -105,7 +111,6 @@ func TestMain(m *testing.M) {
 func rowsOf(ds *coverage.Dataset) int { return len(ds.Facilities) + len(ds.Cells) + len(ds.Units) }
 
 func BenchmarkStoreImport(b *testing.B) {
-	benchStoreEnabled(b)
 	datasets := benchDatasets(b)
 	for _, kind := range []string{"gpkg", "postgis"} {
 		for _, d := range datasets {
@@ -141,20 +146,11 @@ func BenchmarkStoreImport(b *testing.B) {
 }
 
 func BenchmarkStoreFirstLayer(b *testing.B) {
-	benchStoreEnabled(b)
 	datasets := benchDatasets(b)
 	for _, kind := range []string{"gpkg", "postgis"} {
 		for _, d := range datasets {
 			b.Run(kind+"/"+d.name, func(b *testing.B) {
-				open := benchStores(b)[kind](b)
-				s, err := open()
-				if err != nil {
-					b.Fatal(err)
-				}
-				if err := s.SaveDataset(bg, d.cat, d.ds); err != nil {
-					b.Fatal(err)
-				}
-				s.Close()
+				open := savedStore(b, kind, d)
 				var tOpen, tLoad, tAnalyze, tLayer time.Duration
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
@@ -208,21 +204,12 @@ func BenchmarkStoreFirstLayer(b *testing.B) {
 }
 
 func BenchmarkStoreLoad(b *testing.B) {
-	benchStoreEnabled(b)
 	datasets := benchDatasets(b)
 	for _, kind := range []string{"gpkg", "postgis"} {
 		for _, d := range datasets {
 			b.Run(kind+"/"+d.name, func(b *testing.B) {
-				open := benchStores(b)[kind](b)
-				s, err := open()
+				s, err := savedStore(b, kind, d)()
 				if err != nil {
-					b.Fatal(err)
-				}
-				if err := s.SaveDataset(bg, d.cat, d.ds); err != nil {
-					b.Fatal(err)
-				}
-				s.Close() // as a server finds it: a GeoPackage's WAL checkpointed
-				if s, err = open(); err != nil {
 					b.Fatal(err)
 				}
 				defer s.Close()
