@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -40,7 +41,7 @@ func (s *Server) handleAudit(c *gin.Context) {
 	if v := c.Query("after"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {
-			writeError(c, badParam("after", "after must be a sequence number ≥ 0, not %q", v))
+			writeError(c, badParamZH("after", fmt.Sprintf("参数 after「%s」须为不小于 0 的序号", v), "after must be a sequence number ≥ 0, not %q", v))
 			return
 		}
 		q.After = n

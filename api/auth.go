@@ -194,7 +194,7 @@ func writeNote(c *gin.Context, u coverage.User, action, dataset, scenario string
 func idempotencyKey(c *gin.Context) (string, error) {
 	k := c.GetHeader("Idempotency-Key")
 	if k != "" && !requestIDPattern.MatchString(k) {
-		return "", badParam("Idempotency-Key", "the Idempotency-Key header must be 1 to 64 letters, digits or ._:-")
+		return "", badParamZH("Idempotency-Key", "请求头 Idempotency-Key 须为 1 至 64 个字母、数字或 ._:- 字符", "the Idempotency-Key header must be 1 to 64 letters, digits or ._:-")
 	}
 	return k, nil
 }

@@ -8,6 +8,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -44,7 +45,7 @@ func (s *Server) handleItemsGPKG(c *gin.Context, col *collection.Collection, r i
 		return notFound("f", "this server writes no GeoPackage (f=gpkg); use f=json")
 	}
 	if r.crs.URI != collection.CRS84.URI {
-		return badParam("crs", "a GeoPackage download is in WGS 84 (EPSG:4326); leave out crs")
+		return badParamZH("crs", "GeoPackage 下载采用 WGS 84（EPSG:4326）坐标，请去掉参数 crs", "a GeoPackage download is in WGS 84 (EPSG:4326); leave out crs")
 	}
 	q := r.q
 	if _, ok := c.GetQuery("limit"); !ok {
@@ -55,7 +56,7 @@ func (s *Server) handleItemsGPKG(c *gin.Context, col *collection.Collection, r i
 		return err
 	}
 	if len(page.Features) > gpkgMaxFeatures {
-		return badParam("limit", "%d features match; a GeoPackage download holds at most %d: narrow it with bbox or unit", len(page.Features), gpkgMaxFeatures)
+		return badParamZH("limit", fmt.Sprintf("有 %d 个要素符合条件，GeoPackage 下载最多 %d 个：请用 bbox 或 unit 缩小范围", len(page.Features), gpkgMaxFeatures), "%d features match; a GeoPackage download holds at most %d: narrow it with bbox or unit", len(page.Features), gpkgMaxFeatures)
 	}
 	dir, err := os.MkdirTemp("", "lifecircle-gpkg-*")
 	if err != nil {

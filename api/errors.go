@@ -38,11 +38,9 @@ func (e *paramError) Unwrap() error { return e.err }
 // errUnavailable marks a feature this server was started without (503).
 var errUnavailable = errors.New("unavailable")
 
-func badParam(param, format string, args ...any) error {
-	return &paramError{param, fmt.Errorf(format+": %w", append(args, coverage.ErrInvalid)...)}
-}
-
-// badParamZH is badParam with the Chinese text (zh) given too.
+// badParamZH blames param for a bad request: zh is the Chinese text a
+// person reads (Chinese first), format/args the English one. Every 400 the
+// API raises itself goes through here, so none falls back to zhFallback.
 func badParamZH(param, zh, format string, args ...any) error {
 	return &paramError{param, coverage.WithZH(fmt.Errorf(format+": %w", append(args, coverage.ErrInvalid)...), "%s", zh)}
 }

@@ -282,7 +282,7 @@ func unitsPage(set *collection.Set, level coverage.UnitLevel, typ string, q coll
 // catchmentPage is the /v1 catchment layer: one facility's outline.
 func catchmentPage(set *collection.Set, facility string) (*collection.Collection, collection.Page, error) {
 	if facility == "" {
-		return nil, collection.Page{}, badParam("facility", "layer catchment needs a facility id (facility=…)")
+		return nil, collection.Page{}, badParamZH("facility", "服务范围图层（catchment）须指定设施编号（facility=…）", "layer catchment needs a facility id (facility=…)")
 	}
 	a := set.Analysis()
 	fi, ok := a.FacilityIndex(facility)
@@ -308,21 +308,21 @@ func catchmentPage(set *collection.Set, facility string) (*collection.Collection
 func parseBBox(v string) (orb.Bound, error) {
 	parts := strings.Split(v, ",")
 	if len(parts) != 4 {
-		return orb.Bound{}, badParam("bbox", "bbox %q must be four numbers minLon,minLat,maxLon,maxLat", v)
+		return orb.Bound{}, badParamZH("bbox", fmt.Sprintf("参数 bbox「%s」须为四个数：最小经度,最小纬度,最大经度,最大纬度", v), "bbox %q must be four numbers minLon,minLat,maxLon,maxLat", v)
 	}
 	var n [4]float64
 	for i, p := range parts {
 		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
 		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-			return orb.Bound{}, badParam("bbox", "bbox value %q is not a number", p)
+			return orb.Bound{}, badParamZH("bbox", fmt.Sprintf("参数 bbox 中的「%s」不是数字", p), "bbox value %q is not a number", p)
 		}
 		n[i] = f
 	}
 	switch {
 	case n[0] < -180 || n[2] > 180 || n[1] < -90 || n[3] > 90:
-		return orb.Bound{}, badParam("bbox", "bbox %q is outside WGS84 lon [-180,180], lat [-90,90] (order is minLon,minLat,maxLon,maxLat)", v)
+		return orb.Bound{}, badParamZH("bbox", fmt.Sprintf("参数 bbox「%s」超出 WGS84 范围（经度 -180 至 180，纬度 -90 至 90；顺序为最小经度,最小纬度,最大经度,最大纬度）", v), "bbox %q is outside WGS84 lon [-180,180], lat [-90,90] (order is minLon,minLat,maxLon,maxLat)", v)
 	case n[0] > n[2] || n[1] > n[3]:
-		return orb.Bound{}, badParam("bbox", "bbox %q has min greater than max (order is minLon,minLat,maxLon,maxLat)", v)
+		return orb.Bound{}, badParamZH("bbox", fmt.Sprintf("参数 bbox「%s」的最小值大于最大值（顺序为最小经度,最小纬度,最大经度,最大纬度）", v), "bbox %q has min greater than max (order is minLon,minLat,maxLon,maxLat)", v)
 	}
 	return orb.Bound{Min: orb.Point{n[0], n[1]}, Max: orb.Point{n[2], n[3]}}, nil
 }
@@ -334,7 +334,7 @@ func parseCount(c *gin.Context, name string, max int) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 || n > max {
-		return 0, badParam(name, "%s %q must be a whole number from 0 to %d", name, v, max)
+		return 0, badParamZH(name, fmt.Sprintf("参数 %s「%s」须为 0 至 %d 的整数", name, v, max), "%s %q must be a whole number from 0 to %d", name, v, max)
 	}
 	return n, nil
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"math"
 	"net/http"
 	"regexp"
@@ -290,14 +291,14 @@ func parseItemsRequest(c *gin.Context, col *collection.Collection) (itemsRequest
 	if v, ok := c.GetQuery("limit"); ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			return r, badParam("limit", "limit %q must be a whole number ≥ 1 (at most %d are returned); limit 须为正整数", v, itemsLimitMax)
+			return r, badParamZH("limit", fmt.Sprintf("参数 limit「%s」须为正整数（最多返回 %d 个）", v, itemsLimitMax), "limit %q must be a whole number ≥ 1 (at most %d are returned); limit 须为正整数", v, itemsLimitMax)
 		}
 		r.q.Limit = min(n, itemsLimitMax) // clamped, not refused
 	}
 	if v, ok := c.GetQuery("offset"); ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			return r, badParam("offset", "offset %q must be a whole number ≥ 0; offset 须为非负整数", v)
+			return r, badParamZH("offset", fmt.Sprintf("参数 offset「%s」须为非负整数", v), "offset %q must be a whole number ≥ 0; offset 须为非负整数", v)
 		}
 		r.q.Offset = n
 	}
@@ -320,18 +321,18 @@ func parseItemsRequest(c *gin.Context, col *collection.Collection) (itemsRequest
 		}
 		r.q.Bound = &b
 	} else if _, ok := c.GetQuery("bbox-crs"); ok {
-		return r, badParam("bbox-crs", "bbox-crs needs a bbox")
+		return r, badParamZH("bbox-crs", "参数 bbox-crs 须与 bbox 一起给出", "bbox-crs needs a bbox")
 	}
 	if v, ok := c.GetQuery("datetime"); ok {
 		// No collection has a temporal dimension: a well-formed datetime
 		// selects every feature (QGIS sends 0000-01-01…/9999-12-31… sentinels).
 		parts := strings.Split(v, "/")
 		if len(parts) > 2 || v == "" || !datetimeRE.MatchString(parts[0]) || (len(parts) == 2 && !datetimeRE.MatchString(parts[1])) {
-			return r, badParam("datetime", "datetime %q must be an RFC 3339 instant or an interval a/b with .. for open ends", v)
+			return r, badParamZH("datetime", fmt.Sprintf("参数 datetime「%s」须为 RFC 3339 时刻，或区间 a/b（开放的一端写 ..）", v), "datetime %q must be an RFC 3339 instant or an interval a/b with .. for open ends", v)
 		}
 		for _, p := range parts {
 			if !validDatetime(p) {
-				return r, badParam("datetime", "datetime %q: %q is not a valid date or RFC 3339 date-time", v, p)
+				return r, badParamZH("datetime", fmt.Sprintf("参数 datetime「%s」中的「%s」不是有效的日期或 RFC 3339 日期时间", v, p), "datetime %q: %q is not a valid date or RFC 3339 date-time", v, p)
 			}
 		}
 	}
@@ -371,13 +372,13 @@ func validDatetime(v string) bool {
 func parseOGCBBox(v, bboxCRS string) (orb.Bound, error) {
 	parts := strings.Split(v, ",")
 	if len(parts) != 4 && len(parts) != 6 {
-		return orb.Bound{}, badParam("bbox", "bbox %q must be 4 numbers (or 6 with heights): min, min, max, max in the axis order of bbox-crs (default CRS84: minLon,minLat,maxLon,maxLat)", v)
+		return orb.Bound{}, badParamZH("bbox", fmt.Sprintf("参数 bbox「%s」须为 4 个数（含高度时为 6 个）：按 bbox-crs 的坐标轴顺序依次为最小、最小、最大、最大（默认 CRS84：最小经度,最小纬度,最大经度,最大纬度）", v), "bbox %q must be 4 numbers (or 6 with heights): min, min, max, max in the axis order of bbox-crs (default CRS84: minLon,minLat,maxLon,maxLat)", v)
 	}
 	n := make([]float64, len(parts))
 	for i, p := range parts {
 		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
 		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-			return orb.Bound{}, badParam("bbox", "bbox value %q is not a number", p)
+			return orb.Bound{}, badParamZH("bbox", fmt.Sprintf("参数 bbox 中的「%s」不是数字", p), "bbox value %q is not a number", p)
 		}
 		n[i] = f
 	}
@@ -392,7 +393,7 @@ func parseOGCBBox(v, bboxCRS string) (orb.Bound, error) {
 		return orb.Bound{}, blame("bbox-crs", err)
 	}
 	if n[0] > n[2] || n[1] > n[3] {
-		return orb.Bound{}, badParam("bbox", "bbox %q has min greater than max", v)
+		return orb.Bound{}, badParamZH("bbox", fmt.Sprintf("参数 bbox「%s」的最小值大于最大值", v), "bbox %q has min greater than max", v)
 	}
 	b, err := collection.BoundToCRS84(n[0], n[1], n[2], n[3], cr)
 	if err != nil {

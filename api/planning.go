@@ -198,7 +198,7 @@ type planItemInput struct {
 // planItemsOf checks and converts the items of a plan body to WGS84.
 func planItemsOf(body planBody, a *coverage.Analysis) ([]coverage.PlanItem, error) {
 	if len(body.Items) > maxPlanItems {
-		return nil, badParam("items", "items lists %d plan items; at most %d", len(body.Items), maxPlanItems)
+		return nil, badParamZH("items", fmt.Sprintf("items 列出了 %d 个规划项目，最多 %d 个", len(body.Items), maxPlanItems), "items lists %d plan items; at most %d", len(body.Items), maxPlanItems)
 	}
 	items := make([]coverage.PlanItem, len(body.Items))
 	for i, in := range body.Items {
@@ -211,10 +211,10 @@ func planItemsOf(body planBody, a *coverage.Analysis) ([]coverage.PlanItem, erro
 			return nil, err
 		}
 		if in.Cost < 0 || in.Cost > 1e9 {
-			return nil, badParam(field("cost"), "%s %g must be from 0 to 1,000,000,000 (10k yuan)", field("cost"), in.Cost)
+			return nil, badParamZH(field("cost"), fmt.Sprintf("「%s」%g 须在 0 至 1,000,000,000（万元）之间", field("cost"), in.Cost), "%s %g must be from 0 to 1,000,000,000 (10k yuan)", field("cost"), in.Cost)
 		}
 		if in.Year != 0 && (in.Year < 1900 || in.Year > 2200) {
-			return nil, badParam(field("year"), "%s %d is not a plan year", field("year"), in.Year)
+			return nil, badParamZH(field("year"), fmt.Sprintf("「%s」%d 不是有效的规划年份（1900 至 2200）", field("year"), in.Year), "%s %d is not a plan year", field("year"), in.Year)
 		}
 		it := in.PlanItem
 		it.Location, it.Dataset = p, a.Data.Name
@@ -242,7 +242,7 @@ func (s *Server) handleTrajectoryPost(c *gin.Context) {
 		return
 	}
 	if body.Items == nil {
-		writeError(c, badParam("items", "items is required: the plan items to lay out"))
+		writeError(c, badParamZH("items", "缺少 items：须给出要布置的规划项目", "items is required: the plan items to lay out"))
 		return
 	}
 	items, err := planItemsOf(body, s.current())
@@ -274,7 +274,7 @@ func (s *Server) handlePutPlan(c *gin.Context) {
 		return
 	}
 	if body.Items == nil {
-		writeError(c, badParam("items", "items is required: the whole plan (an empty list [] clears it)"))
+		writeError(c, badParamZH("items", "缺少 items：须给出完整的规划（空列表 [] 表示清空）", "items is required: the whole plan (an empty list [] clears it)"))
 		return
 	}
 	a := s.current()
@@ -423,7 +423,7 @@ func (s *Server) handleEquity(c *gin.Context) {
 	a := s.current()
 	typ := c.Query("type")
 	if typ == "" {
-		writeError(c, badParam("type", "equity needs a facility type (type=…)"))
+		writeError(c, badParamZH("type", "公平性分析须指定设施类型（type=…）", "equity needs a facility type (type=…)"))
 		return
 	}
 	level, err := coverage.ParseUnitLevel(c.DefaultQuery("by", "district"))
@@ -448,7 +448,7 @@ func (s *Server) handleCapacity(c *gin.Context) {
 	}
 	typ := c.Query("type")
 	if typ == "" {
-		writeError(c, badParam("type", "capacity needs a facility type (type=…)"))
+		writeError(c, badParamZH("type", "容量分析须指定设施类型（type=…）", "capacity needs a facility type (type=…)"))
 		return
 	}
 	var opts coverage.CapacityOptions
@@ -457,7 +457,7 @@ func (s *Server) handleCapacity(c *gin.Context) {
 	case "e2sfca":
 		opts.Steps = coverage.E2SFCASteps
 	default:
-		writeError(c, badParam("decay", "decay %q is not none or e2sfca", c.Query("decay")))
+		writeError(c, badParamZH("decay", fmt.Sprintf("参数 decay「%s」须为 none 或 e2sfca", c.Query("decay")), "decay %q is not none or e2sfca", c.Query("decay")))
 		return
 	}
 	r, err := s.current().Capacity(typ, opts)

@@ -79,9 +79,9 @@ func newID(prefix string) string {
 func checkText(field, v string, required bool) error {
 	switch {
 	case required && strings.TrimSpace(v) == "":
-		return badParam(field, "%s is required", field)
+		return badParamZH(field, fmt.Sprintf("「%s」为必填项", field), "%s is required", field)
 	case len(v) > 200:
-		return badParam(field, "%s is longer than 200 bytes", field)
+		return badParamZH(field, fmt.Sprintf("「%s」超过 200 字节", field), "%s is longer than 200 bytes", field)
 	}
 	return nil
 }
@@ -193,7 +193,7 @@ type siteRequest struct {
 func (r siteRequest) facility(a *coverage.Analysis, i int, id string) (coverage.Facility, error) {
 	field := func(name string) string { return fmt.Sprintf("facilities[%d].%s", i, name) }
 	if r.Type == "" {
-		return coverage.Facility{}, badParam(field("type"), "%s is required (a catalogue id, see /v1/catalog)", field("type"))
+		return coverage.Facility{}, badParamZH(field("type"), fmt.Sprintf("「%s」为必填项（设施类型编号，见 /v1/catalog）", field("type")), "%s is required (a catalogue id, see /v1/catalog)", field("type"))
 	}
 	typ, err := a.Catalog.CheckType(r.Type)
 	if err != nil {
@@ -202,17 +202,17 @@ func (r siteRequest) facility(a *coverage.Analysis, i int, id string) (coverage.
 	r.Type = typ
 	switch {
 	case r.Lon == nil:
-		return coverage.Facility{}, badParam(field("lon"), "%s is required (longitude in degrees)", field("lon"))
+		return coverage.Facility{}, badParamZH(field("lon"), fmt.Sprintf("「%s」为必填项（经度，单位为度）", field("lon")), "%s is required (longitude in degrees)", field("lon"))
 	case r.Lat == nil:
-		return coverage.Facility{}, badParam(field("lat"), "%s is required (latitude in degrees)", field("lat"))
+		return coverage.Facility{}, badParamZH(field("lat"), fmt.Sprintf("「%s」为必填项（纬度，单位为度）", field("lat")), "%s is required (latitude in degrees)", field("lat"))
 	case *r.Lon < -180 || *r.Lon > 180:
-		return coverage.Facility{}, badParam(field("lon"), "%s %g is outside [-180, 180]", field("lon"), *r.Lon)
+		return coverage.Facility{}, badParamZH(field("lon"), fmt.Sprintf("「%s」%g 超出经度范围 [-180, 180]", field("lon"), *r.Lon), "%s %g is outside [-180, 180]", field("lon"), *r.Lon)
 	case *r.Lat < -90 || *r.Lat > 90:
-		hint := ""
+		hint, hintZH := "", ""
 		if *r.Lon >= -90 && *r.Lon <= 90 {
-			hint = " (lon and lat swapped?)"
+			hint, hintZH = " (lon and lat swapped?)", "（经纬度是否写反了？）"
 		}
-		return coverage.Facility{}, badParam(field("lat"), "%s %g is outside [-90, 90]%s", field("lat"), *r.Lat, hint)
+		return coverage.Facility{}, badParamZH(field("lat"), fmt.Sprintf("「%s」%g 超出纬度范围 [-90, 90]%s", field("lat"), *r.Lat, hintZH), "%s %g is outside [-90, 90]%s", field("lat"), *r.Lat, hint)
 	}
 	loc, err := coverage.ConvertPoint(orb.Point{*r.Lon, *r.Lat}, r.CRS)
 	if err != nil {
@@ -230,12 +230,12 @@ func (r siteRequest) facility(a *coverage.Analysis, i int, id string) (coverage.
 	}
 	if r.Capacity != nil {
 		if *r.Capacity < 0 || *r.Capacity > 1e7 {
-			return coverage.Facility{}, badParam(field("capacity"), "%s %g must be from 0 to 10,000,000", field("capacity"), *r.Capacity)
+			return coverage.Facility{}, badParamZH(field("capacity"), fmt.Sprintf("「%s」%g 须在 0 至 10,000,000 之间", field("capacity"), *r.Capacity), "%s %g must be from 0 to 10,000,000", field("capacity"), *r.Capacity)
 		}
 		f.Capacity = *r.Capacity
 	}
 	if r.PlanYear != 0 && (r.PlanYear < 2000 || r.PlanYear > 2100) {
-		return coverage.Facility{}, badParam(field("plan_year"), "%s %d must be a year from 2000 to 2100", field("plan_year"), r.PlanYear)
+		return coverage.Facility{}, badParamZH(field("plan_year"), fmt.Sprintf("「%s」%d 须为 2000 至 2100 之间的年份", field("plan_year"), r.PlanYear), "%s %d must be a year from 2000 to 2100", field("plan_year"), r.PlanYear)
 	}
 	return f, nil
 }
@@ -262,7 +262,7 @@ const maxSites = 100
 // given, is asked first whether the user may touch each site.
 func proposedSites(a *coverage.Analysis, sc coverage.Scenario, reqs []siteRequest, idPrefix string, may func(i int, f coverage.Facility) error) ([]coverage.Facility, error) {
 	if len(reqs) == 0 || len(reqs) > maxSites {
-		return nil, badParam("facilities", "facilities must list 1 to %d proposed sites, not %d", maxSites, len(reqs))
+		return nil, badParamZH("facilities", fmt.Sprintf("facilities 须列出 1 至 %d 个拟建设施点，而不是 %d 个", maxSites, len(reqs)), "facilities must list 1 to %d proposed sites, not %d", maxSites, len(reqs))
 	}
 	facs := make([]coverage.Facility, 0, len(reqs))
 	for i, r := range reqs {
@@ -276,7 +276,7 @@ func proposedSites(a *coverage.Analysis, sc coverage.Scenario, reqs []siteReques
 			}
 		}
 		if sc.Unit != "" && !a.UnitContains(sc.Unit, f.Location) {
-			return nil, badParam(fmt.Sprintf("facilities[%d].lon", i), "the site lies outside the scenario's jurisdiction %s", sc.Unit)
+			return nil, badParamZH(fmt.Sprintf("facilities[%d].lon", i), fmt.Sprintf("facilities[%d] 的位置不在方案的辖区 %s 内", i, sc.Unit), "the site lies outside the scenario's jurisdiction %s", sc.Unit)
 		}
 		facs = append(facs, f)
 	}
@@ -324,7 +324,7 @@ func (s *Server) handleAddProposal(c *gin.Context) {
 	case req.Unit == "":
 		req.Unit = sc.Unit
 	case sc.Unit != "" && !a.UnitWithin(req.Unit, sc.Unit):
-		writeError(c, badParam("unit", "unit %s is not the scenario's unit %s nor inside it", req.Unit, sc.Unit))
+		writeError(c, badParamZH("unit", fmt.Sprintf("行政单元 %s 既不是方案的单元 %s，也不在其范围内", req.Unit, sc.Unit), "unit %s is not the scenario's unit %s nor inside it", req.Unit, sc.Unit))
 		return
 	}
 	if err := a.MayUseUnit(u, req.Unit); err != nil {

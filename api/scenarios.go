@@ -151,7 +151,7 @@ func (s *Server) handleScenarioChanges(c *gin.Context) {
 		return
 	}
 	if len(req.Changes) == 0 {
-		writeError(c, badParam("changes", "changes must list at least one add, move or remove"))
+		writeError(c, badParamZH("changes", "changes 须至少列出一项新增（add）、迁移（move）或撤除（remove）", "changes must list at least one add, move or remove"))
 		return
 	}
 	// Read, check, append and save under the scenario's lock: concurrent
@@ -257,7 +257,7 @@ func (s *Server) handleScenarioCompare(c *gin.Context) {
 // cells whose coverage changed, as GeoJSON.
 func (s *Server) handleScenarioDelta(c *gin.Context) {
 	if c.Query("type") == "" && checkParams(c, "type", "f") == nil {
-		writeError(c, badParam("type", "the delta layer needs a facility type (type=…)"))
+		writeError(c, badParamZH("type", "差异图层须指定设施类型（type=…）", "the delta layer needs a facility type (type=…)"))
 		return
 	}
 	st, _, ok := s.loadScenario(c, "type")

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -33,16 +34,16 @@ func (s *Server) handleCellAt(c *gin.Context) {
 	for k, name := range []string{"lon", "lat"} {
 		v, ok := c.GetQuery(name)
 		if !ok {
-			writeError(c, badParam(name, "%s is required (WGS84 degrees); or ask /v1/cells/{h3}", name))
+			writeError(c, badParamZH(name, fmt.Sprintf("缺少参数 %s（%s，WGS84 度）；或改用 /v1/cells/{h3}", name, []string{"经度", "纬度"}[k]), "%s is required (WGS84 degrees); or ask /v1/cells/{h3}", name))
 			return
 		}
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil || f != f {
-			writeError(c, badParam(name, "%s %q is not a number", name, v))
+			writeError(c, badParamZH(name, fmt.Sprintf("参数 %s「%s」不是数字", name, v), "%s %q is not a number", name, v))
 			return
 		}
 		if lim := []float64{180, 90}[k]; f < -lim || f > lim {
-			writeError(c, badParam(name, "%s %g is outside [-%g, %g]", name, f, lim, lim))
+			writeError(c, badParamZH(name, fmt.Sprintf("参数 %s %g 超出%s范围 [-%g, %g]", name, f, []string{"经度", "纬度"}[k], lim, lim), "%s %g is outside [-%g, %g]", name, f, lim, lim))
 			return
 		}
 		p[k] = f

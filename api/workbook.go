@@ -328,7 +328,7 @@ func recommendSheet(a *coverage.Analysis, o WorkbookOptions, city coverage.Summa
 		r.K = defaultWorkbookRecK
 	}
 	if r.K < 1 || r.K > maxWorkbookRecK {
-		return sheet{}, badParam("rec_k", "rec_k %d: want 1 to %d sites per type", r.K, maxWorkbookRecK)
+		return sheet{}, badParamZH("rec_k", fmt.Sprintf("参数 rec_k %d 须为每类 1 至 %d 个选址", r.K, maxWorkbookRecK), "rec_k %d: want 1 to %d sites per type", r.K, maxWorkbookRecK)
 	}
 	var ids []string
 	if len(r.Types) == 0 {
@@ -345,14 +345,14 @@ func recommendSheet(a *coverage.Analysis, o WorkbookOptions, city coverage.Summa
 				return sheet{}, blame("rec", err)
 			}
 			if seen[tc.Type.ID] {
-				return sheet{}, badParam("rec", "rec lists type %s twice", tc.Type.ID)
+				return sheet{}, badParamZH("rec", fmt.Sprintf("参数 rec 重复列出了设施类型 %s", tc.Type.ID), "rec lists type %s twice", tc.Type.ID)
 			}
 			seen[tc.Type.ID] = true
 			ids = append(ids, tc.Type.ID)
 		}
 	}
 	if len(ids) > coverage.MaxRecommendTypes {
-		return sheet{}, badParam("rec", "rec lists %d types; at most %d", len(ids), coverage.MaxRecommendTypes)
+		return sheet{}, badParamZH("rec", fmt.Sprintf("参数 rec 列出了 %d 种设施类型，最多 %d 种", len(ids), coverage.MaxRecommendTypes), "rec lists %d types; at most %d", len(ids), coverage.MaxRecommendTypes)
 	}
 	if r.Unit != "" {
 		u, err := a.ResolveUnit(r.Unit)
@@ -748,14 +748,14 @@ func workbookParams(c *gin.Context, extra ...string) (WorkbookOptions, error) {
 	if v := c.Query("rec_k"); v != "" {
 		k, err := strconv.Atoi(v)
 		if err != nil || k < 1 || k > maxWorkbookRecK {
-			return o, badParam("rec_k", "rec_k %q: want 1 to %d sites per type", v, maxWorkbookRecK)
+			return o, badParamZH("rec_k", fmt.Sprintf("参数 rec_k「%s」须为每类 1 至 %d 个选址", v, maxWorkbookRecK), "rec_k %q: want 1 to %d sites per type", v, maxWorkbookRecK)
 		}
 		rec.K = k
 	}
 	if v := c.Query("rec_spacing_m"); v != "" {
 		m, err := strconv.ParseFloat(v, 64)
 		if err != nil || m < 0 || m > 10000 || math.IsNaN(m) {
-			return o, badParam("rec_spacing_m", "rec_spacing_m %q: want metres from 0 to 10000", v)
+			return o, badParamZH("rec_spacing_m", fmt.Sprintf("参数 rec_spacing_m「%s」须为 0 至 10000 米", v), "rec_spacing_m %q: want metres from 0 to 10000", v)
 		}
 		rec.MinSpacingM = m
 	}
@@ -780,7 +780,7 @@ func workbookParams(c *gin.Context, extra ...string) (WorkbookOptions, error) {
 	case "en":
 		o.English = true
 	default:
-		return o, badParam("lang", "lang %q: want zh (default) or en", c.Query("lang"))
+		return o, badParamZH("lang", fmt.Sprintf("参数 lang「%s」须为 zh（默认）或 en", c.Query("lang")), "lang %q: want zh (default) or en", c.Query("lang"))
 	}
 	return o, nil
 }
@@ -822,7 +822,7 @@ func (s *Server) handleSummaryCSV(c *gin.Context) {
 	case "1", "true":
 		bom = true
 	default:
-		writeError(c, badParam("bom", "bom %q: want 1 or 0", c.Query("bom")))
+		writeError(c, badParamZH("bom", fmt.Sprintf("参数 bom「%s」须为 1 或 0", c.Query("bom")), "bom %q: want 1 or 0", c.Query("bom")))
 		return
 	}
 	var buf bytes.Buffer
