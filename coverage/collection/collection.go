@@ -165,7 +165,7 @@ func profileOrDefault(p coverage.Profile) coverage.Profile {
 // Query answers q in id order.
 func (c *Collection) Query(q Query) (Page, error) {
 	if q.Limit < 0 || q.Offset < 0 {
-		return Page{}, &coverage.FieldError{Field: "limit", Err: fmt.Errorf("limit and offset must not be negative: %w", ErrInvalid)}
+		return Page{}, &coverage.FieldError{Field: "limit", Err: coverage.WithZH(fmt.Errorf("limit and offset must not be negative: %w", ErrInvalid), "limit 与 offset 不能为负数")}
 	}
 	q.Profile = profileOrDefault(q.Profile)
 	if len(q.Filters) > 0 {
@@ -173,7 +173,8 @@ func (c *Collection) Query(q Query) (Page, error) {
 		for name, v := range q.Filters {
 			p, ok := c.Property(name)
 			if !ok {
-				return Page{}, &coverage.FieldError{Field: name, Err: fmt.Errorf("collection %s has no property %q to filter on: %w", c.ID, name, ErrInvalid)}
+				return Page{}, &coverage.FieldError{Field: name, Err: coverage.WithZH(fmt.Errorf("collection %s has no property %q to filter on: %w", c.ID, name, ErrInvalid),
+					"集合 %s 没有可用于筛选的属性「%s」", c.ID, name)}
 			}
 			canon, err := canonicalFilter(p, v)
 			if err != nil {
@@ -255,7 +256,7 @@ func (c *Collection) Query(q Query) (Page, error) {
 func (c *Collection) Feature(id int64, p coverage.Profile) (Feature, error) {
 	i, ok := c.src.ordinal(id)
 	if !ok {
-		return Feature{}, fmt.Errorf("collection %s has no feature %d: %w", c.ID, id, ErrNotFound)
+		return Feature{}, coverage.WithZH(fmt.Errorf("collection %s has no feature %d: %w", c.ID, id, ErrNotFound), "集合 %s 中没有编号为 %d 的要素", c.ID, id)
 	}
 	return c.src.feature(i, profileOrDefault(p)), nil
 }
@@ -290,13 +291,15 @@ func canonicalFilter(p Property, v string) (string, error) {
 	case Boolean:
 		b, err := strconv.ParseBool(strings.TrimSpace(v))
 		if err != nil {
-			return "", fmt.Errorf("%s=%q: %s is true or false (1 or 0); %s 取值为 true 或 false: %w", p.Name, v, p.Name, p.Name, ErrInvalid)
+			return "", coverage.WithZH(fmt.Errorf("%s=%q: %s is true or false (1 or 0); %s 取值为 true 或 false: %w", p.Name, v, p.Name, p.Name, ErrInvalid),
+				"筛选条件 %s=「%s」：%s 取值为 true 或 false（1 或 0）", p.Name, v, p.Name)
 		}
 		return strconv.FormatBool(b), nil
 	case Number, Integer:
 		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-			return "", fmt.Errorf("%s=%q: %s is a number; %s 须为数字: %w", p.Name, v, p.Name, p.Name, ErrInvalid)
+			return "", coverage.WithZH(fmt.Errorf("%s=%q: %s is a number; %s 须为数字: %w", p.Name, v, p.Name, p.Name, ErrInvalid),
+				"筛选条件 %s=「%s」：%s 须为数字", p.Name, v, p.Name)
 		}
 		return FormatValue(f), nil
 	}
@@ -383,7 +386,8 @@ func (s *Set) Collection(id string) (*Collection, error) {
 	if c, ok := s.byID[id]; ok {
 		return c, nil
 	}
-	return nil, fmt.Errorf("collection %q does not exist (see /ogc/collections): %w", id, ErrNotFound)
+	return nil, coverage.WithZH(fmt.Errorf("collection %q does not exist (see /ogc/collections): %w", id, ErrNotFound),
+		"没有集合「%s」（集合列表见 /ogc/collections）", id)
 }
 
 // ForLayer returns the collection behind a /v1 layer name and facility type.
@@ -400,13 +404,15 @@ func (s *Set) ForLayer(layer, typ string) (*Collection, error) {
 	case "facilities", "population":
 	case "coverage", "gaps", "gap-areas":
 		if typ == "" {
-			return nil, &coverage.FieldError{Field: "type", Err: fmt.Errorf("layer %s needs a facility type (type=…): %w", layer, ErrInvalid)}
+			return nil, &coverage.FieldError{Field: "type", Err: coverage.WithZH(fmt.Errorf("layer %s needs a facility type (type=…): %w", layer, ErrInvalid),
+				"图层 %s 须指定设施类型（type=…）", layer)}
 		}
 		id = layer + "-" + typ
 	case "catchment":
 		id = "catchments-" + typ
 	default:
-		return nil, fmt.Errorf("layer %q does not exist; layers: %s: %w", layer, strings.Join(LayerNames, ", "), ErrNotFound)
+		return nil, coverage.WithZH(fmt.Errorf("layer %q does not exist; layers: %s: %w", layer, strings.Join(LayerNames, ", "), ErrNotFound),
+			"图层「%s」不存在；可用的图层：%s", layer, strings.Join(LayerNames, "、"))
 	}
 	return s.Collection(id)
 }

@@ -3,6 +3,7 @@ package collection
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/paulmach/orb"
 
@@ -28,7 +29,7 @@ func CRSURIs() []string { return crs.URIs() }
 func LookupCRS(s string) (CRS, error) {
 	c, err := crs.Lookup(s)
 	if err != nil {
-		return c, fmt.Errorf("%v: %w", err, ErrInvalid)
+		return c, coverage.WithZH(fmt.Errorf("%v: %w", err, ErrInvalid), "不支持坐标参考系「%s」；支持：%s", s, strings.Join(crs.URIs(), "、"))
 	}
 	return c, nil
 }
@@ -42,7 +43,8 @@ func BoundToCRS84(minA, minB, maxA, maxB float64, c CRS) (orb.Bound, error) {
 	b, err := crs.BoundToCRS84(minA, minB, maxA, maxB, c)
 	if err != nil {
 		if errors.Is(err, crs.ErrOutOfDomain) || errors.Is(err, crs.ErrBBox) {
-			return b, fmt.Errorf("%v: %w", err, coverage.ErrInvalid)
+			return b, coverage.WithZH(fmt.Errorf("%v: %w", err, coverage.ErrInvalid),
+				"bbox（%g, %g, %g, %g）在坐标参考系 %s 中无效或超出其有效范围（须按该坐标系的轴顺序给出最小、最小、最大、最大）", minA, minB, maxA, maxB, c.Code)
 		}
 		return b, err
 	}
