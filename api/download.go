@@ -42,7 +42,7 @@ func gpkgTable(id string) string { return strings.ReplaceAll(id, "-", "_") }
 // filters select (not a page of them) in one GeoPackage file.
 func (s *Server) handleItemsGPKG(c *gin.Context, col *collection.Collection, r itemsRequest) error {
 	if s.gpkg == nil {
-		return notFound("f", "this server writes no GeoPackage (f=gpkg); use f=json")
+		return notFound("f", "本服务未启用 GeoPackage 下载（f=gpkg），请用 f=json", "this server writes no GeoPackage (f=gpkg); use f=json")
 	}
 	if r.crs.URI != collection.CRS84.URI {
 		return badParamZH("crs", "GeoPackage 下载采用 WGS 84（EPSG:4326）坐标，请去掉参数 crs", "a GeoPackage download is in WGS 84 (EPSG:4326); leave out crs")

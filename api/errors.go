@@ -45,8 +45,10 @@ func badParamZH(param, zh, format string, args ...any) error {
 	return &paramError{param, coverage.WithZH(fmt.Errorf(format+": %w", append(args, coverage.ErrInvalid)...), "%s", zh)}
 }
 
-func notFound(param, format string, args ...any) error {
-	return &paramError{param, fmt.Errorf(format+": %w", append(args, coverage.ErrNotFound)...)}
+// notFound is badParamZH for something that does not exist (404): zh is
+// the Chinese text, format/args the English one.
+func notFound(param, zh, format string, args ...any) error {
+	return &paramError{param, coverage.WithZH(fmt.Errorf(format+": %w", append(args, coverage.ErrNotFound)...), "%s", zh)}
 }
 
 // blame attaches a parameter name to a domain error that names none itself

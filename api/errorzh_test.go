@@ -11,9 +11,9 @@ import (
 	"lifecircle/data/gpkgstore"
 )
 
-// TestBadRequestsSpeakChinese walks one bad request per checked parameter
-// and wants each answer to carry its own Chinese text (not the generic
-// "see the English" one) that names what the English names.
+// TestBadRequestsSpeakChinese walks one bad request (or missing thing) per
+// checked parameter and wants each answer to carry its own Chinese text
+// (not the generic "see the English" one) naming what the English names.
 func TestBadRequestsSpeakChinese(t *testing.T) {
 	srv, st := newStoreServer(t)
 	srv.SetGeoPackageWriter(gpkgstore.WriteCollectionFile)
@@ -58,6 +58,13 @@ func TestBadRequestsSpeakChinese(t *testing.T) {
 		{"GET", "/ogc/collections/facilities/items?f=gpkg&crs=" + epsg3857, "", 400, "crs", []string{"crs", "EPSG:4326"}},
 		{"GET", "/ogc/collections/nope", "", 404, "", []string{"nope", "/ogc/collections"}},
 		{"GET", "/ogc/collections/facilities/items/999999", "", 404, "", []string{"facilities", "999999"}},
+		{"GET", "/ogc/collections/facilities/items/abc", "", 404, "", []string{"abc"}},
+		{"GET", "/v1/layers/catchment?type=kindergarten&facility=ZZ9", "", 404, "facility", []string{"ZZ9"}},
+		{"GET", "/v1/nope", "", 404, "", []string{"/v1/nope", "/v1/layers"}},
+		{"GET", "/tiles/facilities/30/0/0.pbf", "", 404, "", []string{"30/0/0"}},
+		{"GET", "/ogc/tileMatrixSets/Foo", "", 404, "", []string{"Foo", "WebMercatorQuad"}},
+		{"GET", "/fonts/NoSuchFont/0-255.pbf", "", 404, "fontstack", []string{"NoSuchFont"}},
+		{"GET", "/fonts/Go%20Regular/1-2.pbf", "", 404, "range", []string{"1-2"}},
 		// planning
 		{"GET", "/v1/equity", "", 400, "type", []string{"type="}},
 		{"GET", "/v1/capacity", "", 400, "type", []string{"type="}},

@@ -291,7 +291,7 @@ func (s *Server) handleGlyphs(c *gin.Context) {
 		}
 	}
 	if fontName == "" {
-		writeError(c, notFound("fontstack", "no font of %q is served; fonts: %s", stack, strings.Join(glyphFontNames(), ", ")))
+		writeError(c, notFound("fontstack", fmt.Sprintf("未提供字体「%s」；可用字体：%s", stack, strings.Join(glyphFontNames(), "、")), "no font of %q is served; fonts: %s", stack, strings.Join(glyphFontNames(), ", ")))
 		return
 	}
 	rng, ok := strings.CutSuffix(c.Param("range"), ".pbf")
@@ -299,7 +299,7 @@ func (s *Server) handleGlyphs(c *gin.Context) {
 	start, err1 := strconv.Atoi(a)
 	end, err2 := strconv.Atoi(b)
 	if !ok || !ok2 || err1 != nil || err2 != nil || start < 0 || start%256 != 0 || end != start+255 || end > 0xffff {
-		writeError(c, notFound("range", "glyph range %q: want {start}-{start+255}.pbf with start a multiple of 256 up to 65280", c.Param("range")))
+		writeError(c, notFound("range", fmt.Sprintf("字形范围「%s」无效：须为 {start}-{start+255}.pbf，start 为 256 的倍数且不超过 65280", c.Param("range")), "glyph range %q: want {start}-{start+255}.pbf with start a multiple of 256 up to 65280", c.Param("range")))
 		return
 	}
 	pbf, err := glyphs.glyphRange(fontName, start)

@@ -242,7 +242,7 @@ func unitsPage(set *collection.Set, level coverage.UnitLevel, typ string, q coll
 				if err := a.CheckLevelParam(l, "level"); err != nil { // the same answer as by=
 					return nil, page, err
 				}
-				return nil, page, notFound("level", "the dataset has no %s boundaries; 数据中没有该层级的边界", l)
+				return nil, page, notFound("level", fmt.Sprintf("数据中没有%s（%s）层级的边界", l.LevelNameZH(), l), "the dataset has no %s boundaries; 数据中没有该层级的边界", l)
 			}
 			continue
 		}
@@ -270,7 +270,7 @@ func unitsPage(set *collection.Set, level coverage.UnitLevel, typ string, q coll
 		page.Matched += p.Matched
 	}
 	if col == nil {
-		return nil, page, notFound("level", "the dataset has no admin units; 数据中没有行政区划边界")
+		return nil, page, notFound("level", "数据中没有行政区划边界", "the dataset has no admin units; 数据中没有行政区划边界")
 	}
 	page.Features = page.Features[min(offset, len(page.Features)):]
 	if limit > 0 && len(page.Features) > limit {
@@ -287,7 +287,7 @@ func catchmentPage(set *collection.Set, facility string) (*collection.Collection
 	a := set.Analysis()
 	fi, ok := a.FacilityIndex(facility)
 	if !ok {
-		return nil, collection.Page{}, notFound("facility", "facility %q does not exist", facility)
+		return nil, collection.Page{}, notFound("facility", fmt.Sprintf("设施「%s」不存在", facility), "facility %q does not exist", facility)
 	}
 	col, err := set.Collection("catchments-" + a.Data.Facilities[fi].Type)
 	if err != nil {

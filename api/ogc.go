@@ -443,7 +443,7 @@ func (s *Server) handleOGCItem(c *gin.Context) error {
 	}
 	fid, err := strconv.ParseInt(c.Param("fid"), 10, 64)
 	if err != nil {
-		return notFound("", "feature id %q is not an integer; feature ids are integers (the H3 index is the h3 property)", c.Param("fid"))
+		return notFound("", fmt.Sprintf("要素编号「%s」不是整数；要素编号均为整数（H3 编号见属性 h3）", c.Param("fid")), "feature id %q is not an integer; feature ids are integers (the H3 index is the h3 property)", c.Param("fid"))
 	}
 	cr := collection.CRS84
 	if v, ok := c.GetQuery("crs"); ok {

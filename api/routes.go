@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -34,6 +35,6 @@ func (s *Server) addRoutes() {
 	get("/fonts/:fontstack/:range", s.handleGlyphs) // the map's label glyphs (glyphs.go)
 	s.addWebRoutes()                                // the map at /, its files under /web/
 	s.engine.NoRoute(func(c *gin.Context) {
-		writeError(c, notFound("", "no such endpoint %s; see /v1/layers, /v1/summary, /v1/catalog, /healthz", c.Request.URL.Path))
+		writeError(c, notFound("", fmt.Sprintf("没有接口 %s；见 /v1/layers、/v1/summary、/v1/catalog、/healthz", c.Request.URL.Path), "no such endpoint %s; see /v1/layers, /v1/summary, /v1/catalog, /healthz", c.Request.URL.Path))
 	})
 }

@@ -206,7 +206,7 @@ func (s *Server) tileLayerOf(c *gin.Context, id string) (tileLayer, string, erro
 		if bm := s.basemapLayer(); bm != nil {
 			return bm, "basemap", nil
 		}
-		return nil, "", notFound("", "this server has no basemap (it is drawn from the OSM extract; start with --osm FILE or the embedded sample); 没有底图")
+		return nil, "", notFound("", "本服务没有底图（底图由 OSM 数据绘制；启动时请用 --osm FILE 或内置样例）", "this server has no basemap (it is drawn from the OSM extract; start with --osm FILE or the embedded sample); 没有底图")
 	}
 	set, err := s.collections(c)
 	if err != nil {
@@ -224,7 +224,7 @@ func parseTileAddress(zs, xs, ys string) (maptile.Tile, error) {
 	x, err2 := strconv.Atoi(xs)
 	y, err3 := strconv.Atoi(ys)
 	if err1 != nil || err2 != nil || err3 != nil || z < 0 || z > tileMaxZoom || x < 0 || y < 0 || x >= 1<<z || y >= 1<<z {
-		return maptile.Tile{}, notFound("", "tile %s/%s/%s is out of range (zoom 0–%d, x and y below 2^zoom); 瓦片超出范围", zs, xs, ys, tileMaxZoom)
+		return maptile.Tile{}, notFound("", fmt.Sprintf("瓦片 %s/%s/%s 超出范围（缩放级别 0–%d，x 与 y 须小于 2^级别）", zs, xs, ys, tileMaxZoom), "tile %s/%s/%s is out of range (zoom 0–%d, x and y below 2^zoom); 瓦片超出范围", zs, xs, ys, tileMaxZoom)
 	}
 	return maptile.New(uint32(x), uint32(y), maptile.Zoom(z)), nil
 }
@@ -240,7 +240,7 @@ func (s *Server) handleXYZTile(c *gin.Context) error {
 
 func (s *Server) handleOGCTile(c *gin.Context) error {
 	if c.Param("tms") != "WebMercatorQuad" {
-		return notFound("", "tile matrix set %q is not offered; use WebMercatorQuad", c.Param("tms"))
+		return notFound("", fmt.Sprintf("不提供瓦片矩阵集「%s」，请用 WebMercatorQuad", c.Param("tms")), "tile matrix set %q is not offered; use WebMercatorQuad", c.Param("tms"))
 	}
 	t, err := parseTileAddress(c.Param("z"), c.Param("col"), c.Param("row")) // row is y, col is x
 	if err != nil {
@@ -258,7 +258,7 @@ func (s *Server) serveTile(c *gin.Context, id string, t maptile.Tile) error {
 		return err
 	}
 	if int(t.Z) < layer.minZoom() {
-		return notFound("", "layer %s is tiled from zoom %d; ask for gap areas or admin units at lower zooms; 该图层从 %d 级起提供瓦片", id, layer.minZoom(), layer.minZoom())
+		return notFound("", fmt.Sprintf("图层 %s 从 %d 级起提供瓦片；更低级别请查看缺口区域或行政区划", id, layer.minZoom()), "layer %s is tiled from zoom %d; ask for gap areas or admin units at lower zooms; 该图层从 %d 级起提供瓦片", id, layer.minZoom(), layer.minZoom())
 	}
 	key := fmt.Sprintf("%s|%s|%d/%d/%d", version, id, t.Z, t.X, t.Y)
 	ct, ok := s.tiles.get(key)
@@ -307,7 +307,7 @@ func (s *Server) serveTile(c *gin.Context, id string, t maptile.Tile) error {
 func (s *Server) handleTileJSON(c *gin.Context) error {
 	id, ok := strings.CutSuffix(c.Param("c"), ".json")
 	if !ok {
-		return notFound("", "no such endpoint %s; TileJSON is at /tiles/{collection}.json, tiles at /tiles/{collection}/{z}/{x}/{y}.pbf", c.Request.URL.Path)
+		return notFound("", fmt.Sprintf("没有接口 %s；TileJSON 见 /tiles/{collection}.json，瓦片见 /tiles/{collection}/{z}/{x}/{y}.pbf", c.Request.URL.Path), "no such endpoint %s; TileJSON is at /tiles/{collection}.json, tiles at /tiles/{collection}/{z}/{x}/{y}.pbf", c.Request.URL.Path)
 	}
 	if err := checkParams(c, "scenario", "profile", "f"); err != nil {
 		return err
@@ -362,7 +362,7 @@ func (s *Server) handleTileMatrixSet(c *gin.Context) error {
 		return err
 	}
 	if c.Param("tms") != "WebMercatorQuad" {
-		return notFound("", "tile matrix set %q is not offered; use WebMercatorQuad", c.Param("tms"))
+		return notFound("", fmt.Sprintf("不提供瓦片矩阵集「%s」，请用 WebMercatorQuad", c.Param("tms")), "tile matrix set %q is not offered; use WebMercatorQuad", c.Param("tms"))
 	}
 	const origin = 20037508.3427892
 	var ms []gin.H
@@ -413,7 +413,7 @@ func (s *Server) handleTileset(c *gin.Context) error {
 		return err
 	}
 	if c.Param("tms") != "WebMercatorQuad" {
-		return notFound("", "tile matrix set %q is not offered; use WebMercatorQuad", c.Param("tms"))
+		return notFound("", fmt.Sprintf("不提供瓦片矩阵集「%s」，请用 WebMercatorQuad", c.Param("tms")), "tile matrix set %q is not offered; use WebMercatorQuad", c.Param("tms"))
 	}
 	id := c.Param("id")
 	layer, _, err := s.tileLayerOf(c, id)

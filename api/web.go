@@ -2,6 +2,7 @@ package api
 
 import (
 	"embed"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"strings"
@@ -43,11 +44,11 @@ func (s *Server) addWebRoutes() {
 	s.engine.Match([]string{http.MethodGet, http.MethodHead}, "/web/*file", func(c *gin.Context) {
 		p := c.Param("file")
 		if p == "/" || strings.HasSuffix(p, "/") {
-			writeError(c, notFound("", "no such file %s", c.Request.URL.Path))
+			writeError(c, notFound("", fmt.Sprintf("没有文件 %s", c.Request.URL.Path), "no such file %s", c.Request.URL.Path))
 			return
 		}
 		if _, err := fs.Stat(webRoot, strings.TrimPrefix(p, "/")); err != nil {
-			writeError(c, notFound("", "no such file %s", c.Request.URL.Path))
+			writeError(c, notFound("", fmt.Sprintf("没有文件 %s", c.Request.URL.Path), "no such file %s", c.Request.URL.Path))
 			return
 		}
 		if strings.HasPrefix(p, "/vendor/") {
