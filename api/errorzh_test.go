@@ -65,6 +65,12 @@ func TestBadRequestsSpeakChinese(t *testing.T) {
 		{"GET", "/ogc/tileMatrixSets/Foo", "", 404, "", []string{"Foo", "WebMercatorQuad"}},
 		{"GET", "/fonts/NoSuchFont/0-255.pbf", "", 404, "fontstack", []string{"NoSuchFont"}},
 		{"GET", "/fonts/Go%20Regular/1-2.pbf", "", 404, "range", []string{"1-2"}},
+		{"GET", "/v1/layers/coverage?type=kindergarten&profile=runner", "", 400, "profile", []string{"runner", "elderly"}},
+		{"GET", "/v1/cells/abc", "", 400, "h3", []string{"abc"}},
+		{"GET", "/v1/cells?lon=0.5&lat=0.5", "", 404, "", []string{"api-fixture"}},
+		{"POST", "/v1/recommend", `{"types": ["pharmacy"], "k": 20000}`, 400, "types", []string{"20000"}},
+		{"POST", "/v1/recommend", `{"types": ["pharmacy"]}`, 400, "types", []string{"k", "target_share"}},
+		{"POST", "/v1/recommend", `{"types": ["pharmacy"], "k": 1, "min_spacing_m": -1}`, 400, "types", []string{"min_spacing_m"}},
 		// planning
 		{"GET", "/v1/equity", "", 400, "type", []string{"type="}},
 		{"GET", "/v1/capacity", "", 400, "type", []string{"type="}},

@@ -94,7 +94,7 @@ func (a *Analysis) Capacity(typeID string, opts CapacityOptions) (*CapacityResul
 	}
 	for i, s := range opts.Steps {
 		if !(s.UpTo > 0 && s.UpTo <= 1 && s.Weight > 0 && s.Weight <= 1) || (i > 0 && s.UpTo <= opts.Steps[i-1].UpTo) {
-			return nil, fmt.Errorf("decay step %d (%v): up_to must increase within (0, 1] and weight lie in (0, 1]: %w", i+1, s, ErrInvalid)
+			return nil, errZH(ErrInvalid, fmt.Sprintf("第 %d 级衰减（%v）：up_to 须在 (0, 1] 内递增，weight 须在 (0, 1] 内", i+1, s), "decay step %d (%v): up_to must increase within (0, 1] and weight lie in (0, 1]", i+1, s)
 		}
 	}
 	radius := tc.Type.MaxDistM

@@ -25,7 +25,7 @@ type Catchment struct {
 func (a *Analysis) Catchment(facilityID string) (*Catchment, error) {
 	fi, ok := a.facIndex[facilityID]
 	if !ok {
-		return nil, fmt.Errorf("facility %q does not exist: %w", facilityID, ErrNotFound)
+		return nil, errZH(ErrNotFound, fmt.Sprintf("设施「%s」不存在", facilityID), "facility %q does not exist", facilityID)
 	}
 	f := a.Data.Facilities[fi]
 	t, _ := a.Catalog.Type(f.Type)

@@ -47,12 +47,12 @@ type CellType struct {
 // resolution that contains p).
 func (a *Analysis) CellAt(p orb.Point) (int, error) {
 	if err := spatial.CheckLonLat(p); err != nil {
-		return -1, fieldErr("lon", fmt.Errorf("%v: %w", err, ErrInvalid))
+		return -1, fieldErr("lon", errZH(ErrInvalid, fmt.Sprintf("位置（%g, %g）不是有效的经纬度：经度须在 -180 至 180、纬度须在 -90 至 90 之间", p[0], p[1]), "%v", err))
 	}
 	c := spatial.CellOf(p, a.Data.Resolution)
 	i, ok := a.cellPos(c)
 	if !ok {
-		return -1, fmt.Errorf("nobody lives in H3 cell %s at %.6f,%.6f (no populated cell of dataset %s): %w", c, p[0], p[1], a.Data.Name, ErrNotFound)
+		return -1, errZH(ErrNotFound, fmt.Sprintf("H3 单元 %s（%.6f, %.6f）无人居住（不是数据集 %s 中有人口的单元）", c, p[0], p[1], a.Data.Name), "nobody lives in H3 cell %s at %.6f,%.6f (no populated cell of dataset %s)", c, p[0], p[1], a.Data.Name)
 	}
 	return int(i), nil
 }
@@ -61,14 +61,14 @@ func (a *Analysis) CellAt(p orb.Point) (int, error) {
 func (a *Analysis) CellByID(h3 string) (int, error) {
 	c, err := spatial.ParseCell(h3)
 	if err != nil {
-		return -1, fieldErr("h3", fmt.Errorf("%q is not an H3 cell index: %w", h3, ErrInvalid))
+		return -1, fieldErr("h3", errZH(ErrInvalid, fmt.Sprintf("「%s」不是 H3 单元编号", h3), "%q is not an H3 cell index", h3))
 	}
 	if c.Resolution() != a.Data.Resolution {
-		return -1, fieldErr("h3", fmt.Errorf("H3 cell %s has resolution %d; dataset %s works at %d: %w", h3, c.Resolution(), a.Data.Name, a.Data.Resolution, ErrInvalid))
+		return -1, fieldErr("h3", errZH(ErrInvalid, fmt.Sprintf("H3 单元 %s 的分辨率为 %d，而数据集 %s 的分辨率为 %d", h3, c.Resolution(), a.Data.Name, a.Data.Resolution), "H3 cell %s has resolution %d; dataset %s works at %d", h3, c.Resolution(), a.Data.Name, a.Data.Resolution))
 	}
 	i, ok := a.cellPos(c)
 	if !ok {
-		return -1, fmt.Errorf("H3 cell %s is not a populated cell of dataset %s: %w", h3, a.Data.Name, ErrNotFound)
+		return -1, errZH(ErrNotFound, fmt.Sprintf("H3 单元 %s 不是数据集 %s 中有人口的单元", h3, a.Data.Name), "H3 cell %s is not a populated cell of dataset %s", h3, a.Data.Name)
 	}
 	return int(i), nil
 }

@@ -43,7 +43,7 @@ func (a *Analysis) Trajectory(items []PlanItem, by UnitLevel) (*Trajectory, erro
 		}
 		items[i].Type = id
 		if it.Year < 1900 || it.Year > 2200 {
-			return nil, fmt.Errorf("plan item %d (%s): year %d is not a plan year: %w", i+1, it.ID, it.Year, ErrInvalid)
+			return nil, errZH(ErrInvalid, fmt.Sprintf("第 %d 个规划项目（%s）：%d 不是有效的规划年份（1900 至 2200）", i+1, it.ID, it.Year), "plan item %d (%s): year %d is not a plan year", i+1, it.ID, it.Year)
 		}
 		tr.Planned++
 		if it.Status == Existing {
@@ -119,13 +119,13 @@ type PhaseYear struct {
 // so the biggest gains come first.
 func Phase(rec *Recommendation, firstYear, years, perYear int, budget, costPerSite float64) ([]PhaseYear, error) {
 	if years <= 0 || years > 20 {
-		return nil, fmt.Errorf("years %d must be 1..20: %w", years, ErrInvalid)
+		return nil, errZH(ErrInvalid, fmt.Sprintf("年数 years %d 须在 1 至 20 之间", years), "years %d must be 1..20", years)
 	}
 	if perYear <= 0 && budget <= 0 {
-		return nil, fmt.Errorf("give a per-year count or a per-year budget: %w", ErrInvalid)
+		return nil, errZH(ErrInvalid, "请给出每年的选址数量或每年的预算", "give a per-year count or a per-year budget")
 	}
 	if budget > 0 && costPerSite <= 0 {
-		return nil, fmt.Errorf("a budget needs a cost per site: %w", ErrInvalid)
+		return nil, errZH(ErrInvalid, "给出预算时须给出每处设施的造价", "a budget needs a cost per site")
 	}
 	var out []PhaseYear
 	next := 0

@@ -33,7 +33,7 @@ func ParseProfile(s string) (Profile, error) {
 		}
 		names[i] = p.Name
 	}
-	return Profile{}, fmt.Errorf("walking profile %q is not one of %s: %w", s, strings.Join(names, ", "), ErrInvalid)
+	return Profile{}, errZH(ErrInvalid, fmt.Sprintf("步行方案「%s」不存在；可选：%s", s, strings.Join(names, "、")), "walking profile %q is not one of %s", s, strings.Join(names, ", "))
 }
 
 // Minutes is the walking time of d metres.

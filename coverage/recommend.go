@@ -122,28 +122,28 @@ const (
 // ends: the client left or its time is up.
 func (a *Analysis) RecommendContext(ctx context.Context, req RecommendRequest) (*Recommendation, error) {
 	if len(req.Types) > MaxRecommendTypes {
-		return nil, fieldErr("types", fmt.Errorf("types lists %d entries; at most %d: %w", len(req.Types), MaxRecommendTypes, ErrInvalid))
+		return nil, fieldErr("types", errZH(ErrInvalid, fmt.Sprintf("types 列出了 %d 种设施类型，最多 %d 种", len(req.Types), MaxRecommendTypes), "types lists %d entries; at most %d", len(req.Types), MaxRecommendTypes))
 	}
 	if req.MaxGenerated < 0 || req.MaxGenerated > MaxGeneratedCandidates {
-		return nil, fieldErr("max_generated", fmt.Errorf("max_generated %d must be from 0 (the default, %d) to %d: %w", req.MaxGenerated, MaxGeneratedCandidates, MaxGeneratedCandidates, ErrInvalid))
+		return nil, fieldErr("max_generated", errZH(ErrInvalid, fmt.Sprintf("max_generated %d 须在 0（默认，即 %d）至 %d 之间", req.MaxGenerated, MaxGeneratedCandidates, MaxGeneratedCandidates), "max_generated %d must be from 0 (the default, %d) to %d", req.MaxGenerated, MaxGeneratedCandidates, MaxGeneratedCandidates))
 	}
 	if len(req.Candidates) > MaxCandidates {
-		return nil, fieldErr("candidates", fmt.Errorf("candidates lists %d sites; at most %d: %w", len(req.Candidates), MaxCandidates, ErrInvalid))
+		return nil, fieldErr("candidates", errZH(ErrInvalid, fmt.Sprintf("candidates 列出了 %d 个候选点，最多 %d 个", len(req.Candidates), MaxCandidates), "candidates lists %d sites; at most %d", len(req.Candidates), MaxCandidates))
 	}
 	if len(req.Types) == 0 {
-		return nil, fmt.Errorf("recommend needs at least one facility type: %w", ErrInvalid)
+		return nil, errZH(ErrInvalid, "选址推荐须至少指定一种设施类型", "recommend needs at least one facility type")
 	}
 	if req.K < 0 || req.K > 10000 {
-		return nil, fmt.Errorf("k %d must be between 1 and 10000: %w", req.K, ErrInvalid)
+		return nil, errZH(ErrInvalid, fmt.Sprintf("k %d 须在 1 至 10000 之间", req.K), "k %d must be between 1 and 10000", req.K)
 	}
 	if req.TargetShare < 0 || req.TargetShare > 1 {
-		return nil, fmt.Errorf("target_share %v must be in (0, 1]: %w", req.TargetShare, ErrInvalid)
+		return nil, errZH(ErrInvalid, fmt.Sprintf("target_share %v 须在 (0, 1] 之内", req.TargetShare), "target_share %v must be in (0, 1]", req.TargetShare)
 	}
 	if req.K == 0 && req.TargetShare == 0 {
-		return nil, fmt.Errorf("give k (number of sites) or target_share: %w", ErrInvalid)
+		return nil, errZH(ErrInvalid, "请给出 k（选址数量）或 target_share（目标覆盖比例）", "give k (number of sites) or target_share")
 	}
 	if req.MinSpacingM < 0 {
-		return nil, fmt.Errorf("min_spacing_m must not be negative: %w", ErrInvalid)
+		return nil, errZH(ErrInvalid, "min_spacing_m 不能为负数", "min_spacing_m must not be negative")
 	}
 	k := req.K
 	if k == 0 {
@@ -168,7 +168,7 @@ func (a *Analysis) RecommendContext(ctx context.Context, req RecommendRequest) (
 			return nil, fieldErr(fmt.Sprintf("types[%d].id", t), AsInvalid(err))
 		}
 		if seen[tc.Type.ID] {
-			return nil, fieldErr(fmt.Sprintf("types[%d].id", t), fmt.Errorf("type %s is listed twice (give each type once, with its weight): %w", tc.Type.ID, ErrInvalid))
+			return nil, fieldErr(fmt.Sprintf("types[%d].id", t), errZH(ErrInvalid, fmt.Sprintf("设施类型 %s 重复列出（每种类型只列一次，并给出权重）", tc.Type.ID), "type %s is listed twice (give each type once, with its weight)", tc.Type.ID))
 		}
 		seen[tc.Type.ID] = true
 		types[t] = tc
@@ -177,7 +177,7 @@ func (a *Analysis) RecommendContext(ctx context.Context, req RecommendRequest) (
 			weights[t] = 1
 		}
 		if weights[t] < 0 || math.IsNaN(weights[t]) {
-			return nil, fmt.Errorf("type %s: weight %v must be > 0: %w", wt.ID, wt.Weight, ErrInvalid)
+			return nil, errZH(ErrInvalid, fmt.Sprintf("设施类型 %s 的权重 %v 须大于 0", wt.ID, wt.Weight), "type %s: weight %v must be > 0", wt.ID, wt.Weight)
 		}
 		maxRadius = math.Max(maxRadius, tc.Type.MaxDistM)
 	}
@@ -218,7 +218,7 @@ func (a *Analysis) RecommendContext(ctx context.Context, req RecommendRequest) (
 		var kept []Candidate
 		for ci, c := range cands {
 			if err := spatial.CheckLonLat(c.Location); err != nil {
-				return nil, fmt.Errorf("candidate %d (%s): %v: %w", ci+1, c.ID, err, ErrInvalid)
+				return nil, errZH(ErrInvalid, fmt.Sprintf("第 %d 个候选点（%s）的经纬度（%g, %g）超出范围", ci+1, c.ID, c.Location[0], c.Location[1]), "candidate %d (%s): %v", ci+1, c.ID, err)
 			}
 			if c.ID == "" {
 				c.ID = fmt.Sprintf("candidate-%d", ci+1)

@@ -31,7 +31,7 @@ func (a *Analysis) Apply(changes []Change) (*Analysis, error) {
 				f.ID = fmt.Sprintf("new-%d", len(facs)+1)
 			}
 			if _, dup := index[f.ID]; dup {
-				return nil, fmt.Errorf("%s: facility id %q already exists: %w", where, f.ID, ErrInvalid)
+				return nil, errZH(ErrInvalid, fmt.Sprintf("第 %d 项变更（%s）：设施编号「%s」已存在", k+1, ch.Kind, f.ID), "%s: facility id %q already exists", where, f.ID)
 			}
 			if err := a.checkNewFacility(&f); err != nil {
 				return nil, fmt.Errorf("%s: %w", where, err)
@@ -42,7 +42,7 @@ func (a *Analysis) Apply(changes []Change) (*Analysis, error) {
 		case Move, Remove:
 			i, ok := index[ch.FacilityID]
 			if !ok || removed[i] {
-				return nil, fmt.Errorf("%s: facility %q does not exist: %w", where, ch.FacilityID, ErrNotFound)
+				return nil, errZH(ErrNotFound, fmt.Sprintf("第 %d 项变更（%s）：设施「%s」不存在", k+1, ch.Kind, ch.FacilityID), "%s: facility %q does not exist", where, ch.FacilityID)
 			}
 			old := facs[i]
 			touched[old.Type] = true
@@ -67,7 +67,7 @@ func (a *Analysis) Apply(changes []Change) (*Analysis, error) {
 			facs[i] = f
 			touched[f.Type] = true
 		default:
-			return nil, fmt.Errorf("change %d: kind %q is not add, move or remove: %w", k+1, ch.Kind, ErrInvalid)
+			return nil, errZH(ErrInvalid, fmt.Sprintf("第 %d 项变更：类型「%s」须为 add（新增）、move（迁移）或 remove（撤除）", k+1, ch.Kind), "change %d: kind %q is not add, move or remove", k+1, ch.Kind)
 		}
 	}
 	kept := facs[:0:0]
@@ -115,7 +115,7 @@ func (a *Analysis) checkNewFacility(f *Facility) error {
 	}
 	f.Type = id
 	if err := spatial.CheckLonLat(f.Location); err != nil {
-		return fmt.Errorf("facility %s: %v: %w", f.ID, err, ErrInvalid)
+		return errZH(ErrInvalid, fmt.Sprintf("设施 %s 的经纬度（%g, %g）超出范围", f.ID, f.Location[0], f.Location[1]), "facility %s: %v", f.ID, err)
 	}
 	if f.Status == "" {
 		f.Status = Existing
@@ -124,7 +124,7 @@ func (a *Analysis) checkNewFacility(f *Facility) error {
 		return err
 	}
 	if !(f.Capacity >= 0) {
-		return fmt.Errorf("facility %s: capacity %v must be ≥ 0: %w", f.ID, f.Capacity, ErrInvalid)
+		return errZH(ErrInvalid, fmt.Sprintf("设施 %s 的容量 %v 须不小于 0", f.ID, f.Capacity), "facility %s: capacity %v must be ≥ 0", f.ID, f.Capacity)
 	}
 	return nil
 }

@@ -69,10 +69,10 @@ type CellGain struct {
 // search from the site per type (its radius), nothing else.
 func (a *Analysis) WhatIf(s Site) (*Gain, error) {
 	if len(s.Types) == 0 {
-		return nil, fmt.Errorf("a proposed site needs at least one facility type: %w", ErrInvalid)
+		return nil, errZH(ErrInvalid, "拟建设施点须至少有一种设施类型", "a proposed site needs at least one facility type")
 	}
 	if err := spatial.CheckLonLat(s.Location); err != nil {
-		return nil, fmt.Errorf("site location: %v: %w", err, ErrInvalid)
+		return nil, errZH(ErrInvalid, fmt.Sprintf("拟建设施点的经纬度（%g, %g）超出范围", s.Location[0], s.Location[1]), "site location: %v", err)
 	}
 	g := &Gain{}
 	cells := map[int]*CellGain{}
