@@ -221,7 +221,8 @@ func replayed(c *gin.Context, st coverage.Store, u coverage.User, key string) bo
 		writeError(c, err)
 		return true
 	case r.Method != c.Request.Method || r.Path != c.Request.URL.Path:
-		writeError(c, fmt.Errorf("Idempotency-Key %q was used for %s %s, not this request: %w", key, r.Method, r.Path, coverage.ErrConflict))
+		writeError(c, coverage.WithZH(fmt.Errorf("Idempotency-Key %q was used for %s %s, not this request: %w", key, r.Method, r.Path, coverage.ErrConflict),
+			"Idempotency-Key「%s」已用于 %s %s，不能用于本次请求", key, r.Method, r.Path))
 		return true
 	case r.RequestSHA256 != "" && r.RequestSHA256 != c.GetString(bodySHA256Key):
 		writeError(c, &paramError{"Idempotency-Key", coverage.WithZH(

@@ -71,6 +71,7 @@ func TestBadRequestsSpeakChinese(t *testing.T) {
 		{"POST", "/v1/recommend", `{"types": ["pharmacy"], "k": 20000}`, 400, "types", []string{"20000"}},
 		{"POST", "/v1/recommend", `{"types": ["pharmacy"]}`, 400, "types", []string{"k", "target_share"}},
 		{"POST", "/v1/recommend", `{"types": ["pharmacy"], "k": 1, "min_spacing_m": -1}`, 400, "types", []string{"min_spacing_m"}},
+		{"GET", "/v1/summary?by=city", "", 400, "by", []string{"city", "district"}},
 		// planning
 		{"GET", "/v1/equity", "", 400, "type", []string{"type="}},
 		{"GET", "/v1/capacity", "", 400, "type", []string{"type="}},
@@ -91,7 +92,11 @@ func TestBadRequestsSpeakChinese(t *testing.T) {
 		{"POST", scn + "/whatif", `{"facilities": [{"type": "pharmacy", "lon": 30.66, "lat": 104.07}]}`, 400, "facilities[0].lat", []string{"facilities[0].lat", "104.07"}},
 		{"POST", scn + "/whatif", `{"facilities": [{"type": "pharmacy", "lon": 104.07, "lat": 30.66, "capacity": -1}]}`, 400, "facilities[0].capacity", []string{"facilities[0].capacity", "-1"}},
 		{"POST", scn + "/whatif", `{"facilities": [{"type": "pharmacy", "lon": 104.07, "lat": 30.66, "plan_year": 1999}]}`, 400, "facilities[0].plan_year", []string{"facilities[0].plan_year", "1999"}},
+		{"POST", scn + "/whatif", `{"facilities": [{"type": "pharmacy", "lon": 104.07, "lat": 30.66, "crs": "utm"}]}`, 400, "facilities[0].crs", []string{"utm", "gcj02"}},
+		{"POST", scn + "/whatif", `{"facilities": [{"type": "pharmacy", "lon": 4.07, "lat": 30.66, "crs": "gcj02"}]}`, 400, "facilities[0].crs", []string{"4.07", "gcj02"}},
 		{"POST", scn + "/changes", `{"changes": []}`, 400, "changes", []string{"changes"}},
+		{"POST", scn + "/changes", `{"changes": [{"kind": "remove", "facility_id": "NOPE"}]}`, 404, "changes[0].facility_id", []string{"NOPE"}},
+		{"GET", "/v1/scenarios/nope", "", 404, "", []string{"nope"}},
 		{"GET", scn + "/layers/delta", "", 400, "type", []string{"type="}},
 	} {
 		t.Run(c.method+" "+c.url+" "+c.body, func(t *testing.T) {

@@ -376,13 +376,13 @@ func (a *Analysis) CheckChanges(u User, scenarioUnit string, prior, changes []Ch
 		if ch.Kind == Move || ch.Kind == Remove {
 			p, ok := where[ch.FacilityID]
 			if !ok {
-				return fieldErr(field+".facility_id", fmt.Errorf("%s: facility %q does not exist: %w", field, ch.FacilityID, ErrNotFound))
+				return fieldErr(field+".facility_id", errZH(ErrNotFound, fmt.Sprintf("%s：设施「%s」不存在", field, ch.FacilityID), "%s: facility %q does not exist", field, ch.FacilityID))
 			}
 			if err := a.MayTouch(u, "origin", p); err != nil {
 				return fieldErr(field+".facility_id", err)
 			}
 			if scenarioUnit != "" && !a.UnitContains(scenarioUnit, p) {
-				return fieldErr(field+".facility_id", fmt.Errorf("%s: facility %s stands outside the scenario's unit %s: %w", field, ch.FacilityID, scenarioUnit, ErrInvalid))
+				return fieldErr(field+".facility_id", errZH(ErrInvalid, fmt.Sprintf("%s：设施 %s 不在方案的行政单元 %s 内", field, ch.FacilityID, scenarioUnit), "%s: facility %s stands outside the scenario's unit %s", field, ch.FacilityID, scenarioUnit))
 			}
 		}
 		if ch.Kind == Add || ch.Kind == Move {
@@ -391,7 +391,7 @@ func (a *Analysis) CheckChanges(u User, scenarioUnit string, prior, changes []Ch
 				return fieldErr(field+".facility.location", err)
 			}
 			if scenarioUnit != "" && !a.UnitContains(scenarioUnit, p) {
-				return fieldErr(field+".facility.location", fmt.Errorf("%s: the site lies outside the scenario's unit %s: %w", field, scenarioUnit, ErrInvalid))
+				return fieldErr(field+".facility.location", errZH(ErrInvalid, fmt.Sprintf("%s：选址不在方案的行政单元 %s 内", field, scenarioUnit), "%s: the site lies outside the scenario's unit %s", field, scenarioUnit))
 			}
 		}
 		step(ch)

@@ -81,7 +81,7 @@ func ParseUnitLevel(s string) (UnitLevel, error) {
 			return l, nil
 		}
 	}
-	return "", fmt.Errorf("level %q is not one of district, street, community, grid: %w", s, ErrInvalid)
+	return "", errZH(ErrInvalid, fmt.Sprintf("层级「%s」须为 district（区县）、street（街道）、community（社区）或 grid（网格）", s), "level %q is not one of district, street, community, grid", s)
 }
 
 // AdminUnit is one administrative area.
@@ -190,11 +190,11 @@ func (d *Dataset) cellsOK() bool {
 func ConvertPoint(p orb.Point, crs string) (orb.Point, error) {
 	c, err := spatial.ParseCRS(crs)
 	if err != nil {
-		return p, fmt.Errorf("%v: %w", err, ErrInvalid)
+		return p, errZH(ErrInvalid, fmt.Sprintf("未知的坐标系「%s」（须为 wgs84、gcj02 或 bd09，不填即 wgs84）", crs), "%v", err)
 	}
 	q, err := spatial.Convert(p, c)
 	if err != nil {
-		return p, fmt.Errorf("%v: %w", err, ErrInvalid)
+		return p, errZH(ErrInvalid, fmt.Sprintf("坐标（%g, %g）在中国境外，%s 坐标系在此无定义：请检查 crs 与经纬度顺序", p[0], p[1], crs), "%v", err)
 	}
 	return q, nil
 }

@@ -337,7 +337,7 @@ func (g *Store) Scenario(ctx context.Context, id string) (coverage.Scenario, err
 		var err error
 		s, err = scanScenario(tx.QueryRowContext(ctx, "SELECT "+scenarioColumns+" FROM scenarios WHERE id = ?", id))
 		if err == sql.ErrNoRows {
-			return store.NotFound("scenario %q does not exist", id)
+			return store.ScenarioNotFound(id)
 		}
 		return err
 	})
@@ -380,7 +380,7 @@ func (g *Store) DeleteScenario(ctx context.Context, id string) error {
 		}
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			if err == nil {
-				err = store.NotFound("scenario %q does not exist", id)
+				err = store.ScenarioNotFound(id)
 			}
 			return err
 		}
@@ -415,7 +415,7 @@ func (g *Store) AddProposal(ctx context.Context, p coverage.Proposal) error {
 			return err
 		}
 		if !ok {
-			return store.NotFound("scenario %q does not exist", p.ScenarioID)
+			return store.ScenarioNotFound(p.ScenarioID)
 		}
 		if dup, err := exists(ctx, tx, "SELECT 1 FROM proposals WHERE id = ?", p.ID); err != nil || dup {
 			if err == nil {
@@ -441,7 +441,7 @@ func (g *Store) Proposals(ctx context.Context, scenarioID string) ([]coverage.Pr
 			return err
 		}
 		if !ok {
-			return store.NotFound("scenario %q does not exist", scenarioID)
+			return store.ScenarioNotFound(scenarioID)
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT id, scenario_id, author, unit, created, sites, facilities, shown
 			FROM proposals WHERE scenario_id = ? ORDER BY created, fid`, scenarioID)

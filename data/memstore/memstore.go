@@ -211,7 +211,7 @@ func (m *Store) Scenario(_ context.Context, id string) (coverage.Scenario, error
 	sc, ok := m.scenarios[id]
 	m.mu.RUnlock()
 	if !ok {
-		return coverage.Scenario{}, store.NotFound("scenario %q does not exist", id)
+		return coverage.Scenario{}, store.ScenarioNotFound(id)
 	}
 	return copyScenario(sc.s)
 }
@@ -263,7 +263,7 @@ func (m *Store) DeleteScenario(ctx context.Context, id string) (err error) {
 	}
 	defer m.unlockWrite(ctx, &err)
 	if _, ok := m.scenarios[id]; !ok {
-		return store.NotFound("scenario %q does not exist", id)
+		return store.ScenarioNotFound(id)
 	}
 	delete(m.scenarios, id)
 	return nil
@@ -285,7 +285,7 @@ func (m *Store) AddProposal(ctx context.Context, p coverage.Proposal) (err error
 	defer m.unlockWrite(ctx, &err)
 	sc, ok := m.scenarios[p.ScenarioID]
 	if !ok {
-		return store.NotFound("scenario %q does not exist", p.ScenarioID)
+		return store.ScenarioNotFound(p.ScenarioID)
 	}
 	for _, s := range m.scenarios {
 		for _, q := range s.proposals {
@@ -327,7 +327,7 @@ func (m *Store) Proposals(_ context.Context, scenarioID string) ([]coverage.Prop
 	}
 	m.mu.RUnlock()
 	if !ok {
-		return nil, store.NotFound("scenario %q does not exist", scenarioID)
+		return nil, store.ScenarioNotFound(scenarioID)
 	}
 	out := make([]coverage.Proposal, 0, len(ps))
 	for _, p := range ps {

@@ -719,7 +719,7 @@ func (p *Store) Scenario(ctx context.Context, id string) (coverage.Scenario, err
 	rows, _ := p.pool.Query(ctx, "SELECT "+scenarioColumns+" FROM lifecircle.scenarios WHERE id = $1", id)
 	s, err := pgx.CollectExactlyOneRow(rows, scanScenario)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return s, store.NotFound("scenario %q does not exist", id)
+		return s, store.ScenarioNotFound(id)
 	}
 	return s, err
 }
@@ -750,7 +750,7 @@ func (p *Store) DeleteScenario(ctx context.Context, id string) error {
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			return store.NotFound("scenario %q does not exist", id)
+			return store.ScenarioNotFound(id)
 		}
 		return nil
 	})
@@ -780,7 +780,7 @@ func (p *Store) AddProposal(ctx context.Context, pr coverage.Proposal) error {
 		var pe *pgconn.PgError
 		switch {
 		case errors.As(err, &pe) && pe.Code == "23503": // foreign_key_violation
-			return store.NotFound("scenario %q does not exist", pr.ScenarioID)
+			return store.ScenarioNotFound(pr.ScenarioID)
 		case err != nil:
 			return err
 		case tag.RowsAffected() == 0:
@@ -799,7 +799,7 @@ func (p *Store) Proposals(ctx context.Context, scenarioID string) ([]coverage.Pr
 			return err
 		}
 		if !ok {
-			return store.NotFound("scenario %q does not exist", scenarioID)
+			return store.ScenarioNotFound(scenarioID)
 		}
 		rows, _ := tx.Query(ctx, `SELECT id, scenario_id, author, unit, created, sites, facilities, shown
 			FROM lifecircle.proposals WHERE scenario_id = $1 ORDER BY created, seq`, scenarioID)

@@ -218,6 +218,12 @@ func NotFound(format string, args ...any) error {
 	return fmt.Errorf(format+": %w", append(args, coverage.ErrNotFound)...)
 }
 
+// ScenarioNotFound is the error of every store for a scenario id it does
+// not hold, in English and Chinese.
+func ScenarioNotFound(id string) error {
+	return coverage.WithZH(NotFound("scenario %q does not exist", id), "方案「%s」不存在", id)
+}
+
 // IsNotFound reports whether err is the domain's not-found error.
 func IsNotFound(err error) bool { return errors.Is(err, coverage.ErrNotFound) }
 
