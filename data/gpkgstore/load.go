@@ -33,7 +33,7 @@ func readHeader(ctx context.Context, tx *sql.Tx, name string) (datasetHeader, er
 	err := tx.QueryRowContext(ctx, "SELECT resolution, population_note, catalog, facilities, cells, units, saved FROM datasets WHERE name = ?", name).
 		Scan(&h.resolution, &h.note, &h.catalog, &h.nf, &h.nc, &h.nu, &h.saved)
 	if err == sql.ErrNoRows {
-		return h, store.NotFound("dataset %q is not in the store", name)
+		return h, store.DatasetNotFound(name)
 	}
 	if err == nil && (h.nf < 0 || h.nc < 0 || h.nu < 0) {
 		err = fmt.Errorf("store is damaged: dataset %q should have %d facilities, %d cells, %d units", name, h.nf, h.nc, h.nu)

@@ -73,7 +73,7 @@ func datasetExists(ctx context.Context, tx *sql.Tx, name string) error {
 		return err
 	}
 	if !ok {
-		return store.NotFound("dataset %q is not in the store", name)
+		return store.DatasetNotFound(name)
 	}
 	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -23,7 +22,7 @@ func recordNote(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO lifecircle_replays (user, key, method, path, status, body, created, request_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 			r.User, r.Key, r.Method, r.Path, r.Status, r.Body, store.FormatTime(r.Created), store.NullStr(r.RequestSHA256))
 		if err != nil && strings.Contains(err.Error(), "UNIQUE") {
-			return fmt.Errorf("idempotency key %q was used before: %w", r.Key, coverage.ErrConflict)
+			return store.KeyReused(r.Key)
 		}
 		if err != nil {
 			return err

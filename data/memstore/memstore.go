@@ -145,7 +145,7 @@ func (m *Store) LoadDataset(_ context.Context, name string) (*coverage.Catalog, 
 	}
 	m.mu.RUnlock()
 	if !ok {
-		return nil, nil, store.NotFound("dataset %q is not in the store", name)
+		return nil, nil, store.DatasetNotFound(name)
 	}
 	cat, err := store.ParseCatalog(name, catJSON)
 	if err != nil {
@@ -195,7 +195,7 @@ func (m *Store) SaveScenario(ctx context.Context, s coverage.Scenario) (err erro
 	}
 	defer m.unlockWrite(ctx, &err)
 	if _, ok := m.datasets[s.Dataset]; !ok {
-		return store.NotFound("dataset %q is not in the store", s.Dataset)
+		return store.DatasetNotFound(s.Dataset)
 	}
 	if old, ok := m.scenarios[s.ID]; ok {
 		old.s = c
@@ -230,7 +230,7 @@ func (m *Store) Scenarios(_ context.Context, dataset string) ([]coverage.Scenari
 	m.mu.RLock()
 	if _, ok := m.datasets[dataset]; !ok {
 		m.mu.RUnlock()
-		return nil, store.NotFound("dataset %q is not in the store", dataset)
+		return nil, store.DatasetNotFound(dataset)
 	}
 	var list []*scenario
 	for _, sc := range m.scenarios {
@@ -346,7 +346,7 @@ func (m *Store) SavePlanItems(ctx context.Context, dataset string, items []cover
 	_, ok := m.datasets[dataset]
 	m.mu.RUnlock()
 	if !ok {
-		return store.NotFound("dataset %q is not in the store", dataset)
+		return store.DatasetNotFound(dataset)
 	}
 	checked, err := store.CheckPlanItems(dataset, items)
 	if err != nil {
@@ -364,7 +364,7 @@ func (m *Store) SavePlanItems(ctx context.Context, dataset string, items []cover
 	defer m.unlockWrite(ctx, &err)
 	d, ok := m.datasets[dataset]
 	if !ok {
-		return store.NotFound("dataset %q is not in the store", dataset)
+		return store.DatasetNotFound(dataset)
 	}
 	d.plan = checked
 	return nil
@@ -376,7 +376,7 @@ func (m *Store) PlanItems(_ context.Context, dataset string) ([]coverage.PlanIte
 	defer m.mu.RUnlock()
 	d, ok := m.datasets[dataset]
 	if !ok {
-		return nil, store.NotFound("dataset %q is not in the store", dataset)
+		return nil, store.DatasetNotFound(dataset)
 	}
 	if len(d.plan) == 0 {
 		return nil, nil
@@ -407,7 +407,7 @@ func (m *Store) SaveLayer(ctx context.Context, dataset, name string, features []
 	defer m.unlockWrite(ctx, &err)
 	d, ok := m.datasets[dataset]
 	if !ok {
-		return store.NotFound("dataset %q is not in the store", dataset)
+		return store.DatasetNotFound(dataset)
 	}
 	d.layers[name] = out
 	return nil
@@ -419,7 +419,7 @@ func (m *Store) Layers(_ context.Context, dataset string) ([]string, error) {
 	defer m.mu.RUnlock()
 	d, ok := m.datasets[dataset]
 	if !ok {
-		return nil, store.NotFound("dataset %q is not in the store", dataset)
+		return nil, store.DatasetNotFound(dataset)
 	}
 	var names []string
 	for n := range d.layers {
@@ -441,7 +441,7 @@ func (m *Store) Layer(_ context.Context, dataset, name string) ([]coverage.Layer
 	m.mu.RUnlock()
 	switch {
 	case !ok:
-		return nil, store.NotFound("dataset %q is not in the store", dataset)
+		return nil, store.DatasetNotFound(dataset)
 	case !have:
 		return nil, store.NotFound("dataset %q has no stored layer %q", dataset, strings.TrimSpace(name))
 	}
@@ -467,7 +467,7 @@ func (m *Store) lockWrite(ctx context.Context) error {
 	if n, ok := coverage.WriteNoteOf(ctx); ok && n.Replay != nil {
 		if _, used := m.replays[[2]string{n.Replay.User, n.Replay.Key}]; used {
 			m.mu.Unlock()
-			return fmt.Errorf("idempotency key %q was used before: %w", n.Replay.Key, coverage.ErrConflict)
+			return store.KeyReused(n.Replay.Key)
 		}
 	}
 	if n, ok := coverage.WriteNoteOf(ctx); ok && n.Version != nil && n.Version.Check {
@@ -645,7 +645,7 @@ func (m *Store) SaveNetwork(ctx context.Context, dataset string, n coverage.Stor
 	}
 	d, ok := m.datasets[dataset]
 	if !ok {
-		return store.NotFound("dataset %q is not in the store", dataset)
+		return store.DatasetNotFound(dataset)
 	}
 	d.network = copyNetwork(n)
 	return nil

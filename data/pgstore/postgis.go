@@ -121,7 +121,7 @@ func datasetExists(ctx context.Context, tx pgx.Tx, name string) error {
 		return err
 	}
 	if !ok {
-		return store.NotFound("dataset %q is not in the store", name)
+		return store.DatasetNotFound(name)
 	}
 	return nil
 }
@@ -377,7 +377,7 @@ func (p *Store) LoadDataset(ctx context.Context, name string) (*coverage.Catalog
 		err := tx.QueryRow(ctx, "SELECT resolution, population_note, catalog, facilities, cells, units, cells_packed FROM lifecircle.datasets WHERE name = $1", name).
 			Scan(&ds.Resolution, &note, &catJSON, &nf, &nc, &nu, &packed)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return store.NotFound("dataset %q is not in the store", name)
+			return store.DatasetNotFound(name)
 		}
 		if err != nil {
 			return err
@@ -978,7 +978,7 @@ func lockDataset(ctx context.Context, tx pgx.Tx, dataset string) error {
 	var one int
 	err := tx.QueryRow(ctx, "SELECT 1 FROM lifecircle.datasets WHERE name = $1 FOR UPDATE", dataset).Scan(&one)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return store.NotFound("dataset %q is not in the store", dataset)
+		return store.DatasetNotFound(dataset)
 	}
 	return err
 }

@@ -3,7 +3,6 @@ package pgstore
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -28,7 +27,7 @@ func recordNote(ctx context.Context, tx pgx.Tx) error {
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			return fmt.Errorf("idempotency key %q was used before: %w", r.Key, coverage.ErrConflict)
+			return store.KeyReused(r.Key)
 		}
 	}
 	if v := n.Version; v != nil {

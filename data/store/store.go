@@ -224,6 +224,18 @@ func ScenarioNotFound(id string) error {
 	return coverage.WithZH(NotFound("scenario %q does not exist", id), "方案「%s」不存在", id)
 }
 
+// DatasetNotFound is the error of every store for a dataset it does not
+// hold, in English and Chinese.
+func DatasetNotFound(name string) error {
+	return coverage.WithZH(NotFound("dataset %q is not in the store", name), "存储中没有数据集「%s」", name)
+}
+
+// KeyReused is the error of every store for an Idempotency-Key already
+// used, in English and Chinese (a coverage.ErrConflict).
+func KeyReused(key string) error {
+	return coverage.WithZH(fmt.Errorf("idempotency key %q was used before: %w", key, coverage.ErrConflict), "Idempotency-Key「%s」已经用过", key)
+}
+
 // IsNotFound reports whether err is the domain's not-found error.
 func IsNotFound(err error) bool { return errors.Is(err, coverage.ErrNotFound) }
 
