@@ -67,7 +67,7 @@ func New(logger *slog.Logger, a *coverage.Analysis) *Server {
 	s.limiter = newLimiter(Limits{})
 	s.scenarios = newScenarioCache(s.limiter.limits.ScenarioMemory)
 	s.logs = newAsyncLog()
-	s.engine.Use(s.recovery(), requestID(), s.logRequests(), checkQuery(), s.cors(), s.authenticate(), s.bound())
+	s.engine.Use(s.recovery(), requestID(), s.logRequests(), s.warmAfterAnswer(), checkQuery(), s.cors(), s.authenticate(), s.bound())
 	s.addRoutes()
 	s.addOpsRoutes()
 	s.addPreflights()
@@ -95,7 +95,6 @@ func (s *Server) logRequests() gin.HandlerFunc {
 		start := time.Now()
 		c.Next()
 		observe(c, start)
-		s.warmUp()
 		user, _ := userOf(c)
 		attrs := []any{"request_id", requestIDOf(c), "user", user.Name,
 			"method", c.Request.Method, "route", c.FullPath(), "path", c.Request.URL.Path,
@@ -119,6 +118,14 @@ func (s *Server) SetWarmUp(ctx context.Context) {
 		return
 	}
 	s.warm.Store(&ctx)
+}
+
+// warmAfterAnswer starts the warm-up (SetWarmUp) once an answer is written.
+func (s *Server) warmAfterAnswer() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Next()
+		s.warmUp()
+	}
 }
 
 // warmUp starts the warm-up of the current analysis, once per analysis.
