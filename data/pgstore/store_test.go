@@ -46,12 +46,7 @@ func TestOpenRefusesABadURL(t *testing.T) {
 // TestCheckAll: the whole-store check passes on a sound store, says what
 // it checked, and finds a dataset whose rows do not match its counts.
 func TestCheckAll(t *testing.T) {
-	url := storetest.PGDatabase(t, storetest.PGAdminURL(t))
-	s, err := Open(bg, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTestStore(t)
 	cat, ds := storetest.Tiny(t, "tiny")
 	storetest.MustSave(t, s, cat, ds)
 	results, err := s.CheckAll(bg)
@@ -76,12 +71,7 @@ func TestCheckAll(t *testing.T) {
 // not seq order; rows moved by an update still come back in place, and a
 // row missing or numbered twice is a damaged store, not a short dataset.
 func TestLoadPutsRowsAtTheirSeq(t *testing.T) {
-	url := storetest.PGDatabase(t, storetest.PGAdminURL(t))
-	s, err := Open(bg, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTestStore(t)
 	cat, ds := storetest.Disk("city", 12, 50)
 	storetest.MustSave(t, s, cat, ds)
 	unpacked(t, s, "city")
@@ -127,12 +117,7 @@ func TestSplitLoadSeesOneSnapshot(t *testing.T) {
 	defer func(n int) { splitCells = n }(splitCells)
 	defer func(f func()) { helperStarts = f }(helperStarts)
 	splitCells = 1
-	url := storetest.PGDatabase(t, storetest.PGAdminURL(t))
-	s, err := Open(bg, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTestStore(t)
 	// another dataset in the tables: a save then takes no table locks
 	tcat, tiny := storetest.Tiny(t, "a-tiny")
 	storetest.MustSave(t, s, tcat, tiny)
@@ -185,12 +170,7 @@ func unpacked(t *testing.T, s *Store, dataset string) {
 // differs from the packed copy is what `check` reports (naming the cell),
 // and a dataset without the copy loads from its rows.
 func TestPackedCells(t *testing.T) {
-	url := storetest.PGDatabase(t, storetest.PGAdminURL(t))
-	s, err := Open(bg, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTestStore(t)
 	cat, ds := storetest.Disk("city", 12, 50)
 	storetest.MustSave(t, s, cat, ds)
 	var n int
@@ -242,4 +222,16 @@ func TestPackedCells(t *testing.T) {
 	}
 	unpacked(t, s, "city")
 	storetest.WantDataset(t, s, cat, ds)
+}
+
+// openTestStore opens a store on a new database of the test server,
+// closed when the test ends.
+func openTestStore(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(bg, storetest.PGDatabase(t, storetest.PGAdminURL(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
