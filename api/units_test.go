@@ -16,23 +16,14 @@ import (
 // missing. (The Chengdu sample's real list is tested end to end in
 // cmd/lifecircle and data.)
 func TestUnitsAndDivisions(t *testing.T) {
-	a0 := fixture(t)
-	divs, err := coverage.NewDivisions("test list", []coverage.Division{
-		{Level: coverage.District, Code: "W", Name: "西区"},
-		{Level: coverage.District, Code: "E", Name: "东区"},
-		{Level: coverage.Street, Code: "E01", Name: "东一街道", Parent: "E"},
-		{Level: coverage.Community, Code: "E01001", Name: "新村社区居委会", Parent: "E01"},
-		{Level: coverage.Community, Code: "W01001", Name: "新村社区居民委员会", Parent: "W01"},
-		{Level: coverage.Street, Code: "W01", Name: "西一街道", Parent: "W"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := coverage.Analyze(a0.Catalog, a0.Data, coverage.Options{Divisions: divs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := New(slog.New(slog.NewTextHandler(io.Discard, nil)), a).Handler()
+	h := withDivisions(t,
+		coverage.Division{Level: coverage.District, Code: "W", Name: "西区"},
+		coverage.Division{Level: coverage.District, Code: "E", Name: "东区"},
+		coverage.Division{Level: coverage.Street, Code: "E01", Name: "东一街道", Parent: "E"},
+		coverage.Division{Level: coverage.Community, Code: "E01001", Name: "新村社区居委会", Parent: "E01"},
+		coverage.Division{Level: coverage.Community, Code: "W01001", Name: "新村社区居民委员会", Parent: "W01"},
+		coverage.Division{Level: coverage.Street, Code: "W01", Name: "西一街道", Parent: "W"},
+	)
 	var body struct {
 		Count  int
 		Levels map[string]struct{ Official, Boundaries int }
@@ -73,19 +64,10 @@ func TestUnitsAndDivisions(t *testing.T) {
 // boundaries and the --boundaries fix in Chinese and English. An id that
 // is no level keeps the generic "no such collection" 404.
 func TestMissingLevelCollections(t *testing.T) {
-	a0 := fixture(t)
-	divs, err := coverage.NewDivisions("test list", []coverage.Division{
-		{Level: coverage.District, Code: "E", Name: "东区"},
-		{Level: coverage.Street, Code: "E01", Name: "东一街道", Parent: "E"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := coverage.Analyze(a0.Catalog, a0.Data, coverage.Options{Divisions: divs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := New(slog.New(slog.NewTextHandler(io.Discard, nil)), a).Handler()
+	h := withDivisions(t,
+		coverage.Division{Level: coverage.District, Code: "E", Name: "东区"},
+		coverage.Division{Level: coverage.Street, Code: "E01", Name: "东一街道", Parent: "E"},
+	)
 	byStreet := get(t, h, http.MethodGet, "/v1/summary?by=street")
 	var want errorBody
 	if byStreet.Code != 404 || json.Unmarshal(byStreet.Body.Bytes(), &want) != nil {
@@ -117,4 +99,19 @@ func TestMissingLevelCollections(t *testing.T) {
 	if rec := get(t, h, http.MethodGet, "/ogc/collections/admin-units-district"); rec.Code != 200 {
 		t.Errorf("admin-units-district: %d", rec.Code)
 	}
+}
+
+// withDivisions serves the test fixture with these official divisions.
+func withDivisions(t *testing.T, divisions ...coverage.Division) http.Handler {
+	t.Helper()
+	a0 := fixture(t)
+	divs, err := coverage.NewDivisions("test list", divisions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := coverage.Analyze(a0.Catalog, a0.Data, coverage.Options{Divisions: divs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return New(slog.New(slog.NewTextHandler(io.Discard, nil)), a).Handler()
 }
